@@ -1,0 +1,17 @@
+# verifyd — the two commands of README.md, and a few more for development.
+.PHONY: demo test build deps bench clean
+
+demo:            ## Build, start the sandbox, run the example jobs, print summary and reports.
+	./scripts/demo.sh
+
+test: deps       ## The whole test suite.
+	swift test
+
+build: deps
+	swift build
+
+deps:            ## Debian packages (libcurl, SQLite, libphonenumber) if missing.
+	./scripts/install-deps.sh
+
+clean:
+	rm -rf .build jobs/incoming jobs/processing jobs/done jobs/rejected jobs/reports jobs/verifyd.sqlite*

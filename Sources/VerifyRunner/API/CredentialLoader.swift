@@ -1,0 +1,107 @@
+import Foundation
+
+/// Reads a provider's credentials from the environment or from files, never from a flag value
+/// (SPEC.md §1: `ps` must not show them).
+public struct CredentialLoader: Sendable {
+    /// Why credentials could not be had.
+    public enum LoadError: Error, Equatable, CustomStringConvertible {
+        /// A variable or file is missing; names what to set.
+        case missing(String)
+        /// A secret file is readable by group or others.
+        case filePermissions(path: String, mode: Int)
+        /// A secret file could not be read.
+        case unreadable(path: String, reason: String)
+
+        /// One line naming the problem and its fix, never the secret.
+        public var description: String {
+            switch self {
+            case .missing(let what): return "missing credentials: \(what)"
+            case .filePermissions(let path, let mode):
+                return "\(path) is readable by others (mode \(String(mode, radix: 8))); run chmod 600 \(path)"
+            case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
+            }
+        }
+    }
+
+    private let environment: [String: String]
+
+    /// Creates a loader over an environment (the process's when `nil`).
+    public init(environment: [String: String]? = nil) {
+        self.environment = environment ?? ProcessInfo.processInfo.environment
+    }
+
+    /// Loads the credentials of `provider`.
+    ///
+    /// - Parameters:
+    ///   - provider: which API.
+    ///   - apiKeyFile: V1: a file holding the API key (else `AUTHY_API_KEY`).
+    ///   - authTokenFile: V2: a file holding the auth token (else `TWILIO_AUTH_TOKEN`).
+    /// - Throws: ``LoadError``.
+    public func load(provider: ProviderName, apiKeyFile: String?, authTokenFile: String?) throws -> Credentials {
+        switch provider {
+        case .authyV1:
+            let hint = "set AUTHY_API_KEY or pass --api-key-file"
+            let key = try apiKeyFile.map { try Self.readSecret($0) } ?? value("AUTHY_API_KEY", hint: hint)
+            return .authyV1(apiKey: key)
+        case .verifyV2:
+            let account = try value("TWILIO_ACCOUNT_SID", hint: "set TWILIO_ACCOUNT_SID")
+            let hint = "set TWILIO_AUTH_TOKEN or pass --auth-token-file"
+            let token = try authTokenFile.map { try Self.readSecret($0) } ?? value("TWILIO_AUTH_TOKEN", hint: hint)
+            let service = try value("VERIFY_SERVICE_SID", hint: "set VERIFY_SERVICE_SID")
+            return .verifyV2(accountSID: account, authToken: token, serviceSID: service)
+        }
+    }
+
+    private func value(_ name: String, hint: String) throws(LoadError) -> String {
+        guard let value = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+            throw .missing(hint)
+        }
+        return value
+    }
+
+    /// Reads a secret file: owner-only permissions required; surrounding whitespace trimmed.
+    static func readSecret(_ path: String) throws(LoadError) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        let mode = Int(info.st_mode & 0o777)
+        guard mode & 0o077 == 0 else { throw .filePermissions(path: path, mode: mode) }
+        guard let data = FileManager.default.contents(atPath: path),
+            let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !text.isEmpty
+        else { throw .unreadable(path: path, reason: "empty or not UTF-8") }
+        return text
+    }
+}
+
+extension ProviderName {
+    /// Builds this provider with its credentials.
+    ///
+    /// - Parameters:
+    ///   - baseURL: the API base (`--api-base`), already validated.
+    ///   - credentials: matching this provider.
+    public func makeProvider(baseURL: String, credentials: Credentials) -> any VerificationProvider {
+        switch credentials {
+        case .authyV1(let key): return AuthyV1Provider(baseURL: baseURL, apiKey: key)
+        case .verifyV2(let account, let token, let service):
+            return VerifyV2Provider(baseURL: baseURL, accountSID: account, authToken: token, serviceSID: service)
+        }
+    }
+
+    /// Checks an `--api-base` value: https, or http only for loopback hosts (SPEC.md §1).
+    ///
+    /// - Returns: a reason when the URL is refused, `nil` when it is fine.
+    public static func problem(withBaseURL url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else { return "--api-base must be an absolute URL like https://api.example.com" }
+        switch scheme {
+        case "https": return nil
+        case "http":
+            let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+            return loopback ? nil : "plain http:// is accepted only for loopback hosts (127.0.0.1, localhost, ::1)"
+        default: return "--api-base must use https:// (or http:// on loopback)"
+        }
+    }
+}

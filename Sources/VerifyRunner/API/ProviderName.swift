@@ -1,0 +1,15 @@
+/// The verification APIs verifyd speaks (SPEC.md §1).
+public enum ProviderName: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Legacy Authy Phone Verification V1 (`api.authy.com`).
+    case authyV1 = "authy-v1"
+    /// Twilio Verify V2 (`verify.twilio.com`).
+    case verifyV2 = "verify-v2"
+
+    /// The production base URL.
+    public var defaultBaseURL: String {
+        switch self {
+        case .authyV1: return "https://api.authy.com"
+        case .verifyV2: return "https://verify.twilio.com"
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Twilio Verify V2 (verify-apis.md §5).
+///
+/// Start: `POST /v2/Services/{ServiceSid}/Verifications` (form: `To`, `Channel`, `Locale`), success is
+/// 201 with `sid`; check: `POST …/VerificationCheck` (`To`, `Code`), `status` `approved` or `pending`
+/// (wrong code). Basic auth with AccountSid:AuthToken.
+public struct VerifyV2Provider: VerificationProvider {
+    /// V2 error codes by batch meaning (verify-apis.md §5.6). 20404 is `denied` for a check (expired) and
+    /// stops the job for a start (the Verify Service does not exist).
+    static let errorTable = ResponseClassifier.ErrorTable(
+        fatalForJob: ["20003", "20403", "20404", "60238"],
+        rejectedNumber: ["60200", "60205", "60605", "60410", "60412", "21211", "21614"],
+        retryable: ["20429", "60212"],
+        failedPermanently: ["60203"],
+        denied: ["20404", "60202"])
+
+    private let serviceURL: String
+    private let authorization: String
+
+    /// The provider's name.
+    public var name: ProviderName { .verifyV2 }
+
+    /// Creates the provider.
+    ///
+    /// - Parameters:
+    ///   - baseURL: e.g. `https://verify.twilio.com`.
+    ///   - accountSID: `AC…`.
+    ///   - authToken: the auth token, sent only inside the Basic `Authorization` header.
+    ///   - serviceSID: the Verify Service, `VA…`.
+    public init(baseURL: String, accountSID: String, authToken: String, serviceSID: String) {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        serviceURL = base + "/v2/Services/" + serviceSID
+        authorization = "Basic " + Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+    }
+
+    /// Start or check for `target`.
+    public func request(for target: VerificationTarget) -> HTTPRequest {
+        var form = [("To", target.e164)]
+        let path: String
+        switch target.kind {
+        case .start:
+            path = "/Verifications"
+            form.append(("Channel", target.channel.rawValue))
+            if let locale = target.locale { form.append(("Locale", locale)) }
+        case .check:
+            path = "/VerificationCheck"
+            form.append(("Code", target.code ?? ""))
+        }
+        return HTTPRequest(
+            method: .post, url: serviceURL + path,
+            headers: [
+                HTTPHeader(name: "Authorization", value: authorization),
+                HTTPHeader(name: "Accept", value: "application/json"),
+                HTTPHeader(name: "Content-Type", value: "application/x-www-form-urlencoded"),
+            ],
+            body: Array(FormEncoding.encode(form).utf8))
+    }
+
+    /// Reads a start or check answer.
+    public func interpret(_ outcome: Result<HTTPResponse, TransportFailure>, for target: VerificationTarget)
+        -> ProviderResult
+    {
+        let response: HTTPResponse
+        switch outcome {
+        case .failure(let failure): return ResponseClassifier.classify(failure)
+        case .success(let value): response = value
+        }
+        let json = ResponseClassifier.jsonObject(response.body)
+        guard (200..<300).contains(response.status) else {
+            return ResponseClassifier.classifyError(
+                status: response.status, code: ResponseClassifier.text(json?["code"]),
+                message: ResponseClassifier.text(json?["message"]), headers: response.headers,
+                table: Self.errorTable, kind: target.kind)
+        }
+        guard let json, let status = ResponseClassifier.text(json["status"]) else {
+            return ResponseClassifier.unreadableSuccess(status: response.status)
+        }
+        let sid = ResponseClassifier.text(json["sid"])
+        switch (target.kind, status) {
+        case (.check, "approved"):
+            return ProviderResult(verdict: .approved, httpStatus: response.status, message: status, providerID: sid)
+        case (.check, _):
+            return ProviderResult(
+                verdict: .denied, httpStatus: response.status, message: "verification \(status)", providerID: sid)
+        case (.start, _):
+            let carrier = (json["lookup"] as? [String: Any])?["carrier"] as? [String: Any]
+            return ProviderResult(
+                verdict: .sent, httpStatus: response.status, message: "verification \(status)", providerID: sid,
+                carrier: ResponseClassifier.text(carrier?["name"]),
+                isCellphone: ResponseClassifier.text(carrier?["type"]).map { $0 == "mobile" })
+        }
+    }
+
+    /// V2 cannot look a verification up by phone number (verify-apis.md §5.3, UNCONFIRMED).
+    public func statusRequest(for target: VerificationTarget) -> HTTPRequest? { nil }
+
+    /// Never called, since ``statusRequest(for:)`` is `nil`.
+    public func interpretStatus(_ outcome: Result<HTTPResponse, TransportFailure>) -> Bool? { nil }
+}

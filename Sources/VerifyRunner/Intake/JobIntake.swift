@@ -1,0 +1,161 @@
+/// Reads a claimed job file into the store: each data row becomes a ``NewRow``, normalized to
+/// E.164, with invalid rows and repeated numbers finished on the spot (SPEC.md §4).
+///
+/// The file is streamed and rows are inserted in batches, so memory stays flat however large the
+/// file. Duplicates are found with a map from the E.164 digits (as an integer) to the first line,
+/// 16 bytes a distinct number.
+public struct JobIntake: Sendable {
+    /// Intake settings.
+    public struct Configuration: Sendable {
+        /// The channel for rows without `via` (`--via`).
+        public var defaultChannel: Channel
+        /// The locale for rows without one (`--locale`), `nil` for the API's default.
+        public var defaultLocale: String?
+        /// Rows per insert transaction.
+        public var batchSize: Int
+
+        /// Creates a configuration.
+        public init(defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 5000) {
+            self.defaultChannel = defaultChannel
+            self.defaultLocale = defaultLocale
+            self.batchSize = batchSize
+        }
+    }
+
+    /// The columns verifyd interprets (matched trimmed and case-insensitively); all others are
+    /// carried through to the report.
+    enum KnownColumn: String, CaseIterable {
+        case phoneNumber = "phone_number"
+        case countryCode = "country_code"
+        case via
+        case locale
+        case verificationCode = "verification_code"
+    }
+
+    private let configuration: Configuration
+    private let normalizer = PhoneNormalizer()
+
+    /// Creates an intake.
+    public init(configuration: Configuration) { self.configuration = configuration }
+
+    /// Reads the file at `path` into `store` as the rows of job `jobID`.
+    ///
+    /// - Returns: the extra column names and the number of data rows.
+    /// - Throws: ``JobFileError`` when the file cannot be read as a job at all (the caller moves it
+    ///   to `rejected/`); store errors as they come.
+    public func read(path: String, jobID: String, into store: JobStore) throws -> (extraColumns: [String], rows: Int) {
+        let reader = try makeJobFileReader(path: path)
+        var layout = ColumnLayout(columns: reader.columns)
+        if !reader.columns.isEmpty, layout.index[.phoneNumber] == nil {
+            throw JobFileError(reason: "no phone_number column in the header", line: 1)
+        }
+        var firstLine: [UInt64: Int] = [:]
+        var batch: [NewRow] = []
+        batch.reserveCapacity(configuration.batchSize)
+        var sequence = 0
+        while let item = try reader.next() {
+            if reader.columns.count != layout.columns.count { layout = ColumnLayout(columns: reader.columns) }
+            batch.append(makeRow(item, sequence: sequence, layout: layout, firstLine: &firstLine))
+            sequence += 1
+            if batch.count >= configuration.batchSize {
+                try store.insertRows(jobID: jobID, batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try store.insertRows(jobID: jobID, batch) }
+        return (layout.extraColumns, sequence)
+    }
+
+    /// Where the known and the extra columns are in a row's values.
+    struct ColumnLayout {
+        let columns: [String]
+        var index: [KnownColumn: Int] = [:]
+        var extraIndices: [Int] = []
+
+        init(columns: [String]) {
+            self.columns = columns
+            for (position, name) in columns.enumerated() {
+                let key = name.trimmingWhitespace().lowercased()
+                if let known = KnownColumn(rawValue: key), index[known] == nil {
+                    index[known] = position
+                } else {
+                    extraIndices.append(position)
+                }
+            }
+        }
+
+        var extraColumns: [String] { extraIndices.map { columns[$0] } }
+
+        func value(_ column: KnownColumn, in values: [String]) -> String {
+            guard let position = index[column], position < values.count else { return "" }
+            return values[position]
+        }
+    }
+
+    private func makeRow(
+        _ item: InputItem, sequence: Int, layout: ColumnLayout, firstLine: inout [UInt64: Int]
+    ) -> NewRow {
+        guard case .row(let input) = item else {
+            guard case .unreadable(let line, let reason) = item else { preconditionFailure("InputItem has two cases") }
+            return NewRow(
+                sequence: sequence, line: line, phoneInput: "", countryInput: "", channel: configuration.defaultChannel,
+                locale: nil, kind: .start, code: nil, phone: nil, extras: [], finalStatus: .invalid, message: reason)
+        }
+        let values = input.values
+        let phoneInput = layout.value(.phoneNumber, in: values)
+        let countryInput = layout.value(.countryCode, in: values)
+        let viaInput = layout.value(.via, in: values).trimmingWhitespace().lowercased()
+        let locale = layout.value(.locale, in: values).trimmingWhitespace()
+        let code = layout.value(.verificationCode, in: values).trimmingWhitespace()
+        var row = NewRow(
+            sequence: sequence, line: input.line, phoneInput: phoneInput, countryInput: countryInput,
+            channel: Channel(rawValue: viaInput) ?? configuration.defaultChannel,
+            locale: locale.isEmpty ? configuration.defaultLocale : locale,
+            kind: code.isEmpty ? .start : .check, code: code.isEmpty ? nil : code, phone: nil,
+            extras: layout.extraIndices.map { $0 < values.count ? values[$0] : "" }, finalStatus: nil, message: nil)
+        if let problem = Self.problem(via: viaInput, code: code) {
+            row.finalStatus = .invalid
+            row.message = problem
+            return row
+        }
+        switch normalizer.normalize(phoneNumber: phoneInput, countryCode: countryInput) {
+        case .failure(let error):
+            row.finalStatus = .invalid
+            row.message = error.description
+        case .success(let phone):
+            row.phone = NormalizedNumber(
+                e164: phone.e164, countryCode: phone.countryCode, nationalNumber: phone.nationalNumber)
+            let key = UInt64(phone.e164.dropFirst()) ?? 0
+            if let earlier = firstLine[key] {
+                row.finalStatus = .duplicate
+                row.message = "same number as line \(earlier)"
+            } else {
+                firstLine[key] = input.line
+                if !phone.isKnownValid {
+                    row.message = "not a valid number in libphonenumber \(PhoneNormalizer.metadataVersion); sent anyway"
+                }
+            }
+        }
+        return row
+    }
+
+    /// A problem with the row's `via` or `verification_code` column, or `nil`.
+    public static func problem(via: String, code: String) -> String? {
+        if !via.isEmpty, Channel(rawValue: via) == nil { return "via must be sms or call, not '\(via)'" }
+        if !code.isEmpty, !(4...10).contains(code.count) || !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            return "verification_code must be 4 to 10 letters or digits"
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and newlines (no Foundation needed).
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
+    }
+}

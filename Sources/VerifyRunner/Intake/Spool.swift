@@ -1,0 +1,66 @@
+import Foundation
+
+/// The spool folders of SPEC.md §3, under one root.
+public struct Spool: Sendable, Equatable {
+    /// The spool root (`--spool`).
+    public var root: String
+
+    /// Creates a spool description; nothing is touched on disk until ``prepare()``.
+    public init(root: String) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+    }
+
+    /// Where operators drop files.
+    public var incoming: String { root + "/incoming" }
+    /// Files the daemon has claimed.
+    public var processing: String { root + "/processing" }
+    /// Input files whose job finished.
+    public var done: String { root + "/done" }
+    /// Files that cannot be read as a job, with `NAME.error.txt`.
+    public var rejected: String { root + "/rejected" }
+    /// Reports, one folder per job.
+    public var reports: String { root + "/reports" }
+    /// The default state store.
+    public var defaultDatabase: String { root + "/verifyd.sqlite" }
+
+    /// The report folder of one job.
+    public func reportDirectory(jobID: String) -> String { reports + "/" + jobID }
+
+    /// Creates the folders that are missing (mode 0750; reports 0700).
+    public func prepare() throws {
+        let manager = FileManager.default
+        for (path, mode) in [(root, 0o750), (incoming, 0o750), (processing, 0o750), (done, 0o750),
+                             (rejected, 0o750), (reports, 0o700)] {
+            var isDirectory: ObjCBool = false
+            if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw SpoolError.notADirectory(path: path) }
+                continue
+            }
+            try manager.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
+        }
+    }
+}
+
+/// Why the spool cannot be used or a file cannot be moved.
+public enum SpoolError: Error, Equatable, CustomStringConvertible {
+    /// A spool path exists but is not a folder.
+    case notADirectory(path: String)
+    /// A rename or copy failed.
+    case moveFailed(from: String, to: String, errno: Int32)
+    /// A file given to `submit` is not there or not a regular file.
+    case notAFile(path: String)
+    /// A file given to `submit` has an extension verifyd does not read.
+    case unsupportedExtension(path: String)
+
+    /// One line naming the problem.
+    public var description: String {
+        switch self {
+        case .notADirectory(let path): return "\(path) exists but is not a directory"
+        case .moveFailed(let from, let to, let code):
+            return "cannot move \(from) to \(to): \(String(cString: strerror(code)))"
+        case .notAFile(let path): return "\(path) is not a readable regular file"
+        case .unsupportedExtension(let path): return "\(path): only .csv and .jsonl files are accepted"
+        }
+    }
+}

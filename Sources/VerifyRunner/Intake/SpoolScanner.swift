@@ -1,0 +1,89 @@
+import Foundation
+
+/// Finds job files in `incoming/` and claims them by atomic rename into `processing/`.
+///
+/// A claimed file is named `JOB_ID--NAME`, so the job id survives a crash between the rename and
+/// the store write: ``orphans(knownJobIDs:)`` finds such files at start-up. Two daemons on one
+/// spool never both claim a file: `rename(2)` of the same source succeeds for only one of them.
+public struct SpoolScanner: Sendable {
+    /// The separator between job id and original name in `processing/`.
+    static let separator = "--"
+    /// The spool.
+    public let spool: Spool
+
+    /// Creates a scanner.
+    public init(spool: Spool) { self.spool = spool }
+
+    /// Whether `name` in `incoming/` is a job file to claim: `.csv` or `.jsonl`, not hidden, not a
+    /// temporary name (`.tmp`, `.part`), per SPEC.md §3.
+    public static func isCandidate(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        guard !name.hasPrefix("."), !lower.hasSuffix(".tmp"), !lower.hasSuffix(".part") else { return false }
+        return lower.hasSuffix(".csv") || lower.hasSuffix(".jsonl")
+    }
+
+    /// The candidate regular files in `incoming/`, oldest name first. Symlinks and folders are
+    /// left alone.
+    public func candidates() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.incoming)) ?? []
+        return names.filter { name in
+            guard Self.isCandidate(name) else { return false }
+            var info = stat()
+            return lstat(spool.incoming + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        }.sorted()
+    }
+
+    /// Claims `name`: renames it into `processing/` under a new job id.
+    ///
+    /// - Returns: the job id and the new path, or `nil` when the file is gone (another daemon took it).
+    public func claim(_ name: String, now: Double = Timestamp.nowSeconds()) throws -> (jobID: String, path: String)? {
+        let jobID = Self.makeJobID(now: now)
+        let target = spool.processing + "/" + jobID + Self.separator + name
+        if rename(spool.incoming + "/" + name, target) != 0 {
+            if errno == ENOENT { return nil }
+            throw SpoolError.moveFailed(from: spool.incoming + "/" + name, to: target, errno: errno)
+        }
+        return (jobID, target)
+    }
+
+    /// Files in `processing/` whose job id the store does not know (claimed, then the process died).
+    public func orphans(knownJobIDs: Set<String>) -> [(jobID: String, name: String, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.processing)) ?? []
+        return names.sorted().compactMap { entry in
+            guard let range = entry.range(of: Self.separator) else { return nil }
+            let jobID = String(entry[..<range.lowerBound])
+            guard !knownJobIDs.contains(jobID) else { return nil }
+            return (jobID, String(entry[range.upperBound...]), spool.processing + "/" + entry)
+        }
+    }
+
+    /// Moves a job's file to `folder` under its original name (a numbered suffix avoids clashes).
+    ///
+    /// - Returns: the new path.
+    public func move(_ path: String, originalName: String, to folder: String) throws -> String {
+        let target = Self.unusedPath(in: folder, name: originalName)
+        guard rename(path, target) == 0 else { throw SpoolError.moveFailed(from: path, to: target, errno: errno) }
+        return target
+    }
+
+    /// `FOLDER/NAME`, or `FOLDER/list.2.csv`, `list.3.csv`… when that name is taken.
+    public static func unusedPath(in folder: String, name: String) -> String {
+        var target = folder + "/" + name
+        var counter = 1
+        while FileManager.default.fileExists(atPath: target) {
+            counter += 1
+            if let dot = name.lastIndex(of: "."), dot != name.startIndex {
+                target = folder + "/\(name[..<dot]).\(counter)\(name[dot...])"
+            } else {
+                target = folder + "/\(name).\(counter)"
+            }
+        }
+        return target
+    }
+
+    /// A new job id: UTC time stamp plus 4 random hex digits, e.g. `20261126-145201-3f9a`.
+    static func makeJobID(now: Double) -> String {
+        let suffix = String(UInt16.random(in: .min ... .max), radix: 16)
+        return Timestamp.compact(now) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
+    }
+}

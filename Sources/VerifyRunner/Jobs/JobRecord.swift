@@ -1,0 +1,43 @@
+/// Where a job stands, stored as `jobs.state`.
+public enum JobState: String, Sendable, Equatable, Codable {
+    /// Its file is being read into rows; a restart reads it again from the start.
+    case intake
+    /// Rows are read; some still need a request.
+    case queued
+    /// Stopped for a reason that needs a person (credentials refused…); rows untouched.
+    case paused
+    /// Every row has its final status and the report is written.
+    case finished
+    /// The file could not be read as a job at all; it is in `rejected/` with `NAME.error.txt`.
+    case rejected
+}
+
+/// One job: a claimed input file and its progress.
+public struct JobRecord: Sendable, Equatable {
+    /// The stable job id, e.g. `20261126-145201-3f9a`.
+    public var id: String
+    /// The file's name as it was dropped into `incoming/`.
+    public var fileName: String
+    /// Where the file is now (under `processing/` while the job runs, `done/` after).
+    public var workPath: String
+    /// Where it stands.
+    public var state: JobState
+    /// The input's columns other than the ones verifyd interprets, in input order (for the report).
+    public var extraColumns: [String]
+    /// Data rows read from the file.
+    public var totalRows: Int
+    /// Why the job is paused, if it is.
+    public var pausedReason: String?
+    /// When the file was claimed (ISO 8601, UTC).
+    public var createdAt: String
+    /// When the first request of the job was sent.
+    public var startedAt: String?
+    /// When its last row was finished.
+    public var finishedAt: String?
+    /// Requests sent for the job (every attempt counts).
+    public var requests: Int
+    /// Requests that were retries.
+    public var retries: Int
+    /// Seconds spent sending (for the request rate in the summary).
+    public var sendingSeconds: Double
+}

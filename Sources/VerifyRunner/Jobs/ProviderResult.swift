@@ -1,0 +1,55 @@
+/// What one answer (or one failed transfer) means for a row, as a provider reads it.
+///
+/// The verdict drives the row's state machine; the remaining fields go to the report.
+public struct ProviderResult: Sendable, Equatable {
+    /// The meaning of the answer for the row and for the job.
+    public enum Verdict: Sendable, Equatable {
+        /// Start accepted: a code is on its way.
+        case sent
+        /// Check: the code was right.
+        case approved
+        /// Check: the code was wrong or expired.
+        case denied
+        /// The API refused this number for good (report `rejected`).
+        case rejectedNumber
+        /// A permanent error that is not about the number (report `failed`, no retry).
+        case failedPermanently
+        /// The whole job must stop: credentials refused, account suspended, service unknown.
+        case fatalForJob
+        /// Worth trying again later.
+        ///
+        /// - `retryAfter`: the server's `Retry-After`, if it sent one.
+        /// - `mayHaveBeenProcessed`: the request may have reached the API and been acted on
+        ///   (5xx, a reset or timeout after the request was written); such a row is *in doubt*.
+        case retryable(retryAfter: Duration?, mayHaveBeenProcessed: Bool)
+    }
+
+    /// The meaning of the answer.
+    public var verdict: Verdict
+    /// The HTTP status, when a response arrived.
+    public var httpStatus: Int?
+    /// The API's error code (V1 `error_code`, V2 `code`), or a transport code such as `curl_28`.
+    public var errorCode: String?
+    /// A short human message for the report (the API's message, or the transport's).
+    public var message: String?
+    /// The verification's id at the provider (V1 `uuid`, V2 `sid`).
+    public var providerID: String?
+    /// The carrier name, when the API returned one.
+    public var carrier: String?
+    /// Whether the number is a mobile phone, when the API said so.
+    public var isCellphone: Bool?
+
+    /// Creates a result.
+    public init(
+        verdict: Verdict, httpStatus: Int? = nil, errorCode: String? = nil, message: String? = nil,
+        providerID: String? = nil, carrier: String? = nil, isCellphone: Bool? = nil
+    ) {
+        self.verdict = verdict
+        self.httpStatus = httpStatus
+        self.errorCode = errorCode
+        self.message = message
+        self.providerID = providerID
+        self.carrier = carrier
+        self.isCellphone = isCellphone
+    }
+}

@@ -1,0 +1,188 @@
+/// The life of one job row, as a pure value: events in, actions out.
+///
+/// It does no I/O, reads no clock and uses no randomness; the scheduler carries out the actions
+/// and the store persists ``state`` (one `TEXT` value per case, see ``RowState/storedName``).
+///
+/// What `attempt` counts:
+///
+/// | value | meaning |
+/// |---|---|
+/// | `attempts` in `pending` / `waitingToRetry` / `inDoubt` | requests already sent for this row |
+/// | `attempt` in `inFlight` | the number of the request now in flight, 1-based |
+///
+/// A request refused because the whole job cannot proceed (credentials) does not count: the row
+/// goes back to `pending` with its earlier count, untouched.
+public struct RowStateMachine: Sendable, Equatable {
+    /// The rules the machine applies.
+    public struct Policy: Sendable, Equatable {
+        /// Requests per row before it ends `failed` (`--max-attempts`).
+        public var maxAttempts: Int
+        /// What an unknown outcome leads to (`--in-doubt`).
+        public var inDoubt: InDoubtPolicy
+
+        /// Creates a policy.
+        public init(maxAttempts: Int, inDoubt: InDoubtPolicy) {
+            self.maxAttempts = max(1, maxAttempts)
+            self.inDoubt = inDoubt
+        }
+    }
+
+    /// What the scheduler must do after an event.
+    public enum Action: Sendable, Equatable {
+        /// Mark the row in flight in the store, then send request number `attempt`.
+        case send(attempt: Int)
+        /// Record the final status.
+        case finish(RowStatus)
+        /// Wait (backoff, at least `retryAfter`), then send again.
+        case retry(afterAttempt: Int, retryAfter: Duration?)
+        /// Ask the provider whether the in-doubt request was processed.
+        case checkStatus
+        /// Put the row back into the queue of rows to send, with no delay.
+        case requeue
+        /// Stop the job: the row is untouched and waits for the next run.
+        case pauseJob
+        /// The event does not apply in this state.
+        case none
+    }
+
+    /// The current state.
+    public private(set) var state: RowState
+    /// The rules.
+    public let policy: Policy
+
+    /// Creates a machine in a given state (a new row is `.pending(attempts: 0)`).
+    public init(state: RowState = .pending(attempts: 0), policy: Policy) {
+        self.state = state
+        self.policy = policy
+    }
+
+    /// The scheduler picked this row to send now.
+    public mutating func sendRequested() -> Action {
+        switch state {
+        case .pending(let attempts), .waitingToRetry(let attempts):
+            state = .inFlight(attempt: attempts + 1)
+            return .send(attempt: attempts + 1)
+        case .inFlight, .inDoubt, .finished:
+            return .none
+        }
+    }
+
+    /// The answer to the in-flight request arrived (or its transfer failed).
+    public mutating func resultReceived(_ result: ProviderResult) -> Action {
+        guard case .inFlight(let attempt) = state else { return .none }
+        switch result.verdict {
+        case .sent: return finish(.sent)
+        case .approved: return finish(.approved)
+        case .denied: return finish(.denied)
+        case .rejectedNumber: return finish(.rejected)
+        case .failedPermanently: return finish(.failed)
+        case .fatalForJob:
+            state = .pending(attempts: attempt - 1)
+            return .pauseJob
+        case .retryable(let retryAfter, mayHaveBeenProcessed: false):
+            return retryOrGiveUp(attempts: attempt, retryAfter: retryAfter)
+        case .retryable(let retryAfter, mayHaveBeenProcessed: true):
+            state = .inDoubt(attempts: attempt)
+            return resolve(attempts: attempt, retryAfter: retryAfter)
+        }
+    }
+
+    /// The process restarted and found this row still marked in flight: its request may have left.
+    public mutating func recoveredAfterCrash() -> Action {
+        guard case .inFlight(let attempt) = state else { return .none }
+        state = .inDoubt(attempts: attempt)
+        return resolveInDoubt()
+    }
+
+    /// Decide an in-doubt row under the policy (also used for rows found in doubt at start-up).
+    public mutating func resolveInDoubt() -> Action {
+        guard case .inDoubt(let attempts) = state else { return .none }
+        let action = resolve(attempts: attempts, retryAfter: nil)
+        guard action == .retry(afterAttempt: attempts, retryAfter: nil) else { return action }
+        state = .pending(attempts: attempts)
+        return .requeue
+    }
+
+    /// The provider answered the status question for an in-doubt row.
+    ///
+    /// - Parameter wasProcessed: `true` when the API knows the verification (the code went out),
+    ///   `false` when it has no trace of it (safe to send), `nil` when the question itself failed.
+    public mutating func statusChecked(wasProcessed: Bool?) -> Action {
+        guard case .inDoubt(let attempts) = state else { return .none }
+        switch wasProcessed {
+        case true?: return finish(.sent)
+        case false?:
+            if attempts >= policy.maxAttempts { return finish(.failed) }
+            state = .pending(attempts: attempts)
+            return .requeue
+        case nil:
+            return finish(.inDoubt)
+        }
+    }
+
+    private mutating func finish(_ status: RowStatus) -> Action {
+        state = .finished(status, attempts: state.attempts)
+        return .finish(status)
+    }
+
+    private mutating func retryOrGiveUp(attempts: Int, retryAfter: Duration?) -> Action {
+        guard attempts < policy.maxAttempts else { return finish(.failed) }
+        state = .waitingToRetry(attempts: attempts)
+        return .retry(afterAttempt: attempts, retryAfter: retryAfter)
+    }
+
+    private mutating func resolve(attempts: Int, retryAfter: Duration?) -> Action {
+        switch policy.inDoubt {
+        case .report: return finish(.inDoubt)
+        case .resend: return retryOrGiveUp(attempts: attempts, retryAfter: retryAfter)
+        case .check: return .checkStatus
+        }
+    }
+}
+
+/// The persisted state of a row; see ``RowStateMachine``.
+public enum RowState: Sendable, Equatable {
+    /// Waiting to be sent; `attempts` requests were sent before.
+    case pending(attempts: Int)
+    /// Request number `attempt` may be on the wire.
+    case inFlight(attempt: Int)
+    /// A retryable failure happened after `attempts` requests; the scheduler holds the due time.
+    case waitingToRetry(attempts: Int)
+    /// The last of `attempts` requests may have been processed; nobody knows.
+    case inDoubt(attempts: Int)
+    /// Done, with its report status and the number of requests it took.
+    case finished(RowStatus, attempts: Int)
+
+    /// The `TEXT` value stored in `rows.state`.
+    public var storedName: String {
+        switch self {
+        case .pending: return "pending"
+        case .inFlight: return "in_flight"
+        case .waitingToRetry: return "waiting"
+        case .inDoubt: return "in_doubt"
+        case .finished: return "finished"
+        }
+    }
+
+    /// Requests sent so far for the row (the in-flight one included).
+    public var attempts: Int {
+        switch self {
+        case .pending(let n), .waitingToRetry(let n), .inDoubt(let n), .inFlight(let n), .finished(_, let n):
+            return n
+        }
+    }
+
+    /// Rebuilds a state from its stored columns; `nil` for an unknown name.
+    public init?(storedName: String, attempts: Int, status: RowStatus?) {
+        switch storedName {
+        case "pending": self = .pending(attempts: attempts)
+        case "in_flight": self = .inFlight(attempt: attempts)
+        case "waiting": self = .waitingToRetry(attempts: attempts)
+        case "in_doubt": self = .inDoubt(attempts: attempts)
+        case "finished":
+            guard let status else { return nil }
+            self = .finished(status, attempts: attempts)
+        default: return nil
+        }
+    }
+}

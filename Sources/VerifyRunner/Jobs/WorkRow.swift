@@ -1,0 +1,35 @@
+/// A row that still needs a request, as the scheduler loads it from the store.
+public struct WorkRow: Sendable, Equatable {
+    /// The row's position in its job.
+    public var sequence: Int
+    /// What to send.
+    public var target: VerificationTarget
+    /// Its persisted state (pending, waiting, in doubt or in flight).
+    public var state: RowState
+    /// For waiting rows: the earliest time (seconds since 1970) to send again.
+    public var notBefore: Double?
+}
+
+/// A change to one row, written by the scheduler's group commit.
+public struct RowWrite: Sendable, Equatable {
+    /// The row's position in its job.
+    public var sequence: Int
+    /// The new state.
+    public var state: RowState
+    /// The answer that caused it, whose fields go to the report; `nil` keeps the row's fields.
+    public var result: ProviderResult?
+    /// For waiting rows: when to send again (seconds since 1970).
+    public var notBefore: Double?
+    /// The time of the change (ISO 8601): `started_at` for the first send, `finished_at` when final.
+    public var timestamp: String
+
+    /// Creates a write.
+    public init(sequence: Int, state: RowState, result: ProviderResult? = nil, notBefore: Double? = nil,
+                timestamp: String) {
+        self.sequence = sequence
+        self.state = state
+        self.result = result
+        self.notBefore = notBefore
+        self.timestamp = timestamp
+    }
+}

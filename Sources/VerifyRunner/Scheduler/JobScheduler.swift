@@ -1,0 +1,380 @@
+import Dispatch
+public import Logging
+
+/// Sends one job's rows: the concurrency window, the token bucket, retries and the group commit.
+///
+/// All of its state lives on one serial DispatchQueue; transfers run on the transport's own thread
+/// and their completions come back to that queue. Nothing here runs on Swift's cooperative pool.
+///
+/// The order of things for a row (design principle 1):
+/// 1. the row is marked `in_flight` in the store, in the same transaction as the results that
+///    arrived since the last commit (the group commit);
+/// 2. only then is its request handed to the transport;
+/// 3. the answer updates its ``RowStateMachine``; the resulting write joins the next commit.
+public final class JobScheduler: @unchecked Sendable {
+    // @unchecked: every mutable property below is touched only on `queue`.
+
+    /// Sending settings, filled from `verifyd run`'s options.
+    public struct Configuration: Sendable {
+        /// Requests in flight at most (`--concurrency`).
+        public var concurrency: Int
+        /// Requests per second at most, 0 = unlimited (`--rate`).
+        public var rate: Double
+        /// Requests per row at most (`--max-attempts`).
+        public var maxAttempts: Int
+        /// What to do with requests whose fate is unknown (`--in-doubt`).
+        public var inDoubt: InDoubtPolicy
+        /// Time limit of one request (`--timeout`).
+        public var timeout: Duration
+        /// Rows loaded from the store at a time.
+        public var loadBatch: Int
+
+        /// Creates a configuration with SPEC.md §2's defaults.
+        public init(
+            concurrency: Int = 32, rate: Double = 50, maxAttempts: Int = 5, inDoubt: InDoubtPolicy = .check,
+            timeout: Duration = .seconds(15), loadBatch: Int = 2000
+        ) {
+            self.concurrency = max(1, concurrency)
+            self.rate = max(0, rate)
+            self.maxAttempts = max(1, maxAttempts)
+            self.inDoubt = inDoubt
+            self.timeout = timeout
+            self.loadBatch = max(1, loadBatch)
+        }
+    }
+
+    /// How a run of a job ended.
+    public enum Outcome: Sendable, Equatable {
+        /// Every row has a final status.
+        case finished
+        /// The API refused the job as a whole (e.g. credentials); rows untouched; exit 1.
+        case paused(reason: String)
+        /// A stop was requested; unfinished rows wait for the next run.
+        case stopped
+        /// The store failed (disk full, read-only…); the job is as the last commit left it.
+        case storeFailed(String)
+    }
+
+    private let jobID: String
+    private let store: JobStore
+    private let provider: any VerificationProvider
+    private let transport: any HTTPTransport
+    private let configuration: Configuration
+    private let retryPolicy: RetryPolicy
+    private let logger: Logger
+    private let queue: DispatchQueue
+
+    private var machines: [Int: RowStateMachine] = [:]
+    private var targets: [Int: VerificationTarget] = [:]
+    private var ready: [Int] = []
+    private var readyHead = 0
+    private var lastLoaded = -1
+    private var storeExhausted = false
+    private var inFlight = 0
+    private var waitingRetries = 0
+    private var bucket: TokenBucket
+    private var tokenWaitScheduled = false
+    private var commitScheduled = false
+    private var pendingWrites: [RowWrite] = []
+    private var pendingSends: [(sequence: Int, request: HTTPRequest, isStatusCheck: Bool)] = []
+    private var requestsSinceCommit = 0
+    private var retriesSinceCommit = 0
+    private var firstSendAt: String?
+    private var lastCommitUptime: Double
+    private var pauseReason: String?
+    private var stopRequested = false
+    private var completion: (@Sendable (Outcome) -> Void)?
+
+    /// Creates a scheduler for one job.
+    public init(
+        jobID: String, store: JobStore, provider: any VerificationProvider, transport: any HTTPTransport,
+        configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger
+    ) {
+        self.jobID = jobID
+        self.store = store
+        self.provider = provider
+        self.transport = transport
+        self.configuration = configuration
+        self.retryPolicy = retryPolicy
+        var logger = logger
+        logger[metadataKey: "job.id"] = "\(jobID)"
+        self.logger = logger
+        self.queue = DispatchQueue(label: "verifyd.scheduler.\(jobID)")
+        self.bucket = TokenBucket(rate: configuration.rate)
+        self.lastCommitUptime = Self.uptime()
+    }
+
+    /// Starts sending; `completion` runs once, on the scheduler's queue, when the run ends.
+    public func run(completion: @escaping @Sendable (Outcome) -> Void) {
+        queue.async {
+            self.completion = completion
+            do {
+                try self.recoverInFlightRows()
+            } catch {
+                self.end(.storeFailed("\(error)"))
+                return
+            }
+            self.pump()
+        }
+    }
+
+    /// Stops taking new rows; requests in flight finish and are recorded, then the run ends `stopped`.
+    public func stop() {
+        queue.async {
+            self.stopRequested = true
+            self.pump()
+        }
+    }
+
+    // MARK: Start-up
+
+    /// Rows still marked in flight were in the air when the last process died: they are in doubt.
+    private func recoverInFlightRows() throws {
+        let rows = try store.inFlightRows(jobID: jobID)
+        guard !rows.isEmpty else { return }
+        logger.warning("rows found in flight after a restart", metadata: ["rows": "\(rows.count)"])
+        for row in rows {
+            var machine = RowStateMachine(state: row.state, policy: policy)
+            let action = machine.recoveredAfterCrash()
+            adopt(row, machine: machine)
+            carryOut(action, sequence: row.sequence, result: nil)
+        }
+    }
+
+    private var policy: RowStateMachine.Policy {
+        RowStateMachine.Policy(maxAttempts: configuration.maxAttempts, inDoubt: configuration.inDoubt)
+    }
+
+    private func adopt(_ row: WorkRow, machine: RowStateMachine) {
+        machines[row.sequence] = machine
+        targets[row.sequence] = row.target
+    }
+
+    // MARK: The pump
+
+    /// Fills the concurrency window from the ready queue, within the rate limit, then commits.
+    private func pump() {
+        guard completion != nil else { return }
+        if pauseReason == nil, !stopRequested {
+            loadIfNeeded()
+            while inFlight + pendingSends.count < configuration.concurrency, readyHead < ready.count {
+                if let wait = bucket.take(now: Self.uptime()) {
+                    scheduleTokenWait(wait)
+                    break
+                }
+                let sequence = ready[readyHead]
+                readyHead += 1
+                start(sequence)
+                if readyHead >= ready.count { loadIfNeeded() }
+            }
+        }
+        if !pendingWrites.isEmpty || !pendingSends.isEmpty { scheduleCommit() }
+        endIfDone()
+    }
+
+    private func loadIfNeeded() {
+        guard !storeExhausted, ready.count - readyHead < configuration.concurrency else { return }
+        if readyHead > 4096 {
+            ready.removeFirst(readyHead)
+            readyHead = 0
+        }
+        do {
+            let rows = try store.rowsToSend(jobID: jobID, after: lastLoaded, limit: configuration.loadBatch)
+            if rows.count < configuration.loadBatch { storeExhausted = true }
+            let now = Timestamp.nowSeconds()
+            for row in rows {
+                lastLoaded = row.sequence
+                adopt(row, machine: RowStateMachine(state: row.state, policy: policy))
+                if case .inDoubt = row.state {
+                    resolveInDoubt(row.sequence)
+                } else if let notBefore = row.notBefore, notBefore > now {
+                    scheduleRetry(row.sequence, after: .milliseconds(Int64((notBefore - now) * 1000)))
+                } else {
+                    ready.append(row.sequence)
+                }
+            }
+        } catch {
+            end(.storeFailed("\(error)"))
+        }
+    }
+
+    private func resolveInDoubt(_ sequence: Int) {
+        guard var machine = machines[sequence] else { return }
+        let action = machine.resolveInDoubt()
+        machines[sequence] = machine
+        carryOut(action, sequence: sequence, result: nil)
+    }
+
+    /// Moves one ready row into flight (in the store first, at the next commit).
+    private func start(_ sequence: Int) {
+        guard var machine = machines[sequence], let target = targets[sequence] else { return }
+        let action = machine.sendRequested()
+        machines[sequence] = machine
+        guard case .send(let attempt) = action else { return }
+        if attempt > 1 { retriesSinceCommit += 1 }
+        pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: Timestamp.now()))
+        pendingSends.append((sequence, provider.request(for: target), false))
+    }
+
+    private func scheduleTokenWait(_ seconds: Double) {
+        guard !tokenWaitScheduled else { return }
+        tokenWaitScheduled = true
+        queue.asyncAfter(deadline: .now() + seconds) {
+            self.tokenWaitScheduled = false
+            self.pump()
+        }
+    }
+
+    /// The group commit: runs after the completions already queued, so they share one transaction.
+    private func scheduleCommit() {
+        guard !commitScheduled else { return }
+        commitScheduled = true
+        queue.async {
+            self.commitScheduled = false
+            self.commitAndSend()
+        }
+    }
+
+    private func commitAndSend() {
+        guard completion != nil else { return }
+        let now = Self.uptime()
+        let sends = pendingSends
+        if firstSendAt == nil, !sends.isEmpty { firstSendAt = Timestamp.now() }
+        do {
+            try store.commit(
+                jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
+                sendingSeconds: firstSendAt == nil ? 0 : now - lastCommitUptime, startedAt: firstSendAt)
+        } catch {
+            logger.error("store write failed", metadata: ["error": "\(error)"])
+            end(.storeFailed("\(error)"))
+            return
+        }
+        lastCommitUptime = now
+        pendingWrites.removeAll(keepingCapacity: true)
+        pendingSends.removeAll(keepingCapacity: true)
+        requestsSinceCommit = 0
+        retriesSinceCommit = 0
+        for send in sends {
+            inFlight += 1
+            transport.send(send.request, timeout: configuration.timeout, on: queue) { outcome in
+                self.received(outcome, sequence: send.sequence, isStatusCheck: send.isStatusCheck)
+            }
+        }
+        pump()
+    }
+
+    // MARK: Answers
+
+    private func received(
+        _ outcome: Result<HTTPResponse, TransportFailure>, sequence: Int, isStatusCheck: Bool
+    ) {
+        inFlight -= 1
+        requestsSinceCommit += 1
+        guard completion != nil, var machine = machines[sequence], let target = targets[sequence] else { return }
+        let action: RowStateMachine.Action
+        var result: ProviderResult?
+        if isStatusCheck {
+            action = machine.statusChecked(wasProcessed: provider.interpretStatus(outcome))
+        } else {
+            let interpreted = provider.interpret(outcome, for: target)
+            result = interpreted
+            action = machine.resultReceived(interpreted)
+            if case .retryable = interpreted.verdict {
+                logger.debug("retryable answer", metadata: ["code": "\(interpreted.errorCode ?? "-")"])
+            }
+        }
+        machines[sequence] = machine
+        carryOut(action, sequence: sequence, result: result)
+        pump()
+    }
+
+    /// Carries out a state machine's action for one row.
+    private func carryOut(_ action: RowStateMachine.Action, sequence: Int, result: ProviderResult?) {
+        guard let machine = machines[sequence] else { return }
+        let now = Timestamp.now()
+        switch action {
+        case .finish:
+            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            machines[sequence] = nil
+            targets[sequence] = nil
+        case .retry(let attempts, let retryAfter):
+            let delay = retryPolicy.delay(afterAttempt: attempts, retryAfter: retryAfter)
+            let notBefore = Timestamp.nowSeconds() + Double(delay.components.seconds)
+                + Double(delay.components.attoseconds) / 1e18
+            pendingWrites.append(
+                RowWrite(sequence: sequence, state: machine.state, result: result, notBefore: notBefore, timestamp: now))
+            scheduleRetry(sequence, after: delay)
+        case .requeue:
+            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            ready.insert(sequence, at: readyHead)
+        case .checkStatus:
+            guard let target = targets[sequence] else { return }
+            if let request = provider.statusRequest(for: target) {
+                pendingSends.append((sequence, request, true))
+            } else {
+                var machine = machine
+                let next = machine.statusChecked(wasProcessed: false)
+                machines[sequence] = machine
+                carryOut(next, sequence: sequence, result: result)
+            }
+        case .pauseJob:
+            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
+            machines[sequence] = nil
+            if pauseReason == nil {
+                let code = result?.errorCode.map { " (error \($0))" } ?? ""
+                pauseReason = "the API refused the job: \(result?.message ?? "no message")\(code)"
+                logger.error("job paused", metadata: ["reason": "\(pauseReason ?? "")"])
+            }
+        case .send, .none:
+            break
+        }
+    }
+
+    private func scheduleRetry(_ sequence: Int, after delay: Duration) {
+        waitingRetries += 1
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(max(0, nanoseconds)))) {
+            self.waitingRetries -= 1
+            self.ready.insert(sequence, at: self.readyHead)
+            self.pump()
+        }
+    }
+
+    // MARK: The end
+
+    private func endIfDone() {
+        guard inFlight == 0, pendingSends.isEmpty else { return }
+        if let pauseReason {
+            commitThen(.paused(reason: pauseReason))
+        } else if stopRequested {
+            commitThen(.stopped)
+        } else if storeExhausted, readyHead >= ready.count, waitingRetries == 0 {
+            commitThen(.finished)
+        }
+    }
+
+    private func commitThen(_ outcome: Outcome) {
+        do {
+            if !pendingWrites.isEmpty || requestsSinceCommit > 0 {
+                try store.commit(
+                    jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
+                    sendingSeconds: Self.uptime() - lastCommitUptime, startedAt: firstSendAt)
+                pendingWrites.removeAll()
+                requestsSinceCommit = 0
+                retriesSinceCommit = 0
+            }
+            if case .paused(let reason) = outcome { try store.pauseJob(id: jobID, reason: reason) }
+            end(outcome)
+        } catch {
+            end(.storeFailed("\(error)"))
+        }
+    }
+
+    private func end(_ outcome: Outcome) {
+        guard let completion else { return }
+        self.completion = nil
+        completion(outcome)
+    }
+
+    private static func uptime() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}

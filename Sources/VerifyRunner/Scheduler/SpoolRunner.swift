@@ -1,0 +1,202 @@
+import Dispatch
+import Foundation
+public import Logging
+import Synchronization
+
+/// `verifyd run`: claims the spool's files, reads them into jobs, sends each job's rows with a
+/// ``JobScheduler``, and writes the reports — one job at a time, oldest first.
+///
+/// ``run()`` blocks its calling thread (the process's main thread, never a cooperative-pool
+/// thread) until the spool is drained (`--once`) or ``stop()`` is called (daemon mode).
+public final class SpoolRunner: Sendable {
+    /// Settings, filled from `verifyd run`'s options.
+    public struct Configuration: Sendable {
+        /// The spool.
+        public var spool: Spool
+        /// The provider the jobs are sent through.
+        public var providerName: ProviderName
+        /// Reading files.
+        public var intake: JobIntake.Configuration
+        /// Sending rows.
+        public var scheduler: JobScheduler.Configuration
+        /// `--once`: drain and return instead of watching `incoming/`.
+        public var once: Bool
+        /// How often the daemon looks into `incoming/`.
+        public var pollInterval: Duration
+
+        /// Creates a configuration.
+        public init(
+            spool: Spool, providerName: ProviderName, intake: JobIntake.Configuration = .init(),
+            scheduler: JobScheduler.Configuration = .init(), once: Bool, pollInterval: Duration = .seconds(1)
+        ) {
+            self.spool = spool
+            self.providerName = providerName
+            self.intake = intake
+            self.scheduler = scheduler
+            self.once = once
+            self.pollInterval = pollInterval
+        }
+    }
+
+    /// How a run ended.
+    public struct Result: Sendable {
+        /// Jobs that finished in this run, in the order they finished.
+        public var finishedJobs: [JobRecord] = []
+        /// Files rejected in this run (job id, file name, reason).
+        public var rejectedFiles: [(jobID: String, fileName: String, reason: String)] = []
+        /// Set when a job was paused: the reason (exit 1).
+        public var pauseReason: String?
+        /// Set when the store failed (exit 1).
+        public var storeFailure: String?
+
+        /// Whether the run ended as it should (exit 0).
+        public var succeeded: Bool { pauseReason == nil && storeFailure == nil }
+    }
+
+    private let configuration: Configuration
+    private let store: JobStore
+    private let provider: any VerificationProvider
+    private let transport: any HTTPTransport
+    private let logger: Logger
+    private let scanner: SpoolScanner
+    private let stopped = Atomic<Bool>(false)
+    private let current = Mutex<JobScheduler?>(nil)
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    /// Creates a runner.
+    public init(
+        configuration: Configuration, store: JobStore, provider: any VerificationProvider,
+        transport: any HTTPTransport, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.provider = provider
+        self.transport = transport
+        self.logger = logger
+        self.scanner = SpoolScanner(spool: configuration.spool)
+    }
+
+    /// Asks the run to end: no new rows are taken; requests in flight finish and are recorded.
+    public func stop() {
+        stopped.store(true, ordering: .sequentiallyConsistent)
+        current.withLock { $0 }?.stop()
+        wakeUp.signal()
+    }
+
+    /// Runs until the spool is drained (`once`) or ``stop()`` is called. Blocks the calling thread.
+    ///
+    /// - Throws: spool and store errors that prevent the run from starting.
+    public func run() throws -> Result {
+        try configuration.spool.prepare()
+        var result = Result()
+        try adoptOrphans()
+        for job in try store.unfinishedJobs() where job.state == .paused {
+            logger.info("resuming paused job", metadata: ["job.id": "\(job.id)"])
+            try store.resumeJob(id: job.id)
+        }
+        while !isStopped {
+            try claimIncoming()
+            let jobs = try store.unfinishedJobs()
+            for job in jobs where !isStopped {
+                try process(job, into: &result)
+                if !result.succeeded { return result }
+            }
+            if configuration.once {
+                if scanner.candidates().isEmpty, try store.unfinishedJobs().isEmpty { break }
+                continue
+            }
+            if jobs.isEmpty { _ = wakeUp.wait(timeout: .now() + configuration.pollInterval.seconds) }
+        }
+        return result
+    }
+
+    private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
+
+    /// Files claimed by a process that died before recording their job.
+    private func adoptOrphans() throws {
+        let known = Set(try store.jobs().map(\.id))
+        for orphan in scanner.orphans(knownJobIDs: known) {
+            logger.warning("adopting a claimed file without a job", metadata: ["file": "\(orphan.name)"])
+            try store.createJob(id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now())
+        }
+    }
+
+    private func claimIncoming() throws {
+        for name in scanner.candidates() {
+            guard let claimed = try scanner.claim(name) else { continue }
+            try store.createJob(id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now())
+            logger.info("claimed file", metadata: ["job.id": "\(claimed.jobID)", "file": "\(name)"])
+        }
+    }
+
+    private func process(_ job: JobRecord, into result: inout Result) throws {
+        var job = job
+        if job.state == .intake {
+            guard let read = try readFile(of: job, into: &result) else { return }
+            job = read
+        }
+        guard job.state == .queued else { return }
+        switch send(job) {
+        case .finished:
+            let donePath = try scanner.move(job.workPath, originalName: job.fileName, to: configuration.spool.done)
+            try store.finishJob(id: job.id, workPath: donePath, finishedAt: Timestamp.now())
+            guard let finished = try store.job(id: job.id) else { return }
+            try ReportWriter(store: store).write(
+                job: finished, provider: configuration.providerName,
+                to: configuration.spool.reportDirectory(jobID: job.id))
+            logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
+            result.finishedJobs.append(finished)
+        case .paused(let reason):
+            result.pauseReason = reason
+        case .stopped:
+            logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
+        case .storeFailed(let message):
+            result.storeFailure = message
+        }
+    }
+
+    /// Reads a claimed file into rows, or moves it to `rejected/` when it is not a job at all.
+    private func readFile(of job: JobRecord, into result: inout Result) throws -> JobRecord? {
+        try store.restartIntake(jobID: job.id)
+        do {
+            let intake = JobIntake(configuration: configuration.intake)
+            let read = try intake.read(path: job.workPath, jobID: job.id, into: store)
+            try store.finishIntake(jobID: job.id, extraColumns: read.extraColumns, totalRows: read.rows)
+            logger.info("file read", metadata: ["job.id": "\(job.id)", "rows": "\(read.rows)"])
+            return try store.job(id: job.id)
+        } catch let error as JobFileError {
+            let rejectedPath = try scanner.move(
+                job.workPath, originalName: job.fileName, to: configuration.spool.rejected)
+            let note = try AtomicFileWriter(path: rejectedPath + ".error.txt")
+            try note.write("\(job.fileName): \(error.description)\n")
+            try note.commit()
+            try store.rejectJob(id: job.id, workPath: rejectedPath, reason: error.description)
+            logger.error("file rejected", metadata: ["job.id": "\(job.id)", "reason": "\(error.description)"])
+            result.rejectedFiles.append((job.id, job.fileName, error.description))
+            return nil
+        }
+    }
+
+    /// Runs the job's scheduler and waits for it on this (non-cooperative) thread.
+    private func send(_ job: JobRecord) -> JobScheduler.Outcome {
+        let scheduler = JobScheduler(
+            jobID: job.id, store: store, provider: provider, transport: transport,
+            configuration: configuration.scheduler, logger: logger)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<JobScheduler.Outcome>(.stopped)
+        current.withLock { $0 = scheduler }
+        scheduler.run { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        if isStopped { scheduler.stop() }
+        done.wait()
+        current.withLock { $0 = nil }
+        return outcome.withLock { $0 }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,90 @@
+import CSQLite
+
+/// One open SQLite database connection (the raw `sqlite3*` and its lifetime).
+///
+/// Not thread-safe: ``JobStore`` confines it to one serial DispatchQueue. ``check(_:sql:)`` is the
+/// only place that compares SQLite result codes against `SQLITE_OK`.
+final class SQLiteConnection {
+    private let handle: OpaquePointer
+    /// Prepared statements kept for the connection's lifetime, by SQL text.
+    private var cache: [String: SQLiteStatement] = [:]
+
+    /// Opens (creating if needed) the database at `path`.
+    ///
+    /// The file is created with mode 0600 by the process umask rules the caller sets; the
+    /// connection uses `SQLITE_OPEN_NOMUTEX` because one queue owns it.
+    init(path: String) throws(SQLiteError) {
+        var raw: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &raw, flags, nil)
+        guard let raw else {
+            throw SQLiteError(code: rc, message: "cannot open database at \(path)", sql: nil)
+        }
+        handle = raw
+        if rc != SQLITE_OK {
+            let message = String(cString: sqlite3_errmsg(raw))
+            sqlite3_close_v2(raw)
+            throw SQLiteError(code: rc, message: "\(message) (\(path))", sql: nil)
+        }
+        sqlite3_extended_result_codes(raw, 1)
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Turns a result code into a thrown ``SQLiteError`` unless it is `SQLITE_OK`, `SQLITE_ROW` or
+    /// `SQLITE_DONE`.
+    func check(_ rc: Int32, sql: String? = nil) throws(SQLiteError) {
+        switch rc {
+        case SQLITE_OK, SQLITE_ROW, SQLITE_DONE: return
+        default: throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        }
+    }
+
+    /// Runs one or more statements that return no rows.
+    func execute(_ sql: String) throws(SQLiteError) {
+        try check(sqlite3_exec(handle, sql, nil, nil, nil), sql: sql)
+    }
+
+    /// A prepared statement for `sql`, compiled once and then reused (reset and unbound).
+    func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let cached = cache[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        try check(sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil), sql: sql)
+        guard let raw else { throw SQLiteError(code: SQLITE_MISUSE, message: "empty statement", sql: sql) }
+        let statement = SQLiteStatement(handle: raw, connection: self, sql: sql)
+        cache[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` in one transaction (`BEGIN IMMEDIATE`), committing on return and rolling back on
+    /// a thrown error.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The value of an integer pragma, e.g. `user_version`.
+    func integerPragma(_ name: String) throws(SQLiteError) -> Int {
+        let statement = try self.statement("PRAGMA \(name)")
+        return try statement.step() ? statement.int(0) : 0
+    }
+
+    /// Rows changed by the last statement.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+}
+
+@available(*, unavailable)
+extension SQLiteConnection: Sendable {}

@@ -1,0 +1,87 @@
+import CSQLite
+
+/// A prepared statement: bind parameters (1-based), step, read columns (0-based).
+///
+/// Owned by its ``SQLiteConnection``'s cache and finalized with it; not thread-safe.
+final class SQLiteStatement {
+    private let handle: OpaquePointer
+    private unowned let connection: SQLiteConnection
+    private let sql: String
+
+    init(handle: OpaquePointer, connection: SQLiteConnection, sql: String) {
+        self.handle = handle
+        self.connection = connection
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// Resets the statement and clears its bindings for the next use.
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Binds parameters 1…n in order; `nil` binds NULL.
+    @discardableResult
+    func bind(_ values: (any SQLiteBindable)?...) throws(SQLiteError) -> SQLiteStatement {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case nil: rc = sqlite3_bind_null(handle, index)
+            case let value as Int: rc = sqlite3_bind_int64(handle, index, Int64(value))
+            case let value as Double: rc = sqlite3_bind_double(handle, index, value)
+            case let value as Bool: rc = sqlite3_bind_int64(handle, index, value ? 1 : 0)
+            case let value as String: rc = sqlite3_bind_text(handle, index, value, -1, csqlite_transient())
+            default: rc = SQLITE_MISMATCH
+            }
+            try connection.check(rc, sql: sql)
+        }
+        return self
+    }
+
+    /// Advances to the next row; `false` when the statement is done.
+    func step() throws(SQLiteError) -> Bool {
+        let rc = sqlite3_step(handle)
+        try connection.check(rc, sql: sql)
+        return rc == SQLITE_ROW
+    }
+
+    /// Steps until done (for statements that return no rows) and resets.
+    func run() throws(SQLiteError) {
+        while try step() {}
+        sqlite3_reset(handle)
+    }
+
+    /// Whether column `index` is NULL.
+    func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
+
+    /// Column `index` as an integer (0 for NULL).
+    func int(_ index: Int32) -> Int { Int(sqlite3_column_int64(handle, index)) }
+
+    /// Column `index` as an integer, `nil` for NULL.
+    func optionalInt(_ index: Int32) -> Int? { isNull(index) ? nil : int(index) }
+
+    /// Column `index` as a double, `nil` for NULL.
+    func optionalDouble(_ index: Int32) -> Double? { isNull(index) ? nil : sqlite3_column_double(handle, index) }
+
+    /// Column `index` as text ("" for NULL).
+    func text(_ index: Int32) -> String {
+        guard let bytes = sqlite3_column_text(handle, index) else { return "" }
+        return String(cString: bytes)
+    }
+
+    /// Column `index` as text, `nil` for NULL.
+    func optionalText(_ index: Int32) -> String? { isNull(index) ? nil : text(index) }
+}
+
+@available(*, unavailable)
+extension SQLiteStatement: Sendable {}
+
+/// A Swift value that ``SQLiteStatement/bind(_:)`` knows how to bind.
+protocol SQLiteBindable {}
+extension Int: SQLiteBindable {}
+extension Double: SQLiteBindable {}
+extension Bool: SQLiteBindable {}
+extension String: SQLiteBindable {}

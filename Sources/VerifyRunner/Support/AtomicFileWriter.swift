@@ -1,0 +1,63 @@
+import Glibc
+
+/// Writes a file under a temporary name, then renames it into place, so readers never see half a
+/// file. Created with mode 0600 (owner only). Output is buffered in 64 KiB chunks.
+final class AtomicFileWriter {
+    private let path: String
+    private let temporaryPath: String
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+
+    /// Opens `PATH.tmp` for writing.
+    init(path: String) throws(FileWriteError) {
+        self.path = path
+        self.temporaryPath = path + ".tmp"
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw FileWriteError(path: temporaryPath, errno: errno) }
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Appends text.
+    func write(_ text: String) throws(FileWriteError) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { try drain() }
+    }
+
+    /// Flushes, fsyncs and renames the file into place.
+    func commit() throws(FileWriteError) {
+        try drain()
+        guard fsync(descriptor) == 0 else { throw FileWriteError(path: temporaryPath, errno: errno) }
+        guard rename(temporaryPath, path) == 0 else { throw FileWriteError(path: path, errno: errno) }
+    }
+
+    private func drain() throws(FileWriteError) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else {
+                if written < 0, errno == EINTR { continue }
+                throw FileWriteError(path: temporaryPath, errno: errno)
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+@available(*, unavailable)
+extension AtomicFileWriter: Sendable {}
+
+/// A report or spool file could not be written.
+public struct FileWriteError: Error, Sendable, CustomStringConvertible {
+    /// The file.
+    public var path: String
+    /// The C error number.
+    public var errno: Int32
+
+    /// One line naming the file and the system's reason.
+    public var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
+}

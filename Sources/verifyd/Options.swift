@@ -1,0 +1,88 @@
+public import ArgumentParser
+import Foundation
+import Logging
+public import VerifyRunner
+
+/// `--spool` and `--db`, shared by the commands that use the spool.
+struct SpoolOptions: ParsableArguments {
+    @Option(name: .long, help: "The spool folder.")
+    var spool: String = "./jobs"
+
+    @Option(name: .long, help: "The state store (default: SPOOL/verifyd.sqlite).")
+    var db: String?
+
+    /// The spool described by the options.
+    var layout: Spool { Spool(root: spool) }
+
+    /// Opens the store, with a clear message on failure.
+    func openStore() throws -> JobStore {
+        try layout.prepare()
+        let path = db ?? layout.defaultDatabase
+        do {
+            return try JobStore(path: path)
+        } catch {
+            throw CommandFailure("cannot open the state store \(path): \(error)")
+        }
+    }
+}
+
+/// `--provider`, `--api-base`, the credential files and `--timeout`, shared by `run` and `check`.
+struct ProviderOptions: ParsableArguments {
+    @Option(name: .long, help: "authy-v1 or verify-v2.")
+    var provider: ProviderName = .authyV1
+
+    @Option(name: .long, help: "Override the API base URL (http:// only for loopback).")
+    var apiBase: String?
+
+    @Option(name: .long, help: "File holding the Authy API key (else AUTHY_API_KEY).")
+    var apiKeyFile: String?
+
+    @Option(name: .long, help: "File holding the Twilio auth token (else TWILIO_AUTH_TOKEN).")
+    var authTokenFile: String?
+
+    @Option(name: .long, help: "Seconds before a request is abandoned.")
+    var timeout: Double = 15
+
+    func validate() throws {
+        if let apiBase, let problem = ProviderName.problem(withBaseURL: apiBase) { throw ValidationError(problem) }
+        guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
+    }
+
+    /// The provider with its credentials, loaded from the environment or files.
+    func makeProvider() throws -> any VerificationProvider {
+        do {
+            let credentials = try CredentialLoader().load(
+                provider: provider, apiKeyFile: apiKeyFile, authTokenFile: authTokenFile)
+            return provider.makeProvider(baseURL: apiBase ?? provider.defaultBaseURL, credentials: credentials)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    /// The HTTP transport for `concurrency` requests in flight.
+    func makeTransport(concurrency: Int) throws -> CurlTransport {
+        var configuration = CurlTransport.Configuration()
+        configuration.totalTimeout = .milliseconds(Int64(timeout * 1000))
+        configuration.maxConnections = max(1, concurrency)
+        return try CurlTransport(configuration: configuration)
+    }
+}
+
+extension ProviderName: ExpressibleByArgument {}
+extension Channel: ExpressibleByArgument {}
+extension InDoubtPolicy: ExpressibleByArgument {}
+
+/// A fatal error for the command line: printed as `verifyd: message`, exit 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    /// What went wrong, in one line.
+    let description: String
+
+    init(_ description: String) { self.description = description }
+}
+
+/// The process-wide logger: readable lines on standard error.
+func makeLogger(level: Logger.Level = .info) -> Logger {
+    var logger = Logger(label: "verifyd") { StreamLogHandler.standardError(label: $0) }
+    logger.logLevel = level
+    return logger
+}

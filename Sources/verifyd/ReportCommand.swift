@@ -1,0 +1,21 @@
+import ArgumentParser
+import VerifyRunner
+
+/// `verifyd report JOB_ID`: (re)writes a job's report files from the store.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Write a job's report files again from the store.")
+
+    @OptionGroup var spoolOptions: SpoolOptions
+
+    @Argument(help: "The job.")
+    var jobID: String
+
+    func run() throws {
+        let store = try spoolOptions.openStore()
+        guard let job = try store.job(id: jobID) else { throw CommandFailure("no job \(jobID)") }
+        let directory = spoolOptions.layout.reportDirectory(jobID: jobID)
+        try ReportWriter(store: store).write(job: job, provider: nil, to: directory)
+        print(directory + "/report.csv")
+    }
+}

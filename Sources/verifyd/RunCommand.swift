@@ -1,0 +1,120 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import VerifyRunner
+
+/// `verifyd run`: the daemon, or with `--once` the cron mode that drains the spool and exits.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Process the spool: claim files, send verifications, write reports.")
+
+    @OptionGroup var spoolOptions: SpoolOptions
+    @OptionGroup var providerOptions: ProviderOptions
+
+    @Flag(name: .long, help: "Drain everything in the spool (resumed work included), then exit.")
+    var once = false
+
+    @Option(name: .long, help: "Requests in flight at most.")
+    var concurrency = 32
+
+    @Option(name: .long, help: "Requests per second at most (0 = no limit).")
+    var rate: Double = 50
+
+    @Option(name: .long, help: "Requests per row at most before it ends failed.")
+    var maxAttempts = 5
+
+    @Option(name: .long, help: "Channel for rows without a via column: sms or call.")
+    var via: Channel = .sms
+
+    @Option(name: .long, help: "Message language for rows without a locale column, e.g. es.")
+    var locale: String?
+
+    @Option(name: .long, help: "Requests whose fate is unknown: check, resend or report.")
+    var inDoubt: InDoubtPolicy = .check
+
+    func validate() throws {
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
+        guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (no limit) or more") }
+        guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be 1…100") }
+        if let locale, locale.isEmpty || locale.count > 16 { throw ValidationError("--locale looks wrong: '\(locale)'") }
+    }
+
+    func run() throws {
+        let logger = makeLogger()
+        let provider = try providerOptions.makeProvider()
+        let store = try spoolOptions.openStore()
+        let transport = try providerOptions.makeTransport(concurrency: concurrency)
+        defer { transport.shutdown() }
+        let configuration = SpoolRunner.Configuration(
+            spool: spoolOptions.layout, providerName: providerOptions.provider,
+            intake: JobIntake.Configuration(defaultChannel: via, defaultLocale: locale),
+            scheduler: JobScheduler.Configuration(
+                concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
+                timeout: .milliseconds(Int64(providerOptions.timeout * 1000))),
+            once: once)
+        let runner = SpoolRunner(
+            configuration: configuration, store: store, provider: provider, transport: transport, logger: logger)
+        let signals = SignalWatcher { runner.stop() }
+        defer { signals.cancel() }
+        let result = try runner.run()
+        printSummary(result, spool: spoolOptions.layout, store: store)
+        if let reason = result.pauseReason {
+            throw CommandFailure("job paused: \(reason). Fix the cause (e.g. the credentials) and run again.")
+        }
+        if let failure = result.storeFailure { throw CommandFailure("state store failed: \(failure)") }
+    }
+
+    private func printSummary(_ result: SpoolRunner.Result, spool: Spool, store: JobStore) {
+        for job in result.finishedJobs {
+            let counts = (try? store.statusCounts(jobID: job.id)) ?? [:]
+            print(JobSummaryText.line(for: job, counts: counts))
+            print("  report: \(spool.reportDirectory(jobID: job.id))/report.csv")
+        }
+        for rejected in result.rejectedFiles {
+            print("job \(rejected.jobID) \(rejected.fileName): rejected — \(rejected.reason)")
+        }
+        if result.finishedJobs.isEmpty, result.rejectedFiles.isEmpty, result.succeeded {
+            print("nothing to do: no job files in \(spool.incoming) and no unfinished jobs")
+        }
+    }
+}
+
+/// Turns the first SIGTERM or SIGINT into a graceful stop and the second into an immediate exit.
+final class SignalWatcher: @unchecked Sendable {
+    // @unchecked: `sources` is set once in init and never mutated; Dispatch sources are thread-safe.
+    private let sources: [any DispatchSourceSignal]
+
+    /// Starts watching; `onFirstSignal` runs on a Dispatch queue.
+    init(onFirstSignal: @escaping @Sendable () -> Void) {
+        let queue = DispatchQueue(label: "verifyd.signals")
+        let seen = SignalCounter()
+        sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler {
+                if seen.increment() == 1 {
+                    FileHandle.standardError.write(Data("verifyd: stopping; signal again to abort\n".utf8))
+                    onFirstSignal()
+                } else {
+                    exit(130)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Stops watching.
+    func cancel() { sources.forEach { $0.cancel() } }
+}
+
+/// Counts signals; only touched on the signal queue.
+private final class SignalCounter: @unchecked Sendable {
+    // @unchecked: used only from the serial "verifyd.signals" queue.
+    private var count = 0
+
+    func increment() -> Int {
+        count += 1
+        return count
+    }
+}

@@ -1,0 +1,55 @@
+import Testing
+
+@testable import VerifyRunner
+
+/// The wire form of each provider's requests (verify-apis.md §8).
+@Suite struct ProviderRequestTests {
+    private let target = VerificationTarget(
+        e164: "+447911123456", countryCode: 44, nationalNumber: "7911123456", kind: .start, channel: .call,
+        locale: "pt-BR")
+
+    @Test func v1StartIsAFormPostWithTheKeyInAHeader() {
+        let request = AuthyV1Provider(baseURL: "http://127.0.0.1:9/", apiKey: "secret").request(for: target)
+        #expect(request.method == .post)
+        #expect(request.url == "http://127.0.0.1:9/protected/json/phones/verification/start")
+        #expect(String(decoding: request.body, as: UTF8.self)
+            == "via=call&country_code=44&phone_number=7911123456&locale=pt-BR")
+        #expect(request.headers.contains(HTTPHeader(name: "X-Authy-API-Key", value: "secret")))
+        #expect(!request.url.contains("secret"))
+    }
+
+    @Test func v1CheckIsAGetWithQueryParameters() {
+        var check = target
+        check.kind = .check
+        check.code = "1234"
+        let request = AuthyV1Provider(baseURL: "https://api.authy.com", apiKey: "k").request(for: check)
+        #expect(request.method == .get)
+        #expect(request.url == "https://api.authy.com/protected/json/phones/verification/check"
+            + "?country_code=44&phone_number=7911123456&verification_code=1234")
+    }
+
+    @Test func v2StartEncodesThePlusAndUsesBasicAuth() {
+        let request = VerifyV2Provider(
+            baseURL: "https://verify.twilio.com", accountSID: "AC1", authToken: "tok", serviceSID: "VA9"
+        ).request(for: target)
+        #expect(request.url == "https://verify.twilio.com/v2/Services/VA9/Verifications")
+        #expect(String(decoding: request.body, as: UTF8.self) == "To=%2B447911123456&Channel=call&Locale=pt-BR")
+        // base64("AC1:tok")
+        #expect(request.headers.contains(HTTPHeader(name: "Authorization", value: "Basic QUMxOnRvaw==")))
+    }
+
+    @Test func credentialsNeverAppearInDescriptions() {
+        let v1 = Credentials.authyV1(apiKey: "super-secret")
+        let v2 = Credentials.verifyV2(accountSID: "AC1", authToken: "tok-secret", serviceSID: "VA1")
+        #expect(!"\(v1)".contains("super-secret"))
+        #expect(!"\(v2)".contains("tok-secret"))
+    }
+
+    @Test(arguments: [
+        ("https://api.authy.com", true), ("http://127.0.0.1:8089", true), ("http://localhost:1", true),
+        ("http://[::1]:80", true), ("http://api.authy.com", false), ("ftp://x", false), ("nonsense", false),
+    ])
+    func apiBaseRules(url: String, accepted: Bool) {
+        #expect((ProviderName.problem(withBaseURL: url) == nil) == accepted)
+    }
+}

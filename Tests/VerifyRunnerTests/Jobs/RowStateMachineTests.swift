@@ -1,0 +1,110 @@
+import Testing
+
+@testable import VerifyRunner
+
+@Suite struct RowStateMachineTests {
+    private func machine(
+        _ state: RowState = .pending(attempts: 0), maxAttempts: Int = 3, inDoubt: InDoubtPolicy = .check
+    ) -> RowStateMachine {
+        RowStateMachine(state: state, policy: .init(maxAttempts: maxAttempts, inDoubt: inDoubt))
+    }
+
+    private func result(_ verdict: ProviderResult.Verdict) -> ProviderResult { ProviderResult(verdict: verdict) }
+
+    @Test func sendingCountsAttemptsFromOne() {
+        var row = machine()
+        #expect(row.sendRequested() == .send(attempt: 1))
+        #expect(row.state == .inFlight(attempt: 1))
+        #expect(row.sendRequested() == .none)
+    }
+
+    @Test(arguments: [
+        (ProviderResult.Verdict.sent, RowStatus.sent),
+        (.approved, .approved),
+        (.denied, .denied),
+        (.rejectedNumber, .rejected),
+        (.failedPermanently, .failed),
+    ])
+    func finalAnswersFinishTheRow(verdict: ProviderResult.Verdict, status: RowStatus) {
+        var row = machine()
+        _ = row.sendRequested()
+        #expect(row.resultReceived(result(verdict)) == .finish(status))
+        #expect(row.state == .finished(status, attempts: 1))
+    }
+
+    @Test func retriesUntilMaxAttemptsThenFails() {
+        var row = machine(maxAttempts: 3)
+        let busy = result(.retryable(retryAfter: .seconds(2), mayHaveBeenProcessed: false))
+        _ = row.sendRequested()
+        #expect(row.resultReceived(busy) == .retry(afterAttempt: 1, retryAfter: .seconds(2)))
+        #expect(row.state == .waitingToRetry(attempts: 1))
+        #expect(row.sendRequested() == .send(attempt: 2))
+        #expect(row.resultReceived(busy) == .retry(afterAttempt: 2, retryAfter: .seconds(2)))
+        #expect(row.sendRequested() == .send(attempt: 3))
+        #expect(row.resultReceived(busy) == .finish(.failed))
+        #expect(row.state == .finished(.failed, attempts: 3))
+    }
+
+    @Test func jobFatalAnswerLeavesTheRowUntouched() {
+        var row = machine(.pending(attempts: 1))
+        _ = row.sendRequested()
+        #expect(row.resultReceived(result(.fatalForJob)) == .pauseJob)
+        #expect(row.state == .pending(attempts: 1))
+    }
+
+    @Test(arguments: [
+        (InDoubtPolicy.report, RowStateMachine.Action.finish(.inDoubt)),
+        (.resend, .retry(afterAttempt: 1, retryAfter: nil)),
+        (.check, .checkStatus),
+    ])
+    func unknownOutcomeFollowsThePolicy(policy: InDoubtPolicy, expected: RowStateMachine.Action) {
+        var row = machine(inDoubt: policy)
+        _ = row.sendRequested()
+        #expect(row.resultReceived(result(.retryable(retryAfter: nil, mayHaveBeenProcessed: true))) == expected)
+    }
+
+    @Test(arguments: [
+        (InDoubtPolicy.report, RowStateMachine.Action.finish(.inDoubt), RowState.finished(.inDoubt, attempts: 2)),
+        (.resend, .requeue, .pending(attempts: 2)),
+        (.check, .checkStatus, .inDoubt(attempts: 2)),
+    ])
+    func crashRecoveryPutsInFlightRowsInDoubt(
+        policy: InDoubtPolicy, expected: RowStateMachine.Action, state: RowState
+    ) {
+        var row = machine(.inFlight(attempt: 2), inDoubt: policy)
+        #expect(row.recoveredAfterCrash() == expected)
+        #expect(row.state == state)
+    }
+
+    @Test func statusCheckDecidesInDoubtRows() {
+        var processed = machine(.inDoubt(attempts: 1))
+        #expect(processed.statusChecked(wasProcessed: true) == .finish(.sent))
+
+        var unknownToAPI = machine(.inDoubt(attempts: 1))
+        #expect(unknownToAPI.statusChecked(wasProcessed: false) == .requeue)
+        #expect(unknownToAPI.state == .pending(attempts: 1))
+        #expect(unknownToAPI.sendRequested() == .send(attempt: 2))
+
+        var exhausted = machine(.inDoubt(attempts: 3), maxAttempts: 3)
+        #expect(exhausted.statusChecked(wasProcessed: false) == .finish(.failed))
+
+        var unanswered = machine(.inDoubt(attempts: 1))
+        #expect(unanswered.statusChecked(wasProcessed: nil) == .finish(.inDoubt))
+    }
+
+    @Test func answersOutsideFlightAreIgnored() {
+        var row = machine(.finished(.sent, attempts: 1))
+        #expect(row.resultReceived(result(.sent)) == .none)
+        #expect(row.recoveredAfterCrash() == .none)
+        #expect(row.state == .finished(.sent, attempts: 1))
+    }
+
+    @Test(arguments: [
+        RowState.pending(attempts: 0), .inFlight(attempt: 2), .waitingToRetry(attempts: 1), .inDoubt(attempts: 3),
+        .finished(.rejected, attempts: 1),
+    ])
+    func storedNamesRoundTrip(state: RowState) {
+        let status: RowStatus? = if case .finished(let final, _) = state { final } else { nil }
+        #expect(RowState(storedName: state.storedName, attempts: state.attempts, status: status) == state)
+    }
+}

@@ -1,0 +1,129 @@
+import Testing
+
+@testable import VerifyRunner
+
+/// The store against real SQLite in a temporary file.
+@Suite struct JobStoreTests {
+    private func withTemporaryStore(_ body: (JobStore, TemporaryDirectory) throws -> Void) throws {
+        try withTemporaryDirectory { directory in
+            try body(try JobStore(path: directory.path + "/verifyd.sqlite"), directory)
+        }
+    }
+
+    private func row(_ sequence: Int, e164: String? = "+12025550100", status: RowStatus? = nil) -> NewRow {
+        NewRow(
+            sequence: sequence, line: sequence + 2, phoneInput: "202-555-0100", countryInput: "1", channel: .sms,
+            locale: nil, kind: .start, code: nil,
+            phone: e164.map { NormalizedNumber(e164: $0, countryCode: 1, nationalNumber: String($0.dropFirst(2))) },
+            extras: ["ref-\(sequence)", "a,\"b\"\nc"], finalStatus: status, message: status == nil ? nil : "why")
+    }
+
+    @Test func migratesOnceAndReopens() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.path + "/s.sqlite"
+            do {
+                let store = try JobStore(path: path)
+                try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z")
+            }
+            let reopened = try JobStore(path: path)
+            #expect(try reopened.jobs().map(\.id) == ["j1"])
+        }
+    }
+
+    @Test func intakeRowsAndJobLifecycle() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z")
+            #expect(try store.job(id: "j1")?.state == .intake)
+            try store.insertRows(jobID: "j1", [row(0), row(1, e164: nil, status: .invalid), row(2)])
+            try store.finishIntake(jobID: "j1", extraColumns: ["ref", "note"], totalRows: 3)
+            let job = try #require(try store.job(id: "j1"))
+            #expect(job.state == .queued)
+            #expect(job.extraColumns == ["ref", "note"])
+            #expect(job.totalRows == 3)
+            #expect(try store.rowsToSend(jobID: "j1", after: -1, limit: 10).map(\.sequence) == [0, 2])
+            #expect(try store.rowsToSend(jobID: "j1", after: 0, limit: 10).map(\.sequence) == [2])
+            #expect(try store.unfinishedRowCount(jobID: "j1") == 2)
+            #expect(try store.statusCounts(jobID: "j1") == ["invalid": 1, "unfinished": 2])
+        }
+    }
+
+    @Test func restartedIntakeStartsFromScratch() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t")
+            try store.insertRows(jobID: "j1", [row(0), row(1)])
+            try store.restartIntake(jobID: "j1")
+            try store.insertRows(jobID: "j1", [row(0), row(1)])
+            #expect(try store.unfinishedRowCount(jobID: "j1") == 2)
+        }
+    }
+
+    @Test func groupCommitRecordsStatesResultsAndCounters() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t")
+            try store.insertRows(jobID: "j1", [row(0), row(1), row(2)])
+            try store.finishIntake(jobID: "j1", extraColumns: ["ref", "note"], totalRows: 3)
+            try store.commit(
+                jobID: "j1",
+                writes: [
+                    RowWrite(sequence: 0, state: .inFlight(attempt: 1), timestamp: "T0"),
+                    RowWrite(sequence: 1, state: .inFlight(attempt: 1), timestamp: "T0"),
+                    RowWrite(sequence: 2, state: .inFlight(attempt: 1), timestamp: "T0"),
+                ], requests: 0, retries: 0, sendingSeconds: 0, startedAt: "T0")
+            #expect(try store.inFlightRows(jobID: "j1").map(\.sequence) == [0, 1, 2])
+            #expect(try store.rowsToSend(jobID: "j1", after: -1, limit: 10).isEmpty)
+            let sent = ProviderResult(
+                verdict: .sent, httpStatus: 200, message: "ok", providerID: "u-1", carrier: "C", isCellphone: true)
+            let busy = ProviderResult(
+                verdict: .retryable(retryAfter: nil, mayHaveBeenProcessed: false), httpStatus: 429, errorCode: "60003")
+            try store.commit(
+                jobID: "j1",
+                writes: [
+                    RowWrite(sequence: 0, state: .finished(.sent, attempts: 1), result: sent, timestamp: "T1"),
+                    RowWrite(sequence: 1, state: .waitingToRetry(attempts: 1), result: busy, notBefore: 99, timestamp: "T1"),
+                    RowWrite(sequence: 2, state: .pending(attempts: 0), timestamp: "T1"),
+                ], requests: 3, retries: 0, sendingSeconds: 1.5, startedAt: "T9")
+            let waiting = try store.rowsToSend(jobID: "j1", after: -1, limit: 10)
+            #expect(waiting.map(\.sequence) == [1, 2])
+            #expect(waiting.first?.state == .waitingToRetry(attempts: 1))
+            #expect(waiting.first?.notBefore == 99)
+            let job = try #require(try store.job(id: "j1"))
+            #expect(job.requests == 3 && job.startedAt == "T0" && job.sendingSeconds == 1.5)
+            var report: [ReportRow] = []
+            try store.forEachReportRow(jobID: "j1") { report.append($0) }
+            #expect(report.count == 3)
+            #expect(report[0].status == .sent && report[0].providerID == "u-1" && report[0].isCellphone == true)
+            #expect(report[0].startedAt == "T0" && report[0].finishedAt == "T1" && report[0].attempts == 1)
+            #expect(report[0].extras == ["ref-0", "a,\"b\"\nc"])
+            #expect(report[1].status == nil && report[1].errorCode == "60003" && report[1].httpStatus == 429)
+            #expect(try store.errorCodeCounts(jobID: "j1") == ["60003": 1])
+        }
+    }
+
+    @Test func pauseResumeFinishAndReject() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "1")
+            try store.createJob(id: "j2", fileName: "b.csv", workPath: "/q", createdAt: "2")
+            try store.pauseJob(id: "j1", reason: "Invalid API key")
+            #expect(try store.job(id: "j1")?.pausedReason == "Invalid API key")
+            try store.resumeJob(id: "j1")
+            #expect(try store.job(id: "j1")?.state == .queued)
+            try store.insertRows(jobID: "j2", [row(0)])
+            try store.rejectJob(id: "j2", workPath: "/r/b.csv", reason: "no header")
+            #expect(try store.unfinishedRowCount(jobID: "j2") == 0)
+            try store.finishJob(id: "j1", workPath: "/d/a.csv", finishedAt: "3")
+            #expect(try store.unfinishedJobs().isEmpty)
+            #expect(try store.jobs().map(\.state) == [.finished, .rejected])
+        }
+    }
+
+    @Test func aDirectoryIsNotADatabase() throws {
+        try withTemporaryDirectory { directory in
+            #expect(throws: SQLiteError.self) { _ = try JobStore(path: directory.path) }
+        }
+    }
+
+    @Test(arguments: [[], [""], ["a", "", "ü,\"x\"\n", "12:34"], [String(repeating: "z", count: 1000)]])
+    func extrasRoundTrip(values: [String]) {
+        #expect(ExtrasCodec.decode(ExtrasCodec.encode(values)) == values)
+    }
+}

@@ -1,0 +1,82 @@
+import Dispatch
+import Foundation
+
+/// Runs the built `verifyd` executable (next to the test bundle in the build folder) as a child
+/// process. Blocking waits run on a Dispatch queue, never on the cooperative pool.
+enum BuiltBinary {
+    /// `.build/<config>/verifyd`, or `$VERIFYD_BINARY`.
+    static var path: String {
+        if let override = ProcessInfo.processInfo.environment["VERIFYD_BINARY"] { return override }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        // On Linux the test runner lives in `.build/debug/verifydPackageTests.xctest`.
+        if folder.lastPathComponent.hasSuffix(".xctest") { folder.deleteLastPathComponent() }
+        return folder.appendingPathComponent("verifyd").path
+    }
+
+    /// What a finished run printed and returned.
+    struct Output: Sendable {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The environment of the test process, minus any real credentials, plus `extra`.
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["AUTHY_API_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "VERIFY_SERVICE_SID"] {
+            environment[name] = nil
+        }
+        return environment.merging(extra) { $1 }
+    }
+
+    /// Runs `verifyd ARGUMENTS` to completion.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Output {
+        try await offThePool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.environment = environment(extra)
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let stdoutData = Drain(out.fileHandleForReading)
+            let stderrData = Drain(err.fileHandleForReading)
+            process.waitUntilExit()
+            return Output(
+                status: process.terminationStatus, stdout: stdoutData.text(), stderr: stderrData.text())
+        }
+    }
+}
+
+/// Reads a pipe to its end on a background thread, so a chatty child never blocks on a full pipe.
+final class Drain: @unchecked Sendable {
+    // @unchecked: `data` is written by the reader thread before `done` is signalled, read after.
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        DispatchQueue.global().async {
+            self.data = handle.readDataToEndOfFile()
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the end of the pipe and returns what was read.
+    func text() -> String {
+        done.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Runs blocking `body` on a Dispatch queue and resumes with its result.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try body() })
+        }
+    }
+}
