@@ -54,7 +54,13 @@ let package = Package(
             name: "VerifyRunnerTests", dependencies: ["VerifyRunner"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "VerifySandboxTests", dependencies: ["VerifySandbox"],
+            name: "VerifySandboxTests",
+            dependencies: [
+                "VerifySandbox",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings),
     ],
     cxxLanguageStandard: .cxx17

@@ -24,9 +24,7 @@ struct SandboxCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger()
-        var configuration = SandboxConfiguration()
-        configuration.port = port
-        configuration.latency = .milliseconds(latencyMs)
+        let configuration = SandboxConfiguration(port: port, latency: .milliseconds(latencyMs))
         let server = try await SandboxServer.start(configuration: configuration, logger: logger)
         let banner = """
             listening on http://127.0.0.1:\(server.port)

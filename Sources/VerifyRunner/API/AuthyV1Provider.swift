@@ -32,8 +32,8 @@ public struct AuthyV1Provider: VerificationProvider {
         self.codeLength = codeLength
     }
 
-    private var headers: [HTTPHeader] {
-        [HTTPHeader(name: "X-Authy-API-Key", value: apiKey), HTTPHeader(name: "Accept", value: "application/json")]
+    private var headers: [HTTPRequest.Header] {
+        [HTTPRequest.Header(name: "X-Authy-API-Key", value: apiKey), HTTPRequest.Header(name: "Accept", value: "application/json")]
     }
 
     private func identity(_ target: VerificationTarget) -> [(String, String)] {
@@ -49,7 +49,7 @@ public struct AuthyV1Provider: VerificationProvider {
             if let codeLength { form.append(("code_length", String(codeLength))) }
             return HTTPRequest(
                 method: .post, url: baseURL + "/protected/json/phones/verification/start",
-                headers: headers + [HTTPHeader(name: "Content-Type", value: "application/x-www-form-urlencoded")],
+                headers: headers + [HTTPRequest.Header(name: "Content-Type", value: "application/x-www-form-urlencoded")],
                 body: Array(FormEncoding.encode(form).utf8))
         case .check:
             let query = FormEncoding.encode(identity(target) + [("verification_code", target.code ?? "")])

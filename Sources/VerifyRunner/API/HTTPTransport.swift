@@ -9,3 +9,5 @@ public protocol HTTPTransport: Sendable {
         _ request: HTTPRequest, timeout: Duration?, on queue: DispatchQueue,
         completion: @escaping @Sendable (Result<HTTPResponse, TransportFailure>) -> Void)
 }
+
+extension CurlTransport: HTTPTransport {}

@@ -50,9 +50,9 @@ public struct VerifyV2Provider: VerificationProvider {
         return HTTPRequest(
             method: .post, url: serviceURL + path,
             headers: [
-                HTTPHeader(name: "Authorization", value: authorization),
-                HTTPHeader(name: "Accept", value: "application/json"),
-                HTTPHeader(name: "Content-Type", value: "application/x-www-form-urlencoded"),
+                HTTPRequest.Header(name: "Authorization", value: authorization),
+                HTTPRequest.Header(name: "Accept", value: "application/json"),
+                HTTPRequest.Header(name: "Content-Type", value: "application/x-www-form-urlencoded"),
             ],
             body: Array(FormEncoding.encode(form).utf8))
     }

@@ -14,7 +14,7 @@ import Testing
         #expect(request.url == "http://127.0.0.1:9/protected/json/phones/verification/start")
         #expect(String(decoding: request.body, as: UTF8.self)
             == "via=call&country_code=44&phone_number=7911123456&locale=pt-BR")
-        #expect(request.headers.contains(HTTPHeader(name: "X-Authy-API-Key", value: "secret")))
+        #expect(request.headers.contains(HTTPRequest.Header(name: "X-Authy-API-Key", value: "secret")))
         #expect(!request.url.contains("secret"))
     }
 
@@ -35,7 +35,7 @@ import Testing
         #expect(request.url == "https://verify.twilio.com/v2/Services/VA9/Verifications")
         #expect(String(decoding: request.body, as: UTF8.self) == "To=%2B447911123456&Channel=call&Locale=pt-BR")
         // base64("AC1:tok")
-        #expect(request.headers.contains(HTTPHeader(name: "Authorization", value: "Basic QUMxOnRvaw==")))
+        #expect(request.headers.contains(HTTPRequest.Header(name: "Authorization", value: "Basic QUMxOnRvaw==")))
     }
 
     @Test func credentialsNeverAppearInDescriptions() {

@@ -74,7 +74,9 @@ final class SandboxProcess: Sendable {
 
 /// The sandbox's counters, as the tests read them.
 struct SandboxCounts {
-    /// Start requests received, refused ones included.
+    /// Requests received, whatever their answer.
+    let requests: Int
+    /// Start requests that passed authentication, those refused for their number included.
     let starts: Int
     /// Start requests per E.164 number.
     let startsByNumber: [String: Int]
@@ -84,6 +86,7 @@ struct SandboxCounts {
     let checks: Int
 
     init(json: [String: Any]) {
+        requests = json["requests"] as? Int ?? -1
         starts = json["starts"] as? Int ?? -1
         checks = json["checks"] as? Int ?? -1
         startsByNumber = json["startsByNumber"] as? [String: Int] ?? [:]

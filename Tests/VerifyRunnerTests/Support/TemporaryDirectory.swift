@@ -29,6 +29,7 @@ struct TemporaryDirectory {
 }
 
 /// Runs `body` with a fresh temporary folder, removed afterwards.
+@discardableResult
 func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) throws -> T) throws -> T {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Decoders for the ways clients send parameters: `application/x-www-form-urlencoded` bodies, query strings and
+/// (V1 only) flat JSON objects.
+enum FormDecoding {
+    /// Decodes `name=value&…` pairs, as in a form body or a query string.
+    ///
+    /// `+` decodes to a space and `%XX` to its byte, so a V2 `To` sent as `+1…` instead of `%2B1…` arrives with a
+    /// leading space, exactly as on the real API. A malformed escape is kept literally. When a name repeats, the
+    /// last value wins.
+    ///
+    /// - Parameter bytes: the encoded text.
+    /// - Returns: the decoded parameters.
+    static func decode(_ bytes: some Collection<UInt8>) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                let name = percentDecode(pair[pair.startIndex..<equals])
+                result[name] = percentDecode(pair[pair.index(after: equals)...])
+            } else {
+                result[percentDecode(pair)] = ""
+            }
+        }
+        return result
+    }
+
+    /// Decodes one form-encoded component.
+    ///
+    /// - Parameter bytes: the component, e.g. `%2B1202`.
+    /// - Returns: the text, with invalid UTF-8 repaired.
+    static func percentDecode(_ bytes: some Collection<UInt8>) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"),
+                let high = bytes.index(index, offsetBy: 1, limitedBy: bytes.endIndex), high != bytes.endIndex,
+                let low = bytes.index(high, offsetBy: 1, limitedBy: bytes.endIndex), low != bytes.endIndex,
+                let highValue = hexValue(bytes[high]), let lowValue = hexValue(bytes[low])
+            {
+                output.append(highValue << 4 | lowValue)
+                index = low
+            } else {
+                output.append(byte)
+            }
+            index = bytes.index(after: index)
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Decodes a flat JSON object of parameters, as authy-python and authy-java send them.
+    ///
+    /// Strings, numbers and booleans become their text (`"code_length": 6` → `"6"`); `null`, arrays and nested
+    /// objects are ignored.
+    ///
+    /// - Parameter bytes: the body.
+    /// - Returns: the parameters.
+    /// - Throws: `DecodingError` when the body is not a JSON object.
+    static func decodeJSON(_ bytes: [UInt8]) throws -> [String: String] {
+        let object = try JSONDecoder().decode([String: JSONScalar].self, from: Data(bytes))
+        return object.compactMapValues(\.text)
+    }
+
+    /// The value of one hexadecimal digit.
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// One value of a JSON parameter object, reduced to the text a form body would have carried.
+private enum JSONScalar: Decodable {
+    case text(String)
+    case ignored
+
+    /// The parameter text, or `nil` for values that carry none.
+    var text: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+
+    /// Decodes any JSON value; never throws, so one odd value cannot hide the others.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let string = try? container.decode(String.self) {
+            self = .text(string)
+        } else if let integer = try? container.decode(Int.self) {
+            self = .text(String(integer))
+        } else if let boolean = try? container.decode(Bool.self) {
+            self = .text(String(boolean))
+        } else if let number = try? container.decode(Double.self) {
+            self = .text(String(number))
+        } else {
+            self = .ignored
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Logging
+import NIOHTTP1
+
+/// What a connection does with a request once the pipeline has decided.
+///
+/// Today every request gets an answer; the fault-injection options planned for the sandbox (dropped
+/// connections, hangs, garbage bytes) become further cases here, carried out by ``SandboxHTTPHandler``.
+enum SandboxAction: Sendable {
+    /// Send this answer once the delay has passed.
+    case respond(SandboxResponse, after: Duration)
+}
+
+/// Decides what happens to each complete request, in stages:
+///
+/// 1. Control requests under `/_sandbox/` (stats, reset) are answered at once: no latency, not counted.
+/// 2. The router answers as the real API would (``SandboxRouter``).
+/// 3. The answer is counted by status and delayed by the configured latency.
+///
+/// A fault stage (429/5xx, drops, hangs, rate limits) belongs between 1 and 2: it either returns its own
+/// ``SandboxAction`` or lets the request through to the router. The pipeline is a `Sendable` value shared by
+/// every connection; it runs on the connection's event loop and must stay cheap.
+struct SandboxPipeline: Sendable {
+    /// The API routes.
+    let router: SandboxRouter
+    /// The counters.
+    let stats: StatsRecorder
+    /// Delay before every API answer.
+    let latency: Duration
+    /// For unexpected failures only; nothing is logged per request.
+    let logger: Logger
+
+    /// Decides the fate of a request.
+    func action(for request: SandboxRequest) -> SandboxAction {
+        if let control = controlResponse(for: request) {
+            return .respond(control, after: .zero)
+        }
+        let response = answer(request)
+        stats.recordResponse(status: response.status)
+        return .respond(response, after: latency)
+    }
+
+    /// The router's answer, or a 500 if it failed to build one.
+    private func answer(_ request: SandboxRequest) -> SandboxResponse {
+        do {
+            return try router.route(request)
+        } catch {
+            logger.error("sandbox failed to answer", metadata: ["error": "\(error)", "path": "\(request.path)"])
+            return .internalError
+        }
+    }
+
+    /// Answers `GET /_sandbox/stats` and `POST /_sandbox/reset`; `nil` for every other path.
+    private func controlResponse(for request: SandboxRequest) -> SandboxResponse? {
+        guard request.path.hasPrefix("/_sandbox/") else { return nil }
+        do {
+            switch (request.method, request.path) {
+            case (.GET, "/_sandbox/stats"):
+                return try JSONResponse.make(status: 200, stats.snapshot(), keys: .asDeclared)
+            case (.POST, "/_sandbox/reset"):
+                stats.reset()
+                return try JSONResponse.make(status: 200, stats.snapshot(), keys: .asDeclared)
+            default:
+                return SandboxResponse(status: 404, body: Array(#"{"message":"no such sandbox endpoint"}"#.utf8))
+            }
+        } catch {
+            logger.error("sandbox failed to encode its stats", metadata: ["error": "\(error)"])
+            return .internalError
+        }
+    }
+}
+
+/// Sends each API request to the provider its path belongs to.
+struct SandboxRouter: Sendable {
+    /// Authy V1 routes.
+    let v1: V1Routes
+    /// Verify V2 routes.
+    let v2: V2Routes
+
+    /// Answers an API request.
+    ///
+    /// - Throws: only if a body cannot be encoded.
+    func route(_ request: SandboxRequest) throws -> SandboxResponse {
+        let segments = request.pathSegments
+        if segments.count == V1Routes.pathPrefix.count + 1, segments.starts(with: V1Routes.pathPrefix) {
+            return try v1.handle(request, action: segments[V1Routes.pathPrefix.count])
+        }
+        if segments.first == "protected" {
+            return try v1.handle(request, action: "")
+        }
+        if segments.first == "v2" {
+            return try v2.handle(request, segments: segments)
+        }
+        return SandboxResponse(status: 404, body: Array(#"{"message":"Not found","status":404}"#.utf8))
+    }
+}

@@ -1,0 +1,101 @@
+public import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A local HTTP/1.1 server that fakes both verification APIs (Authy V1 and Verify V2) for tests, benchmarks
+/// and `verifyd sandbox`.
+///
+/// It listens on ``SandboxConfiguration/host`` (127.0.0.1 by default) with keep-alive and many concurrent
+/// connections, on its own SwiftNIO event loops (one per core). Number rules, codes and error bodies are
+/// described on ``SandboxConfiguration`` and in SPEC.md §6. The code sent to each new verification is logged at
+/// info level as `code for +12025550189 is 123456`; nothing else is logged per request.
+///
+/// ```swift
+/// let server = try await SandboxServer.start(configuration: SandboxConfiguration(), logger: logger)
+/// // talk to http://127.0.0.1:\(server.port)
+/// print(server.stats().starts)
+/// try await server.shutdown()
+/// ```
+public final class SandboxServer: Sendable {
+    /// The TCP port the server listens on (the chosen one when the configuration asked for port 0).
+    public let port: Int
+    /// The listening socket.
+    private let channel: any Channel
+    /// The event loops the server owns and shuts down.
+    private let group: MultiThreadedEventLoopGroup
+    /// The counters behind ``stats()``.
+    private let recorder: StatsRecorder
+    /// For the shutdown message.
+    private let logger: Logger
+
+    /// Wraps a bound server.
+    private init(
+        port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup, recorder: StatsRecorder,
+        logger: Logger
+    ) {
+        self.port = port
+        self.channel = channel
+        self.group = group
+        self.recorder = recorder
+        self.logger = logger
+    }
+
+    /// Binds and starts a sandbox.
+    ///
+    /// - Parameters:
+    ///   - configuration: address, latency, credentials and clock.
+    ///   - logger: receives the startup line, the codes, and unexpected errors.
+    /// - Returns: the running server; call ``shutdown()`` when done.
+    /// - Throws: when the address cannot be bound (e.g. the port is taken).
+    public static func start(
+        configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger
+    ) async throws -> SandboxServer {
+        let recorder = StatsRecorder()
+        let router = SandboxRouter(
+            v1: V1Routes(configuration: configuration, stats: recorder, logger: logger),
+            v2: V2Routes(configuration: configuration, stats: recorder, logger: logger))
+        let pipeline = SandboxPipeline(router: router, stats: recorder, latency: configuration.latency, logger: logger)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(SandboxHTTPHandler(pipeline: pipeline))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        logger.info("sandbox listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+        return SandboxServer(port: port, channel: channel, group: group, recorder: recorder, logger: logger)
+    }
+
+    /// A copy of the counters (the same figures as `GET /_sandbox/stats`).
+    public func stats() -> SandboxStats {
+        recorder.snapshot()
+    }
+
+    /// Sets every counter back to zero (as `POST /_sandbox/reset`); verifications in progress are kept.
+    public func resetStats() {
+        recorder.reset()
+    }
+
+    /// Stops listening, closes every connection and stops the event loops.
+    ///
+    /// - Throws: if the event loops fail to shut down.
+    public func shutdown() async throws {
+        try? await channel.close()
+        try await group.shutdownGracefully()
+        logger.debug("sandbox stopped", metadata: ["port": "\(port)"])
+    }
+}

@@ -1,0 +1,130 @@
+import NIOHTTP1
+import Testing
+
+@testable import VerifySandbox
+
+@Suite struct SandboxServerTests {
+    @Test func statsCountRequestsByNumberAndStatus() async throws {
+        try await withSandbox { sandbox in
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=202-555-0189")
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550000")
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189", headers: [])
+            _ = try await sandbox.v2Post("Verifications", "To=%2B447911123456&Channel=sms")
+            _ = try await sandbox.v2Post("VerificationCheck", "To=%2B447911123456&Code=1234")  // wrong: 200 pending
+            _ = try await sandbox.v1Get("status", "country_code=1&phone_number=2025550189")
+
+            let expected = SandboxStats(
+                requests: 7, starts: 4, checks: 1, statusQueries: 1,
+                startsByNumber: ["+12025550189": 2, "+12025550000": 1, "+447911123456": 1],
+                deliveredByNumber: ["+12025550189": 2, "+447911123456": 1],
+                responsesByStatus: ["200": 4, "201": 1, "401": 1, "403": 1])
+            #expect(sandbox.server.stats() == expected)
+
+            let overHTTP = try await sandbox.client.send(TestRequest(method: .GET, uri: "/_sandbox/stats"))
+            #expect(overHTTP.status == 200)
+            #expect(try overHTTP.decode(SandboxStats.self) == expected)
+            #expect(overHTTP.text.contains(#""startsByNumber""#))
+            #expect(overHTTP.text.contains(#""responsesByStatus""#))
+            #expect(overHTTP.text.contains(#""deliveredByNumber""#))
+            #expect(sandbox.server.stats() == expected, "control requests are not counted")
+        }
+    }
+
+    @Test func resetClearsTheCountersButKeepsVerifications() async throws {
+        try await withSandbox { sandbox in
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
+            let reset = try await sandbox.client.send(TestRequest(method: .POST, uri: "/_sandbox/reset"))
+            #expect(reset.status == 200)
+            #expect(sandbox.server.stats() == SandboxStats())
+
+            let check = try await sandbox.v1Get(
+                "check", "country_code=1&phone_number=2025550189&verification_code=4400")
+            #expect(check.status == 200)
+            sandbox.server.resetStats()
+            #expect(sandbox.server.stats() == SandboxStats())
+        }
+    }
+
+    @Test func keepAliveConnectionServesRequestsInOrder() async throws {
+        try await withSandbox { sandbox in
+            let start = TestRequest(
+                method: .POST, uri: "/protected/json/phones/verification/start",
+                headers: sandbox.v1Auth + [("Content-Type", "application/x-www-form-urlencoded")],
+                body: "via=sms&country_code=1&phone_number=2025550189")
+            let check = TestRequest(
+                method: .GET,
+                uri: "/protected/json/phones/verification/check?country_code=1&phone_number=2025550189"
+                    + "&verification_code=4400",
+                headers: sandbox.v1Auth)
+            let responses = try await sandbox.client.sendOnOneConnection([start, check, check])
+            #expect(responses.map(\.status) == [200, 200, 404])
+            #expect(responses.allSatisfy { $0.headers.first(name: "connection") == "keep-alive" })
+        }
+    }
+
+    @Test func manyConcurrentConnectionsAreAllServed() async throws {
+        try await withSandbox { sandbox in
+            let count = 200
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<count {
+                    group.addTask {
+                        try await sandbox.v2Post("Verifications", "To=%2B1202555\(1000 + index)&Channel=sms").status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == count)
+            #expect(statuses.allSatisfy { $0 == 201 })
+            let stats = sandbox.server.stats()
+            #expect(stats.starts == count)
+            #expect(stats.startsByNumber.count == count)
+        }
+    }
+
+    @Test func latencyDelaysButStillAnswersEveryRequest() async throws {
+        try await withSandbox(latency: .milliseconds(5)) { sandbox in
+            let responses = try await sandbox.client.sendOnOneConnection(
+                Array(
+                    repeating: TestRequest(
+                        method: .GET, uri: "/protected/json/phones/verification/status?uuid=x",
+                        headers: sandbox.v1Auth),
+                    count: 3))
+            #expect(responses.map(\.status) == [404, 404, 404])
+        }
+    }
+
+    @Test func unknownPathsAndMethodsAreNotFound() async throws {
+        try await withSandbox { sandbox in
+            let unknown = try await sandbox.client.send(TestRequest(method: .GET, uri: "/nothing/here"))
+            #expect(unknown.status == 404)
+            let wrongMethod = try await sandbox.v1Get("start", "via=sms&country_code=1&phone_number=2025550189")
+            #expect(wrongMethod.status == 404)
+            #expect(try wrongMethod.decode(V1ErrorBody.self).errorCode == "60000")
+            let v2Unknown = try await sandbox.v2Get("Verifications")
+            #expect(v2Unknown.status == 404)
+            #expect(try v2Unknown.decode(V2ErrorBody.self).code == 20404)
+            #expect(sandbox.server.stats().responsesByStatus == ["404": 3])
+        }
+    }
+
+    @Test func oversizedBodiesAreRefused() async throws {
+        try await withSandbox { sandbox in
+            let body = "x=" + String(repeating: "a", count: SandboxHTTPHandler.maximumBodySize)
+            let response = try await sandbox.client.send(
+                TestRequest(method: .POST, uri: "/v2/Services/x/Verifications", body: body))
+            #expect(response.status == 413)
+            #expect(response.headers.first(name: "connection") == "close")
+        }
+    }
+
+    @Test func twoSandboxesOnPortZeroGetDifferentPorts() async throws {
+        try await withSandbox { first in
+            try await withSandbox { second in
+                #expect(first.server.port > 0)
+                #expect(second.server.port > 0)
+                #expect(first.server.port != second.server.port)
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import NIOHTTP1
+import Synchronization
+
+@testable import VerifySandbox
+
+/// A clock the tests move by hand.
+final class TestClock: Sendable {
+    /// The current time.
+    private let current = Mutex(Date(timeIntervalSince1970: 1_750_000_000))
+
+    /// The current time.
+    var now: Date { current.withLock { $0 } }
+
+    /// Moves the clock forward.
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// A started sandbox plus a client and clock bound to it.
+struct SandboxFixture: Sendable {
+    /// The server.
+    var server: SandboxServer
+    /// A client for its port.
+    var client: TestHTTPClient
+    /// Its clock.
+    var clock: TestClock
+    /// Its configuration.
+    var configuration: SandboxConfiguration
+
+    // MARK: V1 helpers
+
+    /// The API key header of the default configuration.
+    var v1Auth: [(String, String)] { [("X-Authy-API-Key", configuration.apiKey)] }
+
+    /// `POST …/start` with a form body.
+    func v1Start(_ parameters: String, headers: [(String, String)]? = nil) async throws -> TestResponse {
+        try await client.send(
+            TestRequest(
+                method: .POST, uri: "/protected/json/phones/verification/start",
+                headers: (headers ?? v1Auth) + [("Content-Type", "application/x-www-form-urlencoded")],
+                body: parameters))
+    }
+
+    /// `GET …/{action}?query`.
+    func v1Get(_ action: String, _ query: String) async throws -> TestResponse {
+        try await client.send(
+            TestRequest(method: .GET, uri: "/protected/json/phones/verification/\(action)?\(query)", headers: v1Auth))
+    }
+
+    // MARK: V2 helpers
+
+    /// Basic auth for given credentials.
+    static func basic(_ user: String, _ password: String) -> [(String, String)] {
+        [("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())]
+    }
+
+    /// Basic auth with the configured credentials.
+    var v2Auth: [(String, String)] { Self.basic(configuration.accountSid, configuration.authToken) }
+
+    /// `POST /v2/Services/{sid}/{resource}` with a form body.
+    func v2Post(
+        _ resource: String, _ body: String, service: String? = nil, headers: [(String, String)]? = nil
+    ) async throws -> TestResponse {
+        try await client.send(
+            TestRequest(
+                method: .POST, uri: "/v2/Services/\(service ?? configuration.serviceSid)/\(resource)",
+                headers: (headers ?? v2Auth) + [("Content-Type", "application/x-www-form-urlencoded")], body: body))
+    }
+
+    /// `GET /v2/Services/{sid}/{resource}`.
+    func v2Get(_ resource: String) async throws -> TestResponse {
+        try await client.send(
+            TestRequest(method: .GET, uri: "/v2/Services/\(configuration.serviceSid)/\(resource)", headers: v2Auth))
+    }
+}
+
+/// Runs a body against a fresh sandbox on an ephemeral port of 127.0.0.1, and shuts it down afterwards.
+func withSandbox(
+    latency: Duration = .zero, _ body: (SandboxFixture) async throws -> Void
+) async throws {
+    let clock = TestClock()
+    let configuration = SandboxConfiguration(latency: latency, now: { clock.now })
+    var logger = Logger(label: "sandbox-test")
+    logger.logLevel = .critical
+    let server = try await SandboxServer.start(configuration: configuration, logger: logger)
+    let fixture = SandboxFixture(
+        server: server, client: TestHTTPClient(port: server.port), clock: clock, configuration: configuration)
+    do {
+        try await body(fixture)
+    } catch {
+        try await server.shutdown()
+        throw error
+    }
+    try await server.shutdown()
+}
+
+/// A V1 error body (keys decoded from snake case); `error_code` must be a JSON string.
+struct V1ErrorBody: Decodable {
+    var errorCode: String
+    var message: String
+    var errors: [String: String]
+    var success: Bool
+}
+
+/// A V1 start body.
+struct V1StartBody: Decodable {
+    var carrier: String
+    var isCellphone: Bool
+    var message: String
+    var secondsToExpire: Int
+    var uuid: String
+    var success: Bool
+}
+
+/// A V1 check or status body.
+struct V1MessageBody: Decodable {
+    var message: String
+    var success: Bool
+    var status: String?
+    var secondsToExpire: Int?
+}
+
+/// A Twilio error body; `code` must be a JSON integer.
+struct V2ErrorBody: Decodable {
+    var code: Int
+    var message: String
+    var moreInfo: String
+    var status: Int
+}
+
+/// A V2 verification (create, fetch, check).
+struct V2VerificationBody: Decodable {
+    /// One send attempt.
+    struct Attempt: Decodable {
+        var time: String
+        var channel: String
+        var attemptSid: String
+    }
+
+    var sid: String
+    var serviceSid: String
+    var accountSid: String
+    var to: String
+    var channel: String
+    var status: String
+    var valid: Bool
+    var dateCreated: String
+    var dateUpdated: String
+    var lookup: [String: String]?
+    var sendCodeAttempts: [Attempt]?
+    var url: String?
+}
