@@ -41,24 +41,8 @@ static inline CURLcode ccurl_easy_setopt_header_function(CURL *handle, curl_writ
     return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
 }
 
-/// Replaces `curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback)`.
-static inline CURLcode ccurl_easy_setopt_xferinfo_function(CURL *handle, curl_xferinfo_callback callback) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
-}
-
 /// Replaces `curl_easy_getinfo(handle, info, long *)` for CURLINFO_LONG values.
 static inline CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-
-/// Replaces `curl_easy_getinfo(handle, info, double *)` for CURLINFO_DOUBLE values.
-static inline CURLcode ccurl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value) {
-    return curl_easy_getinfo(handle, info, value);
-}
-
-/// Replaces `curl_easy_getinfo(handle, info, char **)` for CURLINFO_STRING values.
-/// The string belongs to the handle and lives until the next transfer or cleanup.
-static inline CURLcode ccurl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
 

@@ -59,14 +59,7 @@ public struct AuthyV1Provider: VerificationProvider {
     }
 
     /// Reads a start or check answer.
-    public func interpret(_ outcome: Result<HTTPResponse, TransportFailure>, for target: VerificationTarget)
-        -> ProviderResult
-    {
-        let response: HTTPResponse
-        switch outcome {
-        case .failure(let failure): return ResponseClassifier.classify(failure)
-        case .success(let value): response = value
-        }
+    public func interpret(_ response: HTTPResponse, for target: VerificationTarget) -> ProviderResult {
         let json = ResponseClassifier.jsonObject(response.body)
         let message = ResponseClassifier.text(json?["message"])
         if response.status == 200 {
@@ -97,8 +90,7 @@ public struct AuthyV1Provider: VerificationProvider {
     }
 
     /// `pending` or `verified` → a verification exists; 404 or `expired` → none is live.
-    public func interpretStatus(_ outcome: Result<HTTPResponse, TransportFailure>) -> Bool? {
-        guard case .success(let response) = outcome else { return nil }
+    public func interpretStatus(_ response: HTTPResponse) -> Bool? {
         let json = ResponseClassifier.jsonObject(response.body)
         if response.status == 404 { return false }
         guard response.status == 200, let status = ResponseClassifier.text(json?["status"]) else { return nil }

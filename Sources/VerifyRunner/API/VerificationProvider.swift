@@ -9,9 +9,8 @@ public protocol VerificationProvider: Sendable {
     /// The request that starts (or checks, for check rows) a verification for `target`.
     func request(for target: VerificationTarget) -> HTTPRequest
 
-    /// What the answer to ``request(for:)`` means for the row.
-    func interpret(_ outcome: Result<HTTPResponse, TransportFailure>, for target: VerificationTarget)
-        -> ProviderResult
+    /// What an HTTP answer to ``request(for:)`` means for the row (any status).
+    func interpret(_ response: HTTPResponse, for target: VerificationTarget) -> ProviderResult
 
     /// A request asking whether a verification for `target` exists, or `nil` when the API has no
     /// way to ask that by phone number.
@@ -19,5 +18,24 @@ public protocol VerificationProvider: Sendable {
 
     /// Reads the answer to ``statusRequest(for:)``: `true` when a verification is pending or done,
     /// `false` when the API has none, `nil` when the answer says neither.
-    func interpretStatus(_ outcome: Result<HTTPResponse, TransportFailure>) -> Bool?
+    func interpretStatus(_ response: HTTPResponse) -> Bool?
+}
+
+extension VerificationProvider {
+    /// What the outcome of a transfer means for the row: a transfer that produced no answer is
+    /// classified the same way for every provider (``ResponseClassifier/classify(_:)``).
+    public func interpret(_ outcome: Result<HTTPResponse, TransportFailure>, for target: VerificationTarget)
+        -> ProviderResult
+    {
+        switch outcome {
+        case .success(let response): return interpret(response, for: target)
+        case .failure(let failure): return ResponseClassifier.classify(failure)
+        }
+    }
+
+    /// Reads the outcome of a status question; a transfer without an answer says neither.
+    public func interpretStatus(_ outcome: Result<HTTPResponse, TransportFailure>) -> Bool? {
+        guard case .success(let response) = outcome else { return nil }
+        return interpretStatus(response)
+    }
 }

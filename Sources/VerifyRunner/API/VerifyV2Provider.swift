@@ -58,14 +58,7 @@ public struct VerifyV2Provider: VerificationProvider {
     }
 
     /// Reads a start or check answer.
-    public func interpret(_ outcome: Result<HTTPResponse, TransportFailure>, for target: VerificationTarget)
-        -> ProviderResult
-    {
-        let response: HTTPResponse
-        switch outcome {
-        case .failure(let failure): return ResponseClassifier.classify(failure)
-        case .success(let value): response = value
-        }
+    public func interpret(_ response: HTTPResponse, for target: VerificationTarget) -> ProviderResult {
         let json = ResponseClassifier.jsonObject(response.body)
         guard (200..<300).contains(response.status) else {
             return ResponseClassifier.classifyError(
@@ -96,5 +89,5 @@ public struct VerifyV2Provider: VerificationProvider {
     public func statusRequest(for target: VerificationTarget) -> HTTPRequest? { nil }
 
     /// Never called, since ``statusRequest(for:)`` is `nil`.
-    public func interpretStatus(_ outcome: Result<HTTPResponse, TransportFailure>) -> Bool? { nil }
+    public func interpretStatus(_ response: HTTPResponse) -> Bool? { nil }
 }

@@ -188,7 +188,7 @@ public final class JobScheduler: @unchecked Sendable {
                 if case .inDoubt = row.state {
                     resolveInDoubt(row.sequence)
                 } else if let notBefore = row.notBefore, notBefore > now {
-                    scheduleRetry(row.sequence, after: .milliseconds(Int64((notBefore - now) * 1000)))
+                    scheduleRetry(row.sequence, after: .seconds(notBefore - now))
                 } else {
                     ready.append(row.sequence)
                 }
@@ -299,8 +299,7 @@ public final class JobScheduler: @unchecked Sendable {
             targets[sequence] = nil
         case .retry(let attempts, let retryAfter):
             let delay = retryPolicy.delay(afterAttempt: attempts, retryAfter: retryAfter)
-            let notBefore = Timestamp.nowSeconds() + Double(delay.components.seconds)
-                + Double(delay.components.attoseconds) / 1e18
+            let notBefore = Timestamp.nowSeconds() + delay.seconds
             pendingWrites.append(
                 RowWrite(sequence: sequence, state: machine.state, result: result, notBefore: notBefore, timestamp: now))
             scheduleRetry(sequence, after: delay)
@@ -332,8 +331,7 @@ public final class JobScheduler: @unchecked Sendable {
 
     private func scheduleRetry(_ sequence: Int, after delay: Duration) {
         waitingRetries += 1
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(max(0, nanoseconds)))) {
+        queue.asyncAfter(deadline: .now() + max(0, delay.seconds)) {
             self.waitingRetries -= 1
             self.ready.insert(sequence, at: self.readyHead)
             self.pump()

@@ -94,18 +94,22 @@ public final class SpoolRunner: Sendable {
             logger.info("resuming paused job", metadata: ["job.id": "\(job.id)"])
             try store.resumeJob(id: job.id)
         }
+        // With --once each job is worked on at most once, so a job that cannot progress ends the run
+        // instead of spinning.
+        var attempted = Set<String>()
         while !isStopped {
             try claimIncoming()
-            let jobs = try store.unfinishedJobs()
+            let jobs = try store.unfinishedJobs().filter { !configuration.once || !attempted.contains($0.id) }
             for job in jobs where !isStopped {
+                attempted.insert(job.id)
                 try process(job, into: &result)
                 if !result.succeeded { return result }
             }
             if configuration.once {
-                if scanner.candidates().isEmpty, try store.unfinishedJobs().isEmpty { break }
-                continue
+                if jobs.isEmpty, scanner.candidates().isEmpty { break }
+            } else if jobs.isEmpty {
+                _ = wakeUp.wait(timeout: .now() + configuration.pollInterval.seconds)
             }
-            if jobs.isEmpty { _ = wakeUp.wait(timeout: .now() + configuration.pollInterval.seconds) }
         }
         return result
     }

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+@testable import VerifyRunner
+
+@Suite struct SpoolScannerTests {
+    /// Runs `body` with a prepared spool in a fresh temporary folder.
+    private func withTemporarySpool(_ body: (Spool, SpoolScanner, TemporaryDirectory) throws -> Void) throws {
+        try withTemporaryDirectory { directory in
+            let spool = Spool(root: directory.path)
+            try spool.prepare()
+            try body(spool, SpoolScanner(spool: spool), directory)
+        }
+    }
+
+    @Test(arguments: [
+        ("list.csv", true), ("LIST.JSONL", true), (".hidden.csv", false), ("list.csv.tmp", false),
+        ("list.csv.part", false), ("notes.txt", false), ("list.xlsx", false),
+    ])
+    func candidateNames(name: String, isCandidate: Bool) {
+        #expect(SpoolScanner.isCandidate(name) == isCandidate)
+    }
+
+    @Test func claimsRegularFilesOnlyAndOnce() throws {
+        try withTemporarySpool { spool, scanner, directory in
+            try directory.write("phone_number\n", to: "incoming/b.csv")
+            try directory.write("phone_number\n", to: "incoming/a list.csv")
+            try directory.write("x", to: "elsewhere.csv")
+            try FileManager.default.createSymbolicLink(
+                atPath: spool.incoming + "/link.csv", withDestinationPath: directory.path + "/elsewhere.csv")
+            try FileManager.default.createDirectory(atPath: spool.incoming + "/folder.csv", withIntermediateDirectories: false)
+            #expect(scanner.candidates() == ["a list.csv", "b.csv"])
+
+            let claimed = try #require(try scanner.claim("a list.csv"))
+            #expect(claimed.path == spool.processing + "/" + claimed.jobID + "--a list.csv")
+            #expect(FileManager.default.fileExists(atPath: claimed.path))
+            #expect(try scanner.claim("a list.csv") == nil, "a file already claimed is gone")
+            #expect(scanner.candidates() == ["b.csv"])
+        }
+    }
+
+    @Test func orphansAreClaimedFilesWithoutAJob() throws {
+        try withTemporarySpool { spool, scanner, directory in
+            try directory.write("x", to: "incoming/one.csv")
+            try directory.write("x", to: "incoming/two.csv")
+            let one = try #require(try scanner.claim("one.csv"))
+            let two = try #require(try scanner.claim("two.csv"))
+            let orphans = scanner.orphans(knownJobIDs: [one.jobID])
+            #expect(orphans.map(\.jobID) == [two.jobID])
+            #expect(orphans.map(\.name) == ["two.csv"])
+        }
+    }
+
+    @Test func movesNeverOverwrite() throws {
+        try withTemporarySpool { spool, scanner, directory in
+            try directory.write("old", to: "done/list.csv")
+            let source = try directory.write("new", to: "processing/x--list.csv")
+            let moved = try scanner.move(source, originalName: "list.csv", to: spool.done)
+            #expect(moved == spool.done + "/list.2.csv")
+            #expect(try String(contentsOfFile: spool.done + "/list.csv", encoding: .utf8) == "old")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+@testable import VerifyRunner
+
+@Suite struct ReportWriterTests {
+    @Test(arguments: [
+        ("plain", "plain"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("two\nlines", "\"two\nlines\""),
+        (" padded", "\" padded\""),
+    ])
+    func csvQuoting(value: String, field: String) {
+        #expect(CSVText.field(value) == field)
+    }
+
+    @Test(arguments: [
+        ("=SUM(A1:A2)", "'=SUM(A1:A2)"), ("@cmd", "'@cmd"), ("-2+3", "'-2+3"), ("\tx", "'\tx"),
+        ("+1 202 555 0189", "+1 202 555 0189"), ("-", "-"), ("ref-1", "ref-1"), ("+", "+"),
+    ])
+    func spreadsheetFormulasAreNeutralized(value: String, written: String) {
+        #expect(CSVText.neutralized(value) == written)
+    }
+
+    @Test func writesOneRowPerInputRowInOrderWithExtras() throws {
+        try withTemporaryDirectory { directory in
+            let store = try JobStore(path: directory.path + "/s.sqlite")
+            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t")
+            let rows = (0..<3).map { index in
+                NewRow(
+                    sequence: index, line: index + 2, phoneInput: "p\(index)", countryInput: "1", channel: .sms,
+                    locale: nil, kind: .start, code: nil, phone: nil, extras: index == 2 ? ["=cmd()"] : ["r,\(index)"],
+                    finalStatus: .invalid, message: "bad \(index)")
+            }
+            try store.insertRows(jobID: "j", rows)
+            try store.finishIntake(jobID: "j", extraColumns: ["ref", "late"], totalRows: 3)
+            let job = try #require(try store.job(id: "j"))
+            try ReportWriter(store: store).write(job: job, provider: .authyV1, to: directory.path + "/r")
+
+            let csv = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
+            let lines = csv.components(separatedBy: "\r\n")
+            #expect(lines[0] == (ReportWriter.fixedColumns + ["ref", "late"]).joined(separator: ","))
+            #expect(lines[1] == "2,p0,1,,sms,invalid,0,,bad 0,,,,,,,\"r,0\",")
+            #expect(lines[3].hasSuffix(",'=cmd(),"))
+            #expect(lines.count == 5 && lines[4].isEmpty)
+
+            let jsonl = try String(contentsOfFile: directory.path + "/r/report.jsonl", encoding: .utf8)
+            let first = try #require(jsonl.split(separator: "\n").first)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+            #expect(object["line"] as? Int == 2 && object["status"] as? String == "invalid")
+            #expect(object["ref"] as? String == "r,0" && object["e164"] is NSNull)
+
+            let summaryData = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/r/summary.json"))
+            let summary = try #require(try JSONSerialization.jsonObject(with: summaryData) as? [String: Any])
+            #expect((summary["statuses"] as? [String: Int])?["invalid"] == 3)
+            let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/r/report.csv")[.posixPermissions]
+            #expect(mode as? Int == 0o600)
+        }
+    }
+}
