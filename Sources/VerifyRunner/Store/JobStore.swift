@@ -269,15 +269,17 @@ public final class JobStore: @unchecked Sendable {
                 status == nil ? nil : write.timestamp, jobID, write.sequence
             ).run()
         } else {
+            // A row handed back untouched (the job paused on its only attempt) forgets that attempt's start.
             try connection.statement(
                 """
                 UPDATE rows SET state = ?, status = ?, attempts = ?, not_before = ?,
-                    finished_at = CASE WHEN ? IS NULL THEN finished_at ELSE ? END
+                    finished_at = CASE WHEN ? IS NULL THEN finished_at ELSE ? END,
+                    started_at = CASE WHEN ? = 0 THEN NULL ELSE started_at END
                 WHERE job_id = ? AND seq = ?
                 """
             ).bind(
-                state.storedName, status, state.attempts, write.notBefore, status, write.timestamp, jobID,
-                write.sequence
+                state.storedName, status, state.attempts, write.notBefore, status, write.timestamp, state.attempts,
+                jobID, write.sequence
             ).run()
         }
     }

@@ -95,6 +95,8 @@ import Testing
             #expect(report[0].startedAt == "T0" && report[0].finishedAt == "T1" && report[0].attempts == 1)
             #expect(report[0].extras == ["ref-0", "a,\"b\"\nc"])
             #expect(report[1].status == nil && report[1].errorCode == "60003" && report[1].httpStatus == 429)
+            #expect(report[1].startedAt == "T0")
+            #expect(report[2].startedAt == nil, "a row handed back untouched forgets its refused start")
             #expect(try store.errorCodeCounts(jobID: "j1") == ["60003": 1])
         }
     }
