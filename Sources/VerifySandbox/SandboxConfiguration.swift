@@ -27,6 +27,9 @@ public struct SandboxConfiguration: Sendable {
     public var authToken: String
     /// The only V2 Verify Service sid that exists.
     public var serviceSid: String
+    /// API requests per second accepted on average (bursts up to one second's worth); 0 = no limit.
+    /// Requests over it get the provider's 429 with `Retry-After`.
+    public var rateLimit: Double
     /// The server's clock: code lifetimes (600 s) and V2 dates are measured with it. Inject one in tests.
     public var now: @Sendable () -> Date
 
@@ -45,6 +48,7 @@ public struct SandboxConfiguration: Sendable {
     ///   - host: the address to listen on.
     ///   - port: the TCP port, 0 for an ephemeral one.
     ///   - latency: delay before every API reply.
+    ///   - rateLimit: API requests per second, 0 for none.
     ///   - apiKey: the V1 API key.
     ///   - accountSid: the V2 account sid.
     ///   - authToken: the V2 auth token.
@@ -54,6 +58,7 @@ public struct SandboxConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         latency: Duration = .zero,
+        rateLimit: Double = 0,
         apiKey: String = SandboxConfiguration.defaultAPIKey,
         accountSid: String = SandboxConfiguration.defaultAccountSid,
         authToken: String = SandboxConfiguration.defaultAuthToken,
@@ -63,6 +68,7 @@ public struct SandboxConfiguration: Sendable {
         self.host = host
         self.port = port
         self.latency = latency
+        self.rateLimit = rateLimit
         self.apiKey = apiKey
         self.accountSid = accountSid
         self.authToken = authToken

@@ -93,7 +93,8 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ response: SandboxResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext
     ) {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(3)
+        headers.reserveCapacity(3 + response.headers.count)
+        for header in response.headers { headers.add(name: header.name, value: header.value) }
         headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
         headers.add(name: "Content-Length", value: String(response.body.count))
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")

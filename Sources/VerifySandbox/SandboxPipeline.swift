@@ -13,11 +13,12 @@ enum SandboxAction: Sendable {
 /// Decides what happens to each complete request, in stages:
 ///
 /// 1. Control requests under `/_sandbox/` (stats, reset) are answered at once: no latency, not counted.
-/// 2. The router answers as the real API would (``SandboxRouter``).
-/// 3. The answer is counted by status and delayed by the configured latency.
+/// 2. The rate limit (``RateLimit``), if set, answers 429 to a request over it.
+/// 3. The router answers as the real API would (``SandboxRouter``).
+/// 4. The answer is counted by status and delayed by the configured latency.
 ///
-/// A fault stage (429/5xx, drops, hangs, rate limits) belongs between 1 and 2: it either returns its own
-/// ``SandboxAction`` or lets the request through to the router. The pipeline is a `Sendable` value shared by
+/// Further fault stages (5xx, drops, hangs) belong beside 2: they either return their own
+/// ``SandboxAction`` or let the request through to the router. The pipeline is a `Sendable` value shared by
 /// every connection; it runs on the connection's event loop and must stay cheap.
 struct SandboxPipeline: Sendable {
     /// The API routes.
@@ -26,6 +27,8 @@ struct SandboxPipeline: Sendable {
     let stats: StatsRecorder
     /// Delay before every API answer.
     let latency: Duration
+    /// The API rate limit, if one is set.
+    let rateLimit: RateLimit?
     /// For unexpected failures only; nothing is logged per request.
     let logger: Logger
 
@@ -34,7 +37,12 @@ struct SandboxPipeline: Sendable {
         if let control = controlResponse(for: request) {
             return .respond(control, after: .zero)
         }
-        let response = answer(request)
+        let response: SandboxResponse
+        if let wait = rateLimit?.admit() {
+            response = RateLimit.refusal(for: request, retryAfter: wait)
+        } else {
+            response = answer(request)
+        }
         stats.recordResponse(status: response.status)
         return .respond(response, after: latency)
     }

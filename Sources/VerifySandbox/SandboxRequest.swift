@@ -57,6 +57,8 @@ struct SandboxResponse: Sendable {
     var status: Int
     /// The body, UTF-8 JSON.
     var body: [UInt8]
+    /// Extra response headers (e.g. `Retry-After`), beside Content-Type, Content-Length and Connection.
+    var headers: [(name: String, value: String)] = []
 }
 
 extension SandboxResponse {

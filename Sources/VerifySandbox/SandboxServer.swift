@@ -55,7 +55,9 @@ public final class SandboxServer: Sendable {
         let router = SandboxRouter(
             v1: V1Routes(configuration: configuration, stats: recorder, logger: logger),
             v2: V2Routes(configuration: configuration, stats: recorder, logger: logger))
-        let pipeline = SandboxPipeline(router: router, stats: recorder, latency: configuration.latency, logger: logger)
+        let pipeline = SandboxPipeline(
+            router: router, stats: recorder, latency: configuration.latency,
+            rateLimit: configuration.rateLimit > 0 ? RateLimit(perSecond: configuration.rateLimit) : nil, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)

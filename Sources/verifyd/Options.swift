@@ -49,14 +49,20 @@ struct ProviderOptions: ParsableArguments {
     }
 
     /// The provider with its credentials, loaded from the environment or files.
-    func makeProvider() throws -> any VerificationProvider {
+    ///
+    /// - Parameter requireCredentials: `false` for runs that send nothing (`--dry-run`): missing
+    ///   credentials are then replaced by empty ones that no request ever carries.
+    func makeProvider(requireCredentials: Bool = true) throws -> any VerificationProvider {
+        let credentials: Credentials
         do {
-            let credentials = try CredentialLoader().load(
+            credentials = try CredentialLoader().load(
                 provider: provider, apiKeyFile: apiKeyFile, authTokenFile: authTokenFile)
-            return provider.makeProvider(baseURL: apiBase ?? provider.defaultBaseURL, credentials: credentials)
         } catch {
-            throw CommandFailure("\(error)")
+            guard !requireCredentials else { throw CommandFailure("\(error)") }
+            credentials = provider == .authyV1
+                ? .authyV1(apiKey: "") : .verifyV2(accountSID: "", authToken: "", serviceSID: "")
         }
+        return provider.makeProvider(baseURL: apiBase ?? provider.defaultBaseURL, credentials: credentials)
     }
 
     /// The HTTP transport for `concurrency` requests in flight.

@@ -32,6 +32,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Requests whose fate is unknown: check, resend or report.")
     var inDoubt: InDoubtPolicy = .check
 
+    @Flag(name: .long, help: "Read, normalize and report every job, but send nothing (rows end would_send).")
+    var dryRun = false
+
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (no limit) or more") }
@@ -41,7 +44,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let logger = makeLogger()
-        let provider = try providerOptions.makeProvider()
+        let provider = try providerOptions.makeProvider(requireCredentials: !dryRun)
         let store = try spoolOptions.openStore()
         let transport = try providerOptions.makeTransport(concurrency: concurrency)
         defer { transport.shutdown() }
@@ -51,7 +54,7 @@ struct RunCommand: ParsableCommand {
             scheduler: JobScheduler.Configuration(
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
                 timeout: .milliseconds(Int64(providerOptions.timeout * 1000))),
-            once: once)
+            once: once, dryRun: dryRun)
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger)
         let signals = SignalWatcher { runner.stop() }

@@ -17,14 +17,18 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Delay added before every reply, in milliseconds.")
     var latencyMs = 0
 
+    @Option(name: .long, help: "API requests per second accepted (bursts of one second's worth); 0 = no limit.")
+    var rateLimit: Double = 0
+
     func validate() throws {
+        guard rateLimit >= 0, rateLimit <= 1_000_000 else { throw ValidationError("--rate-limit must be 0…1000000") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard (0...600_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be 0…600000") }
     }
 
     func run() async throws {
         let logger = makeLogger()
-        let configuration = SandboxConfiguration(port: port, latency: .milliseconds(latencyMs))
+        let configuration = SandboxConfiguration(port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit)
         let server = try await SandboxServer.start(configuration: configuration, logger: logger)
         let banner = """
             listening on http://127.0.0.1:\(server.port)

@@ -128,3 +128,36 @@ import Testing
         }
     }
 }
+
+@Suite struct RateLimitTests {
+    @Test func admitsOneSecondOfBurstThenPacesAtTheRate() throws {
+        let limit = RateLimit(perSecond: 10)
+        let start = ContinuousClock.now
+        let burst = (0..<10).map { _ in limit.admit(now: start) }
+        #expect(burst.allSatisfy { $0 == nil })
+        let refused = try #require(limit.admit(now: start))
+        #expect(refused > .zero && refused <= .milliseconds(100))
+        #expect(limit.admit(now: start + .milliseconds(100)) == nil)
+        #expect(limit.admit(now: start + .milliseconds(100)) != nil)
+        // Over ten seconds at most rate × time + burst get through.
+        var admitted = 0
+        for tick in 0..<10_000 where limit.admit(now: start + .milliseconds(tick)) == nil { admitted += 1 }
+        #expect(admitted <= 100)
+        #expect(admitted >= 98)
+    }
+
+    private func request(_ path: String) -> SandboxRequest {
+        SandboxRequest(head: HTTPRequestHead(version: .http1_1, method: .POST, uri: path), body: [])
+    }
+
+    @Test func refusalsCarryTheProvidersCodeAndRetryAfter() throws {
+        let v2 = RateLimit.refusal(for: request("/v2/Services/VA/Verifications"), retryAfter: .milliseconds(300))
+        #expect(v2.status == 429)
+        #expect(String(decoding: v2.body, as: UTF8.self).contains("20429"))
+        #expect(v2.headers.map(\.name) == ["Retry-After"] && v2.headers.first?.value == "1")
+        let v1 = RateLimit.refusal(
+            for: request("/protected/json/phones/verification/start"), retryAfter: .seconds(2))
+        #expect(String(decoding: v1.body, as: UTF8.self).contains(#""error_code":"60003""#))
+        #expect(v1.headers.first?.value == "2")
+    }
+}

@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Order of the rules for an error answer:
 /// 1. the API's error code, looked up in the provider's ``ErrorTable``;
-/// 2. otherwise the HTTP status: 401 stops the job, 429 is retried (the request was not processed),
-///    5xx is retried but may have been processed, any other status is a permanent failure.
+/// 2. any 429 not decided by its code is rate limiting: slow down and retry (it was not processed);
+/// 3. otherwise the HTTP status: 401 stops the job, 5xx is retried but may have been processed, any
+///    other status is a permanent failure.
 ///
 /// Transfers that produced no answer are retried; whether the request may have been processed is
 /// the transport's ``TransportFailure/requestMayHaveBeenSent``.
@@ -48,12 +49,12 @@ public enum ResponseClassifier {
             verdict = .rejectedNumber
         } else if let code, table.failedPermanently.contains(code) {
             verdict = .failedPermanently
+        } else if status == 429 {
+            verdict = .rateLimited(retryAfter: retryAfter)
         } else if let code, table.retryable.contains(code) {
             verdict = .retryable(retryAfter: retryAfter, mayHaveBeenProcessed: false)
         } else if status == 401 {
             verdict = .fatalForJob
-        } else if status == 429 {
-            verdict = .retryable(retryAfter: retryAfter, mayHaveBeenProcessed: false)
         } else if status >= 500 {
             verdict = .retryable(retryAfter: retryAfter, mayHaveBeenProcessed: true)
         } else {

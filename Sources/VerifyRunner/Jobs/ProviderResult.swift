@@ -16,6 +16,9 @@ public struct ProviderResult: Sendable, Equatable {
         case failedPermanently
         /// The whole job must stop: credentials refused, account suspended, service unknown.
         case fatalForJob
+        /// "Too many requests" (HTTP 429): the API did not process it; slow down and send again. Not
+        /// counted against `--max-attempts`.
+        case rateLimited(retryAfter: Duration?)
         /// Worth trying again later.
         ///
         /// - `retryAfter`: the server's `Retry-After`, if it sent one.

@@ -11,7 +11,8 @@
 /// | `attempt` in `inFlight` | the number of the request now in flight, 1-based |
 ///
 /// A request refused because the whole job cannot proceed (credentials) does not count: the row
-/// goes back to `pending` with its earlier count, untouched.
+/// goes back to `pending` with its earlier count, untouched. Nor does one answered 429: the API did
+/// not process it.
 public struct RowStateMachine: Sendable, Equatable {
     /// The rules the machine applies.
     public struct Policy: Sendable, Equatable {
@@ -35,6 +36,8 @@ public struct RowStateMachine: Sendable, Equatable {
         case finish(RowStatus)
         /// Wait (backoff, at least `retryAfter`), then send again.
         case retry(afterAttempt: Int, retryAfter: Duration?)
+        /// The API is rate limiting: slow the send rate down, wait at least `retryAfter`, send again.
+        case backOff(retryAfter: Duration?)
         /// Ask the provider whether the in-doubt request was processed.
         case checkStatus
         /// Put the row back into the queue of rows to send, with no delay.
@@ -79,6 +82,9 @@ public struct RowStateMachine: Sendable, Equatable {
         case .fatalForJob:
             state = .pending(attempts: attempt - 1)
             return .pauseJob
+        case .rateLimited(let retryAfter):
+            state = .waitingToRetry(attempts: attempt - 1)
+            return .backOff(retryAfter: retryAfter)
         case .retryable(let retryAfter, mayHaveBeenProcessed: false):
             return retryOrGiveUp(attempts: attempt, retryAfter: retryAfter)
         case .retryable(let retryAfter, mayHaveBeenProcessed: true):

@@ -73,6 +73,10 @@ public final class JobScheduler: @unchecked Sendable {
     private var inFlight = 0
     private var waitingRetries = 0
     private var bucket: TokenBucket
+    private var adaptiveRate: AdaptiveRate
+    private var answersThisSecond = 0
+    private var answersLastSecond = 0
+    private var secondStarted: Double
     private var tokenWaitScheduled = false
     private var commitScheduled = false
     private var pendingWrites: [RowWrite] = []
@@ -101,7 +105,9 @@ public final class JobScheduler: @unchecked Sendable {
         self.logger = logger
         self.queue = DispatchQueue(label: "verifyd.scheduler.\(jobID)")
         self.bucket = TokenBucket(rate: configuration.rate)
+        self.adaptiveRate = AdaptiveRate(ceiling: configuration.rate)
         self.lastCommitUptime = Self.uptime()
+        self.secondStarted = lastCommitUptime
     }
 
     /// Starts sending; `completion` runs once, on the scheduler's queue, when the run ends.
@@ -279,9 +285,7 @@ public final class JobScheduler: @unchecked Sendable {
             let interpreted = provider.interpret(outcome, for: target)
             result = interpreted
             action = machine.resultReceived(interpreted)
-            if case .retryable = interpreted.verdict {
-                logger.debug("retryable answer", metadata: ["code": "\(interpreted.errorCode ?? "-")"])
-            }
+            if case .backOff = action { countAnswer(rateLimited: true) } else { countAnswer(rateLimited: false) }
         }
         machines[sequence] = machine
         carryOut(action, sequence: sequence, result: result)
@@ -298,11 +302,11 @@ public final class JobScheduler: @unchecked Sendable {
             machines[sequence] = nil
             targets[sequence] = nil
         case .retry(let attempts, let retryAfter):
-            let delay = retryPolicy.delay(afterAttempt: attempts, retryAfter: retryAfter)
-            let notBefore = Timestamp.nowSeconds() + delay.seconds
-            pendingWrites.append(
-                RowWrite(sequence: sequence, state: machine.state, result: result, notBefore: notBefore, timestamp: now))
-            scheduleRetry(sequence, after: delay)
+            retry(sequence, state: machine.state, result: result, timestamp: now,
+                  after: retryPolicy.delay(afterAttempt: attempts, retryAfter: retryAfter))
+        case .backOff(let retryAfter):
+            retry(sequence, state: machine.state, result: result, timestamp: now,
+                  after: retryPolicy.delay(afterAttempt: 1, retryAfter: retryAfter))
         case .requeue:
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             ready.insert(sequence, at: readyHead)
@@ -327,6 +331,32 @@ public final class JobScheduler: @unchecked Sendable {
         case .send, .none:
             break
         }
+    }
+
+    private func retry(_ sequence: Int, state: RowState, result: ProviderResult?, timestamp: String, after delay: Duration) {
+        let notBefore = Timestamp.nowSeconds() + delay.seconds
+        pendingWrites.append(
+            RowWrite(sequence: sequence, state: state, result: result, notBefore: notBefore, timestamp: timestamp))
+        scheduleRetry(sequence, after: delay)
+    }
+
+    /// Feeds the answer into the adaptive rate (AIMD): a 429 slows sending down, others let it recover.
+    private func countAnswer(rateLimited: Bool) {
+        let now = Self.uptime()
+        if now - secondStarted >= 1 {
+            answersLastSecond = now - secondStarted < 2 ? answersThisSecond : 0
+            answersThisSecond = 0
+            secondStarted = now
+        }
+        answersThisSecond += 1
+        let changed = rateLimited
+            ? adaptiveRate.rateLimited(now: now, observedRate: Double(max(answersLastSecond, answersThisSecond)))
+            : adaptiveRate.answered(now: now)
+        guard let newRate = changed else { return }
+        if rateLimited {
+            logger.notice("API is rate limiting; slowing down", metadata: ["rate": "\(Int(newRate))"])
+        }
+        bucket.setRate(newRate, now: now)
     }
 
     private func scheduleRetry(_ sequence: Int, after delay: Duration) {

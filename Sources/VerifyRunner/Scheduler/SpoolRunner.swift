@@ -23,11 +23,14 @@ public final class SpoolRunner: Sendable {
         public var once: Bool
         /// How often the daemon looks into `incoming/`.
         public var pollInterval: Duration
+        /// `--dry-run`: read, normalize and report every job, but send nothing (rows `would_send`).
+        public var dryRun: Bool
 
         /// Creates a configuration.
         public init(
             spool: Spool, providerName: ProviderName, intake: JobIntake.Configuration = .init(),
-            scheduler: JobScheduler.Configuration = .init(), once: Bool, pollInterval: Duration = .seconds(1)
+            scheduler: JobScheduler.Configuration = .init(), once: Bool, pollInterval: Duration = .seconds(1),
+            dryRun: Bool = false
         ) {
             self.spool = spool
             self.providerName = providerName
@@ -35,6 +38,7 @@ public final class SpoolRunner: Sendable {
             self.scheduler = scheduler
             self.once = once
             self.pollInterval = pollInterval
+            self.dryRun = dryRun
         }
     }
 
@@ -140,7 +144,14 @@ public final class SpoolRunner: Sendable {
             job = read
         }
         guard job.state == .queued else { return }
-        switch send(job) {
+        let outcome: JobScheduler.Outcome
+        if configuration.dryRun {
+            try store.markUnsentRowsWouldSend(jobID: job.id, at: Timestamp.now())
+            outcome = .finished
+        } else {
+            outcome = send(job)
+        }
+        switch outcome {
         case .finished:
             let donePath = try scanner.move(job.workPath, originalName: job.fileName, to: configuration.spool.done)
             try store.finishJob(id: job.id, workPath: donePath, finishedAt: Timestamp.now())

@@ -36,6 +36,14 @@ public struct TokenBucket: Sendable, Equatable {
         return (1 - tokens) / rate
     }
 
+    /// Changes the rate (adaptive slow-down), keeping the tokens already earned; 0 = unlimited.
+    public mutating func setRate(_ newRate: Double, now: Double) {
+        refill(now: now)
+        rate = max(0, newRate)
+        capacity = max(1, (rate / 20).rounded(.up))
+        tokens = min(tokens, capacity)
+    }
+
     private mutating func refill(now: Double) {
         if let lastRefill, now > lastRefill {
             tokens = min(capacity, tokens + (now - lastRefill) * rate)

@@ -208,6 +208,18 @@ public final class JobStore: @unchecked Sendable {
         return rows
     }
 
+    /// `--dry-run`: every row still waiting for its first request ends `would_send`.
+    public func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws {
+        try sync {
+            try connection.statement(
+                """
+                UPDATE rows SET state = 'finished', status = 'would_send', finished_at = ?
+                WHERE job_id = ? AND state = 'pending' AND attempts = 0
+                """
+            ).bind(timestamp, jobID).run()
+        }
+    }
+
     /// Rows of a job that have no final status yet.
     public func unfinishedRowCount(jobID: String) throws -> Int {
         try sync {

@@ -31,6 +31,7 @@ import Testing
     }
 
     static let notProcessed = ProviderResult.Verdict.retryable(retryAfter: nil, mayHaveBeenProcessed: false)
+    static let rateLimited = ProviderResult.Verdict.rateLimited(retryAfter: nil)
     static let maybeProcessed = ProviderResult.Verdict.retryable(retryAfter: nil, mayHaveBeenProcessed: true)
 
     @Test(arguments: [
@@ -40,11 +41,13 @@ import Testing
         (403, v1Error("60082"), .rejectedNumber),
         (403, v1Error("60083"), .rejectedNumber),
         (403, v1Error("60078"), .rejectedNumber),
-        (429, v1Error("60003"), notProcessed),
+        (429, v1Error("60003"), rateLimited),
+        (503, v1Error("60003"), notProcessed),
+        (400, v1Error("60009"), notProcessed),
         (400, v1Error("60004"), .failedPermanently),
         (403, v1Error("60021"), .failedPermanently),
         (401, #"{"message":"no code","success":false}"#, .fatalForJob),
-        (429, "", notProcessed),
+        (429, "", rateLimited),
         (500, "<html>oops</html>", maybeProcessed),
         (503, #"{"message":"Internal error"}"#, maybeProcessed),
         (404, v1Error("99999"), .failedPermanently),
@@ -60,8 +63,8 @@ import Testing
         (400, v2Error(60200, 400), .rejectedNumber),
         (403, v2Error(60205, 403), .rejectedNumber),
         (403, v2Error(60605, 403), .rejectedNumber),
-        (429, v2Error(20429, 429), notProcessed),
-        (429, v2Error(60212, 429), notProcessed),
+        (429, v2Error(20429, 429), rateLimited),
+        (429, v2Error(60212, 429), rateLimited),
         (429, v2Error(60203, 429), .failedPermanently),
         (500, v2Error(20500, 500), maybeProcessed),
         (400, v2Error(21999, 400), .failedPermanently),
@@ -116,7 +119,7 @@ import Testing
 
     @Test func retryAfterIsHonoured() {
         let result = v2.interpret(response(429, Self.v2Error(20429, 429), headers: ["retry-after": "3"]), for: start)
-        #expect(result.verdict == .retryable(retryAfter: .seconds(3), mayHaveBeenProcessed: false))
+        #expect(result.verdict == .rateLimited(retryAfter: .seconds(3)))
         #expect(ResponseClassifier.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT", nowSeconds: 1_445_412_470) == .seconds(10))
         #expect(ResponseClassifier.retryAfter("soon") == nil)
     }

@@ -170,6 +170,49 @@ import VerifyRunner
     }
 }
 
+extension EndToEndTests {
+    @Test func aRateLimitedAPIIsFollowedAndEveryRowFinishes() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--rate-limit", "100"])
+        defer { Task { try? await sandbox.stop() } }
+        let rows = (0..<600).map { "+1 202 \(3_000_001 + 2 * $0)" }
+        try spool.write("phone_number\n" + rows.joined(separator: "\n") + "\n", to: "incoming/limited.csv")
+
+        let run = try await BuiltBinary.run(
+            ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--max-attempts", "1"],
+            environment: SandboxProcess.credentials)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("slowing down"))
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.count == 600)
+        #expect(report.rows.allSatisfy { $0["status"] == "sent" }, "429s are not attempts: --max-attempts 1 suffices")
+        let counts = try await sandbox.stats()
+        #expect((counts.responsesByStatus["429"] ?? 0) > 0)
+        #expect(counts.deliveredByNumber.count == 600)
+        #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func dryRunReportsWithoutSending() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start()
+        defer { Task { try? await sandbox.stop() } }
+        try spool.write(Self.exampleCSV, to: "incoming/dry.csv")
+
+        let run = try await BuiltBinary.run(
+            ["run", "--once", "--dry-run", "--spool", spool.path, "--api-base", sandbox.baseURL])
+        #expect(run.status == 0, "a dry run needs no credentials; stderr: \(run.stderr)")
+        let report = try Report(spool: spool.path)
+        for row in report.rows {
+            let expected = ["sent", "rejected", "denied"].contains(row["expect"]) ? "would_send" : row["expect"]
+            #expect(row["status"] == expected, "line \(row["line"] ?? "?")")
+        }
+        let counts = try await sandbox.stats()
+        #expect(counts.requests == 0)
+    }
+}
+
 /// A finished job's report files, read back.
 struct Report {
     /// report.csv as dictionaries keyed by column name.

@@ -45,6 +45,18 @@ import Testing
         #expect(row.state == .finished(.failed, attempts: 3))
     }
 
+    @Test func rateLimitedAnswersAreNotAttempts() {
+        var row = machine(maxAttempts: 1)
+        for _ in 0..<10 {
+            #expect(row.sendRequested() == .send(attempt: 1))
+            #expect(row.resultReceived(result(.rateLimited(retryAfter: .seconds(1)))) == .backOff(retryAfter: .seconds(1)))
+            #expect(row.state == .waitingToRetry(attempts: 0))
+        }
+        _ = row.sendRequested()
+        #expect(row.resultReceived(result(.sent)) == .finish(.sent))
+        #expect(row.state == .finished(.sent, attempts: 1))
+    }
+
     @Test func jobFatalAnswerLeavesTheRowUntouched() {
         var row = machine(.pending(attempts: 1))
         _ = row.sendRequested()

@@ -84,6 +84,8 @@ struct SandboxCounts {
     let deliveredByNumber: [String: Int]
     /// Check requests received.
     let checks: Int
+    /// Answers per HTTP status, e.g. `"429"`.
+    let responsesByStatus: [String: Int]
 
     init(json: [String: Any]) {
         requests = json["requests"] as? Int ?? -1
@@ -91,6 +93,7 @@ struct SandboxCounts {
         checks = json["checks"] as? Int ?? -1
         startsByNumber = json["startsByNumber"] as? [String: Int] ?? [:]
         deliveredByNumber = json["deliveredByNumber"] as? [String: Int] ?? [:]
+        responsesByStatus = json["responsesByStatus"] as? [String: Int] ?? [:]
     }
 }
 
