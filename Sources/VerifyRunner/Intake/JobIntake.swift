@@ -1,9 +1,13 @@
+import Dispatch
+
 /// Reads a claimed job file into the store: each data row becomes a ``NewRow``, normalized to
 /// E.164, with invalid rows and repeated numbers finished on the spot (SPEC.md §4).
 ///
-/// The file is streamed and rows are inserted in batches, so memory stays flat however large the
-/// file. Duplicates are found with a map from the E.164 digits (as an integer) to the first line,
-/// 16 bytes a distinct number.
+/// The file is streamed and rows are handled in batches, so memory stays flat however large the
+/// file: a batch is read, its numbers are normalized on every core (libphonenumber is the costly
+/// part), then duplicates are marked in input order and the batch is inserted in one transaction.
+/// Duplicates are found with a map from the E.164 digits (as an integer) to the first line, 16 bytes
+/// a distinct number.
 public struct JobIntake: Sendable {
     /// Intake settings.
     public struct Configuration: Sendable {
@@ -55,15 +59,63 @@ public struct JobIntake: Sendable {
         var sequence = 0
         while let item = try reader.next() {
             if reader.columns.count != layout.columns.count { layout = ColumnLayout(columns: reader.columns) }
-            batch.append(makeRow(item, sequence: sequence, layout: layout, firstLine: &firstLine))
+            batch.append(makeRow(item, sequence: sequence, layout: layout))
             sequence += 1
             if batch.count >= configuration.batchSize {
-                try store.insertRows(jobID: jobID, batch)
+                try store.insertRows(jobID: jobID, normalized(batch, firstLine: &firstLine))
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        if !batch.isEmpty { try store.insertRows(jobID: jobID, batch) }
+        if !batch.isEmpty { try store.insertRows(jobID: jobID, normalized(batch, firstLine: &firstLine)) }
         return (layout.extraColumns, sequence)
+    }
+
+    /// Normalizes the batch's numbers in parallel, then marks invalid rows and duplicates in order.
+    private func normalized(_ batch: [NewRow], firstLine: inout [UInt64: Int]) -> [NewRow] {
+        let results = normalizeInParallel(batch)
+        var rows = batch
+        for index in rows.indices {
+            guard let result = results[index] else { continue }
+            switch result {
+            case .failure(let error):
+                rows[index].finalStatus = .invalid
+                rows[index].message = error.description
+            case .success(let phone):
+                rows[index].phone = NormalizedNumber(
+                    e164: phone.e164, countryCode: phone.countryCode, nationalNumber: phone.nationalNumber)
+                let key = UInt64(phone.e164.dropFirst()) ?? 0
+                if let earlier = firstLine[key] {
+                    rows[index].finalStatus = .duplicate
+                    rows[index].message = "same number as line \(earlier)"
+                } else {
+                    firstLine[key] = rows[index].line
+                    if !phone.isKnownValid {
+                        rows[index].message =
+                            "not a valid number in libphonenumber \(PhoneNormalizer.metadataVersion); sent anyway"
+                    }
+                }
+            }
+        }
+        return rows
+    }
+
+    /// The normalization of every row still without a final status (`nil` for the others), computed on
+    /// all cores. Runs on the intake's Dispatch thread; `concurrentPerform` returns when all are done.
+    private func normalizeInParallel(_ rows: [NewRow]) -> [Result<NormalizedPhone, NormalizationError>?] {
+        var results = [Result<NormalizedPhone, NormalizationError>?](repeating: nil, count: rows.count)
+        let normalizer = self.normalizer
+        let stripes = 16
+        results.withUnsafeMutableBufferPointer { buffer in
+            // Each stripe writes only its own indices, so the concurrent writes never overlap.
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: stripes) { stripe in
+                for index in stride(from: stripe, to: rows.count, by: stripes) where rows[index].finalStatus == nil {
+                    output[index] = normalizer.normalize(
+                        phoneNumber: rows[index].phoneInput, countryCode: rows[index].countryInput)
+                }
+            }
+        }
+        return results
     }
 
     /// Where the known and the extra columns are in a row's values.
@@ -92,9 +144,9 @@ public struct JobIntake: Sendable {
         }
     }
 
-    private func makeRow(
-        _ item: InputItem, sequence: Int, layout: ColumnLayout, firstLine: inout [UInt64: Int]
-    ) -> NewRow {
+    /// The row as read, with its final status when intake already knows it (unreadable line, bad
+    /// `via` or code); normalization comes after, for a whole batch at once.
+    private func makeRow(_ item: InputItem, sequence: Int, layout: ColumnLayout) -> NewRow {
         guard case .row(let input) = item else {
             guard case .unreadable(let line, let reason) = item else { preconditionFailure("InputItem has two cases") }
             return NewRow(
@@ -102,41 +154,18 @@ public struct JobIntake: Sendable {
                 locale: nil, kind: .start, code: nil, phone: nil, extras: [], finalStatus: .invalid, message: reason)
         }
         let values = input.values
-        let phoneInput = layout.value(.phoneNumber, in: values)
-        let countryInput = layout.value(.countryCode, in: values)
         let viaInput = layout.value(.via, in: values).trimmingWhitespace().lowercased()
         let locale = layout.value(.locale, in: values).trimmingWhitespace()
         let code = layout.value(.verificationCode, in: values).trimmingWhitespace()
-        var row = NewRow(
-            sequence: sequence, line: input.line, phoneInput: phoneInput, countryInput: countryInput,
+        let problem = Self.problem(via: viaInput, code: code)
+        return NewRow(
+            sequence: sequence, line: input.line, phoneInput: layout.value(.phoneNumber, in: values),
+            countryInput: layout.value(.countryCode, in: values),
             channel: Channel(rawValue: viaInput) ?? configuration.defaultChannel,
             locale: locale.isEmpty ? configuration.defaultLocale : locale,
             kind: code.isEmpty ? .start : .check, code: code.isEmpty ? nil : code, phone: nil,
-            extras: layout.extraIndices.map { $0 < values.count ? values[$0] : "" }, finalStatus: nil, message: nil)
-        if let problem = Self.problem(via: viaInput, code: code) {
-            row.finalStatus = .invalid
-            row.message = problem
-            return row
-        }
-        switch normalizer.normalize(phoneNumber: phoneInput, countryCode: countryInput) {
-        case .failure(let error):
-            row.finalStatus = .invalid
-            row.message = error.description
-        case .success(let phone):
-            row.phone = NormalizedNumber(
-                e164: phone.e164, countryCode: phone.countryCode, nationalNumber: phone.nationalNumber)
-            let key = UInt64(phone.e164.dropFirst()) ?? 0
-            if let earlier = firstLine[key] {
-                row.finalStatus = .duplicate
-                row.message = "same number as line \(earlier)"
-            } else {
-                firstLine[key] = input.line
-                if !phone.isKnownValid {
-                    row.message = "not a valid number in libphonenumber \(PhoneNormalizer.metadataVersion); sent anyway"
-                }
-            }
-        }
-        return row
+            extras: layout.extraIndices.map { $0 < values.count ? values[$0] : "" },
+            finalStatus: problem == nil ? nil : .invalid, message: problem)
     }
 
     /// A problem with the row's `via` or `verification_code` column, or `nil`.

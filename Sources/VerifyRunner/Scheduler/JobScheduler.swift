@@ -84,6 +84,7 @@ public final class JobScheduler: @unchecked Sendable {
     private var requestsSinceCommit = 0
     private var retriesSinceCommit = 0
     private var firstSendAt: String?
+    private var cachedStamp: (at: Double, text: String) = (0, "")
     private var lastCommitUptime: Double
     private var pauseReason: String?
     private var stopRequested = false
@@ -170,7 +171,7 @@ public final class JobScheduler: @unchecked Sendable {
                 }
                 let sequence = ready[readyHead]
                 readyHead += 1
-                start(sequence)
+                start(sequence, at: stamp())
                 if readyHead >= ready.count { loadIfNeeded() }
             }
         }
@@ -212,13 +213,13 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     /// Moves one ready row into flight (in the store first, at the next commit).
-    private func start(_ sequence: Int) {
+    private func start(_ sequence: Int, at timestamp: String) {
         guard var machine = machines[sequence], let target = targets[sequence] else { return }
         let action = machine.sendRequested()
         machines[sequence] = machine
         guard case .send(let attempt) = action else { return }
         if attempt > 1 { retriesSinceCommit += 1 }
-        pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: Timestamp.now()))
+        pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp))
         pendingSends.append((sequence, provider.request(for: target), false))
     }
 
@@ -295,7 +296,7 @@ public final class JobScheduler: @unchecked Sendable {
     /// Carries out a state machine's action for one row.
     private func carryOut(_ action: RowStateMachine.Action, sequence: Int, result: ProviderResult?) {
         guard let machine = machines[sequence] else { return }
-        let now = Timestamp.now()
+        let now = stamp()
         switch action {
         case .finish:
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
@@ -405,4 +406,11 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     private static func uptime() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// The wall-clock time stamp for row writes, formatted at most once per millisecond.
+    private func stamp() -> String {
+        let now = Timestamp.nowSeconds()
+        if now - cachedStamp.at >= 0.001 { cachedStamp = (now, Timestamp.iso8601(now)) }
+        return cachedStamp.text
+    }
 }

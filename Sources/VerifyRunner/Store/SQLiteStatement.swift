@@ -27,15 +27,7 @@ final class SQLiteStatement {
     func bind(_ values: (any SQLiteBindable)?...) throws(SQLiteError) -> SQLiteStatement {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
-            let rc: Int32
-            switch value {
-            case nil: rc = sqlite3_bind_null(handle, index)
-            case let value as Int: rc = sqlite3_bind_int64(handle, index, Int64(value))
-            case let value as Double: rc = sqlite3_bind_double(handle, index, value)
-            case let value as Bool: rc = sqlite3_bind_int64(handle, index, value ? 1 : 0)
-            case let value as String: rc = sqlite3_bind_text(handle, index, value, -1, csqlite_transient())
-            default: rc = SQLITE_MISMATCH
-            }
+            let rc = value?.bind(to: handle, at: index) ?? sqlite3_bind_null(handle, index)
             try connection.check(rc, sql: sql)
         }
         return self
@@ -80,8 +72,29 @@ final class SQLiteStatement {
 extension SQLiteStatement: Sendable {}
 
 /// A Swift value that ``SQLiteStatement/bind(_:)`` knows how to bind.
-protocol SQLiteBindable {}
-extension Int: SQLiteBindable {}
-extension Double: SQLiteBindable {}
-extension Bool: SQLiteBindable {}
-extension String: SQLiteBindable {}
+protocol SQLiteBindable {
+    /// Binds the value as parameter `index` of `statement`; returns SQLite's result code.
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32
+}
+
+extension Int: SQLiteBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        sqlite3_bind_int64(statement, index, Int64(self))
+    }
+}
+
+extension Double: SQLiteBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 { sqlite3_bind_double(statement, index, self) }
+}
+
+extension Bool: SQLiteBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        sqlite3_bind_int64(statement, index, self ? 1 : 0)
+    }
+}
+
+extension String: SQLiteBindable {
+    func bind(to statement: OpaquePointer, at index: Int32) -> Int32 {
+        sqlite3_bind_text(statement, index, self, -1, csqlite_transient())
+    }
+}

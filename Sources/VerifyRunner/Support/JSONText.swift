@@ -2,6 +2,8 @@
 enum JSONText {
     /// `value` as a JSON string literal, quotes included.
     static func string(_ value: String) -> String {
+        // Fast path: most values (numbers, ids, ISO times) need no escaping at all.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + value + "\"" }
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -30,6 +32,14 @@ enum JSONText {
 
     /// An object from already-encoded values, keys in the given order.
     static func object(_ members: [(String, String)]) -> String {
-        "{" + members.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+        var out = "{"
+        out.reserveCapacity(members.reduce(2) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        for (index, member) in members.enumerated() {
+            if index > 0 { out += "," }
+            out += string(member.0)
+            out += ":"
+            out += member.1
+        }
+        return out + "}"
     }
 }
