@@ -101,7 +101,8 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
 /// ```
 ///
 /// Thread safety: the type holds no state, and libphonenumber's shared `PhoneNumberUtil` is safe to use from any
-/// number of threads, so `normalize` may run concurrently. It does not block: it is CPU work of about 50 µs.
+/// number of threads, so `normalize` may run concurrently. It does not block: it is CPU work of a few µs for
+/// ordinary numbers (the shim's fast path), up to about 50 µs for numbers that need libphonenumber's own parser.
 public struct PhoneNormalizer: Sendable {
     /// Creates a normalizer; libphonenumber loads its metadata on first use.
     public init() {}
@@ -158,6 +159,9 @@ public struct PhoneNormalizer: Sendable {
     /// Allowed are digits, spaces, `-`, `.`, `(`, `)`, `/` and a leading `+`. The most specific reason wins:
     /// scientific notation, then an extension, then letters, then the first other character.
     private static func characterError(in number: String) -> NormalizationError? {
+        if hasOnlyAllowedASCII(number) {
+            return nil
+        }
         let unexpected = number.enumerated().first { offset, character in
             if character.isASCIIDigit || " -.()/".contains(character) {
                 return false
@@ -177,6 +181,28 @@ public struct PhoneNormalizer: Sendable {
             return .containsLetters
         }
         return .unexpectedCharacter(unexpected.element)
+    }
+
+    /// Whether every UTF-8 byte of `number` is an allowed ASCII character: digits, ` -.()/`, and `+` first.
+    ///
+    /// The fast check for ``characterError(in:)``: when it holds, each byte is a `Character` of its own (only
+    /// `"\r\n"` joins two ASCII bytes), so the `Character` scan would find nothing either; when it fails, the scan
+    /// runs and decides.
+    private static func hasOnlyAllowedASCII(_ number: String) -> Bool {
+        var offset = 0
+        for byte in number.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "/"):
+                break
+            case UInt8(ascii: "+") where offset == 0:
+                break
+            default:
+                return false
+            }
+            offset += 1
+        }
+        return true
     }
 
     /// Whether `number` is a float as a spreadsheet writes it: `2.02555E+09`, `2,02555e9`, `2E+09`.
@@ -253,13 +279,25 @@ private struct LibraryOutput {
             let (e164, national, region) = (base, base + capacity, base + 2 * capacity)
             status = cphone_normalize(
                 number, Int32(callingCode), e164, capacity, national, capacity, &code, region, regionCapacity)
-            texts = (String(cString: e164), String(cString: national), String(cString: region))
+            texts = (Self.text(at: e164), Self.text(at: national), Self.text(at: region))
         }
         self.status = status
         self.e164 = texts.e164
         self.nationalNumber = texts.national
         self.countryCode = Int(code)
         self.region = texts.region
+    }
+
+    /// The NUL-terminated UTF-8 text at `pointer`.
+    ///
+    /// Same result as `String(cString:)` (invalid UTF-8 repaired), but decoding a counted buffer takes the fast
+    /// ASCII path, where `String(cString:)` costs several times the whole libphonenumber fast path.
+    private static func text(at pointer: UnsafePointer<CChar>) -> String {
+        var length = 0
+        while pointer[length] != 0 {
+            length += 1
+        }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
     }
 
     /// The normalized phone, or the error that the status stands for.
@@ -294,7 +332,15 @@ extension Character {
 
 extension String {
     /// The string without leading and trailing white space (including newlines and no-break spaces).
+    ///
+    /// When the first and the last UTF-8 bytes are visible ASCII characters (`!` to `~`), the string is returned as
+    /// is without a `Character` scan: the first `Character` then starts with a non-space scalar, and the last one
+    /// ends with an ASCII character that no grapheme rule attaches to a preceding white space scalar.
     fileprivate func trimmingWhiteSpace() -> String {
+        let visibleASCII = UInt8(ascii: "!")...UInt8(ascii: "~")
+        if let first = utf8.first, let last = utf8.last, visibleASCII.contains(first), visibleASCII.contains(last) {
+            return self
+        }
         let start = firstIndex { !$0.isWhitespace } ?? endIndex
         let end = lastIndex { !$0.isWhitespace }.map(index(after:)) ?? start
         return String(self[start..<end])

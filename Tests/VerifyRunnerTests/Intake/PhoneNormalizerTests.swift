@@ -49,6 +49,22 @@ import VerifyRunner
         Case("030 123456", "49", .e164("+4930123456")),
         Case("+800 1234 5678", nil, .e164("+80012345678")),
         Case("1234 5678", "800", .e164("+80012345678")),
+        // Trunk prefixes, carrier codes and transform rules (the shim's fast path replays libphonenumber's parsing).
+        Case("011 15 2345 6789", "54", .e164("+5491123456789")),
+        Case("+54 11 15 2345 6789", nil, .e164("+5491123456789")),
+        Case("0 21 11 91234 5678", "55", .e164("+5511912345678")),
+        Case("06 1234 5678", "39", .e164("+390612345678")),
+        Case("44 7911 123456", "44", .e164("+447911123456")),
+        Case("+44 07911 123456", nil, .e164("+447911123456")),
+        Case("+1 1 202 555 0189", nil, .e164("+12025550189")),
+        Case("8 (912) 345-67-89", "7", .e164("+79123456789")),
+        Case("0800 123 4567", "44", .e164("+448001234567")),
+        Case("+262 269 61 23 45", nil, .e164("+262269612345")),
+        Case("/-. 202 555 0189 .-/", "1", .e164("+12025550189")),
+        Case("15 2345 6789", "54", .e164("+541523456789", knownValid: false)),
+        Case("2345 6789", "54", .error(.localNumberOnly(region: "AR"))),
+        Case("011 0 202 555 0189", "1", .error(.tooLong(region: "US"))),
+        Case("12", "1", .error(.tooShort(region: "US"))),
         // Possible length, but unknown to the 8.12.57 metadata: kept, flagged.
         Case("+44 7700 900123", nil, .e164("+447700900123", knownValid: false)),
         Case("+1 555 555 5555", nil, .e164("+15555555555", knownValid: false)),
@@ -110,6 +126,8 @@ import VerifyRunner
         ("+44 7700 900123", "+447700900123", 44, "7700900123", "GB", false),  // no region: main one of +44
         ("+39 06 1234 5678", "+390612345678", 39, "0612345678", "IT", true),  // Italy keeps its leading 0
         ("+800 1234 5678", "+80012345678", 800, "12345678", "001", true),
+        ("+54 9 11 2345 6789", "+5491123456789", 54, "91123456789", "AR", true),
+        ("+262 269 61 23 45", "+262269612345", 262, "269612345", "YT", true),  // Mayotte's leading digits
     ])
     func fillsEveryPart(
         phoneNumber: String, e164: String, countryCode: Int, nationalNumber: String, regionCode: String,
