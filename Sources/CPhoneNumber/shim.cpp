@@ -18,7 +18,9 @@
 #include <cstring>
 #include <iterator>
 #include <list>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <phonenumbers/logger.h>
@@ -972,11 +974,11 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
     return true;
 }
 
-}  // namespace
-
-extern "C" cphone_status cphone_normalize(const char *number, int country_calling_code, char *e164_out,
-                                          size_t e164_cap, char *national_out, size_t national_cap,
-                                          int *country_code_out, char *region_out, size_t region_cap) {
+/// The body of `cphone_normalize` (useFastPath true) and of `cphone_normalize_reference` (false, libphonenumber
+/// only); same parameters and results as `cphone_normalize`.
+cphone_status normalize(bool useFastPath, const char *number, int country_calling_code, char *e164_out,
+                        size_t e164_cap, char *national_out, size_t national_cap, int *country_code_out,
+                        char *region_out, size_t region_cap) {
     if (number == nullptr || e164_out == nullptr || national_out == nullptr || country_code_out == nullptr ||
         region_out == nullptr || e164_cap == 0 || national_cap == 0 || region_cap == 0 || country_calling_code < 0) {
         return CPHONE_BAD_ARGUMENT;
@@ -997,7 +999,7 @@ extern "C" cphone_status cphone_normalize(const char *number, int country_callin
             return inputStatus;
         }
         FastResult fast;
-        if (fastNormalize(input, country_calling_code, &fast)) {
+        if (useFastPath && fastNormalize(input, country_calling_code, &fast)) {
             *country_code_out = fast.callingCode;
             if (!copyOut(fast.regionCode, region_out, region_cap)) {
                 return CPHONE_BAD_ARGUMENT;
@@ -1049,6 +1051,72 @@ extern "C" cphone_status cphone_normalize(const char *number, int country_callin
         return status;
     } catch (...) {
         return CPHONE_INTERNAL_ERROR;
+    }
+}
+
+/// Every region's example numbers (each type the metadata has), then one per non-geographic calling code, as
+/// (calling code, national significant number); built once.
+const std::vector<std::pair<int, std::string>> &exampleNumbers() {
+    static const std::vector<std::pair<int, std::string>> *const instance = [] {
+        const PhoneNumberUtil &phoneUtil = util();
+        auto *examples = new std::vector<std::pair<int, std::string>>();
+        const auto append = [&](const PhoneNumber &example) {
+            std::string national;
+            phoneUtil.GetNationalSignificantNumber(example, &national);
+            examples->emplace_back(example.country_code(), national);
+        };
+        std::set<std::string> regions;
+        phoneUtil.GetSupportedRegions(&regions);
+        for (const std::string &region : regions) {
+            for (int type = PhoneNumberUtil::FIXED_LINE; type <= PhoneNumberUtil::UNKNOWN; ++type) {
+                PhoneNumber example;
+                if (phoneUtil.GetExampleNumberForType(region, PhoneNumberUtil::PhoneNumberType(type), &example)) {
+                    append(example);
+                }
+            }
+        }
+        std::set<int> codes;
+        phoneUtil.GetSupportedGlobalNetworkCallingCodes(&codes);
+        for (const int code : codes) {
+            PhoneNumber example;
+            if (phoneUtil.GetExampleNumberForNonGeoEntity(code, &example)) {
+                append(example);
+            }
+        }
+        return examples;
+    }();
+    return *instance;
+}
+
+}  // namespace
+
+extern "C" cphone_status cphone_normalize(const char *number, int country_calling_code, char *e164_out,
+                                          size_t e164_cap, char *national_out, size_t national_cap,
+                                          int *country_code_out, char *region_out, size_t region_cap) {
+    return normalize(true, number, country_calling_code, e164_out, e164_cap, national_out, national_cap,
+                     country_code_out, region_out, region_cap);
+}
+
+extern "C" cphone_status cphone_normalize_reference(const char *number, int country_calling_code, char *e164_out,
+                                                    size_t e164_cap, char *national_out, size_t national_cap,
+                                                    int *country_code_out, char *region_out, size_t region_cap) {
+    return normalize(false, number, country_calling_code, e164_out, e164_cap, national_out, national_cap,
+                     country_code_out, region_out, region_cap);
+}
+
+extern "C" int cphone_example_number(size_t index, int *country_code_out, char *national_out, size_t national_cap) {
+    if (country_code_out == nullptr || national_out == nullptr || national_cap == 0) {
+        return 0;
+    }
+    try {
+        const std::vector<std::pair<int, std::string>> &examples = exampleNumbers();
+        if (index >= examples.size()) {
+            return 0;
+        }
+        *country_code_out = examples[index].first;
+        return copyOut(examples[index].second, national_out, national_cap) ? 1 : 0;
+    } catch (...) {
+        return 0;
     }
 }
 

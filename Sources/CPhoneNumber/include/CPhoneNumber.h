@@ -70,6 +70,21 @@ cphone_status cphone_normalize(
     const char *number, int country_calling_code, char *e164_out, size_t e164_cap, char *national_out,
     size_t national_cap, int *country_code_out, char *region_out, size_t region_cap);
 
+/// `cphone_normalize` without the fast path: every number goes through libphonenumber itself.
+///
+/// Exists for the differential test, which checks that the fast path returns exactly what the library returns;
+/// the product calls `cphone_normalize` only.
+cphone_status cphone_normalize_reference(
+    const char *number, int country_calling_code, char *e164_out, size_t e164_cap, char *national_out,
+    size_t national_cap, int *country_code_out, char *region_out, size_t region_cap);
+
+/// The `index`-th example number of libphonenumber's metadata (from 0): every region's example of each number
+/// type, then one per non-geographic calling code, in a fixed order.
+///
+/// Exists for the differential test, which mutates these numbers. Sets `*country_code_out` and `national_out`
+/// (the national significant number) and returns 1, or returns 0 past the last example or on a bad argument.
+int cphone_example_number(size_t index, int *country_code_out, char *national_out, size_t national_cap);
+
 /// Returns 1 when libphonenumber has metadata for calling code `cc` (geographic or not), 0 otherwise.
 int cphone_is_known_calling_code(int cc);
 

@@ -120,6 +120,22 @@ public struct PhoneNormalizer: Sendable {
     ///     ignored; `nil` or empty means none.
     /// - Returns: The E.164 number (possibly with ``NormalizedPhone/isKnownValid`` `false`), or why there is none.
     public func normalize(phoneNumber: String, countryCode: String?) -> Result<NormalizedPhone, NormalizationError> {
+        normalize(phoneNumber: phoneNumber, countryCode: countryCode, libraryOnly: false)
+    }
+
+    /// ``normalize(phoneNumber:countryCode:)`` without the shim's fast path: libphonenumber parses every number.
+    ///
+    /// Exists for the differential test, which checks that both return the same result for every input.
+    func normalizeWithLibraryOnly(
+        phoneNumber: String, countryCode: String?
+    ) -> Result<NormalizedPhone, NormalizationError> {
+        normalize(phoneNumber: phoneNumber, countryCode: countryCode, libraryOnly: true)
+    }
+
+    /// The body of ``normalize(phoneNumber:countryCode:)``; `libraryOnly` calls `cphone_normalize_reference`.
+    private func normalize(
+        phoneNumber: String, countryCode: String?, libraryOnly: Bool
+    ) -> Result<NormalizedPhone, NormalizationError> {
         let number = phoneNumber.trimmingWhiteSpace()
         if number.isEmpty {
             return .failure(.emptyPhoneNumber)
@@ -142,9 +158,9 @@ public struct PhoneNormalizer: Sendable {
             }
         let output: LibraryOutput
         if let international {
-            output = LibraryOutput(number: international, callingCode: 0)
+            output = LibraryOutput(number: international, callingCode: 0, libraryOnly: libraryOnly)
         } else if let givenCode {
-            output = LibraryOutput(number: number, callingCode: givenCode)
+            output = LibraryOutput(number: number, callingCode: givenCode, libraryOnly: libraryOnly)
         } else {
             return .failure(.missingCountryCode)
         }
@@ -261,12 +277,13 @@ private struct LibraryOutput {
     /// The region, or "" when unknown.
     var region: String
 
-    /// Calls `cphone_normalize`.
+    /// Calls `cphone_normalize`, or `cphone_normalize_reference` (libphonenumber without the fast path).
     ///
     /// - Parameters:
     ///   - number: An international number starting with `+`, or a national number.
     ///   - callingCode: 0 for an international number, else the calling code of the national number.
-    init(number: String, callingCode: Int) {
+    ///   - libraryOnly: Whether to call `cphone_normalize_reference` (for the differential test).
+    init(number: String, callingCode: Int, libraryOnly: Bool) {
         let capacity = Int(CPHONE_NUMBER_CAPACITY)
         let regionCapacity = Int(CPHONE_REGION_CAPACITY)
         var code: Int32 = 0
@@ -277,7 +294,8 @@ private struct LibraryOutput {
                 return
             }
             let (e164, national, region) = (base, base + capacity, base + 2 * capacity)
-            status = cphone_normalize(
+            let normalize = libraryOnly ? cphone_normalize_reference : cphone_normalize
+            status = normalize(
                 number, Int32(callingCode), e164, capacity, national, capacity, &code, region, regionCapacity)
             texts = (Self.text(at: e164), Self.text(at: national), Self.text(at: region))
         }
