@@ -13,5 +13,9 @@ build: deps
 deps:            ## Debian packages (libcurl, SQLite, libphonenumber) if missing.
 	./scripts/install-deps.sh
 
+bench: deps      ## The benchmark suite (release build, sandbox on loopback); figures in bench/README.md.
+	swift build -c release --product verifyd
+	bench/run-all.sh
+
 clean:
 	rm -rf .build jobs/incoming jobs/processing jobs/done jobs/rejected jobs/reports jobs/verifyd.sqlite*
