@@ -1,5 +1,49 @@
 import Foundation
 
+/// Request parameters in the order the client sent them; a name sent twice reads as its last value.
+///
+/// A handful of pairs searched from the end is cheaper than a hashed dictionary for the few parameters an API
+/// request carries. Parameters from several sources are merged by appending the ones that win.
+struct FormParameters: Equatable, ExpressibleByDictionaryLiteral, Sendable {
+    /// The pairs, oldest first.
+    private var pairs: [(name: String, value: String)]
+
+    /// Creates an empty list.
+    init() {
+        pairs = []
+    }
+
+    /// Creates a list from literal pairs, in order.
+    init(dictionaryLiteral elements: (String, String)...) {
+        pairs = elements.map { (name: $0.0, value: $0.1) }
+    }
+
+    /// The last value sent under `name`, or `nil` when there is none.
+    subscript(name: String) -> String? {
+        pairs.last { $0.name == name }?.value
+    }
+
+    /// Adds a pair; it wins over earlier pairs of the same name.
+    mutating func append(name: String, value: String) {
+        pairs.append((name, value))
+    }
+
+    /// Adds every pair of `other`, so that its values win.
+    mutating func append(contentsOf other: FormParameters) {
+        pairs.append(contentsOf: other.pairs)
+    }
+
+    /// The parameters as a dictionary: each name with its winning value.
+    private var dictionary: [String: String] {
+        Dictionary(pairs, uniquingKeysWith: { _, last in last })
+    }
+
+    /// Two lists are equal when every name reads the same value.
+    static func == (lhs: FormParameters, rhs: FormParameters) -> Bool {
+        lhs.dictionary == rhs.dictionary
+    }
+}
+
 /// Decoders for the ways clients send parameters: `application/x-www-form-urlencoded` bodies, query strings and
 /// (V1 only) flat JSON objects.
 enum FormDecoding {
@@ -11,15 +55,22 @@ enum FormDecoding {
     ///
     /// - Parameter bytes: the encoded text.
     /// - Returns: the decoded parameters.
-    static func decode(_ bytes: some Collection<UInt8>) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
-                let name = percentDecode(pair[pair.startIndex..<equals])
-                result[name] = percentDecode(pair[pair.index(after: equals)...])
-            } else {
-                result[percentDecode(pair)] = ""
+    static func decode(_ bytes: some Collection<UInt8>) -> FormParameters {
+        var result = FormParameters()
+        var start = bytes.startIndex
+        while start != bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+            let pair = bytes[start..<end]
+            if !pair.isEmpty {
+                if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                    result.append(
+                        name: percentDecode(pair[pair.startIndex..<equals]),
+                        value: percentDecode(pair[pair.index(after: equals)...]))
+                } else {
+                    result.append(name: percentDecode(pair), value: "")
+                }
             }
+            start = end == bytes.endIndex ? end : bytes.index(after: end)
         }
         return result
     }
@@ -29,6 +80,9 @@ enum FormDecoding {
     /// - Parameter bytes: the component, e.g. `%2B1202`.
     /// - Returns: the text, with invalid UTF-8 repaired.
     static func percentDecode(_ bytes: some Collection<UInt8>) -> String {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = bytes.startIndex
@@ -59,9 +113,13 @@ enum FormDecoding {
     /// - Parameter bytes: the body.
     /// - Returns: the parameters.
     /// - Throws: `DecodingError` when the body is not a JSON object.
-    static func decodeJSON(_ bytes: [UInt8]) throws -> [String: String] {
+    static func decodeJSON(_ bytes: [UInt8]) throws -> FormParameters {
         let object = try JSONDecoder().decode([String: JSONScalar].self, from: Data(bytes))
-        return object.compactMapValues(\.text)
+        var result = FormParameters()
+        for (name, value) in object {
+            if let text = value.text { result.append(name: name, value: text) }
+        }
+        return result
     }
 
     /// The value of one hexadecimal digit.

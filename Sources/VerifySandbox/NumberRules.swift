@@ -35,8 +35,8 @@ enum NumberRules {
         guard (minimumDigits...maximumDigits).contains(count), nationalDigits.utf8.allSatisfy(isDigit) else {
             return .invalid
         }
-        if nationalDigits.hasSuffix("0000") { return .landline }
-        if nationalDigits.hasSuffix("9999") { return .notProvisioned }
+        if nationalDigits.utf8.suffix(4).allSatisfy({ $0 == UInt8(ascii: "0") }) { return .landline }
+        if nationalDigits.utf8.suffix(4).allSatisfy({ $0 == UInt8(ascii: "9") }) { return .notProvisioned }
         return .mobile
     }
 
@@ -48,16 +48,29 @@ enum NumberRules {
     /// - Parameter phoneNumber: the number as the client sent it, e.g. `(202) 555-0189`.
     /// - Returns: the digits, or `nil` when the text holds any other character or no digit at all.
     static func nationalDigits(fromFreeFormat phoneNumber: String) -> String? {
-        var digits = ""
-        digits.reserveCapacity(phoneNumber.utf8.count)
-        for scalar in phoneNumber.unicodeScalars {
-            switch scalar {
-            case "0"..."9": digits.unicodeScalars.append(scalar)
-            case "-", " ", ".", "(", ")": continue
-            default: return nil
+        var isFreeFormat = true
+        let digits = String(unsafeUninitializedCapacity: phoneNumber.utf8.count) { buffer in
+            var count = 0
+            var isFirstDigit = true
+            for byte in phoneNumber.utf8 {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    let isTrunkPrefix = isFirstDigit && byte == UInt8(ascii: "0")
+                    isFirstDigit = false
+                    if !isTrunkPrefix {
+                        buffer[count] = byte
+                        count += 1
+                    }
+                case UInt8(ascii: "-"), UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"):
+                    continue
+                default:
+                    isFreeFormat = false
+                    return 0
+                }
             }
+            return count
         }
-        if digits.hasPrefix("0") { digits.removeFirst() }
+        guard isFreeFormat else { return nil }
         return digits.isEmpty ? nil : digits
     }
 

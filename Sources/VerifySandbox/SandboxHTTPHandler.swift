@@ -3,12 +3,15 @@ import NIOHTTP1
 
 /// The per-connection channel handler: collects a request, asks the pipeline what to do, and does it.
 ///
-/// It sits behind NIO's HTTP/1.1 server pipeline with pipelining assistance, so it sees one request at a time
-/// and answers in order on a keep-alive connection. Latency is a task scheduled on the connection's event loop;
-/// no thread ever waits. It lives on one event loop and is not `Sendable`.
+/// It sits right behind NIO's HTTP/1.1 request decoder and writes its answers as finished bytes (status line,
+/// headers and body in one buffer): the sandbox's answers are all small JSON bodies of known length, and NIO's
+/// response encoder, header validator and pipelining handler cost more per request than the sandbox's own
+/// work. The ordering those handlers guaranteed is kept here: answers leave in the order their requests came,
+/// even when requests are pipelined and answers are delayed. Latency is a task scheduled on the connection's
+/// event loop; no thread ever waits. It lives on one event loop and is not `Sendable`.
 final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     /// Largest body the sandbox reads; larger requests get 413 and the connection is closed.
     static let maximumBodySize = 64 * 1024
@@ -21,14 +24,30 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case receiving(HTTPRequestHead, [UInt8])
         /// The body was too large; the rest of it is skipped.
         case discarding(HTTPRequestHead)
+        /// An answer said `Connection: close`: later requests are ignored until the connection is closed.
+        case closing
+    }
+
+    /// An answer waiting for its delay to pass, or for the answers before it.
+    private struct PendingReply {
+        /// The complete HTTP response.
+        var bytes: ByteBuffer
+        /// Whether the connection stays open after it.
+        var keepAlive: Bool
+        /// When it may be sent.
+        var due: NIODeadline
     }
 
     /// The shared request pipeline.
     private let pipeline: SandboxPipeline
     /// Where the handler is in the current request.
     private var state = State.idle
-    /// A delayed answer not yet sent, cancelled if the connection goes away first.
+    /// Answers not yet sent, oldest first.
+    private var pendingReplies = CircularBuffer<PendingReply>()
+    /// The task that sends the oldest pending answer when it is due; cancelled if the connection goes first.
     private var scheduledReply: Scheduled<Void>?
+    /// Whether answers were written since the last flush.
+    private var needsFlush = false
 
     /// Creates the handler for one connection.
     init(pipeline: SandboxPipeline) {
@@ -37,6 +56,8 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
+        case (_, .closing):
+            break
         case (.head(let head), _):
             state = .receiving(head, [])
         case (.body(let buffer), .receiving(let head, var body)):
@@ -50,63 +71,124 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.body, _):
             break
         case (.end, .receiving(let head, let body)):
-            state = .idle
+            state = head.isKeepAlive ? .idle : .closing
             let request = SandboxRequest(head: head, body: body)
-            perform(
-                pipeline.action(for: request), version: head.version, keepAlive: head.isKeepAlive,
-                context: context)
+            switch pipeline.action(for: request) {
+            case .respond(let response, let delay):
+                reply(response, version: head.version, keepAlive: head.isKeepAlive, after: delay, context: context)
+            }
         case (.end, .discarding(let head)):
-            state = .idle
+            state = .closing
             let tooLarge = SandboxResponse(status: 413, body: Array(#"{"message":"request body too large"}"#.utf8))
-            write(tooLarge, version: head.version, keepAlive: false, context: context)
+            reply(tooLarge, version: head.version, keepAlive: false, after: .zero, context: context)
         case (.end, .idle):
             break
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         scheduledReply?.cancel()
         scheduledReply = nil
+        pendingReplies.removeAll()
     }
 
+    /// A request the decoder cannot parse gets 400 and the connection is closed, as NIO's server error
+    /// handler does; any other error closes the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError, pendingReplies.isEmpty, case .idle = state {
+            state = .closing
+            var bytes = context.channel.allocator.buffer(capacity: 96)
+            bytes.writeString("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+            context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
         context.close(promise: nil)
     }
 
-    /// Carries out the pipeline's decision.
-    private func perform(
-        _ action: SandboxAction, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext
+    /// Sends an answer now, or queues it behind earlier answers and its delay.
+    private func reply(
+        _ response: SandboxResponse, version: HTTPVersion, keepAlive: Bool, after delay: Duration,
+        context: ChannelHandlerContext
     ) {
-        switch action {
-        case .respond(let response, let delay) where delay <= .zero:
-            write(response, version: version, keepAlive: keepAlive, context: context)
-        case .respond(let response, let delay):
-            scheduledReply = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
-                self.scheduledReply = nil
-                self.write(response, version: version, keepAlive: keepAlive, context: context)
-            }
+        let bytes = Self.serialize(
+            response, version: version, keepAlive: keepAlive, allocator: context.channel.allocator)
+        if delay <= .zero, pendingReplies.isEmpty {
+            send(bytes, keepAlive: keepAlive, context: context)
+            return
+        }
+        pendingReplies.append(PendingReply(bytes: bytes, keepAlive: keepAlive, due: .now() + TimeAmount(delay)))
+        if scheduledReply == nil { scheduleOldestReply(context: context) }
+    }
+
+    /// Schedules the oldest pending answer for its due time.
+    private func scheduleOldestReply(context: ChannelHandlerContext) {
+        guard let oldest = pendingReplies.first else { return }
+        scheduledReply = context.eventLoop.assumeIsolated().scheduleTask(deadline: oldest.due) {
+            self.scheduledReply = nil
+            self.sendDueReplies(context: context)
         }
     }
 
-    /// Writes a complete JSON answer, and closes the connection afterwards unless it is kept alive.
-    private func write(
-        _ response: SandboxResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext
-    ) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(3 + response.headers.count)
-        for header in response.headers { headers.add(name: header.name, value: header.value) }
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(response.body.count))
-        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        let head = HTTPResponseHead(
-            version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
-        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    /// Sends every pending answer that is due, in order, then waits for the next one.
+    private func sendDueReplies(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        while let oldest = pendingReplies.first, oldest.due <= now {
+            pendingReplies.removeFirst()
+            send(oldest.bytes, keepAlive: oldest.keepAlive, context: context)
+            if !oldest.keepAlive { return }
         }
+        flushIfNeeded(context: context)
+        scheduleOldestReply(context: context)
+    }
+
+    /// Writes one answer; the flush follows at the end of the current read (or batch of due answers), except for
+    /// a last answer, which is flushed at once and followed by closing the connection.
+    private func send(_ bytes: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard keepAlive else {
+            pendingReplies.removeAll()
+            needsFlush = false
+            context.writeAndFlush(wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        needsFlush = true
+    }
+
+    /// Flushes written answers, if any.
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard needsFlush else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    /// The complete HTTP/1.x response: status line, the response's own headers, `Content-Type`,
+    /// `Content-Length`, `Connection`, and the JSON body.
+    static func serialize(
+        _ response: SandboxResponse, version: HTTPVersion, keepAlive: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var bytes = allocator.buffer(capacity: 160 + response.body.count)
+        bytes.writeString("HTTP/\(version.major).\(version.minor) \(response.status) ")
+        bytes.writeString(HTTPResponseStatus(statusCode: response.status).reasonPhrase)
+        bytes.writeStaticString("\r\n")
+        for header in response.headers {
+            bytes.writeString(header.name)
+            bytes.writeStaticString(": ")
+            bytes.writeString(header.value)
+            bytes.writeStaticString("\r\n")
+        }
+        bytes.writeStaticString("Content-Type: application/json; charset=utf-8\r\nContent-Length: ")
+        bytes.writeString(String(response.body.count))
+        bytes.writeStaticString(keepAlive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n")
+        bytes.writeBytes(response.body)
+        return bytes
     }
 }

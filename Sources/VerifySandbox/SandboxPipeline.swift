@@ -29,7 +29,7 @@ struct SandboxPipeline: Sendable {
     let latency: Duration
     /// The API rate limit, if one is set.
     let rateLimit: RateLimit?
-    /// For unexpected failures only; nothing is logged per request.
+    /// For unexpected failures only (the stats failing to encode); nothing is logged per request.
     let logger: Logger
 
     /// Decides the fate of a request.
@@ -41,32 +41,22 @@ struct SandboxPipeline: Sendable {
         if let wait = rateLimit?.admit() {
             response = RateLimit.refusal(for: request, retryAfter: wait)
         } else {
-            response = answer(request)
+            response = router.route(request)
         }
         stats.recordResponse(status: response.status)
         return .respond(response, after: latency)
     }
 
-    /// The router's answer, or a 500 if it failed to build one.
-    private func answer(_ request: SandboxRequest) -> SandboxResponse {
-        do {
-            return try router.route(request)
-        } catch {
-            logger.error("sandbox failed to answer", metadata: ["error": "\(error)", "path": "\(request.path)"])
-            return .internalError
-        }
-    }
-
     /// Answers `GET /_sandbox/stats` and `POST /_sandbox/reset`; `nil` for every other path.
     private func controlResponse(for request: SandboxRequest) -> SandboxResponse? {
-        guard request.path.hasPrefix("/_sandbox/") else { return nil }
+        guard request.path.utf8.starts(with: "/_sandbox/".utf8) else { return nil }
         do {
             switch (request.method, request.path) {
             case (.GET, "/_sandbox/stats"):
-                return try JSONResponse.make(status: 200, stats.snapshot(), keys: .asDeclared)
+                return try JSONResponse.make(status: 200, stats.snapshot())
             case (.POST, "/_sandbox/reset"):
                 stats.reset()
-                return try JSONResponse.make(status: 200, stats.snapshot(), keys: .asDeclared)
+                return try JSONResponse.make(status: 200, stats.snapshot())
             default:
                 return SandboxResponse(status: 404, body: Array(#"{"message":"no such sandbox endpoint"}"#.utf8))
             }
@@ -85,18 +75,16 @@ struct SandboxRouter: Sendable {
     let v2: V2Routes
 
     /// Answers an API request.
-    ///
-    /// - Throws: only if a body cannot be encoded.
-    func route(_ request: SandboxRequest) throws -> SandboxResponse {
+    func route(_ request: SandboxRequest) -> SandboxResponse {
         let segments = request.pathSegments
         if segments.count == V1Routes.pathPrefix.count + 1, segments.starts(with: V1Routes.pathPrefix) {
-            return try v1.handle(request, action: segments[V1Routes.pathPrefix.count])
+            return v1.handle(request, action: segments[V1Routes.pathPrefix.count])
         }
         if segments.first == "protected" {
-            return try v1.handle(request, action: "")
+            return v1.handle(request, action: "")
         }
         if segments.first == "v2" {
-            return try v2.handle(request, segments: segments)
+            return v2.handle(request, segments: segments)
         }
         return SandboxResponse(status: 404, body: Array(#"{"message":"Not found","status":404}"#.utf8))
     }

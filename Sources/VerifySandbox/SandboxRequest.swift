@@ -21,7 +21,7 @@ struct SandboxRequest: Sendable {
         self.headers = head.headers
         self.body = body
         let uri = Substring(head.uri)
-        if let mark = uri.firstIndex(of: "?") {
+        if let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = uri[..<mark]
             query = uri[uri.index(after: mark)...]
         } else {
@@ -31,24 +31,51 @@ struct SandboxRequest: Sendable {
     }
 
     /// The path's segments, without empty ones (`/v2/Services/VA1/Verifications` → `v2`, `Services`, …).
+    ///
+    /// Split on the UTF-8 bytes: a `/` always stands alone, and byte-wise search avoids grapheme breaking.
     var pathSegments: [Substring] {
-        path.split(separator: "/")
+        var segments: [Substring] = []
+        segments.reserveCapacity(6)
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        while start != utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            if start != end { segments.append(path[start..<end]) }
+            start = end == utf8.endIndex ? end : utf8.index(after: end)
+        }
+        return segments
     }
 
     /// The decoded query-string parameters.
-    var queryParameters: [String: String] {
+    var queryParameters: FormParameters {
         FormDecoding.decode(query.utf8)
     }
 
     /// The decoded form-body parameters.
-    var formParameters: [String: String] {
+    var formParameters: FormParameters {
         FormDecoding.decode(body)
     }
 
-    /// Whether the client declared a JSON body.
+    /// Whether the client declared a JSON body: its `Content-Type` contains `json` in any case.
     var hasJSONBody: Bool {
-        headers.first(name: "content-type")?.lowercased().contains("json") ?? false
+        guard let contentType = headers.first(name: "content-type") else { return false }
+        // One pass, no copy: "json" repeats no prefix of itself, so a mismatch restarts at most at its `j`.
+        let pattern = Self.json
+        var matched = 0
+        for byte in contentType.utf8 {
+            let lowered = byte | 0x20  // only J/j, S/s, O/o, N/n become one of "json"
+            if lowered == pattern[matched] {
+                matched += 1
+                if matched == pattern.count { return true }
+            } else {
+                matched = lowered == pattern[0] ? 1 : 0
+            }
+        }
+        return false
     }
+
+    /// `json`, the marker of a JSON content type.
+    private static let json = Array("json".utf8)
 }
 
 /// A reply the sandbox sends: a status code and a JSON body.

@@ -37,48 +37,84 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 }
 
 /// The live, thread-safe counters behind ``SandboxStats``; shared by every event loop.
+///
+/// Every API request passes here once or twice, so the live form is cheaper than ``SandboxStats``: statuses are
+/// counted in an array indexed by code, starts and deliveries per number in one table (one lookup per start),
+/// and only ``snapshot()`` turns them into the public shape.
 final class StatsRecorder: Sendable {
-    /// The counters; a `Mutex` because connections on different event loops update them.
-    private let counters = Mutex(SandboxStats())
+    /// The live counters.
+    private struct Counters {
+        /// Start requests and codes sent to one number.
+        struct PerNumber {
+            var starts = 0
+            var deliveries = 0
 
-    /// Counts a start request, under its number when it has one.
-    func recordStart(number: String?) {
-        counters.withLock { stats in
-            stats.starts += 1
-            if let number { stats.startsByNumber[number, default: 0] += 1 }
+            /// Counts one start, and its delivery if it had one.
+            mutating func count(delivered: Bool) {
+                starts += 1
+                if delivered { deliveries += 1 }
+            }
         }
+
+        /// Every field of ``SandboxStats`` but the three dictionaries, which are kept below.
+        var stats = SandboxStats()
+        /// Starts and deliveries per number, in one table so that a start costs one lookup.
+        var byNumber: [String: PerNumber] = [:]
+        /// Responses per HTTP status code, indexed by the code.
+        var responsesByStatus = [Int](repeating: 0, count: 600)
     }
 
-    /// Counts a code sent to `number` (a start request that was accepted).
-    func recordDelivery(number: String) {
-        counters.withLock { $0.deliveredByNumber[number, default: 0] += 1 }
+    /// The counters; a `Mutex` because connections on different event loops update them.
+    private let counters = Mutex(Counters())
+
+    /// Counts a start request, under its number when it has one, and the code sent when it was accepted.
+    ///
+    /// - Parameters:
+    ///   - number: the E.164 number as the client sent it, once it could be read as one.
+    ///   - delivered: whether a code was sent (the start succeeded); only counted under a number.
+    func recordStart(number: String?, delivered: Bool) {
+        counters.withLock { counters in
+            counters.stats.starts += 1
+            guard let number else { return }
+            counters.byNumber[number, default: Counters.PerNumber()].count(delivered: delivered)
+        }
     }
 
     /// Counts a check request.
     func recordCheck() {
-        counters.withLock { $0.checks += 1 }
+        counters.withLock { $0.stats.checks += 1 }
     }
 
     /// Counts a status query.
     func recordStatusQuery() {
-        counters.withLock { $0.statusQueries += 1 }
+        counters.withLock { $0.stats.statusQueries += 1 }
     }
 
-    /// Counts a request by the status of the answer it gets.
+    /// Counts a request by the status of the answer it gets (100…599).
     func recordResponse(status: Int) {
-        counters.withLock { stats in
-            stats.requests += 1
-            stats.responsesByStatus[String(status), default: 0] += 1
+        counters.withLock { counters in
+            counters.stats.requests += 1
+            counters.responsesByStatus[status] += 1
         }
     }
 
     /// A copy of the counters.
     func snapshot() -> SandboxStats {
-        counters.withLock { $0 }
+        counters.withLock { counters in
+            var stats = counters.stats
+            for (number, counts) in counters.byNumber {
+                stats.startsByNumber[number] = counts.starts
+                if counts.deliveries > 0 { stats.deliveredByNumber[number] = counts.deliveries }
+            }
+            for (status, count) in counters.responsesByStatus.enumerated() where count > 0 {
+                stats.responsesByStatus[String(status)] = count
+            }
+            return stats
+        }
     }
 
     /// Sets every counter back to zero.
     func reset() {
-        counters.withLock { $0 = SandboxStats() }
+        counters.withLock { $0 = Counters() }
     }
 }

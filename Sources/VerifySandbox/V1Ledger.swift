@@ -49,6 +49,8 @@ struct V1Ledger {
     private var byNumber: [String: Verification] = [:]
     /// The number of each current verification's uuid.
     private var numberByUUID: [String: String] = [:]
+    /// Where new uuids come from.
+    private var identifiers = IdentifierGenerator()
 
     /// Starts a verification, or re-sends the pending one.
     ///
@@ -64,14 +66,15 @@ struct V1Ledger {
     mutating func start(
         e164: String, via: DeliveryChannel, codeLength: Int, now: Date
     ) -> (verification: Verification, isNew: Bool) {
-        if var existing = byNumber[e164], !existing.verified, !existing.isExpired(at: now) {
+        let previous = byNumber[e164]
+        if var existing = previous, !existing.verified, !existing.isExpired(at: now) {
             existing.via = via
             byNumber[e164] = existing
             return (existing, false)
         }
-        if let replaced = byNumber[e164] { numberByUUID[replaced.uuid] = nil }
+        if let previous { numberByUUID[previous.uuid] = nil }
         let verification = Verification(
-            uuid: UUID().uuidString.lowercased(), e164: e164,
+            uuid: identifiers.uuid(), e164: e164,
             code: VerificationCode.code(for: e164, length: codeLength), via: via,
             expiresAt: now.addingTimeInterval(CodeLifetime.seconds), verified: false)
         byNumber[e164] = verification

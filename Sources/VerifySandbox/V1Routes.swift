@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import NIOHTTP1
 import Synchronization
 
@@ -19,17 +18,17 @@ final class V1Routes: Sendable {
     private let now: @Sendable () -> Date
     /// Where starts, checks and status queries are counted.
     private let stats: StatsRecorder
-    /// Where the codes are logged.
-    private let logger: Logger
+    /// Where the codes are printed.
+    private let codeLog: CodeLog
     /// The verifications; a `Mutex` because every event loop serves V1 requests.
     private let ledger = Mutex(V1Ledger())
 
     /// Creates the routes from the server's configuration.
-    init(configuration: SandboxConfiguration, stats: StatsRecorder, logger: Logger) {
+    init(configuration: SandboxConfiguration, stats: StatsRecorder, codeLog: CodeLog) {
         self.apiKey = configuration.apiKey
         self.now = configuration.now
         self.stats = stats
-        self.logger = logger
+        self.codeLog = codeLog
     }
 
     /// Answers one V1 request.
@@ -38,9 +37,8 @@ final class V1Routes: Sendable {
     ///   - request: the request.
     ///   - action: the last path segment.
     /// - Returns: the answer; API errors become V1 error bodies.
-    /// - Throws: only if a body cannot be encoded.
-    func handle(_ request: SandboxRequest, action: Substring) throws -> SandboxResponse {
-        do {
+    func handle(_ request: SandboxRequest, action: Substring) -> SandboxResponse {
+        do throws(V1Error) {
             // A body that claims JSON but is not is answered 60002 — after the API-key check, which it can't feed.
             let parameters = try? parameters(of: request)
             guard isAuthorized(request, parameters: parameters ?? [:]) else { throw V1Error.invalidAPIKey }
@@ -51,14 +49,16 @@ final class V1Routes: Sendable {
             case (.GET, "status"): return try status(parameters)
             default: throw V1Error.noSuchEndpoint
             }
-        } catch let error as V1Error {
-            return try JSONResponse.make(status: error.status, V1ErrorBody(error))
+        } catch {
+            return error.response
         }
     }
 
     /// `POST …/start`: sends (or re-sends) a code by SMS or call.
-    private func start(_ parameters: [String: String]) throws -> SandboxResponse {
-        stats.recordStart(number: V1Number(parameters: parameters)?.e164)
+    private func start(_ parameters: FormParameters) throws(V1Error) -> SandboxResponse {
+        var isDelivered = false
+        let counted = V1Number(parameters: parameters)?.e164
+        defer { stats.recordStart(number: counted, delivered: isDelivered) }
         guard let viaText = parameters["via"] else { throw V1Error.missingParameter("via") }
         guard let via = DeliveryChannel(parameter: viaText) else {
             throw V1Error.invalidParameter("via", "'\(viaText)' is not one of sms, call")
@@ -74,24 +74,29 @@ final class V1Routes: Sendable {
         }
         let isMobile = kind == .mobile
         let now = now()
+        let e164 = number.e164
         let (verification, isNew) = ledger.withLock {
-            $0.start(e164: number.e164, via: via, codeLength: codeLength, now: now)
+            $0.start(e164: e164, via: via, codeLength: codeLength, now: now)
         }
-        logCode(verification.code, for: number.e164, isNew: isNew)
-        stats.recordDelivery(number: number.e164)
-        let message =
+        isDelivered = true
+        codeLog.record(code: verification.code, for: e164, isNew: isNew, provider: "authy-v1", at: now)
+        let display = number.display
+        let body = JSONWriter.object { json in
+            json.member("carrier", isMobile ? "Sandbox Mobile" : "Sandbox Landline")
+            json.member("is_cellphone", isMobile)
             switch via {
-            case .sms: "Text message sent to \(number.display)."
-            case .call: "Call to \(number.display) initiated"
+            case .sms: json.member("message", "Text message sent to \(display).")
+            case .call: json.member("message", "Call to \(display) initiated")
             }
-        let body = V1StartBody(
-            carrier: isMobile ? "Sandbox Mobile" : "Sandbox Landline", isCellphone: isMobile, message: message,
-            secondsToExpire: verification.secondsToExpire(at: now), uuid: verification.uuid, success: true)
-        return try JSONResponse.make(status: 200, body)
+            json.member("seconds_to_expire", verification.secondsToExpire(at: now))
+            json.member("uuid", verification.uuid)
+            json.member("success", true)
+        }
+        return SandboxResponse(status: 200, body: body)
     }
 
     /// `GET …/check`: compares a code with the number's pending one.
-    private func check(_ parameters: [String: String]) throws -> SandboxResponse {
+    private func check(_ parameters: FormParameters) throws(V1Error) -> SandboxResponse {
         stats.recordCheck()
         let number = try V1Number.validated(from: parameters)
         guard let code = parameters["verification_code"] else { throw V1Error.missingParameter("verification_code") }
@@ -101,14 +106,18 @@ final class V1Routes: Sendable {
         let now = now()
         switch ledger.withLock({ $0.check(e164: number.e164, code: code, now: now) }) {
         case .correct:
-            return try JSONResponse.make(status: 200, V1MessageBody(message: "Verification code is correct."))
+            let body = JSONWriter.object { json in
+                json.member("message", "Verification code is correct.")
+                json.member("success", true)
+            }
+            return SandboxResponse(status: 200, body: body)
         case .incorrect: throw V1Error.incorrectCode
         case .notPending: throw V1Error.noPendingVerification(number.display)
         }
     }
 
     /// `GET …/status`: the state of a verification, by `uuid` or by number.
-    private func status(_ parameters: [String: String]) throws -> SandboxResponse {
+    private func status(_ parameters: FormParameters) throws(V1Error) -> SandboxResponse {
         stats.recordStatusQuery()
         let found: V1Ledger.Verification?
         if let uuid = parameters["uuid"] {
@@ -121,24 +130,28 @@ final class V1Routes: Sendable {
         }
         guard let verification = found else { throw V1Error.verificationNotFound }
         let now = now()
-        let body = V1StatusBody(
-            status: verification.status(at: now), secondsToExpire: verification.secondsToExpire(at: now))
-        return try JSONResponse.make(status: 200, body)
+        let body = JSONWriter.object { json in
+            json.member("message", "Phone Verification status.")
+            json.member("status", verification.status(at: now))
+            json.member("seconds_to_expire", verification.secondsToExpire(at: now))
+            json.member("success", true)
+        }
+        return SandboxResponse(status: 200, body: body)
     }
 
     /// All parameters of a request: the query string, overridden by the body (JSON or form).
     ///
     /// - Throws: when the body claims to be JSON but is not a JSON object.
-    private func parameters(of request: SandboxRequest) throws -> [String: String] {
+    private func parameters(of request: SandboxRequest) throws -> FormParameters {
         var parameters = request.queryParameters
         guard !request.body.isEmpty else { return parameters }
-        let body = request.hasJSONBody ? try FormDecoding.decodeJSON(request.body) : request.formParameters
-        parameters.merge(body) { _, fromBody in fromBody }
+        parameters.append(
+            contentsOf: request.hasJSONBody ? try FormDecoding.decodeJSON(request.body) : request.formParameters)
         return parameters
     }
 
     /// Whether the request carries the configured API key, as header or as legacy `api_key` parameter.
-    private func isAuthorized(_ request: SandboxRequest, parameters: [String: String]) -> Bool {
+    private func isAuthorized(_ request: SandboxRequest, parameters: FormParameters) -> Bool {
         (request.headers.first(name: "x-authy-api-key") ?? parameters["api_key"]) == apiKey
     }
 
@@ -149,11 +162,6 @@ final class V1Routes: Sendable {
             throw V1Error.invalidParameter("code_length", "'\(text)' is not between 4 and 10")
         }
         return length
-    }
-
-    /// Prints the code: a new one at info level (the sandbox's purpose), a re-send at debug level.
-    private func logCode(_ code: String, for e164: String, isNew: Bool) {
-        logger.log(level: isNew ? .info : .debug, "code for \(e164) is \(code)", metadata: ["provider": "authy-v1"])
     }
 }
 
@@ -168,15 +176,21 @@ struct V1Number: Equatable {
     var e164: String { "+\(countryCode)\(national)" }
 
     /// The number as V1 messages print it: `+1 202-555-0189`, `+84 86-674-2932`.
+    ///
+    /// The last four digits form a group, the three before them another, and the rest (if any) a third.
     var display: String {
-        var groups: [Substring] = []
-        var rest = Substring(national)
-        for size in [4, 3] where rest.count > size {
-            groups.insert(rest.suffix(size), at: 0)
-            rest = rest.dropLast(size)
+        let digits = national.utf8
+        let lastGroup = digits.count > 4 ? 4 : 0
+        let middleGroup = digits.count - lastGroup > 3 ? 3 : 0
+        var text = "+" + countryCode + " "
+        text.reserveCapacity(text.utf8.count + digits.count + 2)
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0, offset == digits.count - lastGroup - middleGroup || offset == digits.count - lastGroup {
+                text.append("-")
+            }
+            text.unicodeScalars.append(Unicode.Scalar(digit))
         }
-        groups.insert(rest, at: 0)
-        return "+\(countryCode) " + groups.joined(separator: "-")
+        return text
     }
 
     /// Reads a calling code and a free-format national number; `nil` when either is missing or not a number at all.
@@ -191,7 +205,7 @@ struct V1Number: Equatable {
     }
 
     /// Reads a request's `country_code` and `phone_number` parameters, as ``init(countryCode:phoneNumber:)``.
-    init?(parameters: [String: String]) {
+    init?(parameters: FormParameters) {
         self.init(countryCode: parameters["country_code"], phoneNumber: parameters["phone_number"])
     }
 
@@ -200,7 +214,7 @@ struct V1Number: Equatable {
     /// - Parameter parameters: the request's parameters.
     /// - Returns: a number with a 1–3 digit calling code; its national part may still be any length.
     /// - Throws: 60004 for a missing or non-numeric `country_code` or missing `phone_number`, else 60033.
-    static func validated(from parameters: [String: String]) throws(V1Error) -> V1Number {
+    static func validated(from parameters: FormParameters) throws(V1Error) -> V1Number {
         guard let countryCode = parameters["country_code"] else { throw V1Error.missingParameter("country_code") }
         guard !countryCode.isEmpty, countryCode.utf8.allSatisfy(NumberRules.isDigit) else {
             throw V1Error.invalidParameter("country_code", "'\(countryCode)' is not a valid Integer")
@@ -251,46 +265,15 @@ struct V1Error: Error, Equatable {
     }
 }
 
-/// The body of every V1 error.
-private struct V1ErrorBody: Encodable {
-    /// `{"message": …}` inside `errors`.
-    struct Errors: Encodable {
-        var message: String
+extension V1Error {
+    /// The V1 error body: `{"error_code":"60033","message":…,"errors":{"message":…},"success":false}`.
+    var response: SandboxResponse {
+        let body = JSONWriter.object { json in
+            json.member("error_code", code)
+            json.member("message", message)
+            json.member("errors") { $0.member("message", message) }
+            json.member("success", false)
+        }
+        return SandboxResponse(status: status, body: body)
     }
-
-    var errorCode: String
-    var message: String
-    var errors: Errors
-    var success = false
-
-    /// The body for an error.
-    init(_ error: V1Error) {
-        errorCode = error.code
-        message = error.message
-        errors = Errors(message: error.message)
-    }
-}
-
-/// The body of a successful start.
-private struct V1StartBody: Encodable {
-    var carrier: String
-    var isCellphone: Bool
-    var message: String
-    var secondsToExpire: Int
-    var uuid: String
-    var success: Bool
-}
-
-/// The body of a correct check.
-private struct V1MessageBody: Encodable {
-    var message: String
-    var success = true
-}
-
-/// The body of a status answer.
-private struct V1StatusBody: Encodable {
-    var message = "Phone Verification status."
-    var status: String
-    var secondsToExpire: Int
-    var success = true
 }

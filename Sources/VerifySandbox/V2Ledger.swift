@@ -48,6 +48,8 @@ struct V2Ledger {
     private var bySid: [String: Verification] = [:]
     /// The sid of each number's live verification.
     private var sidByNumber: [String: String] = [:]
+    /// Where new sids come from.
+    private var identifiers = IdentifierGenerator()
 
     /// Starts a verification, or re-sends the pending one with the same code (one more send attempt).
     ///
@@ -57,7 +59,7 @@ struct V2Ledger {
     ///   - now: the server's current time.
     /// - Returns: the verification, and whether it was created by this call.
     mutating func start(to: String, channel: DeliveryChannel, now: Date) -> (verification: Verification, isNew: Bool) {
-        let attempt = SendAttempt(time: now, channel: channel, attemptSid: TwilioSid.make("VL"))
+        let attempt = SendAttempt(time: now, channel: channel, attemptSid: identifiers.sid(prefix: "VL"))
         if var existing = live(number: to, now: now) {
             existing.channel = channel
             existing.dateUpdated = now
@@ -66,7 +68,7 @@ struct V2Ledger {
             return (existing, false)
         }
         let verification = Verification(
-            sid: TwilioSid.make("VE"), to: to, channel: channel,
+            sid: identifiers.sid(prefix: "VE"), to: to, channel: channel,
             code: VerificationCode.code(for: to, length: VerificationCode.v2Length), status: "pending",
             dateCreated: now, dateUpdated: now, expiresAt: now.addingTimeInterval(CodeLifetime.seconds),
             sendCodeAttempts: [attempt])

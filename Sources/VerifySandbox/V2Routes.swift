@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import NIOHTTP1
 import Synchronization
 
@@ -20,20 +19,24 @@ final class V2Routes: Sendable {
     private let now: @Sendable () -> Date
     /// Where starts, checks and fetches are counted.
     private let stats: StatsRecorder
-    /// Where the codes are logged.
-    private let logger: Logger
+    /// Where the codes are printed.
+    private let codeLog: CodeLog
+    /// The `Authorization` header of the configured credentials as clients usually send it, compared first.
+    private let expectedAuthorization: String
     /// The verifications; a `Mutex` because every event loop serves V2 requests.
     private let ledger = Mutex(V2Ledger())
 
     /// Creates the routes from the server's configuration.
-    init(configuration: SandboxConfiguration, stats: StatsRecorder, logger: Logger) {
+    init(configuration: SandboxConfiguration, stats: StatsRecorder, codeLog: CodeLog) {
         self.accountSid = configuration.accountSid
         self.authToken = configuration.authToken
         self.serviceSid = configuration.serviceSid
         self.fallbackHost = configuration.host
         self.now = configuration.now
         self.stats = stats
-        self.logger = logger
+        self.codeLog = codeLog
+        let credentials = Data("\(configuration.accountSid):\(configuration.authToken)".utf8)
+        self.expectedAuthorization = "Basic " + credentials.base64EncodedString()
     }
 
     /// Answers one request whose path starts with `/v2`.
@@ -42,9 +45,8 @@ final class V2Routes: Sendable {
     ///   - request: the request.
     ///   - segments: its path segments, `v2` first.
     /// - Returns: the answer; API errors become Twilio error bodies.
-    /// - Throws: only if a body cannot be encoded.
-    func handle(_ request: SandboxRequest, segments: [Substring]) throws -> SandboxResponse {
-        do {
+    func handle(_ request: SandboxRequest, segments: [Substring]) -> SandboxResponse {
+        do throws(V2Error) {
             guard isAuthorized(request) else { throw V2Error.authenticate }
             guard segments.count >= 4, segments[1] == "Services", segments[2] == serviceSid else {
                 throw V2Error.notFound(request.path)
@@ -56,15 +58,17 @@ final class V2Routes: Sendable {
             case (.GET, "Verifications", 2): return try fetch(request, sid: String(segments[4]))
             default: throw V2Error.notFound(request.path)
             }
-        } catch let error as V2Error {
-            return try JSONResponse.make(status: error.status, V2ErrorBody(error))
+        } catch {
+            return error.response
         }
     }
 
     /// `POST …/Verifications`: sends (or re-sends) a code; 201 with the verification.
-    private func start(_ request: SandboxRequest) throws -> SandboxResponse {
+    private func start(_ request: SandboxRequest) throws(V2Error) -> SandboxResponse {
         let parameters = request.formParameters
-        stats.recordStart(number: parameters["To"].flatMap { $0.isEmpty ? nil : $0 })
+        var isDelivered = false
+        let counted = parameters["To"].flatMap { $0.isEmpty ? nil : $0 }
+        defer { stats.recordStart(number: counted, delivered: isDelivered) }
         guard let to = parameters["To"], let national = Self.nationalNumber(ofE164: to) else {
             throw V2Error.invalidParameter("To")
         }
@@ -78,15 +82,13 @@ final class V2Routes: Sendable {
         }
         let now = now()
         let (verification, isNew) = ledger.withLock { $0.start(to: to, channel: channel, now: now) }
-        stats.recordDelivery(number: to)
-        logger.log(
-            level: isNew ? .info : .debug, "code for \(to) is \(verification.code)",
-            metadata: ["provider": "verify-v2"])
-        return try JSONResponse.make(status: 201, verificationBody(verification, request: request))
+        isDelivered = true
+        codeLog.record(code: verification.code, for: to, isNew: isNew, provider: "verify-v2", at: now)
+        return SandboxResponse(status: 201, body: verificationBody(verification, request: request))
     }
 
     /// `POST …/VerificationCheck`: 200 approved or pending, 404 when nothing is pending.
-    private func check(_ request: SandboxRequest) throws -> SandboxResponse {
+    private func check(_ request: SandboxRequest) throws(V2Error) -> SandboxResponse {
         let parameters = request.formParameters
         stats.recordCheck()
         guard let code = parameters["Code"], (4...10).contains(code.count) else {
@@ -98,27 +100,28 @@ final class V2Routes: Sendable {
         let now = now()
         switch ledger.withLock({ $0.check(to: to, sid: sid, code: code, now: now) }) {
         case .approved(let verification), .incorrect(let verification):
-            let body = V2CheckBody(verification, accountSid: accountSid, serviceSid: serviceSid)
-            return try JSONResponse.make(status: 200, body)
+            let body = JSONWriter.object { json in writeSummary(of: verification, to: &json) }
+            return SandboxResponse(status: 200, body: body)
         case .notFound:
             throw V2Error.notFound(request.path)
         }
     }
 
     /// `GET …/Verifications/{Sid}`: the live verification, 404 once approved or expired.
-    private func fetch(_ request: SandboxRequest, sid: String) throws -> SandboxResponse {
+    private func fetch(_ request: SandboxRequest, sid: String) throws(V2Error) -> SandboxResponse {
         stats.recordStatusQuery()
         let now = now()
         guard let verification = ledger.withLock({ $0.verification(sid: sid, now: now) }) else {
             throw V2Error.notFound(request.path)
         }
-        return try JSONResponse.make(status: 200, verificationBody(verification, request: request))
+        return SandboxResponse(status: 200, body: verificationBody(verification, request: request))
     }
 
     /// Whether the request's Basic credentials are the configured account sid and auth token.
     private func isAuthorized(_ request: SandboxRequest) -> Bool {
-        guard let header = request.headers.first(name: "authorization"),
-            let space = header.firstIndex(of: " "), header[..<space].lowercased() == "basic"
+        guard let header = request.headers.first(name: "authorization") else { return false }
+        if header == expectedAuthorization { return true }
+        guard let space = header.firstIndex(of: " "), header[..<space].lowercased() == "basic"
         else { return false }
         let token = header[header.index(after: space)...].trimmingCharacters(in: .whitespaces)
         guard let decoded = Data(base64Encoded: token),
@@ -129,21 +132,31 @@ final class V2Routes: Sendable {
     }
 
     /// The full body of a verification, as start and fetch return it.
-    private func verificationBody(_ verification: V2Ledger.Verification, request: SandboxRequest) -> V2VerificationBody
-    {
+    private func verificationBody(_ verification: V2Ledger.Verification, request: SandboxRequest) -> [UInt8] {
         let host = request.headers.first(name: "host") ?? fallbackHost
-        return V2VerificationBody(
-            sid: verification.sid, serviceSid: serviceSid, accountSid: accountSid, to: verification.to,
-            channel: verification.channel.rawValue, status: verification.status,
-            valid: verification.status == "approved",
-            dateCreated: ISO8601Timestamp.string(from: verification.dateCreated),
-            dateUpdated: ISO8601Timestamp.string(from: verification.dateUpdated), lookup: [:],
-            sendCodeAttempts: verification.sendCodeAttempts.map {
-                .init(
-                    time: ISO8601Timestamp.string(from: $0.time), channel: $0.channel.rawValue.uppercased(),
-                    attemptSid: $0.attemptSid)
-            },
-            url: "http://\(host)/v2/Services/\(serviceSid)/Verifications/\(verification.sid)")
+        return JSONWriter.object { json in
+            writeSummary(of: verification, to: &json)
+            json.member("lookup") { _ in }
+            json.member("send_code_attempts", objects: verification.sendCodeAttempts) { json, attempt in
+                json.member("time", timestamp: attempt.time)
+                json.member("channel", attempt.channel == .sms ? "SMS" : "CALL")
+                json.member("attempt_sid", attempt.attemptSid)
+            }
+            json.member("url", "http://\(host)/v2/Services/\(serviceSid)/Verifications/\(verification.sid)")
+        }
+    }
+
+    /// The members every verification body has, and all that VerificationCheck returns.
+    private func writeSummary(of verification: V2Ledger.Verification, to json: inout JSONWriter) {
+        json.member("sid", verification.sid)
+        json.member("service_sid", serviceSid)
+        json.member("account_sid", accountSid)
+        json.member("to", verification.to)
+        json.member("channel", verification.channel.rawValue)
+        json.member("status", verification.status)
+        json.member("valid", verification.status == "approved")
+        json.member("date_created", timestamp: verification.dateCreated)
+        json.member("date_updated", timestamp: verification.dateUpdated)
     }
 
     /// The national digits of an E.164 `To`, or `nil` when it is not `+` followed by a calling code and digits.
@@ -178,67 +191,15 @@ struct V2Error: Error, Equatable {
     }
 }
 
-/// The body of every Twilio error.
-private struct V2ErrorBody: Encodable {
-    var code: Int
-    var message: String
-    var moreInfo: String
-    var status: Int
-
-    /// The body for an error.
-    init(_ error: V2Error) {
-        code = error.code
-        message = error.message
-        moreInfo = "https://www.twilio.com/docs/errors/\(error.code)"
-        status = error.status
-    }
-}
-
-/// A verification as create and fetch return it.
-private struct V2VerificationBody: Encodable {
-    /// One entry of `send_code_attempts`; `channel` is upper case there, as on the real API.
-    struct Attempt: Encodable {
-        var time: String
-        var channel: String
-        var attemptSid: String
-    }
-
-    var sid: String
-    var serviceSid: String
-    var accountSid: String
-    var to: String
-    var channel: String
-    var status: String
-    var valid: Bool
-    var dateCreated: String
-    var dateUpdated: String
-    var lookup: [String: String]
-    var sendCodeAttempts: [Attempt]
-    var url: String
-}
-
-/// A verification as VerificationCheck returns it (no `lookup`, `url` or attempts).
-private struct V2CheckBody: Encodable {
-    var sid: String
-    var serviceSid: String
-    var accountSid: String
-    var to: String
-    var channel: String
-    var status: String
-    var valid: Bool
-    var dateCreated: String
-    var dateUpdated: String
-
-    /// The body for a checked verification.
-    init(_ verification: V2Ledger.Verification, accountSid: String, serviceSid: String) {
-        sid = verification.sid
-        self.serviceSid = serviceSid
-        self.accountSid = accountSid
-        to = verification.to
-        channel = verification.channel.rawValue
-        status = verification.status
-        valid = verification.status == "approved"
-        dateCreated = ISO8601Timestamp.string(from: verification.dateCreated)
-        dateUpdated = ISO8601Timestamp.string(from: verification.dateUpdated)
+extension V2Error {
+    /// The Twilio error body: `{"code":60200,"message":…,"more_info":…,"status":400}`.
+    var response: SandboxResponse {
+        let body = JSONWriter.object { json in
+            json.member("code", code)
+            json.member("message", message)
+            json.member("more_info", "https://www.twilio.com/docs/errors/\(code)")
+            json.member("status", status)
+        }
+        return SandboxResponse(status: status, body: body)
     }
 }
