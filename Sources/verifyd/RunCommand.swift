@@ -39,7 +39,9 @@ struct RunCommand: ParsableCommand {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (no limit) or more") }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be 1…100") }
-        if let locale, locale.isEmpty || locale.count > 16 { throw ValidationError("--locale looks wrong: '\(locale)'") }
+        if let locale, locale.isEmpty || locale.count > 16 {
+            throw ValidationError("--locale looks wrong: '\(locale)'")
+        }
     }
 
     func run() throws {

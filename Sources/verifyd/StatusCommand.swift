@@ -4,7 +4,8 @@ import VerifyRunner
 
 /// `verifyd status [JOB_ID] [--json]`: where the jobs stand.
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the jobs and their progress.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the jobs and their progress.")
 
     @OptionGroup var spoolOptions: SpoolOptions
 

@@ -33,7 +33,10 @@ public struct AuthyV1Provider: VerificationProvider {
     }
 
     private var headers: [HTTPRequest.Header] {
-        [HTTPRequest.Header(name: "X-Authy-API-Key", value: apiKey), HTTPRequest.Header(name: "Accept", value: "application/json")]
+        [
+            HTTPRequest.Header(name: "X-Authy-API-Key", value: apiKey),
+            HTTPRequest.Header(name: "Accept", value: "application/json"),
+        ]
     }
 
     private func identity(_ target: VerificationTarget) -> [(String, String)] {
@@ -49,7 +52,9 @@ public struct AuthyV1Provider: VerificationProvider {
             if let codeLength { form.append(("code_length", String(codeLength))) }
             return HTTPRequest(
                 method: .post, url: baseURL + "/protected/json/phones/verification/start",
-                headers: headers + [HTTPRequest.Header(name: "Content-Type", value: "application/x-www-form-urlencoded")],
+                headers: headers + [
+                    HTTPRequest.Header(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                ],
                 body: Array(FormEncoding.encode(form).utf8))
         case .check:
             let query = FormEncoding.encode(identity(target) + [("verification_code", target.code ?? "")])
@@ -68,7 +73,8 @@ public struct AuthyV1Provider: VerificationProvider {
             }
             guard success else {
                 return ProviderResult(
-                    verdict: .failedPermanently, httpStatus: 200, errorCode: ResponseClassifier.text(json["error_code"]),
+                    verdict: .failedPermanently, httpStatus: 200,
+                    errorCode: ResponseClassifier.text(json["error_code"]),
                     message: message ?? "success is false")
             }
             return ProviderResult(

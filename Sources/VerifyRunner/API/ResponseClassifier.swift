@@ -113,7 +113,8 @@ public enum ResponseClassifier {
     static func bool(_ value: Any?) -> Bool? {
         switch value {
         case let bool as Bool: return bool
-        case let string as String: return string.lowercased() == "true" ? true : (string.lowercased() == "false" ? false : nil)
+        case let string as String:
+            return string.lowercased() == "true" ? true : (string.lowercased() == "false" ? false : nil)
         case let number as NSNumber: return number.boolValue
         default: return nil
         }

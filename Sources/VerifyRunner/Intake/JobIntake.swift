@@ -171,7 +171,9 @@ public struct JobIntake: Sendable {
     /// A problem with the row's `via` or `verification_code` column, or `nil`.
     public static func problem(via: String, code: String) -> String? {
         if !via.isEmpty, Channel(rawValue: via) == nil { return "via must be sms or call, not '\(via)'" }
-        if !code.isEmpty, !(4...10).contains(code.count) || !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+        if !code.isEmpty,
+            !(4...10).contains(code.count) || !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        {
             return "verification_code must be 4 to 10 letters or digits"
         }
         return nil

@@ -303,11 +303,13 @@ public final class JobScheduler: @unchecked Sendable {
             machines[sequence] = nil
             targets[sequence] = nil
         case .retry(let attempts, let retryAfter):
-            retry(sequence, state: machine.state, result: result, timestamp: now,
-                  after: retryPolicy.delay(afterAttempt: attempts, retryAfter: retryAfter))
+            retry(
+                sequence, state: machine.state, result: result, timestamp: now,
+                after: retryPolicy.delay(afterAttempt: attempts, retryAfter: retryAfter))
         case .backOff(let retryAfter):
-            retry(sequence, state: machine.state, result: result, timestamp: now,
-                  after: retryPolicy.delay(afterAttempt: 1, retryAfter: retryAfter))
+            retry(
+                sequence, state: machine.state, result: result, timestamp: now,
+                after: retryPolicy.delay(afterAttempt: 1, retryAfter: retryAfter))
         case .requeue:
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             ready.insert(sequence, at: readyHead)
@@ -334,7 +336,9 @@ public final class JobScheduler: @unchecked Sendable {
         }
     }
 
-    private func retry(_ sequence: Int, state: RowState, result: ProviderResult?, timestamp: String, after delay: Duration) {
+    private func retry(
+        _ sequence: Int, state: RowState, result: ProviderResult?, timestamp: String, after delay: Duration
+    ) {
         let notBefore = Timestamp.nowSeconds() + delay.seconds
         pendingWrites.append(
             RowWrite(sequence: sequence, state: state, result: result, notBefore: notBefore, timestamp: timestamp))
@@ -350,7 +354,8 @@ public final class JobScheduler: @unchecked Sendable {
             secondStarted = now
         }
         answersThisSecond += 1
-        let changed = rateLimited
+        let changed =
+            rateLimited
             ? adaptiveRate.rateLimited(now: now, observedRate: Double(max(answersLastSecond, answersThisSecond)))
             : adaptiveRate.answered(now: now)
         guard let newRate = changed else { return }

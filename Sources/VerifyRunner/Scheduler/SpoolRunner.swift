@@ -125,7 +125,8 @@ public final class SpoolRunner: Sendable {
         let known = Set(try store.jobs().map(\.id))
         for orphan in scanner.orphans(knownJobIDs: known) {
             logger.warning("adopting a claimed file without a job", metadata: ["file": "\(orphan.name)"])
-            try store.createJob(id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now())
+            try store.createJob(
+                id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now())
         }
     }
 

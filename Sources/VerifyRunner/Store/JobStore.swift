@@ -203,7 +203,8 @@ public final class JobStore: @unchecked Sendable {
                 channel: Channel(rawValue: statement.text(8)) ?? .sms,
                 locale: statement.optionalText(9), code: statement.optionalText(10))
             rows.append(
-                WorkRow(sequence: statement.int(0), target: target, state: state, notBefore: statement.optionalDouble(3)))
+                WorkRow(
+                    sequence: statement.int(0), target: target, state: state, notBefore: statement.optionalDouble(3)))
         }
         return rows
     }
