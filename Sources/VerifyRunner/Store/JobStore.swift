@@ -221,16 +221,6 @@ public final class JobStore: @unchecked Sendable {
         }
     }
 
-    /// Rows of a job that have no final status yet.
-    public func unfinishedRowCount(jobID: String) throws -> Int {
-        try sync {
-            let statement = try connection.statement(
-                "SELECT count(*) FROM rows WHERE job_id = ? AND state <> 'finished'")
-            try statement.bind(jobID)
-            return try statement.step() ? statement.int(0) : 0
-        }
-    }
-
     /// The group commit: writes a batch of row changes and the job's counters in one transaction.
     ///
     /// - Parameters:

@@ -79,7 +79,7 @@ final class SQLiteConnection {
     /// The value of an integer pragma, e.g. `user_version`.
     func integerPragma(_ name: String) throws(SQLiteError) -> Int {
         let statement = try self.statement("PRAGMA \(name)")
-        return try statement.step() ? statement.int(0) : 0
+        return try statement.scalarInt()
     }
 
     /// Rows changed by the last statement.

@@ -46,6 +46,14 @@ final class SQLiteStatement {
         sqlite3_reset(handle)
     }
 
+    /// The first column of the first row as an integer (0 when there is no row), then resets the
+    /// statement: a statement left mid-result would keep its read snapshot open, and with it stop WAL
+    /// checkpoints, so the -wal file would grow for as long as the process runs.
+    func scalarInt() throws(SQLiteError) -> Int {
+        defer { sqlite3_reset(handle) }
+        return try step() ? int(0) : 0
+    }
+
     /// Whether column `index` is NULL.
     func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 

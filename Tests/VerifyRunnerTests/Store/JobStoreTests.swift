@@ -42,7 +42,7 @@ import Testing
             #expect(job.totalRows == 3)
             #expect(try store.rowsToSend(jobID: "j1", after: -1, limit: 10).map(\.sequence) == [0, 2])
             #expect(try store.rowsToSend(jobID: "j1", after: 0, limit: 10).map(\.sequence) == [2])
-            #expect(try store.unfinishedRowCount(jobID: "j1") == 2)
+            #expect(try store.statusCounts(jobID: "j1")["unfinished"] == 2)
             #expect(try store.statusCounts(jobID: "j1") == ["invalid": 1, "unfinished": 2])
         }
     }
@@ -53,7 +53,7 @@ import Testing
             try store.insertRows(jobID: "j1", [row(0), row(1)])
             try store.restartIntake(jobID: "j1")
             try store.insertRows(jobID: "j1", [row(0), row(1)])
-            #expect(try store.unfinishedRowCount(jobID: "j1") == 2)
+            #expect(try store.statusCounts(jobID: "j1")["unfinished"] == 2)
         }
     }
 
@@ -111,7 +111,7 @@ import Testing
             #expect(try store.job(id: "j1")?.state == .queued)
             try store.insertRows(jobID: "j2", [row(0)])
             try store.rejectJob(id: "j2", workPath: "/r/b.csv", reason: "no header")
-            #expect(try store.unfinishedRowCount(jobID: "j2") == 0)
+            #expect(try store.statusCounts(jobID: "j2").isEmpty)
             try store.finishJob(id: "j1", workPath: "/d/a.csv", finishedAt: "3")
             #expect(try store.unfinishedJobs().isEmpty)
             #expect(try store.jobs().map(\.state) == [.finished, .rejected])
