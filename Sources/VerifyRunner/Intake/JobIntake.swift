@@ -19,7 +19,7 @@ public struct JobIntake: Sendable {
         public var batchSize: Int
 
         /// Creates a configuration.
-        public init(defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 5000) {
+        public init(defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 20000) {
             self.defaultChannel = defaultChannel
             self.defaultLocale = defaultLocale
             self.batchSize = batchSize

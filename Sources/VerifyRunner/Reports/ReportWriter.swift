@@ -27,15 +27,28 @@ public struct ReportWriter: Sendable {
         let jsonl = try AtomicFileWriter(path: directory + "/report.jsonl")
         let extraColumns = job.extraColumns
         try csv.write((Self.fixedColumns + extraColumns).map(CSVText.field).joined(separator: ",") + "\r\n")
+        // Written piece by piece into the files' buffers: a million rows must not build a million
+        // intermediate arrays and joined strings.
+        let keys = (Self.fixedColumns + extraColumns).map { JSONText.string($0) + ":" }
         try store.forEachReportRow(jobID: job.id) { row in
             let fields = Self.fields(of: row)
-            let extras = (0..<extraColumns.count).map { $0 < row.extras.count ? row.extras[$0] : "" }
-            try csv.write(
-                (fields.map { $0.text ?? "" } + extras.map(CSVText.neutralized)).map(CSVText.field)
-                    .joined(separator: ",") + "\r\n")
-            let members = zip(Self.fixedColumns, fields).map { ($0, $1.json) }
-                + zip(extraColumns, extras).map { ($0, JSONText.string($1)) }
-            try jsonl.write(JSONText.object(members) + "\n")
+            for (index, field) in fields.enumerated() {
+                try csv.write(index == 0 ? "" : ",")
+                try csv.write(CSVText.field(field.text ?? ""))
+                try jsonl.write(index == 0 ? "{" : ",")
+                try jsonl.write(keys[index])
+                try jsonl.write(field.json)
+            }
+            for column in 0..<extraColumns.count {
+                let value = column < row.extras.count ? row.extras[column] : ""
+                try csv.write(",")
+                try csv.write(CSVText.field(CSVText.neutralized(value)))
+                try jsonl.write(",")
+                try jsonl.write(keys[fields.count + column])
+                try jsonl.write(JSONText.string(value))
+            }
+            try csv.write("\r\n")
+            try jsonl.write("}\n")
         }
         try csv.commit()
         try jsonl.commit()

@@ -92,8 +92,14 @@ public final class JobStore: @unchecked Sendable {
     }
 
     /// Inserts a batch of rows read by intake, in one transaction.
+    ///
+    /// These commits do not wait for fsync (`synchronous=NORMAL`): a job in `intake` is read again
+    /// from the start after a crash, so its rows need no durability until ``finishIntake``, whose
+    /// commit (`synchronous=FULL`) makes the whole write-ahead log durable, these rows included.
     public func insertRows(jobID: String, _ rows: [NewRow]) throws {
         try sync {
+            try connection.execute("PRAGMA synchronous = NORMAL")
+            defer { try? connection.execute("PRAGMA synchronous = FULL") }
             try connection.transaction {
                 let insert = try connection.statement(
                     """
