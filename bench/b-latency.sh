@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Scenario b: throughput and threads under API latency.
+# Sandbox `--latency-ms 200`; ROWS numbers (default 20,000) through `verifyd run --once --concurrency 500
+# --rate 0`. numbers/s = ROWS / wall time of the run (target ≥ 2,250); peak thread count of the run process,
+# sampled from /proc/PID/status (Threads:) every 50 ms while it runs (target ≤ 16).
+# Usage: bench/b-latency.sh [ROWS]
+source "$(dirname "$0")/lib.sh"
+ROWS=${1:-${B_ROWS:-20000}}
+require_binary
+csv=$(csv_file "$ROWS")
+sandbox_start --latency-ms 200
+log "b: $ROWS numbers, --concurrency 500 --rate 0, 200 ms latency"
+if ! throughput_run b "$ROWS" $((120 + ROWS / 100)) "$csv" --concurrency 500 --rate 0; then
+    emit b "numbers/s" nan "/s" ">=" 2250
+    emit b "peak threads" nan "-" "<=" 16
+    exit 1
+fi
+emit b "numbers/s" "$(calc "$ROWS / $(jget "$RUN_JSON" wall_s)")" "/s" ">=" 2250
+emit b "peak threads" "$(jget "$RUN_JSON" peak_threads)" "-" "<=" 16
+emit b "rows not sent" "$(jget "$REPORT" not_sent)" "-" "==" 0

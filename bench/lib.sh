@@ -1,0 +1,189 @@
+# shellcheck shell=bash
+# Shared by the bench scripts (source it): the binary, a private work folder removed on exit, the
+# sandbox, cached input files, monitored runs and the result lines that run-all.sh aggregates.
+#
+# Environment:
+#   VERIFYD        the binary (default: .build/release/verifyd, built only if missing)
+#   BENCH_CACHE    where generated CSV files are kept between runs (default /tmp/verifyd-bench-cache)
+#   BENCH_RESULTS  a file that receives one tab-separated line per measurement (run-all.sh sets it)
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+VERIFYD=${VERIFYD:-$ROOT/.build/release/verifyd}
+BENCH_CACHE=${BENCH_CACHE:-/tmp/verifyd-bench-cache}
+BENCH_RESULTS=${BENCH_RESULTS:-/dev/null}
+PYLIB=("python3" "$BENCH_DIR/lib.py")
+
+# Loopback only: never let libcurl, curl or urllib go through a proxy.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export AUTHY_API_KEY=sandbox-api-key
+
+WORK=$(mktemp -d /tmp/verifyd-bench.XXXXXX)
+PIDS=$WORK/pids
+: >"$PIDS"
+SANDBOX_PID=
+BASE=
+
+# ours PID: whether PID is still a process this script started (its command line names verifyd, lib.py or
+# time), so that a recorded id that was reused by someone else is left alone.
+ours() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -qE 'verifyd|lib\.py|/usr/bin/time'; }
+
+# Stops every process this script started (by the ids recorded in $PIDS, newest first): SIGTERM, up to 5 s
+# to exit (the sandbox shuts down gracefully), then SIGKILL. Then removes the work folder.
+bench_cleanup() {
+    local rc=$? pid left _
+    trap - EXIT INT TERM
+    for pid in $(tac "$PIDS" 2>/dev/null); do
+        ours "$pid" && kill -TERM "$pid" 2>/dev/null
+    done
+    for _ in $(seq 50); do
+        left=
+        for pid in $(cat "$PIDS" 2>/dev/null); do
+            ours "$pid" && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && left=1
+        done
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
+    for pid in $(tac "$PIDS" 2>/dev/null); do
+        ours "$pid" && kill -KILL "$pid" 2>/dev/null
+    done
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Builds the release binary only when it is missing (others may be editing the sources: any binary will do).
+require_binary() {
+    if [ ! -x "$VERIFYD" ]; then
+        log "building $VERIFYD"
+        (cd "$ROOT" && swift build -c release --product verifyd) >&2
+    fi
+    [ -x "$VERIFYD" ] || die "no binary at $VERIFYD"
+}
+
+# Runs a command in the background, records its pid for the cleanup, and waits for it (a wait that the
+# INT/TERM trap can interrupt). Returns the command's exit status.
+bg_run() {
+    "$@" &
+    local pid=$!
+    echo "$pid" >>"$PIDS"
+    local rc=0
+    wait "$pid" || rc=$?
+    return "$rc"
+}
+
+# sandbox_start [sandbox options…]: starts `verifyd sandbox --port 0` and sets SANDBOX_PID and BASE.
+# The sandbox logs one line per code it sends to stderr: that goes to $SANDBOX_LOG if set, else /dev/null.
+sandbox_start() {
+    sandbox_stop
+    local out=$WORK/sandbox.out
+    "$VERIFYD" sandbox --port 0 "$@" >"$out" 2>"${SANDBOX_LOG:-/dev/null}" &
+    SANDBOX_PID=$!
+    echo "$SANDBOX_PID" >>"$PIDS"
+    local _
+    for _ in $(seq 100); do
+        BASE=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$out" 2>/dev/null | head -n 1 || true)
+        [ -n "$BASE" ] && break
+        kill -0 "$SANDBOX_PID" 2>/dev/null || die "the sandbox exited"
+        sleep 0.1
+    done
+    [ -n "$BASE" ] || die "the sandbox did not report its port within 10 s"
+    log "sandbox${*:+ $*} at $BASE"
+}
+
+sandbox_stop() {
+    if [ -n "$SANDBOX_PID" ]; then
+        kill "$SANDBOX_PID" 2>/dev/null || true
+        wait "$SANDBOX_PID" 2>/dev/null || true
+        SANDBOX_PID=
+    fi
+}
+
+sandbox_reset() {
+    curl -fsS --noproxy '*' --max-time 30 -X POST "$BASE/_sandbox/reset" >/dev/null
+}
+
+# sandbox_stats [--full]: the counters as JSON (without --full: scalars, responsesByStatus, accepted, r429).
+sandbox_stats() { "${PYLIB[@]}" stats "$BASE" "$@"; }
+
+# csv_file ROWS: prints the path of a cached CSV of ROWS distinct sendable numbers, generating it if needed.
+csv_file() {
+    local rows=$1 path=$BENCH_CACHE/numbers-$1.csv
+    mkdir -p "$BENCH_CACHE"
+    if [ ! -s "$path" ]; then
+        log "generating $path"
+        "${PYLIB[@]}" gen "$rows" "$path"
+    fi
+    echo "$path"
+}
+
+# new_spool NAME CSV: a fresh spool under the work folder with CSV in its incoming folder; prints its path.
+new_spool() {
+    local spool=$WORK/$1
+    rm -rf "$spool"
+    mkdir -p "$spool/incoming"
+    cp "$2" "$spool/incoming/.numbers.csv.part"
+    mv "$spool/incoming/.numbers.csv.part" "$spool/incoming/numbers.csv"
+    echo "$spool"
+}
+
+# monitored OUT TIMEOUT CMD…: runs CMD under GNU time with lib.py's monitor (wall time, peak RSS, peak thread
+# count sampled every 50 ms from /proc/PID/status); the JSON result goes to OUT. CMD's output goes to OUT.log.
+monitored() {
+    local out=$1 timeout=$2
+    shift 2
+    bg_run "${PYLIB[@]}" monitor --out "$out" --timeout "$timeout" --sample-ms 50 --pids "$PIDS" \
+        --stdout "$out.log" --stderr "$out.log" -- "$@" >/dev/null
+}
+
+# jget FILE-OR-JSON KEY[.KEY…]: one value out of a JSON object (a file path or the JSON text itself).
+jget() {
+    python3 - "$1" "$2" <<'PY'
+import json, os, sys
+src, path = sys.argv[1], sys.argv[2]
+value = json.load(open(src)) if os.path.exists(src) else json.loads(src)
+for key in path.split("."):
+    value = value.get(key) if isinstance(value, dict) else None
+print("" if value is None else value)
+PY
+}
+
+# calc EXPRESSION: floating-point arithmetic (awk), e.g. calc "50000 / 9.2".
+calc() { awk "BEGIN { v = $1; printf \"%.4f\n\", v }"; }
+
+# emit SCENARIO METRIC VALUE UNIT OP TARGET: records one measurement (VALUE `nan` when there is none).
+# OP is >=, <=, <, ==, within5% or info; run-all.sh judges the median of the runs against TARGET.
+emit() {
+    local value=${3:-nan}
+    [[ $value =~ ^-?[0-9.]+([eE][-+]?[0-9]+)?$ ]] && value=$(awk "BEGIN { printf \"%.6g\", $value }")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$value" "$4" "$5" "$6" >>"$BENCH_RESULTS"
+    if [ "$5" = info ]; then
+        printf '  %-4s %-40s %12s %s\n' "$1" "$2" "$value" "$4"
+    else
+        printf '  %-4s %-40s %12s %-4s (target %s %s)\n' "$1" "$2" "$value" "$4" "$5" "$6"
+    fi
+}
+
+# One `verifyd run --once` of a throughput scenario (a, b): NAME ROWS TIMEOUT_S CSV, then the run's
+# extra options. Sets RUN_JSON (the monitor's figures) and REPORT (the report check); returns non-zero
+# when the run failed, after logging why.
+throughput_run() {
+    local name=$1 rows=$2 timeout=$3 csv=$4
+    shift 4
+    local spool rc=0
+    spool=$(new_spool "$name" "$csv")
+    RUN_JSON="$WORK/$name.json"
+    monitored "$RUN_JSON" "$timeout" "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" "$@" || rc=$?
+    REPORT=$("${PYLIB[@]}" report "$spool" "$rows")
+    log "$name: run $(cat "$RUN_JSON"); report $REPORT"
+    if [ "$rc" -ne 0 ] || [ "$(jget "$RUN_JSON" exit)" != 0 ]; then
+        log "the run failed: $(tail -n 5 "$RUN_JSON.log")"
+        return 1
+    fi
+}
