@@ -79,6 +79,9 @@ public final class JobScheduler: @unchecked Sendable {
     private var secondStarted: Double
     private var tokenWaitScheduled = false
     private var commitScheduled = false
+    /// Requests whose in-flight marks are being committed right now; they count in the window.
+    private var sendsBeingCommitted = 0
+    private var commitInProgress = false
     private var pendingWrites: [RowWrite] = []
     private var pendingSends: [(sequence: Int, request: HTTPRequest, isStatusCheck: Bool)] = []
     private var requestsSinceCommit = 0
@@ -164,7 +167,9 @@ public final class JobScheduler: @unchecked Sendable {
         guard completion != nil else { return }
         if pauseReason == nil, !stopRequested {
             loadIfNeeded()
-            while inFlight + pendingSends.count < configuration.concurrency, readyHead < ready.count {
+            while inFlight + sendsBeingCommitted + pendingSends.count < configuration.concurrency,
+                readyHead < ready.count
+            {
                 if let wait = bucket.take(now: Self.uptime()) {
                     scheduleTokenWait(wait)
                     break
@@ -234,7 +239,7 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// The group commit: runs after the completions already queued, so they share one transaction.
     private func scheduleCommit() {
-        guard !commitScheduled else { return }
+        guard !commitScheduled, !commitInProgress else { return }
         commitScheduled = true
         queue.async {
             self.commitScheduled = false
@@ -242,25 +247,37 @@ public final class JobScheduler: @unchecked Sendable {
         }
     }
 
+    /// Commits what has accumulated on the store's queue; answers keep arriving meanwhile and join
+    /// the next commit. The requests whose in-flight marks were in it leave once it is durable.
     private func commitAndSend() {
-        guard completion != nil else { return }
+        guard completion != nil, !commitInProgress else { return }
         let now = Self.uptime()
         let sends = pendingSends
         if firstSendAt == nil, !sends.isEmpty { firstSendAt = Timestamp.now() }
-        do {
-            try store.commit(
-                jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
-                sendingSeconds: firstSendAt == nil ? 0 : now - lastCommitUptime, startedAt: firstSendAt)
-        } catch {
-            logger.error("store write failed", metadata: ["error": "\(error)"])
-            end(.storeFailed("\(error)"))
-            return
+        commitInProgress = true
+        sendsBeingCommitted = sends.count
+        store.commitAsync(
+            jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
+            sendingSeconds: firstSendAt == nil ? 0 : now - lastCommitUptime, startedAt: firstSendAt
+        ) { error in
+            self.queue.async { self.committed(sends, error: error) }
         }
         lastCommitUptime = now
         pendingWrites.removeAll(keepingCapacity: true)
         pendingSends.removeAll(keepingCapacity: true)
         requestsSinceCommit = 0
         retriesSinceCommit = 0
+    }
+
+    private func committed(_ sends: [(sequence: Int, request: HTTPRequest, isStatusCheck: Bool)], error: (any Error)?) {
+        commitInProgress = false
+        sendsBeingCommitted = 0
+        if let error {
+            logger.error("store write failed", metadata: ["error": "\(error)"])
+            end(.storeFailed("\(error)"))
+            return
+        }
+        guard completion != nil else { return }
         for send in sends {
             inFlight += 1
             transport.send(send.request, timeout: configuration.timeout, on: queue) { outcome in
@@ -377,7 +394,7 @@ public final class JobScheduler: @unchecked Sendable {
     // MARK: The end
 
     private func endIfDone() {
-        guard inFlight == 0, pendingSends.isEmpty else { return }
+        guard inFlight == 0, pendingSends.isEmpty, !commitInProgress else { return }
         if let pauseReason {
             commitThen(.paused(reason: pauseReason))
         } else if stopRequested {

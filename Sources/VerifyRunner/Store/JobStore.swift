@@ -240,16 +240,42 @@ public final class JobStore: @unchecked Sendable {
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
     ) throws {
         try sync {
-            try connection.transaction {
-                for write in writes { try apply(write, jobID: jobID) }
-                try connection.statement(
-                    """
-                    UPDATE jobs SET requests = requests + ?, retries = retries + ?,
-                                    sending_seconds = sending_seconds + ?, started_at = COALESCE(started_at, ?)
-                    WHERE id = ?
-                    """
-                ).bind(requests, retries, sendingSeconds, startedAt, jobID).run()
+            try commitTransaction(
+                jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
+                startedAt: startedAt)
+        }
+    }
+
+    /// The same group commit, run on the store's queue while the caller goes on; `completion` gets
+    /// `nil` once the transaction is durable, or the error.
+    public func commitAsync(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        queue.async {
+            do {
+                try self.commitTransaction(
+                    jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
+                    startedAt: startedAt)
+                completion(nil)
+            } catch {
+                completion(error)
             }
+        }
+    }
+
+    private func commitTransaction(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
+    ) throws {
+        try connection.transaction {
+            for write in writes { try apply(write, jobID: jobID) }
+            try connection.statement(
+                """
+                UPDATE jobs SET requests = requests + ?, retries = retries + ?,
+                                sending_seconds = sending_seconds + ?, started_at = COALESCE(started_at, ?)
+                WHERE id = ?
+                """
+            ).bind(requests, retries, sendingSeconds, startedAt, jobID).run()
         }
     }
 
