@@ -111,7 +111,7 @@ public final class CSVReader: JobFileReader {
                 case .invalid(let reason):
                     throw JobFileError(reason: "\(reason) in the header row", line: headerLine)
                 case .values(let names):
-                    columns = names.map(Self.trimmingWhitespace)
+                    columns = names.map { $0.trimmingWhitespace() }
                     return
                 }
             }
@@ -291,14 +291,6 @@ public final class CSVReader: JobFileReader {
         return String(decoding: unquoted, as: UTF8.self)
     }
 
-    /// `name` without leading and trailing whitespace.
-    private static func trimmingWhitespace(_ name: String) -> String {
-        let scalars = name.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
-    }
 }
 
 @available(*, unavailable, message: "a reader owns a file position and buffers; use it from one task")

@@ -179,14 +179,3 @@ public struct JobIntake: Sendable {
         return nil
     }
 }
-
-extension String {
-    /// The string without leading and trailing spaces, tabs and newlines (no Foundation needed).
-    func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
-}

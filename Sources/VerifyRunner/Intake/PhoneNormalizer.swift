@@ -136,7 +136,7 @@ public struct PhoneNormalizer: Sendable {
     private func normalize(
         phoneNumber: String, countryCode: String?, libraryOnly: Bool
     ) -> Result<NormalizedPhone, NormalizationError> {
-        let number = phoneNumber.trimmingWhiteSpace()
+        let number = phoneNumber.trimmingWhitespace()
         if number.isEmpty {
             return .failure(.emptyPhoneNumber)
         }
@@ -249,7 +249,7 @@ public struct PhoneNormalizer: Sendable {
 
     /// Parses the `country_code` column: `nil` for none, else 1 to 3 digits naming an assigned calling code.
     private static func parseCountryCode(_ value: String?) -> Result<Int?, NormalizationError> {
-        let trimmed = value?.trimmingWhiteSpace() ?? ""
+        let trimmed = value?.trimmingWhitespace() ?? ""
         if trimmed.isEmpty {
             return .success(nil)
         }
@@ -345,22 +345,5 @@ extension Character {
     /// with a combining mark).
     fileprivate var isASCIIDigit: Bool {
         asciiValue.map { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } ?? false
-    }
-}
-
-extension String {
-    /// The string without leading and trailing white space (including newlines and no-break spaces).
-    ///
-    /// When the first and the last UTF-8 bytes are visible ASCII characters (`!` to `~`), the string is returned as
-    /// is without a `Character` scan: the first `Character` then starts with a non-space scalar, and the last one
-    /// ends with an ASCII character that no grapheme rule attaches to a preceding white space scalar.
-    fileprivate func trimmingWhiteSpace() -> String {
-        let visibleASCII = UInt8(ascii: "!")...UInt8(ascii: "~")
-        if let first = utf8.first, let last = utf8.last, visibleASCII.contains(first), visibleASCII.contains(last) {
-            return self
-        }
-        let start = firstIndex { !$0.isWhitespace } ?? endIndex
-        let end = lastIndex { !$0.isWhitespace }.map(index(after:)) ?? start
-        return String(self[start..<end])
     }
 }

@@ -17,7 +17,7 @@ public struct TokenBucket: Sendable, Equatable {
     ///   - capacity: burst size; defaults to a twentieth of a second of sends, at least 1.
     public init(rate: Double, capacity: Double? = nil) {
         self.rate = max(0, rate)
-        self.capacity = capacity ?? max(1, (rate / 20).rounded(.up))
+        self.capacity = capacity ?? Self.burst(for: rate)
         self.tokens = self.capacity
     }
 
@@ -40,9 +40,12 @@ public struct TokenBucket: Sendable, Equatable {
     public mutating func setRate(_ newRate: Double, now: Double) {
         refill(now: now)
         rate = max(0, newRate)
-        capacity = max(1, (rate / 20).rounded(.up))
+        capacity = Self.burst(for: rate)
         tokens = min(tokens, capacity)
     }
+
+    /// The default burst: a twentieth of a second of sends, at least 1.
+    private static func burst(for rate: Double) -> Double { max(1, (rate / 20).rounded(.up)) }
 
     private mutating func refill(now: Double) {
         if let lastRefill, now > lastRefill {

@@ -49,6 +49,16 @@ import VerifyRunner
 
         """
 
+    /// The `index`-th distinct sandbox mobile, `+1 202 …`: odd subscriber numbers never end in 0000
+    /// (landline); the ones ending in 9999 (not provisioned) are at indices ≡ 4999 mod 5000, which
+    /// every caller here avoids (the 20,000-row job puts landlines there, the others stay below 4999).
+    static func mobile(_ index: Int) -> String { "+1 202 \(3_000_001 + 2 * index)" }
+
+    /// A CSV of `count` distinct sandbox mobiles (`count` ≤ 4999).
+    static func mobilesCSV(count: Int) -> String {
+        "phone_number\n" + (0..<count).map(mobile).joined(separator: "\n") + "\n"
+    }
+
     @Test(arguments: [
         (ProviderName.authyV1, "example.csv", exampleCSV, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15]),
         (.verifyV2, "example.jsonl", exampleJSONL, [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15]),
@@ -109,7 +119,7 @@ import VerifyRunner
                 let landline = index / 20
                 (number, status) = ((landline < 800 ? "312" : "415") + String(200 + landline % 800) + "0000", "rejected")
             // Odd subscriber numbers never end in 0000; the ones ending in 9999 fall on index % 20 == 19.
-            default: (number, status) = ("202" + String(3_000_001 + 2 * index), "sent")
+            default: (number, status) = (Self.mobile(index), "sent")
             }
             numbers.append(number)
             expected.append(status)
@@ -139,8 +149,7 @@ import VerifyRunner
         defer { spool.remove() }
         let sandbox = try await SandboxProcess.start()
         defer { Task { try? await sandbox.stop() } }
-        let rows = (0..<200).map { "+1 202 \(3_000_001 + 2 * $0)" }
-        try spool.write("phone_number\n" + rows.joined(separator: "\n") + "\n", to: "incoming/keys.csv")
+        try spool.write(Self.mobilesCSV(count: 200), to: "incoming/keys.csv")
         let arguments = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--concurrency", "8"]
 
         var wrong = SandboxProcess.credentials
@@ -176,8 +185,7 @@ extension EndToEndTests {
         defer { spool.remove() }
         let sandbox = try await SandboxProcess.start(extraArguments: ["--rate-limit", "100"])
         defer { Task { try? await sandbox.stop() } }
-        let rows = (0..<600).map { "+1 202 \(3_000_001 + 2 * $0)" }
-        try spool.write("phone_number\n" + rows.joined(separator: "\n") + "\n", to: "incoming/limited.csv")
+        try spool.write(Self.mobilesCSV(count: 600), to: "incoming/limited.csv")
 
         let run = try await BuiltBinary.run(
             ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--max-attempts", "1"],
