@@ -35,10 +35,16 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Read, normalize and report every job, but send nothing (rows end would_send).")
     var dryRun = false
 
+    @Option(
+        name: .long,
+        help: "Hold a job that would send more than N verifications until a run with a higher limit.")
+    var maxSends: Int?
+
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (no limit) or more") }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be 1…100") }
+        if let maxSends, maxSends < 0 { throw ValidationError("--max-sends must be 0 or more") }
         if let locale, locale.isEmpty || locale.count > 16 {
             throw ValidationError("--locale looks wrong: '\(locale)'")
         }
@@ -56,7 +62,7 @@ struct RunCommand: ParsableCommand {
             scheduler: JobScheduler.Configuration(
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
                 timeout: .milliseconds(Int64(providerOptions.timeout * 1000))),
-            once: once, dryRun: dryRun)
+            once: once, dryRun: dryRun, maxSends: maxSends)
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger)
         let signals = SignalWatcher { runner.stop() }
@@ -78,7 +84,10 @@ struct RunCommand: ParsableCommand {
         for rejected in result.rejectedFiles {
             print("job \(rejected.jobID) \(rejected.fileName): rejected — \(rejected.reason)")
         }
-        if result.finishedJobs.isEmpty, result.rejectedFiles.isEmpty, result.succeeded {
+        for held in result.heldJobs {
+            print("job \(held.jobID) \(held.fileName): held — \(held.reason)")
+        }
+        if result.finishedJobs.isEmpty, result.rejectedFiles.isEmpty, result.heldJobs.isEmpty, result.succeeded {
             print("nothing to do: no job files in \(spool.incoming) and no unfinished jobs")
         }
     }

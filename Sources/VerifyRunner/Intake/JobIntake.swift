@@ -1,11 +1,14 @@
 import Dispatch
+import Synchronization
 
 /// Reads a claimed job file into the store: each data row becomes a ``NewRow``, normalized to
 /// E.164, with invalid rows and repeated numbers finished on the spot (SPEC.md §4).
 ///
 /// The file is streamed and rows are handled in batches, so memory stays flat however large the
-/// file: a batch is read, its numbers are normalized on every core (libphonenumber is the costly
-/// part), then duplicates are marked in input order and the batch is inserted in one transaction.
+/// file: a batch of records is parsed, its rows are built and their numbers normalized on every
+/// core (libphonenumber is the costly part), then duplicates are marked in input order and the batch
+/// is handed to the store, which inserts it in one transaction on its own queue while the next batch
+/// is read (at most one batch waits there, so at most two are in memory).
 /// Duplicates are found with a map from the E.164 digits (as an integer) to the first line, 16 bytes
 /// a distinct number.
 public struct JobIntake: Sendable {
@@ -17,23 +20,35 @@ public struct JobIntake: Sendable {
         public var defaultLocale: String?
         /// Rows per insert transaction.
         public var batchSize: Int
+        /// `--dry-run`: rows that would be sent are stored finished as `would_send` right away.
+        public var dryRun: Bool
 
         /// Creates a configuration.
-        public init(defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 20000) {
+        public init(
+            defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 20000, dryRun: Bool = false
+        ) {
             self.defaultChannel = defaultChannel
             self.defaultLocale = defaultLocale
             self.batchSize = batchSize
+            self.dryRun = dryRun
         }
     }
 
     /// The columns verifyd interprets (matched trimmed and case-insensitively); all others are
     /// carried through to the report.
-    enum KnownColumn: String, CaseIterable {
-        case phoneNumber = "phone_number"
-        case countryCode = "country_code"
-        case via
-        case locale
-        case verificationCode = "verification_code"
+    enum KnownColumn: Int, CaseIterable {
+        case phoneNumber, countryCode, via, locale, verificationCode
+
+        /// The header name.
+        var name: String {
+            switch self {
+            case .phoneNumber: "phone_number"
+            case .countryCode: "country_code"
+            case .via: "via"
+            case .locale: "locale"
+            case .verificationCode: "verification_code"
+            }
+        }
     }
 
     private let configuration: Configuration
@@ -50,86 +65,148 @@ public struct JobIntake: Sendable {
     public func read(path: String, jobID: String, into store: JobStore) throws -> (extraColumns: [String], rows: Int) {
         let reader = try makeJobFileReader(path: path)
         var layout = ColumnLayout(columns: reader.columns)
-        if !reader.columns.isEmpty, layout.index[.phoneNumber] == nil {
+        if !reader.columns.isEmpty, layout.position(of: .phoneNumber) == nil {
             throw JobFileError(reason: "no phone_number column in the header", line: 1)
         }
         var firstLine: [UInt64: Int] = [:]
-        var batch: [NewRow] = []
-        batch.reserveCapacity(configuration.batchSize)
+        var items: [InputItem] = []
+        items.reserveCapacity(configuration.batchSize)
         var sequence = 0
-        while let item = try reader.next() {
-            if reader.columns.count != layout.columns.count { layout = ColumnLayout(columns: reader.columns) }
-            batch.append(makeRow(item, sequence: sequence, layout: layout))
-            sequence += 1
-            if batch.count >= configuration.batchSize {
-                try store.insertRows(jobID: jobID, normalized(batch, firstLine: &firstLine))
-                batch.removeAll(keepingCapacity: true)
-            }
+        let inserts = PendingInsert(store: store, jobID: jobID)
+        defer { inserts.waitForCompletion() }
+        func submitBatch() throws {
+            var rows = prepareInParallel(items, firstSequence: sequence - items.count, layout: layout)
+            markDuplicates(in: &rows, firstLine: &firstLine)
+            try inserts.submit(rows.map(\.row))
+            items.removeAll(keepingCapacity: true)
         }
-        if !batch.isEmpty { try store.insertRows(jobID: jobID, normalized(batch, firstLine: &firstLine)) }
+        while let item = try reader.next() {
+            if reader.columns.count != layout.columns.count {
+                // A row with more fields than any before adds columns: the rows before it keep the old layout.
+                if !items.isEmpty { try submitBatch() }
+                layout = ColumnLayout(columns: reader.columns)
+            }
+            items.append(item)
+            sequence += 1
+            if items.count >= configuration.batchSize { try submitBatch() }
+        }
+        if !items.isEmpty { try submitBatch() }
+        try inserts.finish()
         return (layout.extraColumns, sequence)
     }
 
-    /// Normalizes the batch's numbers in parallel, then marks invalid rows and duplicates in order.
-    private func normalized(_ batch: [NewRow], firstLine: inout [UInt64: Int]) -> [NewRow] {
-        let results = normalizeInParallel(batch)
-        var rows = batch
-        for index in rows.indices {
-            guard let result = results[index] else { continue }
-            switch result {
-            case .failure(let error):
-                rows[index].finalStatus = .invalid
-                rows[index].message = error.description
-            case .success(let phone):
-                rows[index].phone = NormalizedNumber(
-                    e164: phone.e164, countryCode: phone.countryCode, nationalNumber: phone.nationalNumber)
-                let key = UInt64(phone.e164.dropFirst()) ?? 0
-                if let earlier = firstLine[key] {
-                    rows[index].finalStatus = .duplicate
-                    rows[index].message = "same number as line \(earlier)"
-                } else {
-                    firstLine[key] = rows[index].line
-                    if !phone.isKnownValid {
-                        rows[index].message =
-                            "not a valid number in libphonenumber \(PhoneNormalizer.metadataVersion); sent anyway"
-                    }
-                }
-            }
-        }
-        return rows
+    /// A row built from its record, with its number normalized, before duplicates are known.
+    struct PreparedRow {
+        var row: NewRow
+        /// The E.164 digits as an integer, the duplicate key; 0 when the row has no number.
+        var key: UInt64
     }
 
-    /// The normalization of every row still without a final status (`nil` for the others), computed on
-    /// all cores. Runs on the intake's Dispatch thread; `concurrentPerform` returns when all are done.
-    private func normalizeInParallel(_ rows: [NewRow]) -> [Result<NormalizedPhone, NormalizationError>?] {
-        var results = [Result<NormalizedPhone, NormalizationError>?](repeating: nil, count: rows.count)
-        let normalizer = self.normalizer
-        let stripes = 16
-        results.withUnsafeMutableBufferPointer { buffer in
-            // Each stripe writes only its own indices, so the concurrent writes never overlap.
+    /// Builds and normalizes the rows of a batch of records on all cores. Runs on the intake's Dispatch
+    /// thread; `concurrentPerform` returns when every row is done.
+    private func prepareInParallel(_ items: [InputItem], firstSequence: Int, layout: ColumnLayout) -> [PreparedRow] {
+        let slices = 16
+        let sliceSize = (items.count + slices - 1) / slices
+        return [PreparedRow](unsafeUninitializedCapacity: items.count) { buffer, initialized in
+            // Each slice initializes only its own indices, so the concurrent writes never overlap.
             nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: stripes) { stripe in
-                for index in stride(from: stripe, to: rows.count, by: stripes) where rows[index].finalStatus == nil {
-                    output[index] = normalizer.normalize(
-                        phoneNumber: rows[index].phoneInput, countryCode: rows[index].countryInput)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for index in min(items.count, slice * sliceSize)..<min(items.count, (slice + 1) * sliceSize) {
+                    (output.baseAddress! + index).initialize(
+                        to: prepare(items[index], sequence: firstSequence + index, layout: layout))
                 }
             }
+            initialized = items.count
         }
-        return results
+    }
+
+    /// One row: built from its record, then its number normalized unless the row is already finished.
+    private func prepare(_ item: InputItem, sequence: Int, layout: ColumnLayout) -> PreparedRow {
+        var row = makeRow(item, sequence: sequence, layout: layout)
+        guard row.finalStatus == nil else { return PreparedRow(row: row, key: 0) }
+        switch normalizer.normalize(phoneNumber: row.phoneInput, countryCode: row.countryInput) {
+        case .failure(let error):
+            row.finalStatus = .invalid
+            row.message = error.description
+            return PreparedRow(row: row, key: 0)
+        case .success(let phone):
+            row.phone = NormalizedNumber(
+                e164: phone.e164, countryCode: phone.countryCode, nationalNumber: phone.nationalNumber)
+            if !phone.isKnownValid {
+                row.message = "not a valid number in libphonenumber \(PhoneNormalizer.metadataVersion); sent anyway"
+            }
+            // E.164 is `+` and at most 15 digits, so its digits always fit.
+            let key = phone.e164.utf8.dropFirst().reduce(UInt64(0)) { $0 &* 10 &+ UInt64($1 &- UInt8(ascii: "0")) }
+            return PreparedRow(row: row, key: key)
+        }
+    }
+
+    /// Marks, in input order, every row whose number an earlier row of the job already has; under
+    /// `--dry-run` the others end `would_send`.
+    private func markDuplicates(in rows: inout [PreparedRow], firstLine: inout [UInt64: Int]) {
+        for index in rows.indices where rows[index].key != 0 {
+            let line = rows[index].row.line
+            if let earlier = firstLine.updateValue(line, forKey: rows[index].key) {
+                firstLine[rows[index].key] = earlier
+                rows[index].row.finalStatus = .duplicate
+                rows[index].row.message = "same number as line \(earlier)"
+            } else if configuration.dryRun {
+                rows[index].row.finalStatus = .wouldSend
+            }
+        }
+    }
+
+    /// The one batch the store may be inserting while intake reads the next.
+    private final class PendingInsert: Sendable {
+        private let store: JobStore
+        private let jobID: String
+        private let idle = DispatchSemaphore(value: 1)
+        private let failure = Mutex<(any Error)?>(nil)
+
+        init(store: JobStore, jobID: String) {
+            self.store = store
+            self.jobID = jobID
+        }
+
+        /// Waits for the previous batch, then hands `rows` to the store; throws the previous batch's error.
+        func submit(_ rows: [NewRow]) throws {
+            idle.wait()
+            if let error = failure.withLock({ $0 }) {
+                idle.signal()
+                throw error
+            }
+            store.insertRowsAsync(jobID: jobID, rows) { error in
+                if let error { self.failure.withLock { $0 = error } }
+                self.idle.signal()
+            }
+        }
+
+        /// Waits for the last batch; throws the error of any batch.
+        func finish() throws {
+            waitForCompletion()
+            if let error = failure.withLock({ $0 }) { throw error }
+        }
+
+        /// Waits until no batch is being inserted.
+        func waitForCompletion() {
+            idle.wait()
+            idle.signal()
+        }
     }
 
     /// Where the known and the extra columns are in a row's values.
-    struct ColumnLayout {
+    struct ColumnLayout: Sendable {
         let columns: [String]
-        var index: [KnownColumn: Int] = [:]
-        var extraIndices: [Int] = []
+        /// The position of each ``KnownColumn`` (by its raw value), -1 when the header lacks it.
+        private var positions = [Int](repeating: -1, count: KnownColumn.allCases.count)
+        private(set) var extraIndices: [Int] = []
 
         init(columns: [String]) {
             self.columns = columns
             for (position, name) in columns.enumerated() {
                 let key = name.trimmingWhitespace().lowercased()
-                if let known = KnownColumn(rawValue: key), index[known] == nil {
-                    index[known] = position
+                if let known = KnownColumn.allCases.first(where: { $0.name == key }), positions[known.rawValue] < 0 {
+                    positions[known.rawValue] = position
                 } else {
                     extraIndices.append(position)
                 }
@@ -138,14 +215,19 @@ public struct JobIntake: Sendable {
 
         var extraColumns: [String] { extraIndices.map { columns[$0] } }
 
+        /// Where `column` is, or `nil` when the header lacks it.
+        func position(of column: KnownColumn) -> Int? {
+            positions[column.rawValue] < 0 ? nil : positions[column.rawValue]
+        }
+
         func value(_ column: KnownColumn, in values: [String]) -> String {
-            guard let position = index[column], position < values.count else { return "" }
-            return values[position]
+            let position = positions[column.rawValue]
+            return position >= 0 && position < values.count ? values[position] : ""
         }
     }
 
     /// The row as read, with its final status when intake already knows it (unreadable line, bad
-    /// `via` or code); normalization comes after, for a whole batch at once.
+    /// `via` or code); normalization comes after, in ``prepare(_:sequence:layout:)``.
     private func makeRow(_ item: InputItem, sequence: Int, layout: ColumnLayout) -> NewRow {
         guard case .row(let input) = item else {
             guard case .unreadable(let line, let reason) = item else { preconditionFailure("InputItem has two cases") }

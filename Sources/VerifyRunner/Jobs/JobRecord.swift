@@ -6,6 +6,9 @@ public enum JobState: String, Sendable, Equatable, Codable {
     case queued
     /// Stopped for a reason that needs a person (credentials refused…); rows untouched.
     case paused
+    /// Would send more verifications than `--max-sends` allows; rows untouched until a run with a
+    /// higher limit (or none) takes it (the reason says how many).
+    case held
     /// Every row has its final status and the report is written.
     case finished
     /// The file could not be read as a job at all; it is in `rejected/` with `NAME.error.txt`.

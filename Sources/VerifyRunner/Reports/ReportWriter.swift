@@ -23,55 +23,31 @@ public struct ReportWriter: Sendable {
     @discardableResult
     public func write(job: JobRecord, provider: ProviderName?, to directory: String) throws -> String {
         if mkdir(directory, 0o700) != 0, errno != EEXIST { throw FileWriteError(path: directory, errno: errno) }
-        let csv = try AtomicFileWriter(path: directory + "/report.csv")
-        let jsonl = try AtomicFileWriter(path: directory + "/report.jsonl")
-        let extraColumns = job.extraColumns
-        try csv.write((Self.fixedColumns + extraColumns).map(CSVText.field).joined(separator: ",") + "\r\n")
-        // Written piece by piece into the files' buffers: a million rows must not build a million
-        // intermediate arrays and joined strings.
-        let keys = (Self.fixedColumns + extraColumns).map { JSONText.string($0) + ":" }
+        let csvFile = try AtomicFileWriter(path: directory + "/report.csv")
+        let jsonlFile = try AtomicFileWriter(path: directory + "/report.jsonl")
+        let encoder = ReportLineEncoder(extraColumns: job.extraColumns)
+        // Lines are encoded as bytes into two buffers handed to the files about every 256 KiB: a million
+        // rows must not build a String per field.
+        var csv = encoder.csvHeader()
+        var jsonl: [UInt8] = []
+        let flushSize = 1 << 18
+        csv.reserveCapacity(flushSize + 4096)
+        jsonl.reserveCapacity(flushSize + 4096)
         try store.forEachReportRow(jobID: job.id) { row in
-            let fields = Self.fields(of: row)
-            for (index, field) in fields.enumerated() {
-                try csv.write(index == 0 ? "" : ",")
-                try csv.write(CSVText.field(field.text ?? ""))
-                try jsonl.write(index == 0 ? "{" : ",")
-                try jsonl.write(keys[index])
-                try jsonl.write(field.json)
+            encoder.append(row, csv: &csv, jsonl: &jsonl)
+            if jsonl.count >= flushSize {
+                try csvFile.write(csv)
+                try jsonlFile.write(jsonl)
+                csv.removeAll(keepingCapacity: true)
+                jsonl.removeAll(keepingCapacity: true)
             }
-            for column in 0..<extraColumns.count {
-                let value = column < row.extras.count ? row.extras[column] : ""
-                try csv.write(",")
-                try csv.write(CSVText.field(CSVText.neutralized(value)))
-                try jsonl.write(",")
-                try jsonl.write(keys[fields.count + column])
-                try jsonl.write(JSONText.string(value))
-            }
-            try csv.write("\r\n")
-            try jsonl.write("}\n")
         }
-        try csv.commit()
-        try jsonl.commit()
+        try csvFile.write(csv)
+        try jsonlFile.write(jsonl)
+        try csvFile.commit()
+        try jsonlFile.commit()
         try writeSummary(job: job, provider: provider, to: directory)
         return directory
-    }
-
-    /// One report value as CSV text and as JSON.
-    private struct Field {
-        let text: String?
-        let json: String
-    }
-
-    private static func fields(of row: ReportRow) -> [Field] {
-        func text(_ value: String?) -> Field { Field(text: value, json: JSONText.string(value)) }
-        func number(_ value: Int?) -> Field { Field(text: value.map(String.init), json: JSONText.number(value)) }
-        return [
-            number(row.line), text(row.phoneInput), text(row.countryInput), text(row.e164), text(row.channel),
-            text(row.status?.rawValue), number(row.attempts), text(row.errorCode), text(row.message),
-            text(row.providerID), text(row.carrier),
-            Field(text: row.isCellphone.map { $0 ? "true" : "false" }, json: JSONText.bool(row.isCellphone)),
-            number(row.httpStatus), text(row.startedAt), text(row.finishedAt),
-        ]
     }
 
     private func writeSummary(job: JobRecord, provider: ProviderName?, to directory: String) throws {
@@ -104,11 +80,32 @@ public struct ReportWriter: Sendable {
 enum CSVText {
     /// Quotes `value` when it holds a comma, quote, CR or LF, or starts or ends with a space.
     static func field(_ value: String) -> String {
-        let needsQuotes = value.utf8.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
-            || value.hasPrefix(" ") || value.hasSuffix(" ")
-        guard needsQuotes else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var bytes: [UInt8] = []
+        appendField(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Appends `value` as one CSV field, quoted as ``field(_:)`` says.
+    static func appendField(_ value: String, to out: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { bytes in
+            let needsQuotes = bytes.first == space || bytes.last == space
+                || bytes.contains { $0 == comma || $0 == quote || $0 == lineFeed || $0 == carriageReturn }
+            guard needsQuotes else { return out.append(contentsOf: bytes) }
+            out.append(quote)
+            for byte in bytes {
+                if byte == quote { out.append(quote) }
+                out.append(byte)
+            }
+            out.append(quote)
+        }
+    }
+
+    private static let space = UInt8(ascii: " ")
+    private static let comma = UInt8(ascii: ",")
+    private static let quote = UInt8(ascii: "\"")
+    private static let lineFeed = UInt8(ascii: "\n")
+    private static let carriageReturn = UInt8(ascii: "\r")
 
     /// A carried-through cell that starts with `=`, `+`, `-`, `@`, tab or CR and is not a phone
     /// number gets a leading `'` so spreadsheets show it as text (OWASP CSV injection).

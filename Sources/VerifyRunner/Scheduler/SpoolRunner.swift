@@ -25,12 +25,14 @@ public final class SpoolRunner: Sendable {
         public var pollInterval: Duration
         /// `--dry-run`: read, normalize and report every job, but send nothing (rows `would_send`).
         public var dryRun: Bool
+        /// `--max-sends`: a job that would start more verifications than this is held; `nil` for no limit.
+        public var maxSends: Int?
 
         /// Creates a configuration.
         public init(
             spool: Spool, providerName: ProviderName, intake: JobIntake.Configuration = .init(),
             scheduler: JobScheduler.Configuration = .init(), once: Bool, pollInterval: Duration = .seconds(1),
-            dryRun: Bool = false
+            dryRun: Bool = false, maxSends: Int? = nil
         ) {
             self.spool = spool
             self.providerName = providerName
@@ -39,6 +41,7 @@ public final class SpoolRunner: Sendable {
             self.once = once
             self.pollInterval = pollInterval
             self.dryRun = dryRun
+            self.maxSends = maxSends
         }
     }
 
@@ -48,6 +51,8 @@ public final class SpoolRunner: Sendable {
         public var finishedJobs: [JobRecord] = []
         /// Files rejected in this run (job id, file name, reason).
         public var rejectedFiles: [(jobID: String, fileName: String, reason: String)] = []
+        /// Jobs held by `--max-sends` in this run (job id, file name, reason).
+        public var heldJobs: [(jobID: String, fileName: String, reason: String)] = []
         /// Set when a job was paused: the reason (exit 1).
         public var pauseReason: String?
         /// Set when the store failed (exit 1).
@@ -99,11 +104,13 @@ public final class SpoolRunner: Sendable {
             try store.resumeJob(id: job.id)
         }
         // With --once each job is worked on at most once, so a job that cannot progress ends the run
-        // instead of spinning.
+        // instead of spinning. A held job is looked at once per process: only a new limit frees it.
         var attempted = Set<String>()
         while !isStopped {
             try claimIncoming()
-            let jobs = try store.unfinishedJobs().filter { !configuration.once || !attempted.contains($0.id) }
+            let jobs = try store.unfinishedJobs().filter {
+                !attempted.contains($0.id) || (!configuration.once && $0.state != .held)
+            }
             for job in jobs where !isStopped {
                 attempted.insert(job.id)
                 try process(job, into: &result)
@@ -144,6 +151,21 @@ public final class SpoolRunner: Sendable {
             guard let read = try readFile(of: job, into: &result) else { return }
             job = read
         }
+        if job.state == .held || job.state == .queued, !configuration.dryRun, let limit = configuration.maxSends {
+            let starts = try store.verificationsToStart(jobID: job.id)
+            if starts > limit {
+                let reason = "would send \(starts) verifications, more than --max-sends \(limit); "
+                    + "run again with --max-sends \(starts) or more"
+                try store.holdJob(id: job.id, reason: reason)
+                logger.warning("job held", metadata: ["job.id": "\(job.id)", "reason": "\(reason)"])
+                result.heldJobs.append((job.id, job.fileName, reason))
+                return
+            }
+        }
+        if job.state == .held {
+            try store.resumeJob(id: job.id)
+            job.state = .queued
+        }
         guard job.state == .queued else { return }
         let outcome: JobScheduler.Outcome
         if configuration.dryRun {
@@ -175,7 +197,9 @@ public final class SpoolRunner: Sendable {
     private func readFile(of job: JobRecord, into result: inout Result) throws -> JobRecord? {
         try store.restartIntake(jobID: job.id)
         do {
-            let intake = JobIntake(configuration: configuration.intake)
+            var intakeConfiguration = configuration.intake
+            intakeConfiguration.dryRun = configuration.dryRun
+            let intake = JobIntake(configuration: intakeConfiguration)
             let read = try intake.read(path: job.workPath, jobID: job.id, into: store)
             try store.finishIntake(jobID: job.id, extraColumns: read.extraColumns, totalRows: read.rows)
             logger.info("file read", metadata: ["job.id": "\(job.id)", "rows": "\(read.rows)"])

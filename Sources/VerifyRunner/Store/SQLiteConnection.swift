@@ -2,8 +2,8 @@ import CSQLite
 
 /// One open SQLite database connection (the raw `sqlite3*` and its lifetime).
 ///
-/// Not thread-safe: ``JobStore`` confines it to one serial DispatchQueue. ``check(_:sql:)`` is the
-/// only place that compares SQLite result codes against `SQLITE_OK`.
+/// Not thread-safe: ``JobStore`` confines it to one serial DispatchQueue. Result codes are compared
+/// in one place, ``SQLiteError/check(_:database:sql:)``.
 final class SQLiteConnection {
     private let handle: OpaquePointer
     /// Prepared statements kept for the connection's lifetime, by SQL text.
@@ -14,6 +14,7 @@ final class SQLiteConnection {
     /// The file is created with mode 0600 by the process umask rules the caller sets; the
     /// connection uses `SQLITE_OPEN_NOMUTEX` because one queue owns it.
     init(path: String) throws(SQLiteError) {
+        Self.configureLibrary
         var raw: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &raw, flags, nil)
@@ -29,6 +30,9 @@ final class SQLiteConnection {
         sqlite3_extended_result_codes(raw, 1)
     }
 
+    /// Process-wide settings, applied once before the first connection opens.
+    private static let configureLibrary: Void = { _ = csqlite_disable_memory_statistics() }()
+
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)
@@ -37,10 +41,7 @@ final class SQLiteConnection {
     /// Turns a result code into a thrown ``SQLiteError`` unless it is `SQLITE_OK`, `SQLITE_ROW` or
     /// `SQLITE_DONE`.
     func check(_ rc: Int32, sql: String? = nil) throws(SQLiteError) {
-        switch rc {
-        case SQLITE_OK, SQLITE_ROW, SQLITE_DONE: return
-        default: throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
-        }
+        try SQLiteError.check(rc, database: handle, sql: sql)
     }
 
     /// Runs one or more statements that return no rows.
@@ -57,7 +58,7 @@ final class SQLiteConnection {
         var raw: OpaquePointer?
         try check(sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil), sql: sql)
         guard let raw else { throw SQLiteError(code: SQLITE_MISUSE, message: "empty statement", sql: sql) }
-        let statement = SQLiteStatement(handle: raw, connection: self, sql: sql)
+        let statement = SQLiteStatement(handle: raw, sql: sql)
         cache[sql] = statement
         return statement
     }

@@ -5,12 +5,13 @@ import CSQLite
 /// Owned by its ``SQLiteConnection``'s cache and finalized with it; not thread-safe.
 final class SQLiteStatement {
     private let handle: OpaquePointer
-    private unowned let connection: SQLiteConnection
+    /// The connection's `sqlite3*`, for error messages.
+    private let database: OpaquePointer?
     private let sql: String
 
-    init(handle: OpaquePointer, connection: SQLiteConnection, sql: String) {
+    init(handle: OpaquePointer, sql: String) {
         self.handle = handle
-        self.connection = connection
+        self.database = sqlite3_db_handle(handle)
         self.sql = sql
     }
 
@@ -28,22 +29,47 @@ final class SQLiteStatement {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let rc = value?.bind(to: handle, at: index) ?? sqlite3_bind_null(handle, index)
-            try connection.check(rc, sql: sql)
+            try SQLiteError.check(rc, database: database, sql: sql)
         }
         return self
     }
 
+    /// Binds `value` as parameter `index` (1-based); `nil` binds NULL. The typed form, for hot loops
+    /// that rebind every parameter of a statement after ``rewind()``.
+    func bind(_ value: String?, at index: Int32) throws(SQLiteError) {
+        let rc: Int32
+        if var value, !value.isEmpty {
+            rc = value.withUTF8 { text in
+                sqlite3_bind_text(handle, index, text.baseAddress, Int32(text.count), csqlite_transient())
+            }
+        } else if value != nil {
+            rc = sqlite3_bind_text(handle, index, "", 0, csqlite_transient())
+        } else {
+            rc = sqlite3_bind_null(handle, index)
+        }
+        try SQLiteError.check(rc, database: database, sql: sql)
+    }
+
+    /// Binds `value` as parameter `index` (1-based); `nil` binds NULL.
+    func bind(_ value: Int?, at index: Int32) throws(SQLiteError) {
+        let rc = value.map { sqlite3_bind_int64(handle, index, Int64($0)) } ?? sqlite3_bind_null(handle, index)
+        try SQLiteError.check(rc, database: database, sql: sql)
+    }
+
+    /// Resets the statement for the next step but keeps its bindings.
+    func rewind() { sqlite3_reset(handle) }
+
     /// Advances to the next row; `false` when the statement is done.
     func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
-        try connection.check(rc, sql: sql)
+        try SQLiteError.check(rc, database: database, sql: sql)
         return rc == SQLITE_ROW
     }
 
     /// Steps until done (for statements that return no rows) and resets.
     func run() throws(SQLiteError) {
         while try step() {}
-        sqlite3_reset(handle)
+        rewind()
     }
 
     /// The first column of the first row as an integer (0 when there is no row), then resets the

@@ -1,7 +1,8 @@
 import Glibc
 
 /// Writes a file under a temporary name, then renames it into place, so readers never see half a
-/// file. Created with mode 0600 (owner only). Output is buffered in 64 KiB chunks.
+/// file. Created with mode 0600 (owner only). Text is buffered in 64 KiB chunks; byte chunks are
+/// written as they come.
 final class AtomicFileWriter {
     private let path: String
     private let temporaryPath: String
@@ -27,6 +28,12 @@ final class AtomicFileWriter {
         if buffer.count >= 1 << 16 { try drain() }
     }
 
+    /// Appends bytes (after any buffered text), written straight to the file.
+    func write(_ bytes: [UInt8]) throws(FileWriteError) {
+        try drain()
+        try writeAll(bytes)
+    }
+
     /// Flushes, fsyncs and renames the file into place.
     func commit() throws(FileWriteError) {
         try drain()
@@ -35,16 +42,20 @@ final class AtomicFileWriter {
     }
 
     private func drain() throws(FileWriteError) {
+        try writeAll(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws(FileWriteError) {
         var offset = 0
-        while offset < buffer.count {
-            let written = buffer[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             guard written > 0 else {
                 if written < 0, errno == EINTR { continue }
                 throw FileWriteError(path: temporaryPath, errno: errno)
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 

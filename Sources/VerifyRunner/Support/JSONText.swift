@@ -1,24 +1,13 @@
 /// Minimal JSON text building for reports: string escaping and literals, no Foundation needed.
+///
+/// The byte forms (`append…(to:)`) write into a caller's buffer, for the reports' million-row loops;
+/// the String forms are built on them.
 enum JSONText {
     /// `value` as a JSON string literal, quotes included.
     static func string(_ value: String) -> String {
-        // Fast path: most values (numbers, ids, ISO times) need no escaping at all.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + value + "\"" }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var bytes: [UInt8] = []
+        appendString(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A string literal or `null`.
@@ -41,5 +30,50 @@ enum JSONText {
             out += member.1
         }
         return out + "}"
+    }
+
+    /// Appends `value` as a JSON string literal, quotes included, or `null`.
+    static func appendString(_ value: String?, to out: inout [UInt8]) {
+        guard var value else { return out.append(contentsOf: nullBytes) }
+        out.append(quote)
+        value.withUTF8 { bytes in
+            // Fast path: most values (numbers, ids, ISO times) need no escaping at all.
+            guard bytes.contains(where: { $0 < 0x20 || $0 == quote || $0 == backslash }) else {
+                return out.append(contentsOf: bytes)
+            }
+            for byte in bytes { appendEscaped(byte, to: &out) }
+        }
+        out.append(quote)
+    }
+
+    /// Appends `value` as a JSON number, or `null`.
+    static func appendNumber(_ value: Int?, to out: inout [UInt8]) {
+        guard let value else { return out.append(contentsOf: nullBytes) }
+        out.appendDecimal(value)
+    }
+
+    /// Appends `true`, `false` or `null`.
+    static func appendBool(_ value: Bool?, to out: inout [UInt8]) {
+        out.append(contentsOf: bool(value).utf8)
+    }
+
+    private static let quote = UInt8(ascii: "\"")
+    private static let backslash = UInt8(ascii: "\\")
+    private static let nullBytes = Array("null".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// One byte of a string's UTF-8, escaped where JSON requires it (multi-byte characters pass through).
+    private static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case quote, backslash: out.append(contentsOf: [backslash, byte])
+        case UInt8(ascii: "\n"): out.append(contentsOf: [backslash, UInt8(ascii: "n")])
+        case UInt8(ascii: "\r"): out.append(contentsOf: [backslash, UInt8(ascii: "r")])
+        case UInt8(ascii: "\t"): out.append(contentsOf: [backslash, UInt8(ascii: "t")])
+        case ..<0x20:
+            out.append(contentsOf: Array("\\u00".utf8))
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0xF)])
+        default: out.append(byte)
+        }
     }
 }

@@ -221,6 +221,42 @@ extension EndToEndTests {
     }
 }
 
+extension EndToEndTests {
+    @Test func maxSendsHoldsAJobUntilARunWithAHigherLimit() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start()
+        defer { Task { try? await sandbox.stop() } }
+        // 12 rows: 10 distinct mobiles, one duplicate, one invalid; 10 verifications to start.
+        let rows = (0..<10).map(Self.mobile) + [Self.mobile(3), "12345"]
+        try spool.write("phone_number\n" + rows.joined(separator: "\n") + "\n", to: "incoming/capped.csv")
+        let arguments = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL]
+
+        let held = try await BuiltBinary.run(arguments + ["--max-sends", "9"], environment: SandboxProcess.credentials)
+        #expect(held.status == 0, "stderr: \(held.stderr)")
+        #expect(held.stdout.contains("held — would send 10 verifications, more than --max-sends 9"))
+        #expect(try await sandbox.stats().requests == 0)
+        let status = try await BuiltBinary.run(["status", "--json", "--spool", spool.path])
+        let jobs = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(jobs.first?["state"] as? String == "held")
+        #expect((jobs.first?["reason"] as? String)?.contains("--max-sends 10 or more") == true)
+        #expect((jobs.first?["counts"] as? [String: Int]) == ["unfinished": 10, "duplicate": 1, "invalid": 1])
+
+        let stillHeld = try await BuiltBinary.run(
+            arguments + ["--max-sends", "9"], environment: SandboxProcess.credentials)
+        #expect(stillHeld.stdout.contains("held"))
+        #expect(try await sandbox.stats().requests == 0)
+
+        let sent = try await BuiltBinary.run(arguments + ["--max-sends", "10"], environment: SandboxProcess.credentials)
+        #expect(sent.status == 0, "stderr: \(sent.stderr)")
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.map { $0["status"] } == Array(repeating: "sent", count: 10) + ["duplicate", "invalid"])
+        let counts = try await sandbox.stats()
+        #expect(counts.deliveredByNumber.count == 10)
+        #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+    }
+}
+
 /// A finished job's report files, read back.
 struct Report {
     /// report.csv as dictionaries keyed by column name.

@@ -30,6 +30,81 @@ import Testing
         }
     }
 
+    @Test func migrationTwoKeepsTheRowsOfAStoreWithTheFirstSchema() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.path + "/old.sqlite"
+            do {
+                let old = try SQLiteConnection(path: path)
+                try old.transaction {
+                    try old.execute(Migrations.all[0])
+                    try old.execute("PRAGMA user_version = 1")
+                }
+                try old.execute(
+                    """
+                    INSERT INTO jobs (id, file_name, work_path, state, created_at, total_rows)
+                        VALUES ('a', 'a.csv', '/a', 'finished', 't', 1), ('b', 'b.csv', '/b', 'queued', 't', 2);
+                    INSERT INTO rows (job_id, seq, line, phone_input, country_input, via, locale, kind, code, e164,
+                                      country_code, national, extras, state, status, attempts, message)
+                        VALUES ('a', 0, 2, '202-555-0100', '1', 'sms', NULL, 'start', NULL, '+12025550100', 1,
+                                '2025550100', '', 'finished', 'sent', 1, NULL),
+                               ('b', 0, 2, '07911 123456', '44', 'call', 'en', 'start', NULL, '+447911123456', 44,
+                                '7911123456', '3:r-1', 'pending', NULL, 0, NULL),
+                               ('b', 1, 3, '+12025550101', '', 'sms', NULL, 'check', '123456', '+12025550101', 1,
+                                '2025550101', '', 'waiting', NULL, 2, 'busy');
+                    """)
+            }
+            let store = try JobStore(path: path)
+            let toSend = try store.rowsToSend(jobID: "b", after: -1, limit: 10)
+            #expect(toSend.map(\.sequence) == [0, 1])
+            #expect(toSend.map(\.target.nationalNumber) == ["7911123456", "2025550101"])
+            #expect(toSend.map(\.target.kind) == [.start, .check])
+            #expect(toSend[0].target.channel == .call && toSend[0].target.locale == "en")
+            #expect(toSend[1].state == .waitingToRetry(attempts: 2))
+            var reportRows: [ReportRow] = []
+            try store.forEachReportRow(jobID: "b") { reportRows.append($0) }
+            #expect(reportRows.map(\.extras) == [["r-1"], []])
+            #expect(reportRows.map(\.countryInput) == ["44", ""])
+            #expect(try store.statusCounts(jobID: "a") == ["sent": 1])
+            // New jobs are numbered after the migrated ones.
+            try store.createJob(id: "c", fileName: "c.csv", workPath: "/c", createdAt: "t")
+            try store.insertRows(jobID: "c", [row(0)])
+            #expect(try store.statusCounts(jobID: "c") == ["unfinished": 1])
+            #expect(try store.statusCounts(jobID: "b") == ["unfinished": 2])
+        }
+    }
+
+    @Test func jobsKeepTheirRowsApart() throws {
+        try withTemporaryStore { store, _ in
+            for id in ["j1", "j2"] {
+                try store.createJob(id: id, fileName: "\(id).csv", workPath: "/p", createdAt: "t")
+                try store.insertRows(jobID: id, [row(0), row(1), row(2, status: .invalid)])
+            }
+            try store.restartIntake(jobID: "j1")
+            #expect(try store.statusCounts(jobID: "j1").isEmpty)
+            #expect(try store.statusCounts(jobID: "j2") == ["unfinished": 2, "invalid": 1])
+            #expect(try store.rowsToSend(jobID: "j2", after: -1, limit: 10).map(\.sequence) == [0, 1])
+            #expect(try store.rowsToSend(jobID: "nope", after: -1, limit: 10).isEmpty)
+        }
+    }
+
+    @Test func heldJobsCountTheVerificationsTheyWouldStart() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t")
+            var check = row(3)
+            check.kind = .check
+            check.code = "123456"
+            try store.insertRows(jobID: "j1", [row(0), row(1), row(2, status: .duplicate), check])
+            try store.finishIntake(jobID: "j1", extraColumns: [], totalRows: 4)
+            #expect(try store.verificationsToStart(jobID: "j1") == 2)
+            try store.holdJob(id: "j1", reason: "too many")
+            #expect(try store.job(id: "j1")?.state == .held)
+            #expect(try store.job(id: "j1")?.pausedReason == "too many")
+            try store.resumeJob(id: "j1")
+            #expect(try store.job(id: "j1")?.state == .queued)
+            #expect(try store.job(id: "j1")?.pausedReason == nil)
+        }
+    }
+
     @Test func intakeRowsAndJobLifecycle() throws {
         try withTemporaryStore { store, _ in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z")
