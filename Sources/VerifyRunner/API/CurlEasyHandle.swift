@@ -59,6 +59,16 @@ final class CurlEasyHandle {
         try check(ccurl_easy_setopt_header_function(raw, callback), "curl_easy_setopt(HEADERFUNCTION)")
     }
 
+    /// Installs the request body callback (`CURLOPT_READFUNCTION`).
+    func setReadFunction(_ callback: curl_read_callback) throws(CurlError) {
+        try check(ccurl_easy_setopt_read_function(raw, callback), "curl_easy_setopt(READFUNCTION)")
+    }
+
+    /// Installs the request body rewind callback (`CURLOPT_SEEKFUNCTION`).
+    func setSeekFunction(_ callback: curl_seek_callback) throws(CurlError) {
+        try check(ccurl_easy_setopt_seek_function(raw, callback), "curl_easy_setopt(SEEKFUNCTION)")
+    }
+
     /// Clears the error buffer and points `CURLOPT_ERRORBUFFER` at it (``reset()`` unsets it).
     func attachErrorBuffer() throws(CurlError) {
         errorBuffer[0] = 0

@@ -2,8 +2,8 @@ import CCurl
 
 /// Owns one libcurl multi handle: the connection pool and the event loop state of the transport.
 ///
-/// Every method except ``wakeup`` is called from the transport thread only; `curl_multi_cleanup`
-/// runs in `deinit`, after the loop has removed all easy handles.
+/// Every method is called from the transport thread only; `curl_multi_cleanup` runs in `deinit`,
+/// after the loop has removed all easy handles and its callbacks.
 final class CurlMultiHandle {
     /// The `CURLM *`; valid until `deinit`.
     private let raw: UnsafeMutableRawPointer
@@ -26,9 +26,6 @@ final class CurlMultiHandle {
         curl_multi_cleanup(raw)
     }
 
-    /// The one capability other threads get: waking ``poll(timeoutMilliseconds:)``.
-    var wakeup: CurlMultiWakeup { CurlMultiWakeup(raw: raw) }
-
     /// Starts driving `handle`'s transfer.
     func add(_ handle: CurlEasyHandle) throws(CurlError) {
         try check(curl_multi_add_handle(raw, handle.raw), "curl_multi_add_handle")
@@ -39,16 +36,28 @@ final class CurlMultiHandle {
         try check(curl_multi_remove_handle(raw, handle.raw), "curl_multi_remove_handle")
     }
 
-    /// Does whatever network work is ready now, without blocking.
-    func perform() throws(CurlError) {
-        var running: Int32 = 0
-        try check(curl_multi_perform(raw, &running), "curl_multi_perform")
+    /// Installs libcurl's socket and timer callbacks (`CURLMOPT_SOCKETFUNCTION`,
+    /// `CURLMOPT_TIMERFUNCTION`), both called with `context`, or removes them (`nil`).
+    func setEventCallbacks(
+        socket: curl_socket_callback?, timer: curl_multi_timer_callback?, context: UnsafeMutableRawPointer?
+    ) throws(CurlError) {
+        try check(ccurl_multi_setopt_socket_function(raw, socket), "curl_multi_setopt(SOCKETFUNCTION)")
+        try check(ccurl_multi_setopt_pointer(raw, CURLMOPT_SOCKETDATA, context), "curl_multi_setopt(SOCKETDATA)")
+        try check(ccurl_multi_setopt_timer_function(raw, timer), "curl_multi_setopt(TIMERFUNCTION)")
+        try check(ccurl_multi_setopt_pointer(raw, CURLMOPT_TIMERDATA, context), "curl_multi_setopt(TIMERDATA)")
     }
 
-    /// Sleeps until a socket is ready, libcurl's next internal timeout, `timeoutMilliseconds`, or a
-    /// ``CurlMultiWakeup/wake()`` from another thread, whichever comes first.
-    func poll(timeoutMilliseconds: Int32) throws(CurlError) {
-        try check(curl_multi_poll(raw, nil, 0, timeoutMilliseconds, nil), "curl_multi_poll")
+    /// Lets libcurl act on `socket`, which is ready as `select` says (`CURL_CSELECT_*`).
+    func socketReady(_ socket: Int32, select: Int32) throws(CurlError) {
+        var running: Int32 = 0
+        try check(curl_multi_socket_action(raw, socket, select, &running), "curl_multi_socket_action")
+    }
+
+    /// Lets libcurl act on its timeout (new transfers, timeouts, retries).
+    func timeoutDue() throws(CurlError) {
+        var running: Int32 = 0
+        try check(
+            curl_multi_socket_action(raw, ccurl_socket_timeout(), 0, &running), "curl_multi_socket_action(TIMEOUT)")
     }
 
     /// Returns the next finished transfer's easy handle and result, or `nil` when none is left.
@@ -68,20 +77,3 @@ final class CurlMultiHandle {
 
 @available(*, unavailable)
 extension CurlMultiHandle: Sendable {}
-
-/// Wakes the transport thread out of `curl_multi_poll` from any thread.
-///
-/// `@unchecked Sendable`: it wraps the raw `CURLM *` only to call `curl_multi_wakeup`, which libcurl
-/// documents as callable from any thread. The pointer stays valid because ``TransferQueue`` calls
-/// ``wake()`` only under its lock while it is open, and the transport thread cleans the multi handle
-/// up only after it has seen the queue closed under that same lock.
-struct CurlMultiWakeup: @unchecked Sendable {
-    /// The `CURLM *` to wake.
-    fileprivate let raw: UnsafeMutableRawPointer
-
-    /// Makes the current or next `curl_multi_poll` return at once.
-    func wake() {
-        // Only fails for an invalid handle, which the type's invariant rules out.
-        _ = curl_multi_wakeup(raw)
-    }
-}

@@ -1,28 +1,35 @@
 import CCurl
+import Dispatch
 
 /// The event loop of ``CurlTransport``: runs on the transport's one thread and owns everything
-/// libcurl-related (the multi handle, the easy-handle pool, the active transfers).
+/// libcurl-related (the multi handle, the easy-handle pool, the active transfers, the poll).
 ///
-/// Each turn takes the newly queued requests, adds them to the multi handle, lets libcurl do the
-/// ready network work (`curl_multi_perform`), completes the finished transfers and then sleeps in
-/// `curl_multi_poll` until a socket is ready, a libcurl timeout is due or ``TransferQueue`` wakes
-/// it. Easy handles go back to the pool after `curl_easy_reset`; connections stay in the multi
-/// handle's cache and are reused by later transfers.
+/// It drives libcurl through the socket interface (`curl_multi_socket_action`): libcurl says which
+/// sockets to watch and when its next timeout is due (the callbacks below), ``TransportPoll`` waits
+/// for exactly those sockets, and each ready socket is handed back to libcurl. A turn of the loop
+/// takes the newly queued requests and adds them to the multi handle (libcurl then asks for an
+/// immediate timeout, which starts them), waits, lets libcurl act on what is ready and completes
+/// the finished transfers. Easy handles go back to the pool after `curl_easy_reset`; connections
+/// stay in the multi handle's cache and are reused by later transfers.
 final class CurlMultiLoop {
-    /// Upper bound for one `curl_multi_poll` sleep; new work and shutdown wake the loop earlier.
-    private static let idlePollMilliseconds: Int32 = 1000
+    /// Upper bound for one wait; new work and shutdown wake the loop earlier.
+    private static let idleWaitMilliseconds: Int32 = 1000
 
     private let multi: CurlMultiHandle
+    private let poll: TransportPoll
     private let queue: TransferQueue
     private let configuration: CurlTransport.Configuration
     /// Reset easy handles ready for the next transfer.
     private var idleHandles: [CurlEasyHandle] = []
     /// Transfers currently in the multi handle, by their easy handle's `CURL *`.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// When libcurl wants its timeout handled (monotonic nanoseconds), `nil` when it wants none.
+    private var timerDeadline: UInt64?
 
     /// Creates the loop; nothing runs until ``run()``.
-    init(multi: CurlMultiHandle, queue: TransferQueue, configuration: CurlTransport.Configuration) {
+    init(multi: CurlMultiHandle, poll: TransportPoll, queue: TransferQueue, configuration: CurlTransport.Configuration) {
         self.multi = multi
+        self.poll = poll
         self.queue = queue
         self.configuration = configuration
     }
@@ -31,8 +38,14 @@ final class CurlMultiLoop {
     /// fails), then fails everything not yet completed and returns.
     ///
     /// When this returns, every request the queue ever accepted has had its completion dispatched,
-    /// and every easy handle is out of the multi handle.
+    /// every easy handle is out of the multi handle, and libcurl no longer calls back into the loop.
     func run() {
+        do throws(CurlError) {
+            try installCallbacks()
+        } catch {
+            queue.close()
+        }
+        defer { try? multi.setEventCallbacks(socket: nil, timer: nil, context: nil) }
         while true {
             let (newTransfers, isOpen) = queue.takePending()
             guard isOpen else {
@@ -44,12 +57,17 @@ final class CurlMultiLoop {
             }
             for queued in newTransfers { start(queued) }
             do throws(CurlError) {
-                try multi.perform()
+                for ready in try poll.wait(timeoutMilliseconds: millisecondsUntilTimer()) {
+                    try multi.socketReady(ready.socket, select: ready.select)
+                }
+                if let deadline = timerDeadline, deadline <= Self.now() {
+                    timerDeadline = nil
+                    try multi.timeoutDue()
+                }
                 completeFinishedTransfers()
-                try multi.poll(timeoutMilliseconds: Self.idlePollMilliseconds)
             } catch {
-                // The multi handle itself is broken (out of memory, bad state) and retrying would
-                // spin: fail what it holds and stop the transport as if it had been shut down.
+                // The multi handle or the poll is broken (out of memory, bad state) and retrying
+                // would spin: fail what it holds and stop the transport as if it had been shut down.
                 queue.close()
                 failActiveTransfers { transfer in
                     TransportFailure(
@@ -58,6 +76,43 @@ final class CurlMultiLoop {
                 }
             }
         }
+    }
+
+    /// How long the next wait may last: until libcurl's timeout (0 if due), at most the idle bound.
+    private func millisecondsUntilTimer() -> Int32 {
+        guard let deadline = timerDeadline else { return Self.idleWaitMilliseconds }
+        let now = Self.now()
+        guard deadline > now else { return 0 }
+        // Rounded up, so the wait never ends just before the deadline and spins.
+        return Int32(min(UInt64(Self.idleWaitMilliseconds), (deadline - now + 999_999) / 1_000_000))
+    }
+
+    /// Monotonic time in nanoseconds.
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Points libcurl's socket and timer callbacks at this loop (unretained: the loop outlives the
+    /// callbacks, which ``run()`` removes before it returns).
+    private func installCallbacks() throws(CurlError) {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        try multi.setEventCallbacks(
+            socket: { _, socket, what, context, _ in
+                guard let context else { return 0 }
+                let loop = Unmanaged<CurlMultiLoop>.fromOpaque(context).takeUnretainedValue()
+                if what == CURL_POLL_REMOVE {
+                    loop.poll.unwatch(socket)
+                } else {
+                    loop.poll.watch(
+                        socket, input: what == CURL_POLL_IN || what == CURL_POLL_INOUT,
+                        output: what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+                }
+                return 0
+            },
+            timer: { _, milliseconds, context in
+                guard let context else { return 0 }
+                let loop = Unmanaged<CurlMultiLoop>.fromOpaque(context).takeUnretainedValue()
+                loop.timerDeadline = milliseconds < 0 ? nil : CurlMultiLoop.now() + UInt64(milliseconds) * 1_000_000
+                return 0
+            }, context: context)
     }
 
     /// Configures a pooled easy handle for `queued` and adds it to the multi handle, or completes

@@ -3,8 +3,8 @@ import CCurl
 /// One request on its way through the multi handle: the easy handle it borrowed from the pool, its
 /// request header list and the response being assembled.
 ///
-/// Lives on the transport thread. libcurl's callbacks find it through `CURLOPT_WRITEDATA` and
-/// `CURLOPT_HEADERDATA`, which hold an unretained pointer: ``CurlMultiLoop`` keeps the transfer
+/// Lives on the transport thread. libcurl's callbacks find it through `CURLOPT_WRITEDATA`,
+/// `CURLOPT_HEADERDATA`, `CURLOPT_READDATA` and `CURLOPT_SEEKDATA`, which hold an unretained pointer: ``CurlMultiLoop`` keeps the transfer
 /// alive in its table of active transfers until the easy handle is out of the multi handle. The
 /// header list (`curl_slist`) is freed in `deinit`, which only runs after that removal.
 final class CurlTransfer {
@@ -18,6 +18,8 @@ final class CurlTransfer {
     private var responseHeaders: [String: String] = [:]
     /// The response body received so far.
     private var body: [UInt8] = []
+    /// How many bytes of the request body libcurl has read so far.
+    private var bodyOffset = 0
 
     /// Pairs a queued request with a clean easy handle.
     init(_ queued: QueuedTransfer, handle: CurlEasyHandle) {
@@ -77,11 +79,49 @@ final class CurlTransfer {
         if request.method == .post {
             // No "Expect: 100-continue" round trip before larger bodies.
             try appendRequestHeader("Expect:")
-            try handle.setCopiedPostBody(request.body)
+            try configureBodyThatIsNeverReplayed(context: context)
         }
         if let requestHeaders {
             try handle.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(requestHeaders))
         }
+    }
+
+    /// Sends the POST body through a read callback whose seek callback refuses to rewind once any of
+    /// the body was read.
+    ///
+    /// libcurl re-sends a request by itself when a reused HTTP/1.1 connection dies before the answer,
+    /// which for a POST that reached the server is a second verification (a second SMS) that nobody
+    /// asked for. It must rewind the body to do so; refused, it fails the transfer with
+    /// `CURLE_SEND_FAIL_REWIND` instead, and the row goes through `in_doubt` like any request whose
+    /// fate is unknown. (libcurl 7.88 has no option to turn those retries off.)
+    private func configureBodyThatIsNeverReplayed(context: UnsafeMutableRawPointer) throws(CurlError) {
+        try handle.set(CURLOPT_POST, long: 1)
+        try handle.set(CURLOPT_POSTFIELDSIZE_LARGE, offT: curl_off_t(queued.request.body.count))
+        try handle.setReadFunction { buffer, size, count, context in
+            guard let buffer, let context else { return 0 }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+            return transfer.readBody(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+        }
+        try handle.set(CURLOPT_READDATA, pointer: context)
+        try handle.setSeekFunction { context, offset, origin in
+            guard let context else { return Int32(CURL_SEEKFUNC_FAIL) }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+            let isUnread = transfer.bodyOffset == 0 && offset == 0 && origin == SEEK_SET
+            return Int32(isUnread ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL)
+        }
+        try handle.set(CURLOPT_SEEKDATA, pointer: context)
+    }
+
+    /// Copies the next bytes of the request body into libcurl's buffer; 0 at the end.
+    private func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let requestBody = queued.request.body
+        let count = min(buffer.count, requestBody.count - bodyOffset)
+        guard count > 0 else { return 0 }
+        requestBody.withUnsafeBytes { bytes in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[bodyOffset..<bodyOffset + count]))
+        }
+        bodyOffset += count
+        return count
     }
 
     /// Appends one line to the request header list.
@@ -115,7 +155,8 @@ final class CurlTransfer {
             return .failure(
                 TransportFailure(
                     curlCode: error.code, message: detail.isEmpty ? error.message : "\(error.message): \(detail)",
-                    requestMayHaveBeenSent: requestMayHaveBeenSent, isTimeout: error.isTimeout))
+                    requestMayHaveBeenSent: error.code == Int32(CURLE_SEND_FAIL_REWIND.rawValue) || requestMayHaveBeenSent,
+                    isTimeout: error.isTimeout))
         }
     }
 
@@ -133,22 +174,6 @@ final class CurlTransfer {
 
 @available(*, unavailable)
 extension CurlTransfer: Sendable {}
-
-extension CurlEasyHandle {
-    /// Sets a POST body that libcurl copies (`CURLOPT_COPYPOSTFIELDS`), so `body` need not outlive
-    /// the call.
-    ///
-    /// The size goes first: `COPYPOSTFIELDS` copies `POSTFIELDSIZE` bytes. An empty body still
-    /// passes a non-NULL pointer, otherwise libcurl would look for a read callback.
-    fileprivate func setCopiedPostBody(_ body: [UInt8]) throws(CurlError) {
-        try set(CURLOPT_POSTFIELDSIZE_LARGE, offT: curl_off_t(body.count))
-        guard !body.isEmpty else { return try set(CURLOPT_COPYPOSTFIELDS, string: "") }
-        let code = body.withUnsafeBytes { bytes in
-            ccurl_easy_setopt_pointer(raw, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-        }
-        try check(code, "curl_easy_setopt(COPYPOSTFIELDS)")
-    }
-}
 
 extension Duration {
     /// The duration in whole milliseconds for libcurl's `*_MS` options, at least 1 (0 means "no

@@ -68,8 +68,9 @@ public final class CurlTransport: Sendable {
     public init(configuration: Configuration = Configuration()) throws {
         try curlGlobalInit.get()
         let multi = try CurlMultiHandle(maxConnections: configuration.maxConnections)
-        queue = TransferQueue(wakeup: multi.wakeup)
-        let loop = CurlMultiLoop(multi: multi, queue: queue, configuration: configuration)
+        let poll = try TransportPoll()
+        queue = TransferQueue(wakeup: poll.wakeup)
+        let loop = CurlMultiLoop(multi: multi, poll: poll, queue: queue, configuration: configuration)
         thread = Mutex(Self.startThread(running: loop))
     }
 

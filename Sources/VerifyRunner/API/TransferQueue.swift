@@ -16,12 +16,12 @@ struct QueuedTransfer: Sendable {
 /// The hand-off point between the threads that send requests and the transport thread.
 ///
 /// Callers append to a pending list under a `Mutex`; the transport thread takes the whole list at
-/// once. The thread is woken with `curl_multi_wakeup` only when the list goes from empty to
-/// non-empty, since one wakeup makes it take everything queued until then.
+/// once. The thread is woken (``TransportWakeup``) only when the list goes from empty to non-empty,
+/// since one wakeup makes it take everything queued until then.
 ///
 /// Closing is final. The wakeup is only ever called under the lock while the queue is open, and the
-/// transport thread tears the multi handle down only after it has seen the queue closed under the
-/// lock, so no wakeup can reach a cleaned-up handle.
+/// transport thread closes its poll only after it has seen the queue closed under the lock, so no
+/// wakeup can reach a closed descriptor.
 final class TransferQueue: Sendable {
     /// The state behind the lock.
     private struct State {
@@ -32,12 +32,12 @@ final class TransferQueue: Sendable {
     }
 
     private let state = Mutex(State())
-    private let wakeup: CurlMultiWakeup
+    private let wakeup: TransportWakeup
     /// Requests accepted and not yet completed (queued or in libcurl).
     private let outstanding = Atomic<Int>(0)
 
     /// Creates an open queue that wakes the transport thread through `wakeup`.
-    init(wakeup: CurlMultiWakeup) {
+    init(wakeup: TransportWakeup) {
         self.wakeup = wakeup
     }
 

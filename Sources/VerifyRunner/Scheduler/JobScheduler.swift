@@ -278,10 +278,18 @@ public final class JobScheduler: @unchecked Sendable {
             return
         }
         guard completion != nil else { return }
+        let provider = self.provider
         for send in sends {
+            guard let target = targets[send.sequence] else { continue }
             inFlight += 1
-            transport.send(send.request, timeout: configuration.timeout, on: queue) { outcome in
-                self.received(outcome, sequence: send.sequence, isStatusCheck: send.isStatusCheck)
+            transport.send(send.request, timeout: configuration.timeout, on: Self.answerQueue) { outcome in
+                // The answer (its JSON) is read here, beside the scheduler's queue: a burst of answers is
+                // read on every core, and the serial queue only applies the results.
+                let answer: Answer =
+                    send.isStatusCheck
+                    ? .status(exists: provider.interpretStatus(outcome))
+                    : .result(provider.interpret(outcome, for: target))
+                self.queue.async { self.received(answer, sequence: send.sequence) }
             }
         }
         pump()
@@ -289,18 +297,27 @@ public final class JobScheduler: @unchecked Sendable {
 
     // MARK: Answers
 
-    private func received(
-        _ outcome: Result<HTTPResponse, TransportFailure>, sequence: Int, isStatusCheck: Bool
-    ) {
+    /// A request's answer as the provider read it.
+    private enum Answer: Sendable {
+        /// The answer to a start or a check.
+        case result(ProviderResult)
+        /// The answer to a status query: whether the verification exists (`nil`: unknown).
+        case status(exists: Bool?)
+    }
+
+    /// Where answers are read before they reach the scheduler's queue.
+    private static let answerQueue = DispatchQueue(label: "verifyd.answers", attributes: .concurrent)
+
+    private func received(_ answer: Answer, sequence: Int) {
         inFlight -= 1
         requestsSinceCommit += 1
-        guard completion != nil, var machine = machines[sequence], let target = targets[sequence] else { return }
+        guard completion != nil, var machine = machines[sequence] else { return }
         let action: RowStateMachine.Action
         var result: ProviderResult?
-        if isStatusCheck {
-            action = machine.statusChecked(wasProcessed: provider.interpretStatus(outcome))
-        } else {
-            let interpreted = provider.interpret(outcome, for: target)
+        switch answer {
+        case .status(let exists):
+            action = machine.statusChecked(wasProcessed: exists)
+        case .result(let interpreted):
             result = interpreted
             action = machine.resultReceived(interpreted)
             if case .backOff = action { countAnswer(rateLimited: true) } else { countAnswer(rateLimited: false) }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 
 @testable import VerifyRunner
@@ -97,6 +98,28 @@ struct CurlTransportTests {
             #expect(failure.curlCode == 52)  // CURLE_GOT_NOTHING
             #expect(failure.requestMayHaveBeenSent)
             #expect(!failure.isTimeout)
+        }
+    }
+
+    /// libcurl re-sends a request by itself when a reused connection dies before the answer; for a
+    /// POST that is a second verification. The transport refuses to rewind the body, so the server sees
+    /// the request once and the caller learns that it may have been processed.
+    @Test func aPostIsNeverReplayedOnAReusedConnectionThatDies() async throws {
+        let posts = Mutex(0)
+        let server = try ScriptedHTTPServer { request in
+            guard request.method == "POST" else { return .respond(status: 200) }
+            posts.withLock { $0 += 1 }
+            return .closeConnection
+        }
+        defer { server.stop() }
+        try await withTransport { transport in
+            let warmUp = await transport.response(for: HTTPRequest(method: .get, url: server.url("/")), on: completions)
+            #expect(try warmUp.get().status == 200)
+            let result = await transport.response(
+                for: HTTPRequest(method: .post, url: server.url("/start"), body: Array("a=b".utf8)), on: completions)
+            let failure = try #require(result.failure)
+            #expect(failure.requestMayHaveBeenSent)
+            #expect(posts.withLock { $0 } == 1, "the POST reached the server exactly once")
         }
     }
 
