@@ -296,20 +296,24 @@ def cmd_restart(argv):
 
 
 def cmd_report(argv):
-    """report SPOOL ROWS: status counts of the spool's only report.csv, plus `rows` and `not_sent`."""
+    """report SPOOL ROWS: status counts of the spool's only report.csv, plus `rows`, `not_sent` and
+    `sending_rate` (summary.json's requests_per_second: requests over the job's sending time)."""
     spool, rows = argv[0], int(argv[1])
     reports = os.path.join(spool, "reports")
     jobs = sorted(os.listdir(reports)) if os.path.isdir(reports) else []
     counts = {}
     total = 0
+    sending_rate = None
     if len(jobs) == 1:
         with open(os.path.join(reports, jobs[0], "report.csv"), newline="") as f:
             for row in csv.DictReader(f):
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
                 total += 1
+        with open(os.path.join(reports, jobs[0], "summary.json")) as f:
+            sending_rate = json.load(f).get("requests_per_second")
     expected = "would_send" if "--dry-run" in argv else "sent"
     print(json.dumps({"jobs": len(jobs), "rows": total, "statuses": counts,
-                      "not_sent": rows - counts.get(expected, 0)}))
+                      "not_sent": rows - counts.get(expected, 0), "sending_rate": sending_rate}))
 
 
 def cmd_delivered(argv):

@@ -30,6 +30,8 @@ public struct SandboxConfiguration: Sendable {
     /// API requests per second accepted on average (bursts up to one second's worth); 0 = no limit.
     /// Requests over it get the provider's 429 with `Retry-After`.
     public var rateLimit: Double
+    /// Faults injected into API requests (none by default).
+    public var faults: SandboxFaults
     /// The server's clock: code lifetimes (600 s) and V2 dates are measured with it. Inject one in tests.
     public var now: @Sendable () -> Date
 
@@ -53,6 +55,7 @@ public struct SandboxConfiguration: Sendable {
     ///   - accountSid: the V2 account sid.
     ///   - authToken: the V2 auth token.
     ///   - serviceSid: the V2 service sid.
+    ///   - faults: faults to inject.
     ///   - now: the clock.
     public init(
         host: String = "127.0.0.1",
@@ -63,6 +66,7 @@ public struct SandboxConfiguration: Sendable {
         accountSid: String = SandboxConfiguration.defaultAccountSid,
         authToken: String = SandboxConfiguration.defaultAuthToken,
         serviceSid: String = SandboxConfiguration.defaultServiceSid,
+        faults: SandboxFaults = SandboxFaults(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.host = host
@@ -73,6 +77,50 @@ public struct SandboxConfiguration: Sendable {
         self.accountSid = accountSid
         self.authToken = authToken
         self.serviceSid = serviceSid
+        self.faults = faults
         self.now = now
+    }
+}
+
+/// The probability (0…1) of each fault the sandbox injects into an API request and the random extra
+/// latency (see `FaultPlan` for what each fault does and whether the request is processed first).
+/// The probabilities add up to at most 1.
+public struct SandboxFaults: Sendable, Equatable {
+    /// 429 with `Retry-After: 1`, not processed.
+    public var rateLimited = 0.0
+    /// 429 without `Retry-After`, not processed.
+    public var rateLimitedWithoutRetryAfter = 0.0
+    /// 503, not processed.
+    public var unavailable = 0.0
+    /// Processed, then 500.
+    public var internalError = 0.0
+    /// The connection closed before the request is processed.
+    public var dropBeforeProcessing = 0.0
+    /// Processed, then the connection closed without an answer.
+    public var dropAfterProcessing = 0.0
+    /// Processed, then no answer ever.
+    public var hang = 0.0
+    /// Processed, then 200 with a body that is not JSON.
+    public var garbage = 0.0
+    /// Extra latency, uniform in 0…`jitter`, for every API answer.
+    public var jitter: Duration = .zero
+
+    /// No faults.
+    public init() {}
+
+    /// The sum of the probabilities.
+    public var totalProbability: Double {
+        rateLimited + rateLimitedWithoutRetryAfter + unavailable + internalError + dropBeforeProcessing
+            + dropAfterProcessing + hang + garbage
+    }
+
+    /// The plan the pipeline draws from.
+    var plan: FaultPlan {
+        FaultPlan(
+            probabilities: [
+                .rateLimited: rateLimited, .rateLimitedWithoutRetryAfter: rateLimitedWithoutRetryAfter,
+                .unavailable: unavailable, .internalError: internalError, .dropBeforeProcessing: dropBeforeProcessing,
+                .dropAfterProcessing: dropAfterProcessing, .hang: hang, .garbage: garbage,
+            ], jitter: jitter)
     }
 }

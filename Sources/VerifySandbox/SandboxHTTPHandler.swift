@@ -30,8 +30,8 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// An answer waiting for its delay to pass, or for the answers before it.
     private struct PendingReply {
-        /// The complete HTTP response.
-        var bytes: ByteBuffer
+        /// The complete HTTP response; `nil` closes the connection without one (an injected drop).
+        var bytes: ByteBuffer?
         /// Whether the connection stays open after it.
         var keepAlive: Bool
         /// When it may be sent.
@@ -76,6 +76,11 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             switch pipeline.action(for: request) {
             case .respond(let response, let delay):
                 reply(response, version: head.version, keepAlive: head.isKeepAlive, after: delay, context: context)
+            case .close(let delay):
+                state = .closing
+                enqueue(PendingReply(bytes: nil, keepAlive: false, due: .now() + TimeAmount(delay)), context: context)
+            case .hang:
+                state = .closing
             }
         case (.end, .discarding(let head)):
             state = .closing
@@ -123,7 +128,12 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             send(bytes, keepAlive: keepAlive, context: context)
             return
         }
-        pendingReplies.append(PendingReply(bytes: bytes, keepAlive: keepAlive, due: .now() + TimeAmount(delay)))
+        enqueue(PendingReply(bytes: bytes, keepAlive: keepAlive, due: .now() + TimeAmount(delay)), context: context)
+    }
+
+    /// Queues an answer (or a drop) behind the earlier ones.
+    private func enqueue(_ reply: PendingReply, context: ChannelHandlerContext) {
+        pendingReplies.append(reply)
         if scheduledReply == nil { scheduleOldestReply(context: context) }
     }
 
@@ -149,8 +159,16 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Writes one answer; the flush follows at the end of the current read (or batch of due answers), except for
-    /// a last answer, which is flushed at once and followed by closing the connection.
-    private func send(_ bytes: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
+    /// a last answer, which is flushed at once and followed by closing the connection. No answer (`nil`) closes
+    /// the connection after flushing the answers before it.
+    private func send(_ bytes: ByteBuffer?, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard let bytes else {
+            pendingReplies.removeAll()
+            needsFlush = false
+            context.flush()
+            context.close(promise: nil)
+            return
+        }
         guard keepAlive else {
             pendingReplies.removeAll()
             needsFlush = false

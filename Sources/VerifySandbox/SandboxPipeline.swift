@@ -1,25 +1,28 @@
 import Logging
 import NIOHTTP1
 
-/// What a connection does with a request once the pipeline has decided.
-///
-/// Today every request gets an answer; the fault-injection options planned for the sandbox (dropped
-/// connections, hangs, garbage bytes) become further cases here, carried out by ``SandboxHTTPHandler``.
+/// What a connection does with a request once the pipeline has decided, carried out by
+/// ``SandboxHTTPHandler``.
 enum SandboxAction: Sendable {
     /// Send this answer once the delay has passed.
     case respond(SandboxResponse, after: Duration)
+    /// Close the connection without an answer once the delay has passed (after earlier answers).
+    case close(after: Duration)
+    /// Never answer; later requests on the connection are ignored until the client closes it.
+    case hang
 }
 
 /// Decides what happens to each complete request, in stages:
 ///
 /// 1. Control requests under `/_sandbox/` (stats, reset) are answered at once: no latency, not counted.
 /// 2. The rate limit (``RateLimit``), if set, answers 429 to a request over it.
-/// 3. The router answers as the real API would (``SandboxRouter``).
-/// 4. The answer is counted by status and delayed by the configured latency.
+/// 3. A fault (``FaultPlan``), if one is drawn and it comes before processing, answers instead of the API.
+/// 4. The router answers as the real API would (``SandboxRouter``).
+/// 5. A fault that comes after processing replaces the answer (500, garbage, a drop or a hang).
+/// 6. The answer is counted by status and delayed by the configured latency (plus jitter).
 ///
-/// Further fault stages (5xx, drops, hangs) belong beside 2: they either return their own
-/// ``SandboxAction`` or let the request through to the router. The pipeline is a `Sendable` value shared by
-/// every connection; it runs on the connection's event loop and must stay cheap.
+/// The pipeline is a `Sendable` value shared by every connection; it runs on the connection's event
+/// loop and must stay cheap.
 struct SandboxPipeline: Sendable {
     /// The API routes.
     let router: SandboxRouter
@@ -29,6 +32,8 @@ struct SandboxPipeline: Sendable {
     let latency: Duration
     /// The API rate limit, if one is set.
     let rateLimit: RateLimit?
+    /// Injected faults and jitter.
+    let faults: FaultPlan
     /// For unexpected failures only (the stats failing to encode); nothing is logged per request.
     let logger: Logger
 
@@ -37,14 +42,41 @@ struct SandboxPipeline: Sendable {
         if let control = controlResponse(for: request) {
             return .respond(control, after: .zero)
         }
-        let response: SandboxResponse
         if let wait = rateLimit?.admit() {
-            response = RateLimit.refusal(for: request, retryAfter: wait)
-        } else {
-            response = router.route(request)
+            return answer(RateLimit.refusal(for: request, retryAfter: wait), after: latency)
         }
+        guard faults.isActive else { return answer(router.route(request), after: latency) }
+        let (fault, extraLatency) = faults.draw()
+        let delay = latency + extraLatency
+        guard let fault else { return answer(router.route(request), after: delay) }
+        stats.recordFault(fault.rawValue, unanswered: fault.isUnanswered)
+        if fault.isProcessed { _ = router.route(request) }
+        switch fault {
+        case .rateLimited:
+            return answer(RateLimit.refusal(for: request, retryAfter: .seconds(1)), after: delay)
+        case .rateLimitedWithoutRetryAfter:
+            var refusal = RateLimit.refusal(for: request, retryAfter: .seconds(1))
+            refusal.headers.removeAll { $0.name == "Retry-After" }
+            return answer(refusal, after: delay)
+        case .unavailable:
+            return answer(
+                SandboxResponse(status: 503, body: Array(#"{"message":"Service Unavailable","status":503}"#.utf8)),
+                after: delay)
+        case .internalError:
+            return answer(.internalError, after: delay)
+        case .garbage:
+            return answer(SandboxResponse(status: 200, body: Array("<html>Bad gateway</html>".utf8)), after: delay)
+        case .dropBeforeProcessing, .dropAfterProcessing:
+            return .close(after: delay)
+        case .hang:
+            return .hang
+        }
+    }
+
+    /// Counts `response` by its status and sends it after `delay`.
+    private func answer(_ response: SandboxResponse, after delay: Duration) -> SandboxAction {
         stats.recordResponse(status: response.status)
-        return .respond(response, after: latency)
+        return .respond(response, after: delay)
     }
 
     /// Answers `GET /_sandbox/stats` and `POST /_sandbox/reset`; `nil` for every other path.

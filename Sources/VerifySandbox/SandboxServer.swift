@@ -66,7 +66,7 @@ public final class SandboxServer: Sendable {
         let pipeline = SandboxPipeline(
             router: router, stats: recorder, latency: configuration.latency,
             rateLimit: configuration.rateLimit > 0 ? RateLimit(perSecond: configuration.rateLimit) : nil,
-            logger: logger)
+            faults: configuration.faults.plan, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)

@@ -19,12 +19,14 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var deliveredByNumber: [String: Int]
     /// Responses per HTTP status code, keyed by its decimal text (`"201"`).
     public var responsesByStatus: [String: Int]
+    /// Injected faults by name (`--fault-…`: `"429"`, `"drop_after"`, `"hang"`…).
+    public var faults: [String: Int]
 
     /// Creates counters, all zero by default.
     public init(
         requests: Int = 0, starts: Int = 0, checks: Int = 0, statusQueries: Int = 0,
         startsByNumber: [String: Int] = [:], deliveredByNumber: [String: Int] = [:],
-        responsesByStatus: [String: Int] = [:]
+        responsesByStatus: [String: Int] = [:], faults: [String: Int] = [:]
     ) {
         self.requests = requests
         self.starts = starts
@@ -33,6 +35,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         self.startsByNumber = startsByNumber
         self.deliveredByNumber = deliveredByNumber
         self.responsesByStatus = responsesByStatus
+        self.faults = faults
     }
 }
 
@@ -88,6 +91,15 @@ final class StatsRecorder: Sendable {
     /// Counts a status query.
     func recordStatusQuery() {
         counters.withLock { $0.stats.statusQueries += 1 }
+    }
+
+    /// Counts an injected fault; a request that gets no answer at all (`unanswered`) is counted here
+    /// among the requests too, since ``recordResponse(status:)`` never sees it.
+    func recordFault(_ name: String, unanswered: Bool) {
+        counters.withLock { counters in
+            counters.stats.faults[name, default: 0] += 1
+            if unanswered { counters.stats.requests += 1 }
+        }
     }
 
     /// Counts a request by the status of the answer it gets (100…599).

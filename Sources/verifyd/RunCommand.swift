@@ -40,11 +40,17 @@ struct RunCommand: ParsableCommand {
         help: "Hold a job that would send more than N verifications until a run with a higher limit.")
     var maxSends: Int?
 
+    @Option(
+        name: .long,
+        help: "After SIGTERM or SIGINT, seconds that requests in flight may take before they are abandoned.")
+    var shutdownGrace: Double = 10
+
     func validate() throws {
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (no limit) or more") }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be 1…100") }
         if let maxSends, maxSends < 0 { throw ValidationError("--max-sends must be 0 or more") }
+        guard shutdownGrace >= 0, shutdownGrace <= 3600 else { throw ValidationError("--shutdown-grace must be 0…3600") }
         if let locale, locale.isEmpty || locale.count > 16 {
             throw ValidationError("--locale looks wrong: '\(locale)'")
         }
@@ -65,7 +71,14 @@ struct RunCommand: ParsableCommand {
             once: once, dryRun: dryRun, maxSends: maxSends)
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger)
-        let signals = SignalWatcher { runner.stop() }
+        // The first signal stops taking rows; requests in flight get --shutdown-grace seconds to be
+        // answered and recorded. After that the transport is shut down: what is still in the air ends as
+        // a transport failure, and those rows stay in flight in the store, in doubt for the next run.
+        let grace = shutdownGrace
+        let signals = SignalWatcher {
+            runner.stop()
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace) { transport.shutdown() }
+        }
         defer { signals.cancel() }
         let result = try runner.run()
         printSummary(result, spool: spoolOptions.layout, store: store)

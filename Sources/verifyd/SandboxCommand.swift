@@ -20,15 +20,65 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "API requests per second accepted (bursts of one second's worth); 0 = no limit.")
     var rateLimit: Double = 0
 
+    @Option(name: .long, help: "Random extra delay, 0…MS milliseconds, before every API reply.")
+    var jitterMs = 0
+
+    @Option(name: .customLong("fault-429"), help: "Probability (0…1) of a 429 with Retry-After (request not processed).")
+    var fault429 = 0.0
+
+    @Option(name: .customLong("fault-429-no-retry-after"), help: "Probability of a 429 without Retry-After (not processed).")
+    var fault429NoRetryAfter = 0.0
+
+    @Option(name: .customLong("fault-503"), help: "Probability of a 503 (not processed).")
+    var fault503 = 0.0
+
+    @Option(name: .customLong("fault-500"), help: "Probability of a 500 after the request was processed.")
+    var fault500 = 0.0
+
+    @Option(name: .long, help: "Probability that the connection is closed before the request is processed.")
+    var faultDropBefore = 0.0
+
+    @Option(name: .long, help: "Probability that the connection is closed after the request was processed.")
+    var faultDropAfter = 0.0
+
+    @Option(name: .long, help: "Probability that a processed request never gets a reply.")
+    var faultHang = 0.0
+
+    @Option(name: .long, help: "Probability of a 200 whose body is not JSON (request processed).")
+    var faultGarbage = 0.0
+
+    private var faults: SandboxFaults {
+        var faults = SandboxFaults()
+        faults.rateLimited = fault429
+        faults.rateLimitedWithoutRetryAfter = fault429NoRetryAfter
+        faults.unavailable = fault503
+        faults.internalError = fault500
+        faults.dropBeforeProcessing = faultDropBefore
+        faults.dropAfterProcessing = faultDropAfter
+        faults.hang = faultHang
+        faults.garbage = faultGarbage
+        faults.jitter = .milliseconds(jitterMs)
+        return faults
+    }
+
     func validate() throws {
         guard rateLimit >= 0, rateLimit <= 1_000_000 else { throw ValidationError("--rate-limit must be 0…1000000") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard (0...600_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be 0…600000") }
+        guard (0...600_000).contains(jitterMs) else { throw ValidationError("--jitter-ms must be 0…600000") }
+        let probabilities = [
+            fault429, fault429NoRetryAfter, fault503, fault500, faultDropBefore, faultDropAfter, faultHang, faultGarbage,
+        ]
+        guard probabilities.allSatisfy({ (0...1).contains($0) }) else {
+            throw ValidationError("each --fault-… probability must be 0…1")
+        }
+        guard faults.totalProbability <= 1 else { throw ValidationError("the --fault-… probabilities add up to more than 1") }
     }
 
     func run() async throws {
         let logger = makeLogger()
-        let configuration = SandboxConfiguration(port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit)
+        let configuration = SandboxConfiguration(
+            port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults)
         let server = try await SandboxServer.start(configuration: configuration, logger: logger)
         let banner = """
             listening on http://127.0.0.1:\(server.port)

@@ -40,6 +40,8 @@ public struct RowStateMachine: Sendable, Equatable {
         case backOff(retryAfter: Duration?)
         /// Ask the provider whether the in-doubt request was processed.
         case checkStatus
+        /// The status question itself failed (`afterFailedChecks` times so far): ask again after a backoff.
+        case checkStatusLater(afterFailedChecks: Int)
         /// Put the row back into the queue of rows to send, with no delay.
         case requeue
         /// Stop the job: the row is untouched and waits for the next run.
@@ -50,6 +52,9 @@ public struct RowStateMachine: Sendable, Equatable {
 
     /// The current state.
     public private(set) var state: RowState
+    /// Status questions about the current in-doubt request that got no usable answer (not persisted:
+    /// after a restart the row's questions start over).
+    public private(set) var failedStatusChecks = 0
     /// The rules.
     public let policy: Policy
 
@@ -112,17 +117,22 @@ public struct RowStateMachine: Sendable, Equatable {
     /// The provider answered the status question for an in-doubt row.
     ///
     /// - Parameter wasProcessed: `true` when the API knows the verification (the code went out),
-    ///   `false` when it has no trace of it (safe to send), `nil` when the question itself failed.
+    ///   `false` when it has no trace of it (safe to send), `nil` when the question itself failed: it
+    ///   is asked again after a backoff, up to `maxAttempts` questions, and only then the row ends
+    ///   `in_doubt` (nobody knows, and sending again could be a second SMS).
     public mutating func statusChecked(wasProcessed: Bool?) -> Action {
         guard case .inDoubt(let attempts) = state else { return .none }
         switch wasProcessed {
         case true?: return finish(.sent)
         case false?:
+            failedStatusChecks = 0
             if attempts >= policy.maxAttempts { return finish(.failed) }
             state = .pending(attempts: attempts)
             return .requeue
         case nil:
-            return finish(.inDoubt)
+            failedStatusChecks += 1
+            guard failedStatusChecks < policy.maxAttempts else { return finish(.inDoubt) }
+            return .checkStatusLater(afterFailedChecks: failedStatusChecks)
         }
     }
 

@@ -357,6 +357,8 @@ public final class JobScheduler: @unchecked Sendable {
                 machines[sequence] = machine
                 carryOut(next, sequence: sequence, result: result)
             }
+        case .checkStatusLater(let failedChecks):
+            scheduleStatusCheck(sequence, after: retryPolicy.delay(afterAttempt: failedChecks, retryAfter: nil))
         case .pauseJob:
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
             machines[sequence] = nil
@@ -404,6 +406,17 @@ public final class JobScheduler: @unchecked Sendable {
         queue.asyncAfter(deadline: .now() + max(0, delay.seconds)) {
             self.waitingRetries -= 1
             self.ready.insert(sequence, at: self.readyHead)
+            self.pump()
+        }
+    }
+
+    /// Asks the in-doubt row's status question again after `delay`.
+    private func scheduleStatusCheck(_ sequence: Int, after delay: Duration) {
+        waitingRetries += 1
+        queue.asyncAfter(deadline: .now() + max(0, delay.seconds)) {
+            self.waitingRetries -= 1
+            guard self.completion != nil, !self.stopRequested, self.pauseReason == nil else { return self.pump() }
+            self.carryOut(.checkStatus, sequence: sequence, result: nil)
             self.pump()
         }
     }

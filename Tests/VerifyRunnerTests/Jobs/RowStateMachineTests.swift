@@ -100,8 +100,17 @@ import Testing
         var exhausted = machine(.inDoubt(attempts: 3), maxAttempts: 3)
         #expect(exhausted.statusChecked(wasProcessed: false) == .finish(.failed))
 
-        var unanswered = machine(.inDoubt(attempts: 1))
+        // A status question that fails is asked again after a backoff, --max-attempts questions in all.
+        var unanswered = machine(.inDoubt(attempts: 1), maxAttempts: 3)
+        #expect(unanswered.statusChecked(wasProcessed: nil) == .checkStatusLater(afterFailedChecks: 1))
+        #expect(unanswered.state == .inDoubt(attempts: 1))
+        #expect(unanswered.statusChecked(wasProcessed: nil) == .checkStatusLater(afterFailedChecks: 2))
         #expect(unanswered.statusChecked(wasProcessed: nil) == .finish(.inDoubt))
+        #expect(unanswered.state == .finished(.inDoubt, attempts: 1))
+
+        var answeredLate = machine(.inDoubt(attempts: 1))
+        #expect(answeredLate.statusChecked(wasProcessed: nil) == .checkStatusLater(afterFailedChecks: 1))
+        #expect(answeredLate.statusChecked(wasProcessed: true) == .finish(.sent))
     }
 
     @Test func answersOutsideFlightAreIgnored() {

@@ -86,6 +86,8 @@ struct SandboxCounts {
     let checks: Int
     /// Answers per HTTP status, e.g. `"429"`.
     let responsesByStatus: [String: Int]
+    /// Injected faults by name (`"429"`, `"drop_after"`, `"hang"`…).
+    let faults: [String: Int]
 
     init(json: [String: Any]) {
         requests = json["requests"] as? Int ?? -1
@@ -94,6 +96,7 @@ struct SandboxCounts {
         startsByNumber = json["startsByNumber"] as? [String: Int] ?? [:]
         deliveredByNumber = json["deliveredByNumber"] as? [String: Int] ?? [:]
         responsesByStatus = json["responsesByStatus"] as? [String: Int] ?? [:]
+        faults = json["faults"] as? [String: Int] ?? [:]
     }
 }
 

@@ -1,0 +1,73 @@
+/// The faults `verifyd sandbox` injects into API requests (`--fault-…` options), each with its
+/// probability, drawn independently for every API request.
+///
+/// Whether the request was *processed* (the verification created and its code sent, as the router
+/// would) is what makes a fault dangerous for the client, so each fault states it:
+///
+/// | fault | processed | the client sees |
+/// |---|---|---|
+/// | `rateLimited` | no | 429 with `Retry-After` (provider-shaped, V1 60003, V2 20429) |
+/// | `rateLimitedWithoutRetryAfter` | no | the same 429 without `Retry-After` |
+/// | `unavailable` | no | 503 |
+/// | `dropBeforeProcessing` | no | the connection closed without an answer |
+/// | `internalError` | yes | 500 |
+/// | `dropAfterProcessing` | yes | the connection closed without an answer |
+/// | `hang` | yes | no answer ever (the connection stays open) |
+/// | `garbage` | yes | 200 with a body that is not JSON |
+struct FaultPlan: Sendable {
+    /// One injected fault.
+    enum Fault: String, Sendable, CaseIterable {
+        case rateLimited = "429"
+        case rateLimitedWithoutRetryAfter = "429_without_retry_after"
+        case unavailable = "503"
+        case dropBeforeProcessing = "drop_before"
+        case internalError = "500"
+        case dropAfterProcessing = "drop_after"
+        case hang
+        case garbage
+
+        /// Whether the client gets no answer at all.
+        var isUnanswered: Bool { self == .dropBeforeProcessing || self == .dropAfterProcessing || self == .hang }
+
+        /// Whether the sandbox does the request's work (creates the verification) before the fault.
+        var isProcessed: Bool {
+            switch self {
+            case .rateLimited, .rateLimitedWithoutRetryAfter, .unavailable, .dropBeforeProcessing: false
+            case .internalError, .dropAfterProcessing, .hang, .garbage: true
+            }
+        }
+    }
+
+    /// Each fault's probability (0…1; their sum is at most 1).
+    let probabilities: [(fault: Fault, probability: Double)]
+    /// Random extra latency, uniform in 0…`jitter`, added to every API answer.
+    let jitter: Duration
+
+    /// Whether any fault or jitter is configured (otherwise ``draw()`` is never needed).
+    var isActive: Bool { !probabilities.isEmpty || jitter > .zero }
+
+    /// A plan; faults with probability 0 are left out.
+    init(probabilities: [Fault: Double], jitter: Duration = .zero) {
+        self.probabilities = Fault.allCases.compactMap { fault in
+            let probability = probabilities[fault] ?? 0
+            return probability > 0 ? (fault, probability) : nil
+        }
+        self.jitter = jitter
+    }
+
+    /// The fault for the next request (`nil`: none) and its extra latency.
+    func draw() -> (fault: Fault?, extraLatency: Duration) {
+        let faultDraw = Double.random(in: 0..<1)
+        let jitterDraw = jitter > .zero ? Double.random(in: 0...1) : 0
+        var cumulative = 0.0
+        var chosen: Fault?
+        for (fault, probability) in probabilities {
+            cumulative += probability
+            if faultDraw < cumulative {
+                chosen = fault
+                break
+            }
+        }
+        return (chosen, jitter * jitterDraw)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import VerifyRunner
+
+/// The built `verifyd` against a sandbox that injects faults (issue 4): nothing lost, nothing sent twice.
+@Suite(.serialized) struct FaultToleranceTests {
+    /// Every fault of the sandbox at once (2 % 429s: a steady stream of them makes the runner slow down,
+    /// as it should, which only makes the test longer). With `--in-doubt check` on V1, a request whose fate is unknown
+    /// (500, 503, a dropped connection, a reply that never comes, a 200 that is not JSON) is looked up
+    /// before it is sent again, so every number gets exactly one code.
+    @Test func everyRowFinishesUnderAllFaultsAtOnceAndNoNumberGetsTwoCodes() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: [
+            "--fault-429", "0.01", "--fault-429-no-retry-after", "0.01", "--fault-500", "0.03", "--fault-503", "0.01",
+            "--fault-drop-before", "0.01", "--fault-drop-after", "0.01", "--fault-hang", "0.001",
+            "--fault-garbage", "0.01", "--jitter-ms", "20",
+        ])
+        defer { Task { try? await sandbox.stop() } }
+        let rows = 1500
+        try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/faults.csv")
+
+        let run = try await BuiltBinary.run(
+            [
+                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0",
+                "--concurrency", "32", "--timeout", "2", "--in-doubt", "check",
+            ], environment: SandboxProcess.credentials)
+        #expect(run.status == 0, "stderr: \(run.stderr.suffix(2000))")
+
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.count == rows)
+        #expect(Set(report.rows.compactMap { $0["line"] }).count == rows, "one report row per input row")
+        let statuses = Dictionary(grouping: report.rows) { $0["status"] ?? "" }.mapValues(\.count)
+        let unexplained = report.rows.filter {
+            !($0["status"] == "sent" || ($0["status"] == "failed" && !($0["message"] ?? "").isEmpty))
+        }
+        #expect(unexplained.isEmpty, "statuses: \(statuses); first: \(String(describing: unexplained.first))")
+
+        let counts = try await sandbox.stats()
+        for fault in ["429", "429_without_retry_after", "500", "503", "drop_before", "drop_after", "garbage"] {
+            #expect((counts.faults[fault] ?? 0) > 0, "fault \(fault) was injected: \(counts.faults)")
+        }
+        #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 }, "no number got two codes")
+        let sentNumbers = Set(report.rows.filter { $0["status"] == "sent" }.compactMap { $0["e164"] })
+        #expect(sentNumbers.allSatisfy { counts.deliveredByNumber[$0] == 1 }, "every sent row's number got its code")
+    }
+
+    /// SIGTERM in the middle of a job: the run stops taking rows, lets the requests in flight finish,
+    /// records them and exits 0; the next run completes the job, and no number gets two codes.
+    @Test func sigtermStopsCleanlyAndTheNextRunCompletesTheJob() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "50"])
+        defer { Task { try? await sandbox.stop() } }
+        let rows = 3000
+        try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/term.csv")
+        let arguments = [
+            "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--concurrency", "8",
+            "--shutdown-grace", "5",
+        ]
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
+        process.arguments = arguments
+        process.environment = BuiltBinary.environment(SandboxProcess.credentials)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait (bounded) until the job is well under way, then stop it.
+        var started = 0
+        for _ in 0..<600 where started < 300 {
+            started = try await sandbox.stats().starts
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(started >= 300 && process.isRunning, "the run was under way when it was stopped")
+        process.terminate()
+        let status = try await offThePool {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(status == 0)
+        let afterStop = try await sandbox.stats()
+        #expect(afterStop.starts < rows, "the run stopped before the end")
+
+        let statusOutput = try await BuiltBinary.run(["status", "--json", "--spool", spool.path])
+        let jobs = try #require(
+            try JSONSerialization.jsonObject(with: Data(statusOutput.stdout.utf8)) as? [[String: Any]])
+        #expect(jobs.first?["state"] as? String == "queued")
+        #expect(((jobs.first?["counts"] as? [String: Int])?["unfinished"] ?? 0) > 0)
+
+        let rerun = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
+        #expect(rerun.status == 0, "stderr: \(rerun.stderr.suffix(2000))")
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.count == rows)
+        #expect(report.rows.allSatisfy { $0["status"] == "sent" })
+        let counts = try await sandbox.stats()
+        #expect(counts.deliveredByNumber.count == rows)
+        #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 }, "no number got two codes")
+    }
+}
