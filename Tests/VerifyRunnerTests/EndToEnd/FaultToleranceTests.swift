@@ -97,4 +97,64 @@ import VerifyRunner
         #expect(counts.deliveredByNumber.count == rows)
         #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 }, "no number got two codes")
     }
+
+    /// kill -9 at five random moments of a 20,000-row job, each followed by a restart, then a run to the end:
+    /// every input row has one report row with a final status, and with `--in-doubt check` on V1 every
+    /// number received exactly one code, the rows in flight at each kill included.
+    @Test func killedFiveTimesTheJobStillSendsExactlyOneCodePerNumber() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
+        defer { Task { try? await sandbox.stop() } }
+        // Distinct sandbox mobiles: odd subscriber numbers, skipping those ending in 9999 (not provisioned).
+        let numbers = (0..<20_100).map { 3_000_001 + 2 * $0 }.filter { $0 % 10_000 != 9_999 }.prefix(20_000)
+        let rows = numbers.count
+        try spool.write(
+            "phone_number\n" + numbers.map { "+1202\($0)" }.joined(separator: "\n") + "\n", to: "incoming/killed.csv")
+        let arguments = [
+            "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--concurrency", "64",
+            "--in-doubt", "check",
+        ]
+
+        // Five random moments, as shares of the rows started: each 5–18 % after the one before.
+        var fractions: [Double] = []
+        for _ in 0..<5 { fractions.append((fractions.last ?? 0) + Double.random(in: 0.05...0.18)) }
+        var inFlightAtKills: [Int] = []
+        for fraction in fractions {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
+            process.arguments = arguments
+            process.environment = BuiltBinary.environment(SandboxProcess.credentials)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var starts = 0
+            for _ in 0..<3000 where starts < Int(Double(rows) * fraction) && process.isRunning {
+                starts = try await sandbox.stats().starts
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try #require(process.isRunning, "the run was still going at the kill point (\(fraction))")
+            kill(process.processIdentifier, SIGKILL)
+            try await offThePool { process.waitUntilExit() }
+            let store = try JobStore(path: spool.path + "/verifyd.sqlite")
+            let job = try #require(try store.jobs().first)
+            inFlightAtKills.append(try store.inFlightRows(jobID: job.id).count)
+        }
+
+        let last = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
+        #expect(last.status == 0, "stderr: \(last.stderr.suffix(2000))")
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.count == rows)
+        #expect(Set(report.rows.compactMap { $0["line"] }).count == rows, "one report row per input row")
+        #expect(report.rows.allSatisfy { $0["status"] == "sent" })
+        let counts = try await sandbox.stats()
+        let sentTwice = counts.deliveredByNumber.values.filter { $0 > 1 }.count
+        print("kill -9 test: \(rows) rows, kills at \(fractions.map { Int($0 * 100) }) % of the rows started, "
+            + "rows in flight at each kill: \(inFlightAtKills), "
+            + "numbers that got a code: \(counts.deliveredByNumber.count), numbers sent twice: \(sentTwice), "
+            + "status queries: \(counts.statusQueries)")
+        #expect(inFlightAtKills.contains { $0 > 0 }, "some kill hit requests in flight: \(inFlightAtKills)")
+        #expect(counts.deliveredByNumber.count == rows)
+        #expect(sentTwice == 0, "every number received exactly one code")
+    }
 }

@@ -84,6 +84,8 @@ struct SandboxCounts {
     let deliveredByNumber: [String: Int]
     /// Check requests received.
     let checks: Int
+    /// Status queries received.
+    let statusQueries: Int
     /// Answers per HTTP status, e.g. `"429"`.
     let responsesByStatus: [String: Int]
     /// Injected faults by name (`"429"`, `"drop_after"`, `"hang"`…).
@@ -93,6 +95,7 @@ struct SandboxCounts {
         requests = json["requests"] as? Int ?? -1
         starts = json["starts"] as? Int ?? -1
         checks = json["checks"] as? Int ?? -1
+        statusQueries = json["statusQueries"] as? Int ?? -1
         startsByNumber = json["startsByNumber"] as? [String: Int] ?? [:]
         deliveredByNumber = json["deliveredByNumber"] as? [String: Int] ?? [:]
         responsesByStatus = json["responsesByStatus"] as? [String: Int] ?? [:]
