@@ -59,13 +59,7 @@ import VerifyRunner
             "--shutdown-grace", "5",
         ]
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        process.arguments = arguments
-        process.environment = BuiltBinary.environment(SandboxProcess.credentials)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try BuiltBinary.start(arguments, environment: SandboxProcess.credentials)
         // Wait (bounded) until the job is well under way, then stop it.
         var started = 0
         for _ in 0..<600 where started < 300 {
@@ -121,13 +115,7 @@ import VerifyRunner
         for _ in 0..<5 { fractions.append((fractions.last ?? 0) + Double.random(in: 0.05...0.18)) }
         var inFlightAtKills: [Int] = []
         for fraction in fractions {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-            process.arguments = arguments
-            process.environment = BuiltBinary.environment(SandboxProcess.credentials)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try BuiltBinary.start(arguments, environment: SandboxProcess.credentials)
             var starts = 0
             for _ in 0..<3000 where starts < Int(Double(rows) * fraction) && process.isRunning {
                 starts = try await sandbox.stats().starts

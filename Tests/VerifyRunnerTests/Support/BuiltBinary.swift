@@ -31,6 +31,18 @@ enum BuiltBinary {
         return environment.merging(extra) { $1 }
     }
 
+    /// Starts `verifyd ARGUMENTS` in the background (output discarded), for tests that signal it.
+    static func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = environment(extra)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Runs `verifyd ARGUMENTS` to completion.
     static func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Output {
         try await offThePool {
