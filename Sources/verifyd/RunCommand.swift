@@ -32,6 +32,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Requests whose fate is unknown: check, resend or report.")
     var inDoubt: InDoubtPolicy = .check
 
+    @Option(
+        name: .long,
+        help: "How long after a row's first request it may still be retried, e.g. 90s or 10m (a code lives 10m).")
+    var retryWindow = "10m"
+
     @Flag(name: .long, help: "Read, normalize and report every job, but send nothing (rows end would_send).")
     var dryRun = false
 
@@ -50,6 +55,9 @@ struct RunCommand: ParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (no limit) or more") }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be 1…100") }
         if let maxSends, maxSends < 0 { throw ValidationError("--max-sends must be 0 or more") }
+        guard DurationText.parse(retryWindow) != nil else {
+            throw ValidationError("--retry-window must be a whole number and s, m, h or d, e.g. 10m, not '\(retryWindow)'")
+        }
         guard shutdownGrace >= 0, shutdownGrace <= 3600 else { throw ValidationError("--shutdown-grace must be 0…3600") }
         if let locale, locale.isEmpty || locale.count > 16 {
             throw ValidationError("--locale looks wrong: '\(locale)'")
@@ -67,7 +75,8 @@ struct RunCommand: ParsableCommand {
             intake: JobIntake.Configuration(defaultChannel: via, defaultLocale: locale),
             scheduler: JobScheduler.Configuration(
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
-                timeout: .milliseconds(Int64(providerOptions.timeout * 1000))),
+                timeout: .milliseconds(Int64(providerOptions.timeout * 1000)),
+                retryWindow: DurationText.parse(retryWindow) ?? .seconds(600)),
             once: once, dryRun: dryRun, maxSends: maxSends)
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger)

@@ -76,7 +76,10 @@ public struct RowStateMachine: Sendable, Equatable {
     }
 
     /// The answer to the in-flight request arrived (or its transfer failed).
-    public mutating func resultReceived(_ result: ProviderResult) -> Action {
+    ///
+    /// - Parameter retryWindowIsOver: the row's first request left longer ago than the retry window
+    ///   (`--retry-window`): a failure that would be retried ends the row `failed` instead.
+    public mutating func resultReceived(_ result: ProviderResult, retryWindowIsOver: Bool = false) -> Action {
         guard case .inFlight(let attempt) = state else { return .none }
         switch result.verdict {
         case .sent: return finish(.sent)
@@ -88,13 +91,14 @@ public struct RowStateMachine: Sendable, Equatable {
             state = .pending(attempts: attempt - 1)
             return .pauseJob
         case .rateLimited(let retryAfter):
+            if retryWindowIsOver { return finish(.failed) }
             state = .waitingToRetry(attempts: attempt - 1)
             return .backOff(retryAfter: retryAfter)
         case .retryable(let retryAfter, mayHaveBeenProcessed: false):
-            return retryOrGiveUp(attempts: attempt, retryAfter: retryAfter)
+            return retryOrGiveUp(attempts: attempt, retryAfter: retryAfter, windowIsOver: retryWindowIsOver)
         case .retryable(let retryAfter, mayHaveBeenProcessed: true):
             state = .inDoubt(attempts: attempt)
-            return resolve(attempts: attempt, retryAfter: retryAfter)
+            return resolve(attempts: attempt, retryAfter: retryAfter, windowIsOver: retryWindowIsOver)
         }
     }
 
@@ -120,13 +124,13 @@ public struct RowStateMachine: Sendable, Equatable {
     ///   `false` when it has no trace of it (safe to send), `nil` when the question itself failed: it
     ///   is asked again after a backoff, up to `maxAttempts` questions, and only then the row ends
     ///   `in_doubt` (nobody knows, and sending again could be a second SMS).
-    public mutating func statusChecked(wasProcessed: Bool?) -> Action {
+    public mutating func statusChecked(wasProcessed: Bool?, retryWindowIsOver: Bool = false) -> Action {
         guard case .inDoubt(let attempts) = state else { return .none }
         switch wasProcessed {
         case true?: return finish(.sent)
         case false?:
             failedStatusChecks = 0
-            if attempts >= policy.maxAttempts { return finish(.failed) }
+            if attempts >= policy.maxAttempts || retryWindowIsOver { return finish(.failed) }
             state = .pending(attempts: attempts)
             return .requeue
         case nil:
@@ -141,16 +145,16 @@ public struct RowStateMachine: Sendable, Equatable {
         return .finish(status)
     }
 
-    private mutating func retryOrGiveUp(attempts: Int, retryAfter: Duration?) -> Action {
-        guard attempts < policy.maxAttempts else { return finish(.failed) }
+    private mutating func retryOrGiveUp(attempts: Int, retryAfter: Duration?, windowIsOver: Bool = false) -> Action {
+        guard attempts < policy.maxAttempts, !windowIsOver else { return finish(.failed) }
         state = .waitingToRetry(attempts: attempts)
         return .retry(afterAttempt: attempts, retryAfter: retryAfter)
     }
 
-    private mutating func resolve(attempts: Int, retryAfter: Duration?) -> Action {
+    private mutating func resolve(attempts: Int, retryAfter: Duration?, windowIsOver: Bool = false) -> Action {
         switch policy.inDoubt {
         case .report: return finish(.inDoubt)
-        case .resend: return retryOrGiveUp(attempts: attempts, retryAfter: retryAfter)
+        case .resend: return retryOrGiveUp(attempts: attempts, retryAfter: retryAfter, windowIsOver: windowIsOver)
         case .check: return .checkStatus
         }
     }

@@ -8,6 +8,8 @@ public struct WorkRow: Sendable, Equatable {
     public var state: RowState
     /// For waiting rows: the earliest time (seconds since 1970) to send again.
     public var notBefore: Double?
+    /// When its first request left (seconds since 1970), if one did: the start of its retry window.
+    public var firstSentAt: Double?
 }
 
 /// A change to one row, written by the scheduler's group commit.

@@ -28,11 +28,14 @@ public final class JobScheduler: @unchecked Sendable {
         public var timeout: Duration
         /// Rows loaded from the store at a time.
         public var loadBatch: Int
+        /// How long after a row's first request it may still be retried (`--retry-window`); a failure
+        /// that would be retried after that ends the row `failed`.
+        public var retryWindow: Duration
 
         /// Creates a configuration with SPEC.md §2's defaults.
         public init(
             concurrency: Int = 32, rate: Double = 50, maxAttempts: Int = 5, inDoubt: InDoubtPolicy = .check,
-            timeout: Duration = .seconds(15), loadBatch: Int = 2000
+            timeout: Duration = .seconds(15), loadBatch: Int = 2000, retryWindow: Duration = .seconds(600)
         ) {
             self.concurrency = max(1, concurrency)
             self.rate = max(0, rate)
@@ -40,6 +43,7 @@ public final class JobScheduler: @unchecked Sendable {
             self.inDoubt = inDoubt
             self.timeout = timeout
             self.loadBatch = max(1, loadBatch)
+            self.retryWindow = retryWindow
         }
     }
 
@@ -66,6 +70,8 @@ public final class JobScheduler: @unchecked Sendable {
 
     private var machines: [Int: RowStateMachine] = [:]
     private var targets: [Int: VerificationTarget] = [:]
+    /// When each unfinished row's first request left (seconds since 1970): its retry window's start.
+    private var firstSentAt: [Int: Double] = [:]
     private var ready: [Int] = []
     private var readyHead = 0
     private var lastLoaded = -1
@@ -158,6 +164,13 @@ public final class JobScheduler: @unchecked Sendable {
     private func adopt(_ row: WorkRow, machine: RowStateMachine) {
         machines[row.sequence] = machine
         targets[row.sequence] = row.target
+        if let sentAt = row.firstSentAt { firstSentAt[row.sequence] = sentAt }
+    }
+
+    /// Whether the row's first request left longer ago than `--retry-window`.
+    private func retryWindowIsOver(_ sequence: Int) -> Bool {
+        guard let sentAt = firstSentAt[sequence] else { return false }
+        return Timestamp.nowSeconds() - sentAt > configuration.retryWindow.seconds
     }
 
     // MARK: The pump
@@ -224,6 +237,7 @@ public final class JobScheduler: @unchecked Sendable {
         machines[sequence] = machine
         guard case .send(let attempt) = action else { return }
         if attempt > 1 { retriesSinceCommit += 1 }
+        if firstSentAt[sequence] == nil { firstSentAt[sequence] = Timestamp.nowSeconds() }
         pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp))
         pendingSends.append((sequence, provider.request(for: target), false))
     }
@@ -314,13 +328,18 @@ public final class JobScheduler: @unchecked Sendable {
         guard completion != nil, var machine = machines[sequence] else { return }
         let action: RowStateMachine.Action
         var result: ProviderResult?
+        let windowIsOver = retryWindowIsOver(sequence)
         switch answer {
         case .status(let exists):
-            action = machine.statusChecked(wasProcessed: exists)
-        case .result(let interpreted):
-            result = interpreted
-            action = machine.resultReceived(interpreted)
+            action = machine.statusChecked(wasProcessed: exists, retryWindowIsOver: windowIsOver)
+        case .result(var interpreted):
+            action = machine.resultReceived(interpreted, retryWindowIsOver: windowIsOver)
             if case .backOff = action { countAnswer(rateLimited: true) } else { countAnswer(rateLimited: false) }
+            if windowIsOver, action == .finish(.failed) {
+                interpreted.message = "gave up: the retry window (\(Int(configuration.retryWindow.seconds)) s) is over; "
+                    + "last answer: \(interpreted.message ?? "none")"
+            }
+            result = interpreted
         }
         machines[sequence] = machine
         carryOut(action, sequence: sequence, result: result)
@@ -336,6 +355,7 @@ public final class JobScheduler: @unchecked Sendable {
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             machines[sequence] = nil
             targets[sequence] = nil
+            firstSentAt[sequence] = nil
         case .retry(let attempts, let retryAfter):
             retry(
                 sequence, state: machine.state, result: result, timestamp: now,
@@ -353,7 +373,7 @@ public final class JobScheduler: @unchecked Sendable {
                 pendingSends.append((sequence, request, true))
             } else {
                 var machine = machine
-                let next = machine.statusChecked(wasProcessed: false)
+                let next = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
                 machines[sequence] = machine
                 carryOut(next, sequence: sequence, result: result)
             }

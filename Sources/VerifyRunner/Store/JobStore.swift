@@ -258,7 +258,7 @@ public final class JobStore: @unchecked Sendable {
         try sync {
             let statement = try connection.statement(
                 """
-                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code
+                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at
                 FROM job_rows WHERE id BETWEEN ? AND ? AND state IN ('pending', 'waiting', 'in_doubt')
                 ORDER BY id LIMIT ?
                 """)
@@ -273,7 +273,7 @@ public final class JobStore: @unchecked Sendable {
         try sync {
             let statement = try connection.statement(
                 """
-                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code
+                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at
                 FROM job_rows WHERE id BETWEEN ? AND ? AND state = 'in_flight' ORDER BY id
                 """)
             let keys = try keys(of: jobID)
@@ -297,7 +297,9 @@ public final class JobStore: @unchecked Sendable {
                 channel: Channel(rawValue: statement.text(6)) ?? .sms, locale: statement.optionalText(7), code: code)
             rows.append(
                 WorkRow(
-                    sequence: keys.seq(id: statement.int(0)), target: target, state: state, notBefore: statement.optionalDouble(3)))
+                    sequence: keys.seq(id: statement.int(0)), target: target, state: state,
+                    notBefore: statement.optionalDouble(3),
+                    firstSentAt: statement.optionalText(9).flatMap(Timestamp.seconds(fromISO8601:))))
         }
         return rows
     }

@@ -22,6 +22,33 @@ public enum Timestamp {
             + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(millis, width: 3))Z"
     }
 
+    /// Seconds since 1970 of a stamp written by ``iso8601(_:)`` (`2026-11-26T14:52:01.123Z`), or `nil`.
+    public static func seconds(fromISO8601 text: String) -> Double? {
+        let digits = Array(text.utf8)
+        guard digits.count == 24, digits[4] == 0x2D, digits[10] == 0x54, digits[19] == 0x2E, digits[23] == 0x5A
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int32? {
+            var value: Int32 = 0
+            for byte in digits[range] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int32(byte - 0x30)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            let millis = number(20..<23)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        return Double(timegm(&parts)) + Double(millis) / 1000
+    }
+
     /// A compact UTC stamp for ids, e.g. `20261126-145201`.
     public static func compact(_ seconds: Double) -> String {
         var whole = time_t(seconds.rounded(.down))

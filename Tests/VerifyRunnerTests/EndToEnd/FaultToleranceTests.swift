@@ -145,4 +145,25 @@ import VerifyRunner
         #expect(counts.deliveredByNumber.count == rows)
         #expect(sentTwice == 0, "every number received exactly one code")
     }
+
+    /// An API that answers 429 to everything does not keep a job running forever: once a row's retry
+    /// window is over, it ends `failed` with the reason, and nothing was sent.
+    @Test func anAPIThatAlwaysRateLimitsEndsTheJobAfterTheRetryWindow() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--fault-429", "1"])
+        defer { Task { try? await sandbox.stop() } }
+        try spool.write(EndToEndTests.mobilesCSV(count: 20), to: "incoming/limited.csv")
+
+        let run = try await BuiltBinary.run(
+            ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--retry-window", "2s"],
+            environment: SandboxProcess.credentials)
+        #expect(run.status == 0, "stderr: \(run.stderr.suffix(2000))")
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.count == 20)
+        #expect(report.rows.allSatisfy { $0["status"] == "failed" && ($0["message"] ?? "").contains("retry window") })
+        let counts = try await sandbox.stats()
+        #expect(counts.deliveredByNumber.isEmpty)
+        #expect((counts.responsesByStatus["429"] ?? 0) >= 20)
+    }
 }

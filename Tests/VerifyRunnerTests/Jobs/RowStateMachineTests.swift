@@ -57,6 +57,26 @@ import Testing
         #expect(row.state == .finished(.sent, attempts: 1))
     }
 
+    /// Past the retry window, what would be retried ends `failed`; what is known ends as it would anyway.
+    @Test(arguments: [
+        (ProviderResult.Verdict.rateLimited(retryAfter: .seconds(1)), RowStateMachine.Action.finish(.failed)),
+        (.retryable(retryAfter: nil, mayHaveBeenProcessed: false), .finish(.failed)),
+        (.retryable(retryAfter: nil, mayHaveBeenProcessed: true), .checkStatus),
+        (.sent, .finish(.sent)),
+    ])
+    func retryWindowEndsRetries(verdict: ProviderResult.Verdict, expected: RowStateMachine.Action) {
+        var row = machine(maxAttempts: 5)
+        _ = row.sendRequested()
+        #expect(row.resultReceived(result(verdict), retryWindowIsOver: true) == expected)
+    }
+
+    @Test func retryWindowEndsAnInDoubtRowTheAPIDoesNotKnow() {
+        var row = machine(.inDoubt(attempts: 1), maxAttempts: 5)
+        #expect(row.statusChecked(wasProcessed: false, retryWindowIsOver: true) == .finish(.failed))
+        var known = machine(.inDoubt(attempts: 1), maxAttempts: 5)
+        #expect(known.statusChecked(wasProcessed: true, retryWindowIsOver: true) == .finish(.sent))
+    }
+
     @Test func jobFatalAnswerLeavesTheRowUntouched() {
         var row = machine(.pending(attempts: 1))
         _ = row.sendRequested()

@@ -1,0 +1,18 @@
+/// Durations as SPEC.md §3 writes them on the command line: a whole number and a unit, `90s`, `10m`,
+/// `24h`, `30d`.
+public enum DurationText {
+    /// The duration `text` names, or `nil` when it is not a whole number followed by s, m, h or d.
+    public static func parse(_ text: String) -> Duration? {
+        guard let unit = text.last, let value = Int64(text.dropLast()), value >= 0 else { return nil }
+        let seconds: Int64
+        switch unit {
+        case "s": seconds = 1
+        case "m": seconds = 60
+        case "h": seconds = 3600
+        case "d": seconds = 86_400
+        default: return nil
+        }
+        let (total, overflow) = value.multipliedReportingOverflow(by: seconds)
+        return overflow ? nil : .seconds(total)
+    }
+}
