@@ -422,21 +422,24 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     private func scheduleRetry(_ sequence: Int, after delay: Duration) {
-        waitingRetries += 1
-        queue.asyncAfter(deadline: .now() + max(0, delay.seconds)) {
-            self.waitingRetries -= 1
-            self.ready.insert(sequence, at: self.readyHead)
-            self.pump()
-        }
+        afterWaiting(delay) { self.ready.insert(sequence, at: self.readyHead) }
     }
 
     /// Asks the in-doubt row's status question again after `delay`.
     private func scheduleStatusCheck(_ sequence: Int, after delay: Duration) {
+        afterWaiting(delay) {
+            guard self.completion != nil, !self.stopRequested, self.pauseReason == nil else { return }
+            self.carryOut(.checkStatus, sequence: sequence, result: nil)
+        }
+    }
+
+    /// Runs `body` on the scheduler's queue after `delay`, then pumps; until then the job counts a
+    /// row waiting, so it does not end.
+    private func afterWaiting(_ delay: Duration, _ body: @escaping @Sendable () -> Void) {
         waitingRetries += 1
         queue.asyncAfter(deadline: .now() + max(0, delay.seconds)) {
             self.waitingRetries -= 1
-            guard self.completion != nil, !self.stopRequested, self.pauseReason == nil else { return self.pump() }
-            self.carryOut(.checkStatus, sequence: sequence, result: nil)
+            body()
             self.pump()
         }
     }

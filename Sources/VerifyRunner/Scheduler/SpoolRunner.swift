@@ -147,6 +147,8 @@ public final class SpoolRunner: Sendable {
 
     private func process(_ job: JobRecord, into result: inout Result) throws {
         var job = job
+        // A dry run's intake stores rows `would_send` already; only jobs read earlier need marking.
+        let readByDryRun = configuration.dryRun && job.state == .intake
         if job.state == .intake {
             guard let read = try readFile(of: job, into: &result) else { return }
             job = read
@@ -169,7 +171,7 @@ public final class SpoolRunner: Sendable {
         guard job.state == .queued else { return }
         let outcome: JobScheduler.Outcome
         if configuration.dryRun {
-            try store.markUnsentRowsWouldSend(jobID: job.id, at: Timestamp.now())
+            if !readByDryRun { try store.markUnsentRowsWouldSend(jobID: job.id, at: Timestamp.now()) }
             outcome = .finished
         } else {
             outcome = send(job)

@@ -40,6 +40,21 @@ public final class JobStore: @unchecked Sendable {
         try queue.sync { try body() }
     }
 
+    /// Runs `body` on the store's queue while the caller goes on; `completion` gets `nil` once it is
+    /// done (its transaction committed), or the error.
+    private func async(
+        _ body: @escaping @Sendable () throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        queue.async {
+            do {
+                try body()
+                completion(nil)
+            } catch {
+                completion(error)
+            }
+        }
+    }
+
     // MARK: Jobs
 
     /// Records a newly claimed file as a job in state `intake`.
@@ -126,14 +141,7 @@ public final class JobStore: @unchecked Sendable {
     public func insertRowsAsync(
         jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
-        queue.async {
-            do {
-                try self.insertTransaction(jobID: jobID, rows)
-                completion(nil)
-            } catch {
-                completion(error)
-            }
-        }
+        async({ try self.insertTransaction(jobID: jobID, rows) }, completion: completion)
     }
 
     private func insertTransaction(jobID: String, _ rows: [NewRow]) throws {
@@ -342,16 +350,12 @@ public final class JobStore: @unchecked Sendable {
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
         completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
-        queue.async {
-            do {
+        async(
+            {
                 try self.commitTransaction(
                     jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
                     startedAt: startedAt)
-                completion(nil)
-            } catch {
-                completion(error)
-            }
-        }
+            }, completion: completion)
     }
 
     private func commitTransaction(
