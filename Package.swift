@@ -51,7 +51,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "VerifyRunnerTests", dependencies: ["VerifyRunner"],
+            name: "VerifyRunnerTests", dependencies: ["VerifyRunner", "CSQLite"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "VerifySandboxTests",

@@ -21,7 +21,7 @@ struct SpoolOptions: ParsableArguments {
         do {
             return try JobStore(path: path)
         } catch {
-            throw CommandFailure("cannot open the state store \(path): \(error)")
+            throw CommandFailure("cannot open the state store: \(error)")
         }
     }
 }

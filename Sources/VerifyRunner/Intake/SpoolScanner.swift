@@ -38,7 +38,7 @@ public struct SpoolScanner: Sendable {
     /// - Returns: the job id and the new path, or `nil` when the file is gone (another daemon took it).
     public func claim(_ name: String, now: Double = Timestamp.nowSeconds()) throws -> (jobID: String, path: String)? {
         let jobID = Self.makeJobID(now: now)
-        let target = spool.processing + "/" + jobID + Self.separator + name
+        let target = claimedPath(jobID: jobID, name: name)
         if rename(spool.incoming + "/" + name, target) != 0 {
             if errno == ENOENT { return nil }
             throw SpoolError.moveFailed(from: spool.incoming + "/" + name, to: target, errno: errno)
@@ -46,24 +46,28 @@ public struct SpoolScanner: Sendable {
         return (jobID, target)
     }
 
-    /// Files in `processing/` whose job id the store does not know (claimed, then the process died).
-    public func orphans(knownJobIDs: Set<String>) -> [(jobID: String, name: String, path: String)] {
+    /// Where a claimed file lives while its job runs: `processing/JOB_ID--NAME`.
+    public func claimedPath(jobID: String, name: String) -> String {
+        spool.processing + "/" + jobID + Self.separator + name
+    }
+
+    /// Every claimed file in `processing/`, by job id, oldest id first.
+    public func claimedFiles() -> [(jobID: String, name: String, path: String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.processing)) ?? []
         return names.sorted().compactMap { entry in
             guard let range = entry.range(of: Self.separator) else { return nil }
-            let jobID = String(entry[..<range.lowerBound])
-            guard !knownJobIDs.contains(jobID) else { return nil }
-            return (jobID, String(entry[range.upperBound...]), spool.processing + "/" + entry)
+            return (String(entry[..<range.lowerBound]), String(entry[range.upperBound...]), spool.processing + "/" + entry)
         }
     }
 
-    /// Moves a job's file to `folder` under its original name (a numbered suffix avoids clashes).
-    ///
-    /// - Returns: the new path.
-    public func move(_ path: String, originalName: String, to folder: String) throws -> String {
-        let target = Self.unusedPath(in: folder, name: originalName)
+    /// Files in `processing/` whose job id the store does not know (claimed, then the process died).
+    public func orphans(knownJobIDs: Set<String>) -> [(jobID: String, name: String, path: String)] {
+        claimedFiles().filter { !knownJobIDs.contains($0.jobID) }
+    }
+
+    /// Moves a claimed file to `target` (where the store has recorded it goes).
+    public func move(_ path: String, to target: String) throws {
         guard rename(path, target) == 0 else { throw SpoolError.moveFailed(from: path, to: target, errno: errno) }
-        return target
     }
 
     /// `FOLDER/NAME`, or `FOLDER/list.2.csv`, `list.3.csv`… when that name is taken.

@@ -99,6 +99,7 @@ public final class SpoolRunner: Sendable {
         try configuration.spool.prepare()
         var result = Result()
         try adoptOrphans()
+        try settleInterruptedEndings()
         for job in try store.unfinishedJobs() where job.state == .paused {
             logger.info("resuming paused job", metadata: ["job.id": "\(job.id)"])
             try store.resumeJob(id: job.id)
@@ -134,6 +135,19 @@ public final class SpoolRunner: Sendable {
             logger.warning("adopting a claimed file without a job", metadata: ["file": "\(orphan.name)"])
             try store.createJob(
                 id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now())
+        }
+    }
+
+    /// Jobs the store has finished or rejected whose file is still in `processing/`: a crash or a full
+    /// disk came between the store's write and the files'. Their report (or error note) is written
+    /// again and the file moved.
+    private func settleInterruptedEndings() throws {
+        for claimed in scanner.claimedFiles() {
+            guard let job = try store.job(id: claimed.jobID), job.state == .finished || job.state == .rejected else {
+                continue
+            }
+            logger.warning("completing a job's files after an interruption", metadata: ["job.id": "\(job.id)"])
+            try settle(job)
         }
     }
 
@@ -178,12 +192,11 @@ public final class SpoolRunner: Sendable {
         }
         switch outcome {
         case .finished:
-            let donePath = try scanner.move(job.workPath, originalName: job.fileName, to: configuration.spool.done)
+            // The store first (design principle 1), then the files: see settleInterruptedEndings().
+            let donePath = SpoolScanner.unusedPath(in: configuration.spool.done, name: job.fileName)
             try store.finishJob(id: job.id, workPath: donePath, finishedAt: Timestamp.now())
             guard let finished = try store.job(id: job.id) else { return }
-            try ReportWriter(store: store).write(
-                job: finished, provider: configuration.providerName,
-                to: configuration.spool.reportDirectory(jobID: job.id))
+            try settle(finished)
             logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
             result.finishedJobs.append(finished)
         case .paused(let reason):
@@ -207,16 +220,30 @@ public final class SpoolRunner: Sendable {
             logger.info("file read", metadata: ["job.id": "\(job.id)", "rows": "\(read.rows)"])
             return try store.job(id: job.id)
         } catch let error as JobFileError {
-            let rejectedPath = try scanner.move(
-                job.workPath, originalName: job.fileName, to: configuration.spool.rejected)
-            let note = try AtomicFileWriter(path: rejectedPath + ".error.txt")
-            try note.write("\(job.fileName): \(error.description)\n")
-            try note.commit()
+            let rejectedPath = SpoolScanner.unusedPath(in: configuration.spool.rejected, name: job.fileName)
             try store.rejectJob(id: job.id, workPath: rejectedPath, reason: error.description)
+            if let rejected = try store.job(id: job.id) { try settle(rejected) }
             logger.error("file rejected", metadata: ["job.id": "\(job.id)", "reason": "\(error.description)"])
             result.rejectedFiles.append((job.id, job.fileName, error.description))
             return nil
         }
+    }
+
+    /// Writes the files of a job the store has finished (its report) or rejected (`NAME.error.txt`),
+    /// then moves its input from `processing/` to the path the store recorded.
+    private func settle(_ job: JobRecord) throws {
+        switch job.state {
+        case .finished:
+            try ReportWriter(store: store).write(
+                job: job, provider: configuration.providerName, to: configuration.spool.reportDirectory(jobID: job.id))
+        case .rejected:
+            let note = try AtomicFileWriter(path: job.workPath + ".error.txt")
+            try note.write("\(job.fileName): \(job.pausedReason ?? "not a job file")\n")
+            try note.commit()
+        case .intake, .queued, .paused, .held:
+            return
+        }
+        try scanner.move(scanner.claimedPath(jobID: job.id, name: job.fileName), to: job.workPath)
     }
 
     /// Runs the job's scheduler and waits for it on this (non-cooperative) thread.

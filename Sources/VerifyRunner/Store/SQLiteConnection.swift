@@ -21,13 +21,20 @@ final class SQLiteConnection {
         guard let raw else {
             throw SQLiteError(code: rc, message: "cannot open database at \(path)", sql: nil)
         }
-        handle = raw
-        if rc != SQLITE_OK {
-            let message = String(cString: sqlite3_errmsg(raw))
-            sqlite3_close_v2(raw)
-            throw SQLiteError(code: rc, message: "\(message) (\(path))", sql: nil)
-        }
         sqlite3_extended_result_codes(raw, 1)
+        do throws(SQLiteError) {
+            try SQLiteError.check(rc, database: raw, sql: nil)
+            // SQLite opens a file it may not write read-only without a word; the store must be
+            // writable, so that is an error here, before anything is claimed, not at the first commit.
+            if sqlite3_db_readonly(raw, "main") == 1 {
+                throw SQLiteError(code: SQLITE_READONLY, message: "it can only be opened for reading", sql: nil)
+            }
+        } catch {
+            sqlite3_close_v2(raw)
+            throw SQLiteError(
+                code: error.code, message: "\(error.message) (\(path))", sql: nil, systemErrno: error.systemErrno)
+        }
+        handle = raw
     }
 
     /// Process-wide settings, applied once before the first connection opens.

@@ -2,12 +2,14 @@ import Glibc
 
 /// Writes a file under a temporary name, then renames it into place, so readers never see half a
 /// file. Created with mode 0600 (owner only). Text is buffered in 64 KiB chunks; byte chunks are
-/// written as they come.
+/// written as they come. A writer dropped without ``commit()`` (a write failed: a full disk) removes
+/// its temporary file.
 final class AtomicFileWriter {
     private let path: String
     private let temporaryPath: String
     private let descriptor: Int32
     private var buffer: [UInt8] = []
+    private var committed = false
 
     /// Opens `PATH.tmp` for writing.
     init(path: String) throws(FileWriteError) {
@@ -20,6 +22,7 @@ final class AtomicFileWriter {
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
+        if !committed { unlink(temporaryPath) }
     }
 
     /// Appends text.
@@ -39,6 +42,7 @@ final class AtomicFileWriter {
         try drain()
         guard fsync(descriptor) == 0 else { throw FileWriteError(path: temporaryPath, errno: errno) }
         guard rename(temporaryPath, path) == 0 else { throw FileWriteError(path: path, errno: errno) }
+        committed = true
     }
 
     private func drain() throws(FileWriteError) {

@@ -257,6 +257,24 @@ extension EndToEndTests {
     }
 }
 
+/// Runs `verifyd ARGUMENTS` against the sandbox to the end of the spool's only job and expects what the
+/// durability tests promise: exit 0, every input row reported `sent`, each number given exactly one code.
+/// Returns the sandbox's counts for further checks.
+@discardableResult
+func runToTheEndSendingEachNumberOnce(
+    _ arguments: [String], spool: TemporaryDirectory, sandbox: SandboxProcess, rows: Int
+) async throws -> SandboxCounts {
+    let run = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
+    #expect(run.status == 0, "stderr: \(run.stderr.suffix(2000))")
+    let report = try Report(spool: spool.path)
+    #expect(report.rows.count == rows)
+    #expect(report.rows.allSatisfy { $0["status"] == "sent" })
+    let counts = try await sandbox.stats()
+    #expect(counts.deliveredByNumber.count == rows)
+    #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 }, "no number got two codes")
+    return counts
+}
+
 /// A finished job's report files, read back.
 struct Report {
     /// report.csv as dictionaries keyed by column name.

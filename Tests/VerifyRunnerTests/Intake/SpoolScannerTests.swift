@@ -55,8 +55,10 @@ import Testing
         try withTemporarySpool { spool, scanner, directory in
             try directory.write("old", to: "done/list.csv")
             let source = try directory.write("new", to: "processing/x--list.csv")
-            let moved = try scanner.move(source, originalName: "list.csv", to: spool.done)
-            #expect(moved == spool.done + "/list.2.csv")
+            let target = SpoolScanner.unusedPath(in: spool.done, name: "list.csv")
+            try scanner.move(source, to: target)
+            #expect(target == spool.done + "/list.2.csv")
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == "new")
             #expect(try String(contentsOfFile: spool.done + "/list.csv", encoding: .utf8) == "old")
         }
     }
