@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The faults `verifyd sandbox` injects into API requests (`--fault-…` options), each with its
 /// probability, drawn independently for every API request.
 ///
@@ -42,9 +44,15 @@ struct FaultPlan: Sendable {
     let probabilities: [(fault: Fault, probability: Double)]
     /// Random extra latency, uniform in 0…`jitter`, added to every API answer.
     let jitter: Duration
+    /// Cleared by `POST /_sandbox/faults/off`: from then on no fault or jitter is injected, so a test
+    /// can let a client recover against the same sandbox (the same verifications and counters).
+    private let enabled = SharedFlag()
 
-    /// Whether any fault or jitter is configured (otherwise ``draw()`` is never needed).
-    var isActive: Bool { !probabilities.isEmpty || jitter > .zero }
+    /// Whether any fault or jitter is configured and not switched off (otherwise ``draw()`` is not needed).
+    var isActive: Bool { (!probabilities.isEmpty || jitter > .zero) && enabled.isSet }
+
+    /// Stops injecting faults and jitter, for good.
+    func switchOff() { enabled.clear() }
 
     /// A plan; faults with probability 0 are left out.
     init(probabilities: [Fault: Double], jitter: Duration = .zero) {
@@ -70,4 +78,15 @@ struct FaultPlan: Sendable {
         }
         return (chosen, jitter * jitterDraw)
     }
+}
+
+/// A flag that starts set and can be cleared, shared between threads.
+final class SharedFlag: Sendable {
+    private let value = Atomic<Bool>(true)
+
+    /// Whether the flag is still set.
+    var isSet: Bool { value.load(ordering: .relaxed) }
+
+    /// Clears the flag.
+    func clear() { value.store(false, ordering: .relaxed) }
 }

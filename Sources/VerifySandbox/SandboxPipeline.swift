@@ -14,7 +14,7 @@ enum SandboxAction: Sendable {
 
 /// Decides what happens to each complete request, in stages:
 ///
-/// 1. Control requests under `/_sandbox/` (stats, reset) are answered at once: no latency, not counted.
+/// 1. Control requests under `/_sandbox/` (stats, reset, faults off) are answered at once: no latency, not counted.
 /// 2. The rate limit (``RateLimit``), if set, answers 429 to a request over it.
 /// 3. A fault (``FaultPlan``), if one is drawn and it comes before processing, answers instead of the API.
 /// 4. The router answers as the real API would (``SandboxRouter``).
@@ -79,7 +79,8 @@ struct SandboxPipeline: Sendable {
         return .respond(response, after: delay)
     }
 
-    /// Answers `GET /_sandbox/stats` and `POST /_sandbox/reset`; `nil` for every other path.
+    /// Answers `GET /_sandbox/stats`, `POST /_sandbox/reset` and `POST /_sandbox/faults/off`; `nil` for
+    /// every other path.
     private func controlResponse(for request: SandboxRequest) -> SandboxResponse? {
         guard request.path.utf8.starts(with: "/_sandbox/".utf8) else { return nil }
         do {
@@ -88,6 +89,9 @@ struct SandboxPipeline: Sendable {
                 return try JSONResponse.make(status: 200, stats.snapshot())
             case (.POST, "/_sandbox/reset"):
                 stats.reset()
+                return try JSONResponse.make(status: 200, stats.snapshot())
+            case (.POST, "/_sandbox/faults/off"):
+                faults.switchOff()
                 return try JSONResponse.make(status: 200, stats.snapshot())
             default:
                 return SandboxResponse(status: 404, body: Array(#"{"message":"no such sandbox endpoint"}"#.utf8))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Logging
 import VerifyRunner
 
 /// `verifyd run`: the daemon, or with `--once` the cron mode that drains the spool and exits.
@@ -65,6 +66,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A file-size limit (ulimit -f) then fails the write, which is reported like a full disk,
+        // instead of killing the process in the middle of a commit.
+        signal(SIGXFSZ, SIG_IGN)
         let logger = makeLogger()
         let provider = try providerOptions.makeProvider(requireCredentials: !dryRun)
         let store = try spoolOptions.openStore()
@@ -86,15 +90,34 @@ struct RunCommand: ParsableCommand {
         let grace = shutdownGrace
         let signals = SignalWatcher {
             runner.stop()
-            DispatchQueue.global().asyncAfter(deadline: .now() + grace) { transport.shutdown() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
+                let abandoned = transport.inFlightCount
+                if abandoned > 0 {
+                    logger.warning(
+                        "shutdown grace is over: abandoning the requests still in flight (in doubt, resolved by --in-doubt on the next run)",
+                        metadata: ["requests": "\(abandoned)"])
+                }
+                transport.shutdown()
+            }
         }
         defer { signals.cancel() }
-        let result = try runner.run()
+        let result: SpoolRunner.Result
+        do {
+            result = try runner.run()
+        } catch let error as SQLiteError {
+            throw CommandFailure(Self.storeFailureMessage(store.path, "\(error)"))
+        }
         printSummary(result, spool: spoolOptions.layout, store: store)
         if let reason = result.pauseReason {
             throw CommandFailure("job paused: \(reason). Fix the cause (e.g. the credentials) and run again.")
         }
-        if let failure = result.storeFailure { throw CommandFailure("state store failed: \(failure)") }
+        if let failure = result.storeFailure { throw CommandFailure(Self.storeFailureMessage(store.path, failure)) }
+    }
+
+    /// What to tell the operator when the store cannot be written mid-run (disk full, read-only…).
+    static func storeFailureMessage(_ path: String, _ failure: String) -> String {
+        "stopped: the state store \(path) cannot be written: \(failure). What was committed before is intact "
+            + "(no row lost, none sent twice); fix the cause and run again: the jobs resume where they stopped."
     }
 
     private func printSummary(_ result: SpoolRunner.Result, spool: Spool, store: JobStore) {
@@ -116,6 +139,10 @@ struct RunCommand: ParsableCommand {
 }
 
 /// Turns the first SIGTERM or SIGINT into a graceful stop and the second into an immediate exit.
+///
+/// The immediate exit is `_exit(130)`: no atexit handlers or C++ static destructors run while other
+/// threads still work. The store stays consistent as after a kill -9 (WAL, synchronous=FULL): rows
+/// in flight stay marked in flight and are in doubt on the next run.
 final class SignalWatcher: @unchecked Sendable {
     // @unchecked: `sources` is set once in init and never mutated; Dispatch sources are thread-safe.
     private let sources: [any DispatchSourceSignal]
@@ -128,11 +155,15 @@ final class SignalWatcher: @unchecked Sendable {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
-                if seen.increment() == 1 {
+                // Signals that arrive together are delivered as one event; `data` counts them.
+                let (before, after) = seen.add(Int(source.data))
+                if after > 1 {
+                    FileHandle.standardError.write(Data("verifyd: second signal; aborting now\n".utf8))
+                    _exit(130)
+                }
+                if before == 0 {
                     FileHandle.standardError.write(Data("verifyd: stopping; signal again to abort\n".utf8))
                     onFirstSignal()
-                } else {
-                    exit(130)
                 }
             }
             source.resume()
@@ -149,8 +180,10 @@ private final class SignalCounter: @unchecked Sendable {
     // @unchecked: used only from the serial "verifyd.signals" queue.
     private var count = 0
 
-    func increment() -> Int {
-        count += 1
-        return count
+    /// Adds `signals` and returns the count before and after.
+    func add(_ signals: Int) -> (before: Int, after: Int) {
+        let before = count
+        count += max(1, signals)
+        return (before, count)
     }
 }

@@ -369,6 +369,12 @@ public final class JobScheduler: @unchecked Sendable {
             ready.insert(sequence, at: readyHead)
         case .checkStatus:
             guard let target = targets[sequence] else { return }
+            if stopRequested {
+                // Stopping takes no new request, not even a status query: the row is recorded in doubt
+                // and the next run resolves it.
+                pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+                return
+            }
             if let request = provider.statusRequest(for: target) {
                 pendingSends.append((sequence, request, true))
             } else {

@@ -68,11 +68,7 @@ import VerifyRunner
         }
         try #require(started >= 300 && process.isRunning, "the run was under way when it was stopped")
         process.terminate()
-        let status = try await offThePool {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-        #expect(status == 0)
+        #expect(try await process.exitStatus() == 0)
         let afterStop = try await sandbox.stats()
         #expect(afterStop.starts < rows, "the run stopped before the end")
 
@@ -82,14 +78,87 @@ import VerifyRunner
         #expect(jobs.first?["state"] as? String == "queued")
         #expect(((jobs.first?["counts"] as? [String: Int])?["unfinished"] ?? 0) > 0)
 
-        let rerun = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
-        #expect(rerun.status == 0, "stderr: \(rerun.stderr.suffix(2000))")
-        let report = try Report(spool: spool.path)
-        #expect(report.rows.count == rows)
-        #expect(report.rows.allSatisfy { $0["status"] == "sent" })
-        let counts = try await sandbox.stats()
-        #expect(counts.deliveredByNumber.count == rows)
-        #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 }, "no number got two codes")
+        try await runToTheEndSendingEachNumberOnce(arguments, spool: spool, sandbox: sandbox, rows: rows)
+    }
+
+    /// Requests that never return (`--fault-hang 1`) when SIGTERM comes: after `--shutdown-grace` they are
+    /// abandoned, recorded in doubt, and the run exits 0; the next run asks the API about each of them
+    /// (`--in-doubt check`) instead of sending it again.
+    @Test func theShutdownGraceAbandonsRequestsThatNeverReturnAndTheNextRunChecksThem() async throws {
+        let job = try await HangingJob.start()
+        defer { job.remove() }
+        let process = try BuiltBinary.start(
+            job.arguments + ["--shutdown-grace", "1"], environment: SandboxProcess.credentials)
+        try #require(try await job.sandbox.waitForStarts(job.rows, of: process) == job.rows, "every request hangs")
+        process.terminate()
+        #expect(try await process.exitStatus() == 0)
+        let store = try JobStore(path: job.spool.path + "/verifyd.sqlite")
+        let record = try #require(try store.jobs().first)
+        #expect(try store.statusCounts(jobID: record.id) == ["unfinished": job.rows], "every row waits for the next run")
+
+        try await job.expectTheNextRunChecksEveryRow()
+    }
+
+    /// A second signal while requests hang ends the run at once (exit 130), as consistent as a kill -9:
+    /// the rows stay marked in flight, and the next run checks them instead of sending them again.
+    @Test func aSecondSignalAbortsAtOnceAndTheStoreStaysConsistent() async throws {
+        let job = try await HangingJob.start()
+        defer { job.remove() }
+        let stderrFile = job.spool.path + "/stderr.txt"
+        let process = try BuiltBinary.start(
+            job.arguments + ["--shutdown-grace", "600"], environment: SandboxProcess.credentials,
+            stderrFile: stderrFile)
+        try #require(try await job.sandbox.waitForStarts(job.rows, of: process) == job.rows, "every request hangs")
+        kill(process.processIdentifier, SIGTERM)
+        // Two signals sent before the first is handled are one (the kernel keeps one pending): wait
+        // (bounded) until the run says it is stopping.
+        var stderr = ""
+        for _ in 0..<1500 where !stderr.contains("signal again to abort") && process.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+            stderr = (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? ""
+        }
+        try #require(stderr.contains("signal again to abort"), "the first signal was taken: \(stderr)")
+        kill(process.processIdentifier, SIGTERM)
+        #expect(try await process.exitStatus() == 130)
+        #expect(StoreIntegrity.check(job.spool.path + "/verifyd.sqlite") == "ok")
+        let store = try JobStore(path: job.spool.path + "/verifyd.sqlite")
+        let record = try #require(try store.jobs().first)
+        #expect(try store.inFlightRows(jobID: record.id).count == job.rows)
+
+        try await job.expectTheNextRunChecksEveryRow()
+    }
+
+    /// An 8-row job against a sandbox that processes every request and never answers.
+    private struct HangingJob {
+        let spool: TemporaryDirectory
+        let sandbox: SandboxProcess
+        let rows = 8
+        /// `verifyd run` for the job, without `--shutdown-grace`.
+        var arguments: [String] {
+            [
+                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0",
+                "--concurrency", "8", "--timeout", "600", "--in-doubt", "check",
+            ]
+        }
+
+        static func start() async throws -> HangingJob {
+            let spool = try TemporaryDirectory()
+            try spool.write(EndToEndTests.mobilesCSV(count: 8), to: "incoming/hang.csv")
+            return HangingJob(spool: spool, sandbox: try await SandboxProcess.start(extraArguments: ["--fault-hang", "1"]))
+        }
+
+        /// With the faults off, the next run finishes every row by asking the API about it, not by sending it again.
+        func expectTheNextRunChecksEveryRow() async throws {
+            try await sandbox.switchFaultsOff()
+            let counts = try await runToTheEndSendingEachNumberOnce(arguments, spool: spool, sandbox: sandbox, rows: rows)
+            #expect(counts.statusQueries >= rows, "each in-doubt row was looked up")
+            #expect(counts.starts == rows, "none was started again")
+        }
+
+        func remove() {
+            spool.remove()
+            Task { [sandbox] in try? await sandbox.stop() }
+        }
     }
 
     /// kill -9 at five random moments of a 20,000-row job, each followed by a restart, then a run to the end:

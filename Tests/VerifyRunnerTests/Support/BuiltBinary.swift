@@ -31,24 +31,37 @@ enum BuiltBinary {
         return environment.merging(extra) { $1 }
     }
 
-    /// Starts `verifyd ARGUMENTS` in the background (output discarded), for tests that signal it.
-    static func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Process {
+    /// Starts `verifyd ARGUMENTS` in the background, for tests that signal it: standard output is
+    /// discarded, standard error goes to `stderrFile` if given.
+    static func start(
+        _ arguments: [String], environment extra: [String: String] = [:], stderrFile: String? = nil
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = environment(extra)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        if let stderrFile {
+            guard FileManager.default.createFile(atPath: stderrFile, contents: nil),
+                let handle = FileHandle(forWritingAtPath: stderrFile)
+            else { throw CocoaError(.fileWriteUnknown) }
+            process.standardError = handle
+        }
         try process.run()
         return process
     }
 
-    /// Runs `verifyd ARGUMENTS` to completion.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Output {
+    /// Runs `verifyd ARGUMENTS` to completion; with a `launcher` (e.g. `["/bin/bash", "-c", "ulimit -f 64;
+    /// exec \"$0\" \"$@\""]`), runs `LAUNCHER… verifyd ARGUMENTS`.
+    static func run(
+        _ arguments: [String], environment extra: [String: String] = [:], launcher: [String] = []
+    ) async throws -> Output {
         try await offThePool {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
+            let command = launcher + [path] + arguments
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
             process.environment = environment(extra)
             let out = Pipe()
             let err = Pipe()
@@ -81,6 +94,22 @@ final class Drain: @unchecked Sendable {
     func text() -> String {
         done.wait()
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Process {
+    /// Waits on a Dispatch queue for the process to end and returns its exit status. A process still
+    /// running after `seconds` is killed (status 9), so a run that fails to stop fails its test instead of
+    /// hanging the suite.
+    func exitStatus(killedAfter seconds: Double = 120) async throws -> Int32 {
+        let pid = processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
+        defer { watchdog.cancel() }
+        return try await offThePool {
+            self.waitUntilExit()
+            return self.terminationStatus
+        }
     }
 }
 

@@ -58,11 +58,27 @@ final class SandboxProcess: Sendable {
 
     /// What the sandbox counted so far (`GET /_sandbox/stats`).
     func stats() async throws -> SandboxCounts {
-        let body = try await HTTPFetch.get(baseURL + "/_sandbox/stats")
+        let body = try await HTTPFetch.fetch(.get, baseURL + "/_sandbox/stats")
         guard let json = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw SandboxError.badStats
         }
         return SandboxCounts(json: json)
+    }
+
+    /// Switches every fault and the jitter off for good (`POST /_sandbox/faults/off`).
+    func switchFaultsOff() async throws {
+        _ = try await HTTPFetch.fetch(.post, baseURL + "/_sandbox/faults/off")
+    }
+
+    /// Polls the stats (bounded: about 30 s) until the sandbox has received `count` starts, or `run`
+    /// has ended; returns the starts seen.
+    func waitForStarts(_ count: Int, of run: Process) async throws -> Int {
+        var starts = 0
+        for _ in 0..<1500 where starts < count && run.isRunning {
+            starts = try await stats().starts
+            if starts < count { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        return starts
     }
 
     /// Why the sandbox could not be used.
@@ -103,14 +119,14 @@ struct SandboxCounts {
     }
 }
 
-/// One GET over the project's own curl transport.
+/// One request without a body over the project's own curl transport.
 enum HTTPFetch {
-    static func get(_ url: String) async throws -> [UInt8] {
+    static func fetch(_ method: HTTPRequest.Method, _ url: String) async throws -> [UInt8] {
         let transport = try CurlTransport(configuration: .init())
         defer { transport.shutdown() }
         let response: Result<HTTPResponse, TransportFailure> = await withCheckedContinuation { continuation in
             transport.send(
-                HTTPRequest(method: .get, url: url), timeout: .seconds(10), on: DispatchQueue(label: "fetch")
+                HTTPRequest(method: method, url: url), timeout: .seconds(10), on: DispatchQueue(label: "fetch")
             ) { continuation.resume(returning: $0) }
         }
         return try response.get().body
