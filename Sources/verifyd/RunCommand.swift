@@ -51,7 +51,30 @@ struct RunCommand: ParsableCommand {
         help: "After SIGTERM or SIGINT, seconds that requests in flight may take before they are abandoned.")
     var shutdownGrace: Double = 10
 
+    @Option(name: .long, help: "Skip (status skipped) a number any job sent successfully within this window, e.g. 24h.")
+    var cooldown: String?
+
+    @Option(
+        name: .long,
+        help: "Claim a file in incoming/ only once it has been unchanged this long (for writers that do not rename).")
+    var settle = "1s"
+
+    @Option(name: .long, help: "Reject job files larger than this many bytes (K, M or G suffix allowed).")
+    var maxFileSize = "1G"
+
+    @Flag(name: .long, help: "Write phone numbers in full in the log instead of masked (+1202*****89).")
+    var logNumbers = false
+
     func validate() throws {
+        if let cooldown, DurationText.parse(cooldown) == nil {
+            throw ValidationError("--cooldown must be a whole number and s, m, h or d, e.g. 24h, not '\(cooldown)'")
+        }
+        guard DurationText.parse(settle) != nil else {
+            throw ValidationError("--settle must be a whole number and s, m, h or d, e.g. 1s, not '\(settle)'")
+        }
+        guard let bytes = Self.byteCount(maxFileSize), bytes > 0 else {
+            throw ValidationError("--max-file-size must be a number of bytes, optionally with K, M or G, e.g. 500M")
+        }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (no limit) or more") }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be 1…100") }
@@ -65,23 +88,38 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    /// `text` as bytes: digits, optionally followed by K, M or G (powers of 1024).
+    static func byteCount(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        guard let last = text.uppercased().last else { return nil }
+        let (digits, unit) = units[last].map { (text.dropLast(), $0) } ?? (Substring(text), 1)
+        guard let value = Int(digits), value >= 0 else { return nil }
+        let (total, overflow) = value.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : total
+    }
+
     func run() throws {
         // A file-size limit (ulimit -f) then fails the write, which is reported like a full disk,
         // instead of killing the process in the middle of a commit.
         signal(SIGXFSZ, SIG_IGN)
         let logger = makeLogger()
         let provider = try providerOptions.makeProvider(requireCredentials: !dryRun)
+        try spoolOptions.layout.prepare()
+        let lock = try SpoolLock(spool: spoolOptions.layout)
+        defer { withExtendedLifetime(lock) {} }
         let store = try spoolOptions.openStore()
         let transport = try providerOptions.makeTransport(concurrency: concurrency)
         defer { transport.shutdown() }
         let configuration = SpoolRunner.Configuration(
             spool: spoolOptions.layout, providerName: providerOptions.provider,
-            intake: JobIntake.Configuration(defaultChannel: via, defaultLocale: locale),
+            intake: JobIntake.Configuration(
+                defaultChannel: via, defaultLocale: locale, maxFileSize: Self.byteCount(maxFileSize) ?? 1 << 30),
             scheduler: JobScheduler.Configuration(
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
                 timeout: .milliseconds(Int64(providerOptions.timeout * 1000)),
-                retryWindow: DurationText.parse(retryWindow) ?? .seconds(600)),
-            once: once, dryRun: dryRun, maxSends: maxSends)
+                retryWindow: DurationText.parse(retryWindow) ?? .seconds(600), logNumbers: logNumbers),
+            once: once, dryRun: dryRun, maxSends: maxSends, settle: DurationText.parse(settle) ?? .seconds(1),
+            cooldown: cooldown)
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger)
         // The first signal stops taking rows; requests in flight get --shutdown-grace seconds to be

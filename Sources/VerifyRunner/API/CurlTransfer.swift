@@ -41,6 +41,10 @@ final class CurlTransfer {
         let request = queued.request
         try handle.set(CURLOPT_NOSIGNAL, long: 1)
         try handle.set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+        // TLS peer and host verification are libcurl's defaults; set here so no reused handle or
+        // environment can have them off. verifyd has no option to turn them off.
+        try handle.set(CURLOPT_SSL_VERIFYPEER, long: 1)
+        try handle.set(CURLOPT_SSL_VERIFYHOST, long: 2)
         try handle.set(CURLOPT_URL, string: request.url)
         try handle.set(CURLOPT_CONNECTTIMEOUT_MS, long: configuration.connectTimeout.curlMilliseconds)
         try handle.set(CURLOPT_TIMEOUT_MS, long: (queued.timeout ?? configuration.totalTimeout).curlMilliseconds)

@@ -6,10 +6,13 @@
 ///   A row's ``InputRow/line`` is the physical line it starts on.
 /// - Lenient where RFC 4180 is silent about bad input, like Python's `csv`: a quote inside an
 ///   unquoted field is a literal character, and text after a closing quote is appended to the field.
+/// - The separator is `,`, `;` (Excel in many locales) or tab: unless one is given, the most frequent
+///   of the three outside quotes on the header line (`,` on a tie or when none occurs).
 /// - Blank and whitespace-only lines are skipped. Short rows are padded with `""`; extra fields get
 ///   generated `column_N` names (see ``InputRow/values``).
 /// - A record with invalid UTF-8, a record longer than ``maxRowBytes`` and an unterminated quote at the
-///   end of the file become ``InputItem/unreadable(line:reason:)``. After an over-long record, reading
+///   end of the file become ``InputItem/unreadable(line:reason:)``; after an unterminated quote, reading
+///   goes on at the line after the one it opened on. After an over-long record, reading
 ///   resumes at the next physical line after its first `maxRowBytes + 1` bytes, so the buffer never
 ///   holds more than about `maxRowBytes + chunkSize` bytes.
 ///
@@ -19,7 +22,7 @@
 /// ```
 public final class CSVReader: JobFileReader {
     public private(set) var columns: [String] = []
-    /// The field separator byte (`,` by default).
+    /// The field separator byte, given or detected from the header line.
     public let delimiter: UInt8
     /// The longest record, in bytes without its line feed, that is read as a row.
     public let maxRowBytes: Int
@@ -35,12 +38,12 @@ public final class CSVReader: JobFileReader {
     /// - Parameters:
     ///   - path: the file to read.
     ///   - chunkSize: how many bytes to read from the file at a time.
-    ///   - delimiter: the field separator byte.
+    ///   - delimiter: the field separator byte; `nil` detects it from the header line.
     ///   - maxRowBytes: records longer than this are reported unreadable instead of being buffered.
     /// - Throws: ``JobFileError`` when the file cannot be opened or read, is UTF-16, or has no usable
     ///   header row.
     public convenience init(
-        path: String, chunkSize: Int = 65536, delimiter: UInt8 = UInt8(ascii: ","), maxRowBytes: Int = 65536
+        path: String, chunkSize: Int = 65536, delimiter: UInt8? = nil, maxRowBytes: Int = 65536
     ) throws(JobFileError) {
         try self.init(
             input: ChunkedInput(path: path, chunkSize: chunkSize), delimiter: delimiter, maxRowBytes: maxRowBytes)
@@ -50,18 +53,55 @@ public final class CSVReader: JobFileReader {
     ///
     /// - Throws: ``JobFileError`` as ``init(path:chunkSize:delimiter:maxRowBytes:)`` does.
     public convenience init(
-        bytes: [UInt8], chunkSize: Int = 65536, delimiter: UInt8 = UInt8(ascii: ","), maxRowBytes: Int = 65536
+        bytes: [UInt8], chunkSize: Int = 65536, delimiter: UInt8? = nil, maxRowBytes: Int = 65536
     ) throws(JobFileError) {
         try self.init(
             input: ChunkedInput(bytes: bytes, chunkSize: chunkSize), delimiter: delimiter, maxRowBytes: maxRowBytes)
     }
 
-    private init(input: ChunkedInput, delimiter: UInt8, maxRowBytes: Int) throws(JobFileError) {
+    private init(input: ChunkedInput, delimiter: UInt8?, maxRowBytes: Int) throws(JobFileError) {
         self.input = input
-        self.delimiter = delimiter
         self.maxRowBytes = max(1, maxRowBytes)
         try input.skipByteOrderMark()
+        if let delimiter {
+            self.delimiter = delimiter
+        } else {
+            self.delimiter = try Self.detectDelimiter(in: input, limit: self.maxRowBytes)
+        }
         try readHeader()
+    }
+
+    /// The most frequent of `,`, `;` and tab outside quotes on the first non-blank line (the first of
+    /// them on a tie, `,` when none occurs), read without consuming anything.
+    private static func detectDelimiter(in input: ChunkedInput, limit: Int) throws(JobFileError) -> UInt8 {
+        let candidates: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "\t")]
+        var counts = [0, 0, 0]
+        var quoted = false
+        var seenText = false
+        var scanned = 0
+        scanning: while scanned <= limit {
+            if scanned == input.unconsumedCount {
+                guard try input.readMore() else { break }
+            }
+            let lineEnded = input.withUnconsumedBytes { bytes -> Bool in
+                while scanned < bytes.count, scanned <= limit {
+                    let byte = bytes[scanned]
+                    scanned += 1
+                    if byte == UInt8(ascii: "\"") {
+                        quoted.toggle()
+                    } else if !quoted, byte == UInt8(ascii: "\n"), seenText {
+                        return true
+                    } else if !quoted, let index = candidates.firstIndex(of: byte) {
+                        counts[index] += 1
+                    }
+                    if byte > 0x20 { seenText = true }
+                }
+                return false
+            }
+            if lineEnded { break scanning }
+        }
+        let best = counts.indices.max { counts[$0] < counts[$1] } ?? 0
+        return candidates[best]
     }
 
     public func next() throws(JobFileError) -> InputItem? {
@@ -71,8 +111,11 @@ public final class CSVReader: JobFileReader {
             case .endOfInput:
                 return nil
             case .unterminatedQuote:
-                input.consume(input.unconsumedCount)
-                return .unreadable(line: rowLine, reason: "unterminated quoted field")
+                // The rest of the file is buffered (it is shorter than maxRowBytes): this line is reported
+                // and the lines after it are read again as rows, so the quote swallows nothing.
+                if try input.discardThroughNewline() { line += 1 }
+                return .unreadable(
+                    line: rowLine, reason: "unterminated quoted field: a quote opened on this line is never closed")
             case .overLong(let newlines, let endsOnNewline):
                 try skipOverLongRecord(newlines: newlines, endsOnNewline: endsOnNewline)
                 return .unreadable(line: rowLine, reason: "line longer than \(maxRowBytes) bytes")

@@ -34,13 +34,23 @@ final class ChunkedInput {
     /// One past the last byte read so far.
     private var end = 0
 
-    /// Opens `path` for reading.
+    /// Opens `path` for reading. A symbolic link is never followed, and only a regular file is read
+    /// (a FIFO or a device would block or never end).
     ///
-    /// - Throws: ``JobFileError`` when the file cannot be opened.
+    /// - Throws: ``JobFileError`` when the file cannot be opened or is not a regular file.
     init(path: String, chunkSize: Int) throws(JobFileError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         if descriptor < 0 {
+            if errno == ELOOP {
+                throw JobFileError(
+                    reason: "the file is a symbolic link, and verifyd never follows links: copy the file itself in")
+            }
             throw JobFileError(reason: "cannot open file: \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw JobFileError(reason: "not a regular file")
         }
         self.source = .file(descriptor)
         self.chunkSize = max(1, chunkSize)

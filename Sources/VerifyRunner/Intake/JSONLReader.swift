@@ -7,8 +7,9 @@
 /// last value. Values are strings (unescaped), numbers as written (`2.02555E+09` stays as is), `"true"`
 /// / `"false"`, `""` for `null`, and the raw JSON text of nested objects and arrays.
 ///
-/// A line that is not valid UTF-8, not a JSON object, not valid JSON, or longer than ``maxRowBytes``
-/// becomes ``InputItem/unreadable(line:reason:)``; its keys are not added to `columns`.
+/// A line that is not valid UTF-8, not a JSON object, not valid JSON, longer than ``maxRowBytes``, or
+/// whose phone number is a JSON number instead of a string becomes
+/// ``InputItem/unreadable(line:reason:)``; its keys are not added to `columns`.
 public final class JSONLReader: JobFileReader {
     public private(set) var columns: [String] = []
     /// The longest line, in bytes without its line feed, that is read as a row.
@@ -20,6 +21,8 @@ public final class JSONLReader: JobFileReader {
     /// Position of each name in `columns`.
     private var columnIndex: [String: Int] = [:]
     private var parser = JSONLineParser()
+    /// Whether a key names the phone number column, by key (asked only for keys with number values).
+    private var keyNamesPhoneNumber: [String: Bool] = [:]
 
     /// Opens the JSONL file at `path` and checks that it holds at least one non-blank line.
     ///
@@ -84,6 +87,14 @@ public final class JSONLReader: JobFileReader {
         if let problem {
             return .unreadable(line: line, reason: problem)
         }
+        // A phone number written as a JSON number has lost any `+` or leading zero, and may be in
+        // exponent form: it is refused, never guessed.
+        if let number = parser.members.first(where: { $0.isNumber && namesPhoneNumber($0.key) }) {
+            return .unreadable(
+                line: line,
+                reason: "\(number.key) is a JSON number (\(number.value.prefix(32))): write phone numbers as strings, "
+                    + "e.g. \"+12025550189\"")
+        }
         var values = [String](repeating: "", count: columns.count)
         for member in parser.members {
             if let position = columnIndex[member.key] {
@@ -95,6 +106,13 @@ public final class JSONLReader: JobFileReader {
             }
         }
         return .row(InputRow(line: line, values: values))
+    }
+
+    private func namesPhoneNumber(_ key: String) -> Bool {
+        if let known = keyNamesPhoneNumber[key] { return known }
+        let names = KnownColumn(header: key) == .phoneNumber
+        keyNamesPhoneNumber[key] = names
+        return names
     }
 
     // MARK: Finding lines

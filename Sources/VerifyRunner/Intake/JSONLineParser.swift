@@ -13,8 +13,9 @@ struct JSONLineParser {
     /// How deeply values may nest inside the line's object before the line is refused.
     static let maxNestingDepth = 64
 
-    /// The members of the last object parsed, in order (a repeated key appears twice).
-    private(set) var members: [(key: String, value: String)] = []
+    /// The members of the last object parsed, in order (a repeated key appears twice); `isNumber` when
+    /// the value was a JSON number (its literal text is the value).
+    private(set) var members: [(key: String, value: String, isNumber: Bool)] = []
     /// Reused buffer for strings with escapes.
     private var unescaped: [UInt8] = []
 
@@ -30,7 +31,7 @@ struct JSONLineParser {
         guard cursor.peek == ASCII.openBrace else {
             throw JSONLineError(reason: "not a JSON object")
         }
-        try cursor.parseObject { key, value in members.append((key, value)) }
+        try cursor.parseObject { key, value, isNumber in members.append((key, value, isNumber)) }
         cursor.skipWhitespace()
         if cursor.peek != nil {
             throw cursor.error("unexpected text after the object")
@@ -93,9 +94,10 @@ private struct Cursor {
     }
 
     /// Parses the object at the cursor (at its `{`), calling `member` for each key and value.
-    mutating func parseObject(_ member: (String, String) -> Void) throws(JSONLineError) {
+    mutating func parseObject(_ member: (String, String, Bool) -> Void) throws(JSONLineError) {
         try parseContainer(depth: 0) { (cursor, key) throws(JSONLineError) in
-            member(key ?? "", try cursor.parseValue(depth: 1, keepingText: true))
+            let isNumber = cursor.peek.map { $0 == ASCII.minus || ASCII.digits.contains($0) } ?? false
+            member(key ?? "", try cursor.parseValue(depth: 1, keepingText: true), isNumber)
         }
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Synchronization
 
 /// Reads a claimed job file into the store: each data row becomes a ``NewRow``, normalized to
@@ -22,32 +23,19 @@ public struct JobIntake: Sendable {
         public var batchSize: Int
         /// `--dry-run`: rows that would be sent are stored finished as `would_send` right away.
         public var dryRun: Bool
+        /// `--max-file-size`: a larger file is rejected unread.
+        public var maxFileSize: Int
 
         /// Creates a configuration.
         public init(
-            defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 20000, dryRun: Bool = false
+            defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 20000, dryRun: Bool = false,
+            maxFileSize: Int = 1 << 30
         ) {
             self.defaultChannel = defaultChannel
             self.defaultLocale = defaultLocale
             self.batchSize = batchSize
             self.dryRun = dryRun
-        }
-    }
-
-    /// The columns verifyd interprets (matched trimmed and case-insensitively); all others are
-    /// carried through to the report.
-    enum KnownColumn: Int, CaseIterable {
-        case phoneNumber, countryCode, via, locale, verificationCode
-
-        /// The header name.
-        var name: String {
-            switch self {
-            case .phoneNumber: "phone_number"
-            case .countryCode: "country_code"
-            case .via: "via"
-            case .locale: "locale"
-            case .verificationCode: "verification_code"
-            }
+            self.maxFileSize = maxFileSize
         }
     }
 
@@ -63,10 +51,19 @@ public struct JobIntake: Sendable {
     /// - Throws: ``JobFileError`` when the file cannot be read as a job at all (the caller moves it
     ///   to `rejected/`); store errors as they come.
     public func read(path: String, jobID: String, into store: JobStore) throws -> (extraColumns: [String], rows: Int) {
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) > configuration.maxFileSize {
+            throw JobFileError(
+                reason: "the file is \(info.st_size) bytes, more than --max-file-size \(configuration.maxFileSize); "
+                    + "split it, or run with a higher limit")
+        }
         let reader = try makeJobFileReader(path: path)
         var layout = ColumnLayout(columns: reader.columns)
         if !reader.columns.isEmpty, layout.position(of: .phoneNumber) == nil {
-            throw JobFileError(reason: "no phone_number column in the header", line: 1)
+            throw JobFileError(
+                reason: "no phone_number column in the header (nor an alias such as phone, mobile or msisdn; "
+                    + "header: \(reader.columns.prefix(8).map { String($0.prefix(40)) }.joined(separator: ", ")))",
+                line: 1)
         }
         var firstLine: [UInt64: Int] = [:]
         var items: [InputItem] = []
@@ -204,8 +201,7 @@ public struct JobIntake: Sendable {
         init(columns: [String]) {
             self.columns = columns
             for (position, name) in columns.enumerated() {
-                let key = name.trimmingWhitespace().lowercased()
-                if let known = KnownColumn.allCases.first(where: { $0.name == key }), positions[known.rawValue] < 0 {
+                if let known = KnownColumn(header: name), positions[known.rawValue] < 0 {
                     positions[known.rawValue] = position
                 } else {
                     extraIndices.append(position)

@@ -52,6 +52,10 @@ public enum SpoolError: Error, Equatable, CustomStringConvertible {
     case notAFile(path: String)
     /// A file given to `submit` has an extension verifyd does not read.
     case unsupportedExtension(path: String)
+    /// Another `verifyd run` (process id `holder`) works on the spool.
+    case locked(path: String, holder: String)
+    /// The spool's lock file cannot be opened or locked.
+    case lockFailed(path: String, errno: Int32)
 
     /// One line naming the problem.
     public var description: String {
@@ -61,6 +65,9 @@ public enum SpoolError: Error, Equatable, CustomStringConvertible {
             return "cannot move \(from) to \(to): \(String(cString: strerror(code)))"
         case .notAFile(let path): return "\(path) is not a readable regular file"
         case .unsupportedExtension(let path): return "\(path): only .csv and .jsonl files are accepted"
+        case .locked(let path, let holder):
+            return "another verifyd run (process \(holder)) is working on the spool \(path); one run per spool"
+        case .lockFailed(let path, let code): return "cannot lock \(path): \(String(cString: strerror(code)))"
         }
     }
 }

@@ -22,15 +22,29 @@ public struct SpoolScanner: Sendable {
         return lower.hasSuffix(".csv") || lower.hasSuffix(".jsonl")
     }
 
-    /// The candidate regular files in `incoming/`, oldest name first. Symlinks and folders are
-    /// left alone.
-    public func candidates() -> [String] {
+    /// The candidate files in `incoming/`, by name: `ready` to claim, and the number still `settling`.
+    ///
+    /// A regular file is ready once it has not changed for `settle` seconds, so a writer that does
+    /// not rename its file in is not read half-way. A symbolic link is ready at once: it is claimed to
+    /// be rejected with the reason (it is never followed). Folders, FIFOs and devices are left alone.
+    public func candidates(settle: Double = 0, now: Double = Timestamp.nowSeconds()) -> (ready: [String], settling: Int) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.incoming)) ?? []
-        return names.filter { name in
-            guard Self.isCandidate(name) else { return false }
+        var ready: [String] = []
+        var settling = 0
+        for name in names.sorted() where Self.isCandidate(name) {
             var info = stat()
-            return lstat(spool.incoming + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-        }.sorted()
+            guard lstat(spool.incoming + "/" + name, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFLNK:
+                ready.append(name)
+            case S_IFREG:
+                let changed = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+                if now - changed >= settle { ready.append(name) } else { settling += 1 }
+            default:
+                continue
+            }
+        }
+        return (ready, settling)
     }
 
     /// Claims `name`: renames it into `processing/` under a new job id.

@@ -31,8 +31,9 @@ struct ReportLineEncoder {
         csv = []
         jsonl = []
         line.number(row.line)
-        line.text(row.phoneInput)
-        line.text(row.countryInput)
+        // The input's own cells (an invalid phone_number may be `=cmd|…`) are neutralized like the extras.
+        line.text(row.phoneInput, csvText: CSVText.neutralized)
+        line.text(row.countryInput, csvText: CSVText.neutralized)
         line.text(row.e164)
         line.text(row.channel)
         line.text(row.status?.rawValue)

@@ -31,11 +31,14 @@ public final class JobScheduler: @unchecked Sendable {
         /// How long after a row's first request it may still be retried (`--retry-window`); a failure
         /// that would be retried after that ends the row `failed`.
         public var retryWindow: Duration
+        /// `--log-numbers`: log phone numbers in full instead of masked (``PhoneMask``).
+        public var logNumbers: Bool
 
         /// Creates a configuration with SPEC.md §2's defaults.
         public init(
             concurrency: Int = 32, rate: Double = 50, maxAttempts: Int = 5, inDoubt: InDoubtPolicy = .check,
-            timeout: Duration = .seconds(15), loadBatch: Int = 2000, retryWindow: Duration = .seconds(600)
+            timeout: Duration = .seconds(15), loadBatch: Int = 2000, retryWindow: Duration = .seconds(600),
+            logNumbers: Bool = false
         ) {
             self.concurrency = max(1, concurrency)
             self.rate = max(0, rate)
@@ -44,6 +47,7 @@ public final class JobScheduler: @unchecked Sendable {
             self.timeout = timeout
             self.loadBatch = max(1, loadBatch)
             self.retryWindow = retryWindow
+            self.logNumbers = logNumbers
         }
     }
 
@@ -96,6 +100,8 @@ public final class JobScheduler: @unchecked Sendable {
     private var cachedStamp: (at: Double, text: String) = (0, "")
     private var lastCommitUptime: Double
     private var pauseReason: String?
+    /// API error codes already logged for this job (one line per error class).
+    private var loggedErrorCodes: Set<String> = []
     private var stopRequested = false
     private var completion: (@Sendable (Outcome) -> Void)?
 
@@ -351,7 +357,17 @@ public final class JobScheduler: @unchecked Sendable {
         guard let machine = machines[sequence] else { return }
         let now = stamp()
         switch action {
-        case .finish:
+        case .finish(let status):
+            if let code = result?.errorCode, status != .sent, loggedErrorCodes.insert(code).inserted,
+                let e164 = targets[sequence]?.e164
+            {
+                logger.warning(
+                    "a row ended with an API error; later rows with the same code are not logged",
+                    metadata: [
+                        "error_code": "\(code)", "status": "\(status.rawValue)", "message": "\(result?.message ?? "")",
+                        "number": "\(configuration.logNumbers ? e164 : PhoneMask.masked(e164))",
+                    ])
+            }
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             machines[sequence] = nil
             targets[sequence] = nil

@@ -27,12 +27,18 @@ public final class SpoolRunner: Sendable {
         public var dryRun: Bool
         /// `--max-sends`: a job that would start more verifications than this is held; `nil` for no limit.
         public var maxSends: Int?
+        /// `--settle`: how long a file in `incoming/` must be unchanged before it is claimed.
+        public var settle: Duration
+        /// `--cooldown` as written (e.g. `24h`): a number sent successfully by any job within this window
+        /// is `skipped`.
+        public var cooldown: String?
 
         /// Creates a configuration.
         public init(
             spool: Spool, providerName: ProviderName, intake: JobIntake.Configuration = .init(),
             scheduler: JobScheduler.Configuration = .init(), once: Bool, pollInterval: Duration = .seconds(1),
-            dryRun: Bool = false, maxSends: Int? = nil
+            dryRun: Bool = false, maxSends: Int? = nil, settle: Duration = .seconds(1),
+            cooldown: String? = nil
         ) {
             self.spool = spool
             self.providerName = providerName
@@ -42,6 +48,8 @@ public final class SpoolRunner: Sendable {
             self.pollInterval = pollInterval
             self.dryRun = dryRun
             self.maxSends = maxSends
+            self.settle = settle
+            self.cooldown = cooldown
         }
     }
 
@@ -118,7 +126,11 @@ public final class SpoolRunner: Sendable {
                 if !result.succeeded { return result }
             }
             if configuration.once {
-                if jobs.isEmpty, scanner.candidates().isEmpty { break }
+                guard jobs.isEmpty else { continue }
+                let candidates = scanner.candidates(settle: configuration.settle.seconds)
+                if candidates.ready.isEmpty, candidates.settling == 0 { break }
+                // Files still being written: wait for them to settle, then claim them.
+                if candidates.ready.isEmpty { _ = wakeUp.wait(timeout: .now() + 0.1) }
             } else if jobs.isEmpty {
                 _ = wakeUp.wait(timeout: .now() + configuration.pollInterval.seconds)
             }
@@ -152,7 +164,7 @@ public final class SpoolRunner: Sendable {
     }
 
     private func claimIncoming() throws {
-        for name in scanner.candidates() {
+        for name in scanner.candidates(settle: configuration.settle.seconds).ready {
             guard let claimed = try scanner.claim(name) else { continue }
             try store.createJob(id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now())
             logger.info("claimed file", metadata: ["job.id": "\(claimed.jobID)", "file": "\(name)"])
@@ -166,6 +178,16 @@ public final class SpoolRunner: Sendable {
         if job.state == .intake {
             guard let read = try readFile(of: job, into: &result) else { return }
             job = read
+        }
+        if let cooldown = configuration.cooldown, let window = DurationText.parse(cooldown),
+            job.state == .held || job.state == .queued
+        {
+            let now = Timestamp.nowSeconds()
+            let skipped = try store.skipRecentlySent(
+                jobID: job.id, since: Timestamp.iso8601(now - window.seconds), window: cooldown, at: Timestamp.iso8601(now))
+            if skipped > 0 {
+                logger.info("rows skipped by --cooldown", metadata: ["job.id": "\(job.id)", "rows": "\(skipped)"])
+            }
         }
         if job.state == .held || job.state == .queued, !configuration.dryRun, let limit = configuration.maxSends {
             let starts = try store.verificationsToStart(jobID: job.id)

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 
 /// The state store: jobs and rows in one SQLite file in WAL mode.
 ///
@@ -25,6 +26,9 @@ public final class JobStore: @unchecked Sendable {
     /// - Throws: ``SQLiteError`` when the file cannot be opened, is not a database, or is read-only.
     public init(path: String) throws {
         self.path = path
+        // A new store is created owner-only (0600); SQLite gives its -wal and -shm files the same mode.
+        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { close(created) }
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA busy_timeout = 5000")
         // 16 KiB pages (only a new file takes them): a row is about 90 bytes, and a million-row intake
@@ -322,6 +326,30 @@ public final class JobStore: @unchecked Sendable {
                 WHERE id BETWEEN ? AND ? AND state = 'pending' AND attempts = 0
                 """
             ).bind(timestamp, keys.first, keys.last).run()
+        }
+    }
+
+    /// `--cooldown`: marks the job's rows that would start a verification for a number that another job
+    /// sent successfully at or after `since` (ISO 8601) as `skipped`, unsent. Rows not yet sent and
+    /// dry-run rows (`would_send`) are looked at; checks are not. Idempotent.
+    ///
+    /// - Returns: the rows skipped by this call.
+    @discardableResult
+    public func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int {
+        try sync {
+            let keys = try keys(of: jobID)
+            try connection.statement(
+                """
+                UPDATE job_rows SET state = 'finished', status = 'skipped', finished_at = ?,
+                    message = 'sent successfully by an earlier job within --cooldown ' || ?
+                WHERE id BETWEEN ? AND ? AND code IS NULL AND e164 IS NOT NULL
+                    AND ((state = 'pending' AND attempts = 0) OR status = 'would_send')
+                    AND e164 IN (
+                        SELECT e164 FROM job_rows
+                        WHERE status = 'sent' AND finished_at >= ? AND (id < ? OR id > ?))
+                """
+            ).bind(timestamp, window, keys.first, keys.last, since, keys.first, keys.last).run()
+            return connection.changes
         }
     }
 

@@ -11,8 +11,8 @@ final class SQLiteConnection {
 
     /// Opens (creating if needed) the database at `path`.
     ///
-    /// The file is created with mode 0600 by the process umask rules the caller sets; the
-    /// connection uses `SQLITE_OPEN_NOMUTEX` because one queue owns it.
+    /// A file SQLite creates here gets 0644 less the umask (``JobStore`` creates its file 0600 first);
+    /// the connection uses `SQLITE_OPEN_NOMUTEX` because one queue owns it.
     init(path: String) throws(SQLiteError) {
         Self.configureLibrary
         var raw: OpaquePointer?

@@ -107,8 +107,11 @@ import VerifyRunner
     }
 
     @Test func headerNamesAreTrimmedButValuesAreNot() throws {
-        let (columns, items) = try read(" phone_number ,\tcountry_code\t\n 202 , 1 \n")
-        #expect(columns == ["phone_number", "country_code"])
+        // Given the separator: by count, the header's padding tabs would make it a tab-separated file.
+        let reader = try CSVReader(
+            bytes: Array(" phone_number ,\tcountry_code\t\n 202 , 1 \n".utf8), delimiter: UInt8(ascii: ","))
+        let items = try reader.readAll()
+        #expect(reader.columns == ["phone_number", "country_code"])
         #expect(items == [.row(line: 2, " 202 ", " 1 ")])
     }
 
@@ -145,10 +148,39 @@ import VerifyRunner
         }
     }
 
+    /// An unterminated quote reports its line; the lines after it are read as rows, not swallowed.
     @Test(arguments: [1, 5, 65536])
-    func unterminatedQuoteAtEndOfFileIsUnreadable(chunkSize: Int) throws {
-        let (_, items) = try read("a,b\n1,2\n3,\"open\n4,5\n", chunkSize: chunkSize)
-        #expect(items == [.row(line: 2, "1", "2"), .unreadable(line: 3, reason: "unterminated quoted field")])
+    func unterminatedQuoteReportsItsLineAndTheRestOfTheFileIsRead(chunkSize: Int) throws {
+        let (_, items) = try read("a,b\n1,2\n3,\"open\n4,5\n\n6,7", chunkSize: chunkSize)
+        #expect(
+            items == [
+                .row(line: 2, "1", "2"),
+                .unreadable(line: 3, reason: "unterminated quoted field: a quote opened on this line is never closed"),
+                .row(line: 4, "4", "5"),
+                .row(line: 6, "6", "7"),
+            ])
+    }
+
+    /// Excel in many locales writes `;`, and tab-separated exports are common: the header line decides.
+    @Test(arguments: [
+        ("phone_number;country_code;name\n2025550189;1;\"a;b\"\n", UInt8(ascii: ";")),
+        ("phone_number\tcountry_code\tname\n2025550189\t1\ta;b\n", UInt8(ascii: "\t")),
+        ("\n\"phone;number\",country_code,name\n2025550189,1,a;b\n", UInt8(ascii: ",")),
+    ])
+    func theSeparatorIsDetectedFromTheHeaderLine(text: String, separator: UInt8) throws {
+        for chunkSize in [1, 7, 65536] {
+            let reader = try CSVReader(bytes: Array(text.utf8), chunkSize: chunkSize)
+            #expect(reader.delimiter == separator)
+            #expect(reader.columns.count == 3)
+            let items = try reader.readAll()
+            #expect(items == [.row(line: text.hasPrefix("\n") ? 3 : 2, "2025550189", "1", "a;b")])
+        }
+    }
+
+    /// A separator that is given is used as is.
+    @Test func aGivenSeparatorIsUsed() throws {
+        let reader = try CSVReader(bytes: Array("a;b,c\n1;2,3\n".utf8), delimiter: UInt8(ascii: ","))
+        #expect(reader.columns == ["a;b", "c"])
     }
 
     @Test(

@@ -18,6 +18,28 @@ import VerifyRunner
         return (reader.columns, items)
     }
 
+    /// A phone number written as a JSON number has lost its `+` or leading zeros: refused with the reason,
+    /// whatever the key's spelling; other numbers (a country code, an id) are read as their text.
+    @Test func aPhoneNumberGivenAsAJSONNumberIsUnreadable() throws {
+        let (_, items) = try read(
+            """
+            {"phone_number": 12025550189, "country_code": 1}
+            {"Phone": 2.02555E+09}
+            {"phone_number": "2025550189", "country_code": 1, "customer_id": 42}
+            """)
+        #expect(
+            items == [
+                .unreadable(
+                    line: 1,
+                    reason: "phone_number is a JSON number (12025550189): write phone numbers as strings, "
+                        + "e.g. \"+12025550189\""),
+                .unreadable(
+                    line: 2,
+                    reason: "Phone is a JSON number (2.02555E+09): write phone numbers as strings, e.g. \"+12025550189\""),
+                .row(line: 3, "2025550189", "1", "42"),
+            ])
+    }
+
     /// A file that uses most rules at once: BOM, CRLF, blank lines, escapes, a non-object line, nested
     /// values, `null`, a number, no final line feed.
     static let mixed =
@@ -38,7 +60,9 @@ import VerifyRunner
         .row(line: 4, "2025550101", "", #"café "x""#),
         .unreadable(line: 5, reason: "not a JSON object"),
         .row(line: 6, "", "", "", #"{"k":[1, "]"]}"#),
-        .row(line: 7, "2.02555E+09", "", "", ""),
+        .unreadable(
+            line: 7,
+            reason: "phone_number is a JSON number (2.02555E+09): write phone numbers as strings, e.g. \"+12025550189\""),
     ]
 
     @Test(arguments: [1, 2, 3, 7, 64, 65536])

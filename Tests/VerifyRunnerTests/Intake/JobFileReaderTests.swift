@@ -42,12 +42,28 @@ import VerifyRunner
         }
     }
 
-    @Test func readErrorIsAJobFileError() throws {
+    /// Only regular files are read: a folder (or a FIFO, which would block) is refused at open.
+    @Test func aFolderIsNotARegularFile() throws {
         try withTemporaryDirectory { directory in
             let path = directory.path + "/folder.csv"
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-            #expect(throws: JobFileError(reason: "cannot read file: Is a directory")) {
+            #expect(throws: JobFileError(reason: "not a regular file")) {
                 try makeJobFileReader(path: path)
+            }
+        }
+    }
+
+    /// A symbolic link is never followed, whatever it points to.
+    @Test func aSymbolicLinkIsNeverFollowed() throws {
+        try withTemporaryDirectory { directory in
+            let target = try directory.write("phone_number\n+12025550189\n", to: "real.csv")
+            let link = directory.path + "/link.csv"
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+            #expect(
+                throws: JobFileError(
+                    reason: "the file is a symbolic link, and verifyd never follows links: copy the file itself in")
+            ) {
+                try makeJobFileReader(path: link)
             }
         }
     }

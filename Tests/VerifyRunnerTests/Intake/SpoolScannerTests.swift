@@ -21,7 +21,8 @@ import Testing
         #expect(SpoolScanner.isCandidate(name) == isCandidate)
     }
 
-    @Test func claimsRegularFilesOnlyAndOnce() throws {
+    /// Regular files and symbolic links (to be rejected, never followed) are candidates; folders are not.
+    @Test func claimsRegularFilesAndLinksOnlyAndOnce() throws {
         try withTemporarySpool { spool, scanner, directory in
             try directory.write("phone_number\n", to: "incoming/b.csv")
             try directory.write("phone_number\n", to: "incoming/a list.csv")
@@ -29,13 +30,25 @@ import Testing
             try FileManager.default.createSymbolicLink(
                 atPath: spool.incoming + "/link.csv", withDestinationPath: directory.path + "/elsewhere.csv")
             try FileManager.default.createDirectory(atPath: spool.incoming + "/folder.csv", withIntermediateDirectories: false)
-            #expect(scanner.candidates() == ["a list.csv", "b.csv"])
+            #expect(scanner.candidates().ready == ["a list.csv", "b.csv", "link.csv"])
 
             let claimed = try #require(try scanner.claim("a list.csv"))
             #expect(claimed.path == spool.processing + "/" + claimed.jobID + "--a list.csv")
             #expect(FileManager.default.fileExists(atPath: claimed.path))
             #expect(try scanner.claim("a list.csv") == nil, "a file already claimed is gone")
-            #expect(scanner.candidates() == ["b.csv"])
+            #expect(scanner.candidates().ready == ["b.csv", "link.csv"])
+        }
+    }
+
+    /// A file written in place (not renamed in) is claimed only once it has not changed for the settle time.
+    @Test func aFileStillChangingIsNotReadyUntilItSettles() throws {
+        try withTemporarySpool { spool, scanner, directory in
+            let path = try directory.write("phone_number\n", to: "incoming/growing.csv")
+            let changed = try #require(
+                (try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?.timeIntervalSince1970)
+            #expect(scanner.candidates(settle: 2, now: changed + 1) == (ready: [], settling: 1))
+            #expect(scanner.candidates(settle: 2, now: changed + 2.5).ready == ["growing.csv"])
+            #expect(scanner.candidates(settle: 0, now: changed).ready == ["growing.csv"])
         }
     }
 
