@@ -5,7 +5,7 @@ enum JobSummaryText {
     /// e.g. `job 20261126-145201-3f9a list.csv: finished, 20 rows — sent 12, invalid 2, duplicate 1`.
     static func line(for job: JobRecord, counts: [String: Int]) -> String {
         let parts = countsText(counts)
-        return "job \(job.id) \(job.fileName): \(job.state.rawValue), \(job.totalRows) rows"
+        return "job \(job.id) \(job.fileName.printable): \(job.state.rawValue), \(job.totalRows) rows"
             + (parts.isEmpty ? "" : " — " + parts)
     }
 

@@ -165,10 +165,10 @@ struct RunCommand: ParsableCommand {
             print("  report: \(spool.reportDirectory(jobID: job.id))/report.csv")
         }
         for rejected in result.rejectedFiles {
-            print("job \(rejected.jobID) \(rejected.fileName): rejected — \(rejected.reason)")
+            print("job \(rejected.jobID) \(rejected.fileName.printable): rejected — \(rejected.reason)")
         }
         for held in result.heldJobs {
-            print("job \(held.jobID) \(held.fileName): held — \(held.reason)")
+            print("job \(held.jobID) \(held.fileName.printable): held — \(held.reason)")
         }
         if result.finishedJobs.isEmpty, result.rejectedFiles.isEmpty, result.heldJobs.isEmpty, result.succeeded {
             print("nothing to do: no job files in \(spool.incoming) and no unfinished jobs")

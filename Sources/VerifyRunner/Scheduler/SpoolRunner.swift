@@ -144,7 +144,7 @@ public final class SpoolRunner: Sendable {
     private func adoptOrphans() throws {
         let known = Set(try store.jobs().map(\.id))
         for orphan in scanner.orphans(knownJobIDs: known) {
-            logger.warning("adopting a claimed file without a job", metadata: ["file": "\(orphan.name)"])
+            logger.warning("adopting a claimed file without a job", metadata: ["file": "\(orphan.name.printable)"])
             try store.createJob(
                 id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now())
         }
@@ -167,7 +167,7 @@ public final class SpoolRunner: Sendable {
         for name in scanner.candidates(settle: configuration.settle.seconds).ready {
             guard let claimed = try scanner.claim(name) else { continue }
             try store.createJob(id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now())
-            logger.info("claimed file", metadata: ["job.id": "\(claimed.jobID)", "file": "\(name)"])
+            logger.info("claimed file", metadata: ["job.id": "\(claimed.jobID)", "file": "\(name.printable)"])
         }
     }
 
@@ -260,7 +260,7 @@ public final class SpoolRunner: Sendable {
                 job: job, provider: configuration.providerName, to: configuration.spool.reportDirectory(jobID: job.id))
         case .rejected:
             let note = try AtomicFileWriter(path: job.workPath + ".error.txt")
-            try note.write("\(job.fileName): \(job.pausedReason ?? "not a job file")\n")
+            try note.write("\(job.fileName.printable): \(job.pausedReason ?? "not a job file")\n")
             try note.commit()
         case .intake, .queued, .paused, .held:
             return

@@ -14,3 +14,15 @@ extension String {
         return String(self[start..<end])
     }
 }
+
+extension String {
+    /// The string for a log line or a terminal: control characters (a newline in a file name, an
+    /// escape sequence) written as `\u{…}`, so one name can never forge or garble another line.
+    public var printable: String {
+        guard unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return self }
+        return unicodeScalars.map { scalar in
+            scalar.properties.generalCategory == .control
+                ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
+        }.joined()
+    }
+}

@@ -125,6 +125,7 @@ import VerifyRunner
         // The spool: odd names work, links are rejected unread, folders and other files are left alone.
         #expect(outcome("list ü\nnew.csv", line: 2) == "would_send +12025550117")
         #expect(FileManager.default.fileExists(atPath: spool.path + "/done/list ü\nnew.csv"))
+        #expect(run.stdout.contains("list ü\\u{a}new.csv: finished"), "a newline in a name cannot forge an output line")
         #expect(rejected["link.csv"]?.contains("symbolic link") == true)
         #expect(FileManager.default.fileExists(atPath: outside), "the link's target is untouched")
         #expect(FileManager.default.fileExists(atPath: spool.path + "/incoming/folder.csv"))
@@ -264,5 +265,72 @@ import VerifyRunner
         for folder in ["", "incoming", "processing", "done", "rejected"] {
             #expect(try mode(folder) == 0o750, "\(folder)")
         }
+    }
+
+    /// A number is masked in the log (`+1202*****00`) unless `--log-numbers`.
+    @Test func numbersInTheLogAreMaskedUnlessAskedFor() async throws {
+        let sandbox = try await SandboxProcess.start()
+        defer { Task { try? await sandbox.stop() } }
+        for logNumbers in [false, true] {
+            let spool = try TemporaryDirectory()
+            defer { spool.remove() }
+            // A landline: the sandbox refuses SMS to it with an error code, which is logged once.
+            try spool.write("phone_number\n+12025550000\n", to: "incoming/landline.csv")
+            let run = try await BuiltBinary.run(
+                ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s"]
+                    + (logNumbers ? ["--log-numbers"] : []),
+                environment: SandboxProcess.credentials)
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            #expect(run.stderr.contains("error_code=60082"), "the error class is logged: \(run.stderr)")
+            #expect(run.stderr.contains("+12025550000") == logNumbers)
+            #expect(run.stderr.contains("+1202*****00") == !logNumbers)
+        }
+    }
+
+    /// TLS peer verification is on: a server with a self-signed certificate is refused.
+    @Test func aServerWithASelfSignedCertificateIsRefused() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        generate.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder.path + "/key.pem", "-out", folder.path + "/cert.pem",
+        ]
+        generate.standardOutput = FileHandle.nullDevice
+        generate.standardError = FileHandle.nullDevice
+        try generate.run()
+        try #require(try await generate.exitStatus() == 0, "openssl made a certificate")
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = [
+            "python3", "-c",
+            """
+            import http.server, ssl, sys
+            server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[1], sys.argv[2])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """,
+            folder.path + "/cert.pem", folder.path + "/key.pem",
+        ]
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        let port = try await offThePool {
+            String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try #require(Int(port) != nil, "the TLS server is listening: \(port)")
+
+        let check = try await BuiltBinary.run(
+            ["check", "--phone", "+12025550189", "--code", "123456", "--api-base", "https://127.0.0.1:\(port)"],
+            environment: SandboxProcess.credentials)
+        #expect(check.status == 1)
+        #expect(check.stderr.lowercased().contains("certificate"), "stderr: \(check.stderr)")
     }
 }
