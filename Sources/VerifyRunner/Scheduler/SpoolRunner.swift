@@ -115,6 +115,7 @@ public final class SpoolRunner: Sendable {
         // With --once each job is worked on at most once, so a job that cannot progress ends the run
         // instead of spinning. A held job is looked at once per process: only a new limit frees it.
         var attempted = Set<String>()
+        var announcedSettling = false
         while !isStopped {
             try claimIncoming()
             let jobs = try store.unfinishedJobs().filter {
@@ -130,7 +131,15 @@ public final class SpoolRunner: Sendable {
                 let candidates = scanner.candidates(settle: configuration.settle.seconds)
                 if candidates.ready.isEmpty, candidates.settling == 0 { break }
                 // Files still being written: wait for them to settle, then claim them.
-                if candidates.ready.isEmpty { _ = wakeUp.wait(timeout: .now() + 0.1) }
+                if candidates.ready.isEmpty {
+                    if !announcedSettling {
+                        logger.info(
+                            "waiting for files in incoming/ to stop changing (--settle)",
+                            metadata: ["files": "\(candidates.settling)"])
+                        announcedSettling = true
+                    }
+                    _ = wakeUp.wait(timeout: .now() + 0.1)
+                }
             } else if jobs.isEmpty {
                 _ = wakeUp.wait(timeout: .now() + configuration.pollInterval.seconds)
             }

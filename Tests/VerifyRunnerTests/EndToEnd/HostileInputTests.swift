@@ -133,6 +133,20 @@ import VerifyRunner
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path + "/processing").isEmpty)
     }
 
+    /// A file that is still changing (a writer that does not rename it in) is claimed only once it has
+    /// been unchanged for `--settle`; `--once` waits for it.
+    @Test func aFileStillBeingWrittenIsClaimedOnlyOnceItSettles() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let file = try spool.write(EndToEndTests.mobilesCSV(count: 3), to: "incoming/growing.csv")
+        // Changed "just now" for the next two seconds (its time stamp is in the near future).
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(2)], ofItemAtPath: file)
+        let run = try await BuiltBinary.run(["run", "--once", "--dry-run", "--spool", spool.path, "--settle", "1s"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("waiting for files in incoming/ to stop changing"), "stderr: \(run.stderr)")
+        #expect(try Report(spool: spool.path).rows.count == 3, "then it was read whole")
+    }
+
     /// A file the daemon cannot read (its permissions) is rejected with the reason, once: it is moved
     /// out of `incoming/`, so it is not retried in a loop. Root reads anything, so the run is made
     /// unprivileged for the file: it runs in a user namespace where the file's owner does not exist.
