@@ -57,6 +57,9 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
     case invalidLength(region: String)
     /// Only a local number, missing its area code.
     case localNumberOnly(region: String)
+    /// A trunk prefix `0` left after the calling code (`+44 (0) 0471…`, a doubled `0`): not a known
+    /// number, and read again it would be another one.
+    case trunkPrefixAfterCountryCode(Int)
     /// libphonenumber failed in an unexpected way (the raw `cphone_status`).
     case libraryFailure(status: Int)
 
@@ -77,6 +80,7 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
         case .tooLong(let region): "too long" + Self.forRegion(region)
         case .invalidLength(let region): "invalid length" + Self.forRegion(region)
         case .localNumberOnly(let region): "local number without area code" + Self.forRegion(region)
+        case .trunkPrefixAfterCountryCode(let code): "a trunk prefix 0 after the country code (+\(code) 0…): drop the 0"
         case .libraryFailure(let status): "libphonenumber failed (status \(status))"
         }
     }
@@ -306,6 +310,11 @@ private struct LibraryOutput {
         self.region = texts.region
     }
 
+    /// Calling codes whose numbers may start with 0 after the code (Italy, San Marino, Vatican, Côte
+    /// d'Ivoire, Gabon, Congo). Elsewhere a 0 there is a trunk prefix the input repeated; libphonenumber
+    /// strips one per parse, so a number it does not know as valid is refused rather than sent.
+    private static let leadingZeroCountries: Set<Int> = [39, 378, 379, 225, 241, 242]
+
     /// The NUL-terminated UTF-8 text at `pointer`.
     ///
     /// Same result as `String(cString:)` (invalid UTF-8 repaired), but decoding a counted buffer takes the fast
@@ -322,6 +331,8 @@ private struct LibraryOutput {
     var result: Result<NormalizedPhone, NormalizationError> {
         let knownRegion = region.isEmpty ? nil : region
         switch status {
+        case CPHONE_POSSIBLE where nationalNumber.hasPrefix("0") && !Self.leadingZeroCountries.contains(countryCode):
+            return .failure(.trunkPrefixAfterCountryCode(countryCode))
         case CPHONE_VALID, CPHONE_POSSIBLE:
             return .success(
                 NormalizedPhone(

@@ -12,33 +12,6 @@ import Testing
 /// to the shim that breaks the replay makes it fail. The inputs are every example number of the library's
 /// metadata, mutated with a fixed seed, so a failure reproduces.
 @Suite struct PhoneNormalizerDifferentialTests {
-    /// SplitMix64: a tiny deterministic pseudo-random generator, so the inputs are the same on every run.
-    struct SplitMix64: RandomNumberGenerator {
-        private var state: UInt64
-
-        init(seed: UInt64) {
-            state = seed
-        }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// A number in `0..<bound`.
-        mutating func below(_ bound: Int) -> Int {
-            Int(next() % UInt64(bound))
-        }
-
-        /// One ASCII digit.
-        mutating func digit() -> Character {
-            Character(String(below(10)))
-        }
-    }
-
     /// One example number of libphonenumber's metadata.
     struct Example {
         var callingCode: Int
