@@ -39,7 +39,7 @@ public struct SpoolScanner: Sendable {
                 ready.append(name)
             case S_IFREG:
                 let changed = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-                if now - changed >= settle { ready.append(name) } else { settling += 1 }
+                if settle <= 0 || now - changed >= settle { ready.append(name) } else { settling += 1 }
             default:
                 continue
             }
