@@ -86,9 +86,22 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The process-wide logger: readable lines on standard error.
-func makeLogger(level: Logger.Level = .info) -> Logger {
-    var logger = Logger(label: "verifyd") { StreamLogHandler.standardError(label: $0) }
+/// `--log-format`: how log lines look.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    /// Readable lines (swift-log's stream handler).
+    case text
+    /// One JSON object per line (``JSONLogHandler``).
+    case json
+}
+
+/// The process-wide logger: lines on standard error, readable or JSON.
+func makeLogger(level: Logger.Level = .info, format: LogFormat = .text) -> Logger {
+    var logger = Logger(label: "verifyd") { label in
+        switch format {
+        case .text: StreamLogHandler.standardError(label: label)
+        case .json: JSONLogHandler()
+        }
+    }
     logger.logLevel = level
     return logger
 }

@@ -65,9 +65,35 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Write phone numbers in full in the log instead of masked (+1202*****89).")
     var logNumbers = false
 
+    @Option(name: .long, help: "Log lines as text (readable) or json (one object per line).")
+    var logFormat: LogFormat = .text
+
+    @Option(
+        name: .long,
+        help: "Without a terminal on stdout, log a progress line this often, e.g. 30s (0s: never).")
+    var progressEvery = "10s"
+
+    @Option(
+        name: .long,
+        help: "Write the metrics (Prometheus text format) to this file every 5 seconds and at exit, e.g. for node_exporter.")
+    var metricsFile: String?
+
+    @Option(name: .long, help: "Serve the metrics at http://HOST:N/metrics while running (0: any free port).")
+    var metricsPort: Int?
+
+    @Option(name: .long, help: "The address --metrics-port listens on.")
+    var metricsHost = "127.0.0.1"
+
     func validate() throws {
         if let cooldown, DurationText.parse(cooldown) == nil {
             throw ValidationError("--cooldown must be a whole number and s, m, h or d, e.g. 24h, not '\(cooldown)'")
+        }
+        guard DurationText.parse(progressEvery) != nil else {
+            throw ValidationError("--progress-every must be a whole number and s, m, h or d, e.g. 30s, not '\(progressEvery)'")
+        }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0…65535") }
+        if let metricsFile, metricsFile.isEmpty || metricsFile.hasSuffix("/") {
+            throw ValidationError("--metrics-file must name a file, e.g. /var/lib/node_exporter/verifyd.prom")
         }
         guard DurationText.parse(settle) != nil else {
             throw ValidationError("--settle must be a whole number and s, m, h or d, e.g. 1s, not '\(settle)'")
@@ -102,7 +128,8 @@ struct RunCommand: ParsableCommand {
         // A file-size limit (ulimit -f) then fails the write, which is reported like a full disk,
         // instead of killing the process in the middle of a commit.
         signal(SIGXFSZ, SIG_IGN)
-        let logger = makeLogger()
+        let startedAt = Timestamp.nowSeconds()
+        let logger = makeLogger(format: logFormat)
         let provider = try providerOptions.makeProvider(requireCredentials: !dryRun)
         try spoolOptions.layout.prepare()
         let lock = try SpoolLock(spool: spoolOptions.layout)
@@ -120,8 +147,27 @@ struct RunCommand: ParsableCommand {
                 retryWindow: DurationText.parse(retryWindow) ?? .seconds(600), logNumbers: logNumbers),
             once: once, dryRun: dryRun, maxSends: maxSends, settle: DurationText.parse(settle) ?? .seconds(1),
             cooldown: cooldown)
+        let metrics = RunMetrics(
+            provider: providerOptions.provider, startedAt: startedAt,
+            lastSuccess: metricsFile.flatMap(MetricsFileWriter.lastSuccess(inFileAt:)))
+        let metricsWriter = try metricsFile.map { path in
+            do {
+                return try MetricsFileWriter(path: path, metrics: metrics, interval: .seconds(5), logger: logger)
+            } catch {
+                throw CommandFailure("cannot write --metrics-file: \(error)")
+            }
+        }
+        // Deferred before the run: the last write comes after the run and its summary, so it has them all.
+        defer { metricsWriter?.stop() }
+        let endpoint = try metricsPort.map { try MetricsEndpoint(host: metricsHost, port: $0, metrics: metrics) }
+        defer { endpoint?.shutdown() }
+        if let endpoint {
+            logger.info("serving metrics", metadata: ["url": "http://\(metricsHost):\(endpoint.port)/metrics"])
+        }
         let runner = SpoolRunner(
-            configuration: configuration, store: store, provider: provider, transport: transport, logger: logger)
+            configuration: configuration, store: store, provider: provider, transport: transport, logger: logger,
+            metrics: metrics)
+        let progress = makeProgressReporter(metrics: metrics, logger: logger)
         // The first signal stops taking rows; requests in flight get --shutdown-grace seconds to be
         // answered and recorded. After that the transport is shut down: what is still in the air ends as
         // a transport failure, and those rows stay in flight in the store, in doubt for the next run.
@@ -142,14 +188,26 @@ struct RunCommand: ParsableCommand {
         let result: SpoolRunner.Result
         do {
             result = try runner.run()
+            progress?.stop()
         } catch let error as SQLiteError {
+            progress?.stop()
             throw CommandFailure(Self.storeFailureMessage(store.path, "\(error)"))
         }
+        if result.succeeded, once { metrics.succeeded(at: Timestamp.nowSeconds()) }
         printSummary(result, spool: spoolOptions.layout, store: store)
         if let reason = result.pauseReason {
             throw CommandFailure("job paused: \(reason). Fix the cause (e.g. the credentials) and run again.")
         }
         if let failure = result.storeFailure { throw CommandFailure(Self.storeFailureMessage(store.path, failure)) }
+    }
+
+    /// A line redrawn on stdout when it is a terminal; else a log line every `--progress-every`.
+    private func makeProgressReporter(metrics: RunMetrics, logger: Logger) -> ProgressReporter? {
+        if isatty(STDOUT_FILENO) == 1 {
+            return ProgressReporter(metrics: metrics, output: .terminal(STDOUT_FILENO), interval: .milliseconds(500))
+        }
+        guard let interval = DurationText.parse(progressEvery), interval > .zero else { return nil }
+        return ProgressReporter(metrics: metrics, output: .log(logger), interval: interval)
     }
 
     /// What to tell the operator when the store cannot be written mid-run (disk full, read-only…).

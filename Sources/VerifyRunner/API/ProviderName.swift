@@ -12,4 +12,12 @@ public enum ProviderName: String, Sendable, Equatable, CaseIterable, Codable {
         case .verifyV2: return "https://verify.twilio.com"
         }
     }
+
+    /// The provider's error codes, by what they mean for a batch.
+    public var errorTable: ResponseClassifier.ErrorTable {
+        switch self {
+        case .authyV1: return AuthyV1Provider.errorTable
+        case .verifyV2: return VerifyV2Provider.errorTable
+        }
+    }
 }

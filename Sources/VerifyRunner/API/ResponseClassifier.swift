@@ -65,6 +65,19 @@ public enum ResponseClassifier {
             message: message ?? "HTTP \(status) without an error message")
     }
 
+    /// Whether a row that ended `failed` with this last answer may succeed if sent again later (its
+    /// line goes into `retry.csv`): no answer at all, a rate limit, a server error, an unreadable success
+    /// or a code the table calls retryable — not a refusal the API would repeat.
+    public static func failureIsRetryable(httpStatus: Int?, errorCode: String?, table: ErrorTable) -> Bool {
+        if let errorCode {
+            if table.retryable.contains(errorCode) { return true }
+            let refusals = [table.fatalForJob, table.rejectedNumber, table.failedPermanently, table.denied]
+            if refusals.contains(where: { $0.contains(errorCode) }) { return false }
+        }
+        guard let httpStatus else { return true }
+        return httpStatus == 429 || httpStatus >= 500 || (200..<300).contains(httpStatus)
+    }
+
     /// A transfer that produced no HTTP answer: always retryable, in doubt if the request may have left.
     public static func classify(_ failure: TransportFailure) -> ProviderResult {
         ProviderResult(

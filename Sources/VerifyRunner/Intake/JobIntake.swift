@@ -47,10 +47,13 @@ public struct JobIntake: Sendable {
 
     /// Reads the file at `path` into `store` as the rows of job `jobID`.
     ///
-    /// - Returns: the extra column names and the number of data rows.
+    /// - Returns: the extra column names, the number of data rows, and how many rows intake already
+    ///   gave a final status (invalid, duplicate, would_send), by status.
     /// - Throws: ``JobFileError`` when the file cannot be read as a job at all (the caller moves it
     ///   to `rejected/`); store errors as they come.
-    public func read(path: String, jobID: String, into store: JobStore) throws -> (extraColumns: [String], rows: Int) {
+    public func read(
+        path: String, jobID: String, into store: JobStore
+    ) throws -> (extraColumns: [String], rows: Int, finished: [String: Int]) {
         var info = stat()
         if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) > configuration.maxFileSize {
             throw JobFileError(
@@ -69,11 +72,13 @@ public struct JobIntake: Sendable {
         var items: [InputItem] = []
         items.reserveCapacity(configuration.batchSize)
         var sequence = 0
+        var finished: [String: Int] = [:]
         let inserts = PendingInsert(store: store, jobID: jobID)
         defer { inserts.waitForCompletion() }
         func submitBatch() throws {
             var rows = prepareInParallel(items, firstSequence: sequence - items.count, layout: layout)
             markDuplicates(in: &rows, firstLine: &firstLine)
+            for row in rows { if let status = row.row.finalStatus { finished[status.rawValue, default: 0] += 1 } }
             try inserts.submit(rows.map(\.row))
             items.removeAll(keepingCapacity: true)
         }
@@ -89,7 +94,7 @@ public struct JobIntake: Sendable {
         }
         if !items.isEmpty { try submitBatch() }
         try inserts.finish()
-        return (layout.extraColumns, sequence)
+        return (layout.extraColumns, sequence, finished)
     }
 
     /// A row built from its record, with its number normalized, before duplicates are known.

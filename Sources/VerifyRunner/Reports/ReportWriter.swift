@@ -1,7 +1,8 @@
 import Foundation
 
 /// Writes a job's report files from the store (SPEC.md §5): `report.csv`, `report.jsonl` and
-/// `summary.json` in `reports/JOB_ID/`.
+/// `summary.json` in `reports/JOB_ID/`, and for people and for a second try, `summary.html`
+/// (``SummaryPage``) and `retry.csv` (the rows that failed for reasons that may pass, as input).
 ///
 /// It reads only the store, writes each file under a temporary name and renames it into place,
 /// so running it again (`verifyd report`) rewrites the same files.
@@ -17,7 +18,10 @@ public struct ReportWriter: Sendable {
     /// Creates a writer reading from `store`.
     public init(store: JobStore) { self.store = store }
 
-    /// Writes the three files for `job` into `directory` (created with mode 0700 if missing).
+    /// The columns of `retry.csv` before the job's carried-through ones: the known input columns.
+    public static let retryColumns = KnownColumn.allCases.map(\.name)
+
+    /// Writes the report files for `job` into `directory` (created with mode 0700 if missing).
     ///
     /// - Returns: the path of `summary.json`'s folder.
     @discardableResult
@@ -47,7 +51,65 @@ public struct ReportWriter: Sendable {
         try csvFile.commit()
         try jsonlFile.commit()
         try writeSummary(job: job, provider: provider, to: directory)
+        try writeRetryFile(job: job, provider: provider, to: directory)
+        try writeSummaryPage(job: job, provider: provider, to: directory)
         return directory
+    }
+
+    /// `retry.csv`: the job's rows that ended `failed` for a reason that may pass on a second try (see
+    /// ``ResponseClassifier/failureIsRetryable(httpStatus:errorCode:table:)``), as they were read, ready
+    /// to be dropped into `incoming/` again. No such row: no file (an old one is removed).
+    private func writeRetryFile(job: JobRecord, provider: ProviderName?, to directory: String) throws {
+        let path = directory + "/retry.csv"
+        let tables = provider.map { [$0.errorTable] } ?? ProviderName.allCases.map(\.errorTable)
+        let file = try AtomicFileWriter(path: path)
+        var csv: [UInt8] = []
+        var rows = 0
+        for (index, name) in (Self.retryColumns + job.extraColumns).enumerated() {
+            if index > 0 { csv.append(UInt8(ascii: ",")) }
+            CSVText.appendField(name, to: &csv)
+        }
+        csv.append(UInt8(ascii: "\n"))
+        try store.forEachFailedRow(jobID: job.id) { row in
+            guard tables.contains(where: {
+                ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: $0)
+            }) else { return }
+            rows += 1
+            // The values go back as they came in: no spreadsheet neutralizing, which would change them.
+            for (index, value) in ([row.phoneInput, row.countryInput, row.channel, row.locale ?? "", row.code ?? ""]
+                + row.extras).enumerated()
+            {
+                if index > 0 { csv.append(UInt8(ascii: ",")) }
+                CSVText.appendField(value, to: &csv)
+            }
+            csv.append(UInt8(ascii: "\n"))
+            if csv.count >= 1 << 18 {
+                try file.write(csv)
+                csv.removeAll(keepingCapacity: true)
+            }
+        }
+        guard rows > 0 else {
+            unlink(path)
+            return
+        }
+        try file.write(csv)
+        try file.commit()
+    }
+
+    private func writeSummaryPage(job: JobRecord, provider: ProviderName?, to directory: String) throws {
+        let counts = try store.statusCounts(jobID: job.id)
+        let content = SummaryPage.Content(
+            jobID: job.id, fileName: job.fileName, provider: provider?.rawValue, state: job.state.rawValue,
+            totalRows: job.totalRows,
+            statuses: (RowStatus.allCases.map(\.rawValue) + ["unfinished"]).compactMap { name in
+                counts[name].flatMap { $0 > 0 ? (name, $0) : nil }
+            },
+            errorCodes: try store.errorCodeBreakdown(jobID: job.id),
+            requestSeconds: try store.requestsPerSecond(jobID: job.id), requests: job.requests, retries: job.retries,
+            startedAt: job.startedAt, finishedAt: job.finishedAt)
+        let file = try AtomicFileWriter(path: directory + "/summary.html")
+        try file.write(SummaryPage.html(content))
+        try file.commit()
     }
 
     private func writeSummary(job: JobRecord, provider: ProviderName?, to directory: String) throws {

@@ -70,12 +70,16 @@ public final class JobScheduler: @unchecked Sendable {
     private let configuration: Configuration
     private let retryPolicy: RetryPolicy
     private let logger: Logger
+    private let metrics: RunMetrics?
     private let queue: DispatchQueue
 
     private var machines: [Int: RowStateMachine] = [:]
     private var targets: [Int: VerificationTarget] = [:]
     /// When each unfinished row's first request left (seconds since 1970): its retry window's start.
     private var firstSentAt: [Int: Double] = [:]
+    /// The last answer of each unfinished row that got one, so a row that ends failed or in doubt after
+    /// a status query (which has no answer of its own for the report) shows the answer that led there.
+    private var lastResults: [Int: ProviderResult] = [:]
     private var ready: [Int] = []
     private var readyHead = 0
     private var lastLoaded = -1
@@ -108,7 +112,8 @@ public final class JobScheduler: @unchecked Sendable {
     /// Creates a scheduler for one job.
     public init(
         jobID: String, store: JobStore, provider: any VerificationProvider, transport: any HTTPTransport,
-        configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger
+        configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
+        metrics: RunMetrics? = nil
     ) {
         self.jobID = jobID
         self.store = store
@@ -119,6 +124,7 @@ public final class JobScheduler: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "job.id"] = "\(jobID)"
         self.logger = logger
+        self.metrics = metrics
         self.queue = DispatchQueue(label: "verifyd.scheduler.\(jobID)")
         self.bucket = TokenBucket(rate: configuration.rate)
         self.adaptiveRate = AdaptiveRate(ceiling: configuration.rate)
@@ -242,7 +248,10 @@ public final class JobScheduler: @unchecked Sendable {
         let action = machine.sendRequested()
         machines[sequence] = machine
         guard case .send(let attempt) = action else { return }
-        if attempt > 1 { retriesSinceCommit += 1 }
+        if attempt > 1 {
+            retriesSinceCommit += 1
+            metrics?.retried()
+        }
         if firstSentAt[sequence] == nil { firstSentAt[sequence] = Timestamp.nowSeconds() }
         pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp))
         pendingSends.append((sequence, provider.request(for: target), false))
@@ -251,6 +260,7 @@ public final class JobScheduler: @unchecked Sendable {
     private func scheduleTokenWait(_ seconds: Double) {
         guard !tokenWaitScheduled else { return }
         tokenWaitScheduled = true
+        metrics?.rateLimitWaited(seconds: seconds)
         queue.asyncAfter(deadline: .now() + seconds) {
             self.tokenWaitScheduled = false
             self.pump()
@@ -299,9 +309,11 @@ public final class JobScheduler: @unchecked Sendable {
         }
         guard completion != nil else { return }
         let provider = self.provider
+        let metrics = self.metrics
         for send in sends {
             guard let target = targets[send.sequence] else { continue }
             inFlight += 1
+            let sentAt = ContinuousClock.now
             transport.send(send.request, timeout: configuration.timeout, on: Self.answerQueue) { outcome in
                 // The answer (its JSON) is read here, beside the scheduler's queue: a burst of answers is
                 // read on every core, and the serial queue only applies the results.
@@ -309,9 +321,18 @@ public final class JobScheduler: @unchecked Sendable {
                     send.isStatusCheck
                     ? .status(exists: provider.interpretStatus(outcome))
                     : .result(provider.interpret(outcome, for: target))
+                if let metrics {
+                    let label: String
+                    if case .result(let result) = answer { label = RunMetrics.outcome(of: result.verdict) } else {
+                        label = "status_query"
+                    }
+                    metrics.requestAnswered(
+                        outcome: label, httpStatus: try? outcome.get().status, duration: ContinuousClock.now - sentAt)
+                }
                 self.queue.async { self.received(answer, sequence: send.sequence) }
             }
         }
+        metrics?.inFlightChanged(to: inFlight)
         pump()
     }
 
@@ -330,6 +351,7 @@ public final class JobScheduler: @unchecked Sendable {
 
     private func received(_ answer: Answer, sequence: Int) {
         inFlight -= 1
+        metrics?.inFlightChanged(to: inFlight)
         requestsSinceCommit += 1
         guard completion != nil, var machine = machines[sequence] else { return }
         let action: RowStateMachine.Action
@@ -346,6 +368,7 @@ public final class JobScheduler: @unchecked Sendable {
                     + "last answer: \(interpreted.message ?? "none")"
             }
             result = interpreted
+            lastResults[sequence] = interpreted
         }
         machines[sequence] = machine
         carryOut(action, sequence: sequence, result: result)
@@ -355,6 +378,7 @@ public final class JobScheduler: @unchecked Sendable {
     /// Carries out a state machine's action for one row.
     private func carryOut(_ action: RowStateMachine.Action, sequence: Int, result: ProviderResult?) {
         guard let machine = machines[sequence] else { return }
+        let result = result ?? (action.endsUnresolved ? lastResults[sequence] : nil)
         let now = stamp()
         switch action {
         case .finish(let status):
@@ -369,9 +393,11 @@ public final class JobScheduler: @unchecked Sendable {
                     ])
             }
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            metrics?.rowFinished(status.rawValue)
             machines[sequence] = nil
             targets[sequence] = nil
             firstSentAt[sequence] = nil
+            lastResults[sequence] = nil
         case .retry(let attempts, let retryAfter):
             retry(
                 sequence, state: machine.state, result: result, timestamp: now,
@@ -510,4 +536,9 @@ public final class JobScheduler: @unchecked Sendable {
         if now - cachedStamp.at >= 0.001 { cachedStamp = (now, Timestamp.iso8601(now)) }
         return cachedStamp.text
     }
+}
+
+extension RowStateMachine.Action {
+    /// Whether the action ends the row `failed` or `in_doubt`: its report shows the last answer.
+    fileprivate var endsUnresolved: Bool { self == .finish(.failed) || self == .finish(.inDoubt) }
 }

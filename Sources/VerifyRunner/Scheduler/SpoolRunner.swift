@@ -75,6 +75,7 @@ public final class SpoolRunner: Sendable {
     private let provider: any VerificationProvider
     private let transport: any HTTPTransport
     private let logger: Logger
+    private let metrics: RunMetrics?
     private let scanner: SpoolScanner
     private let stopped = Atomic<Bool>(false)
     private let current = Mutex<JobScheduler?>(nil)
@@ -83,13 +84,14 @@ public final class SpoolRunner: Sendable {
     /// Creates a runner.
     public init(
         configuration: Configuration, store: JobStore, provider: any VerificationProvider,
-        transport: any HTTPTransport, logger: Logger
+        transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.provider = provider
         self.transport = transport
         self.logger = logger
+        self.metrics = metrics
         self.scanner = SpoolScanner(spool: configuration.spool)
     }
 
@@ -195,6 +197,7 @@ public final class SpoolRunner: Sendable {
             let skipped = try store.skipRecentlySent(
                 jobID: job.id, since: Timestamp.iso8601(now - window.seconds), window: cooldown, at: Timestamp.iso8601(now))
             if skipped > 0 {
+                metrics?.rowsFinished(["skipped": skipped])
                 logger.info("rows skipped by --cooldown", metadata: ["job.id": "\(job.id)", "rows": "\(skipped)"])
             }
         }
@@ -205,6 +208,7 @@ public final class SpoolRunner: Sendable {
                     + "run again with --max-sends \(starts) or more"
                 try store.holdJob(id: job.id, reason: reason)
                 logger.warning("job held", metadata: ["job.id": "\(job.id)", "reason": "\(reason)"])
+                metrics?.jobCompleted("held")
                 result.heldJobs.append((job.id, job.fileName, reason))
                 return
             }
@@ -216,7 +220,10 @@ public final class SpoolRunner: Sendable {
         guard job.state == .queued else { return }
         let outcome: JobScheduler.Outcome
         if configuration.dryRun {
-            if !readByDryRun { try store.markUnsentRowsWouldSend(jobID: job.id, at: Timestamp.now()) }
+            if !readByDryRun {
+                let marked = try store.markUnsentRowsWouldSend(jobID: job.id, at: Timestamp.now())
+                metrics?.rowsFinished(["would_send": marked])
+            }
             outcome = .finished
         } else {
             outcome = send(job)
@@ -229,8 +236,11 @@ public final class SpoolRunner: Sendable {
             guard let finished = try store.job(id: job.id) else { return }
             try settle(finished)
             logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
+            metrics?.jobCompleted("finished")
+            metrics?.succeeded(at: Timestamp.nowSeconds())
             result.finishedJobs.append(finished)
         case .paused(let reason):
+            metrics?.jobCompleted("paused")
             result.pauseReason = reason
         case .stopped:
             logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
@@ -248,6 +258,7 @@ public final class SpoolRunner: Sendable {
             let intake = JobIntake(configuration: intakeConfiguration)
             let read = try intake.read(path: job.workPath, jobID: job.id, into: store)
             try store.finishIntake(jobID: job.id, extraColumns: read.extraColumns, totalRows: read.rows)
+            metrics?.rowsFinished(read.finished)
             logger.info("file read", metadata: ["job.id": "\(job.id)", "rows": "\(read.rows)"])
             return try store.job(id: job.id)
         } catch let error as JobFileError {
@@ -255,6 +266,7 @@ public final class SpoolRunner: Sendable {
             try store.rejectJob(id: job.id, workPath: rejectedPath, reason: error.description)
             if let rejected = try store.job(id: job.id) { try settle(rejected) }
             logger.error("file rejected", metadata: ["job.id": "\(job.id)", "reason": "\(error.description)"])
+            metrics?.jobCompleted("rejected")
             result.rejectedFiles.append((job.id, job.fileName, error.description))
             return nil
         }
@@ -281,7 +293,13 @@ public final class SpoolRunner: Sendable {
     private func send(_ job: JobRecord) -> JobScheduler.Outcome {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
-            configuration: configuration.scheduler, logger: logger)
+            configuration: configuration.scheduler, logger: logger, metrics: metrics)
+        if let metrics {
+            let unfinished = (try? store.statusCounts(jobID: job.id))?["unfinished"] ?? 0
+            metrics.jobStarted(
+                id: job.id, fileName: job.fileName, totalRows: job.totalRows, doneRows: job.totalRows - unfinished)
+        }
+        defer { metrics?.jobEnded() }
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<JobScheduler.Outcome>(.stopped)
         current.withLock { $0 = scheduler }

@@ -316,8 +316,9 @@ public final class JobStore: @unchecked Sendable {
         return rows
     }
 
-    /// `--dry-run`: every row still waiting for its first request ends `would_send`.
-    public func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws {
+    /// `--dry-run`: every row still waiting for its first request ends `would_send`; returns how many.
+    @discardableResult
+    public func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int {
         try sync {
             let keys = try keys(of: jobID)
             try connection.statement(
@@ -326,6 +327,7 @@ public final class JobStore: @unchecked Sendable {
                 WHERE id BETWEEN ? AND ? AND state = 'pending' AND attempts = 0
                 """
             ).bind(timestamp, keys.first, keys.last).run()
+            return connection.changes
         }
     }
 
@@ -399,6 +401,14 @@ public final class JobStore: @unchecked Sendable {
                 WHERE id = ?
                 """
             ).bind(requests, retries, sendingSeconds, startedAt, jobID).run()
+            if requests > 0 {
+                try connection.statement(
+                    """
+                    INSERT INTO job_request_seconds (job_number, second, requests) VALUES (?, ?, ?)
+                    ON CONFLICT DO UPDATE SET requests = requests + excluded.requests
+                    """
+                ).bind(keys.job, Int(Timestamp.nowSeconds()), requests).run()
+            }
         }
     }
 
@@ -488,6 +498,65 @@ public final class JobStore: @unchecked Sendable {
         try grouped(
             "SELECT error_code, count(*) FROM job_rows WHERE id BETWEEN ? AND ? AND error_code IS NOT NULL GROUP BY 1",
             jobID)
+    }
+
+    /// Rows of a job whose last answer was an error, per error code and final status, most frequent
+    /// first. An error answer without a code counts under `http_STATUS` (e.g. `http_503`).
+    public func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
+        try sync {
+            let statement = try connection.statement(
+                """
+                SELECT COALESCE(error_code, 'http_' || http_status), COALESCE(status, 'unfinished'), count(*),
+                       max(http_status), min(message)
+                FROM job_rows
+                WHERE id BETWEEN ? AND ? AND (error_code IS NOT NULL OR http_status NOT BETWEEN 200 AND 299)
+                GROUP BY 1, 2 ORDER BY 3 DESC, 1
+                """)
+            let keys = try keys(of: jobID)
+            try statement.bind(keys.first, keys.last)
+            var counts: [ErrorCodeCount] = []
+            while try statement.step() {
+                counts.append(
+                    ErrorCodeCount(
+                        code: statement.text(0), status: statement.text(1), rows: statement.int(2),
+                        httpStatus: statement.optionalInt(3), sampleMessage: statement.optionalText(4)))
+            }
+            return counts
+        }
+    }
+
+    /// A job's answered requests per wall-clock second (seconds since 1970), in time order.
+    public func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
+        try sync {
+            let statement = try connection.statement(
+                "SELECT second, requests FROM job_request_seconds WHERE job_number = ? ORDER BY second")
+            try statement.bind(try keys(of: jobID).job)
+            var seconds: [(second: Int, requests: Int)] = []
+            while try statement.step() { seconds.append((statement.int(0), statement.int(1))) }
+            return seconds
+        }
+    }
+
+    /// Calls `body` with every row of a job that ended `failed`, in input order, as it was read.
+    public func forEachFailedRow(jobID: String, _ body: (FailedRow) throws -> Void) throws {
+        try sync {
+            let statement = try connection.statement(
+                """
+                SELECT phone_input, country_input, via, locale, code, extras, http_status, error_code
+                FROM job_rows WHERE id BETWEEN ? AND ? AND status = 'failed' ORDER BY id
+                """)
+            let keys = try keys(of: jobID)
+            try statement.bind(keys.first, keys.last)
+            while try statement.step() {
+                try body(
+                    FailedRow(
+                        phoneInput: statement.text(0), countryInput: statement.optionalText(1) ?? "",
+                        channel: statement.text(2), locale: statement.optionalText(3), code: statement.optionalText(4),
+                        extras: ExtrasCodec.decode(statement.optionalText(5) ?? ""),
+                        httpStatus: statement.optionalInt(6), errorCode: statement.optionalText(7)))
+            }
+            statement.reset()
+        }
     }
 
     private func grouped(_ sql: String, _ jobID: String) throws -> [String: Int] {

@@ -10,6 +10,9 @@
 /// E.164 number without `+` and the country code). `job_rows` has no secondary index on purpose: the
 /// scheduler reads rows to send in input order along the primary key, and every index would cost two
 /// more B-tree writes per state change.
+///
+/// `job_request_seconds` (migration 3) counts each job's answered requests per wall-clock second, one
+/// upsert per group commit, for the requests-per-second chart of `summary.html`.
 enum Migrations {
     /// Every migration, in order.
     static let all: [String] = [
@@ -92,6 +95,14 @@ enum Migrations {
                    message, provider_id, carrier, is_cellphone, http_status, rows.started_at, rows.finished_at
             FROM rows JOIN jobs ON jobs.id = rows.job_id;
         DROP TABLE rows;
+        """,
+        """
+        CREATE TABLE job_request_seconds (
+            job_number INTEGER NOT NULL,
+            second INTEGER NOT NULL,
+            requests INTEGER NOT NULL,
+            PRIMARY KEY (job_number, second)
+        ) WITHOUT ROWID;
         """,
     ]
 

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Writes a file under a temporary name, then renames it into place, so readers never see half a
-/// file. Created with mode 0600 (owner only). Text is buffered in 64 KiB chunks; byte chunks are
+/// file. Created with mode 0600 (owner only) unless told otherwise. Text is buffered in 64 KiB chunks; byte chunks are
 /// written as they come. A writer dropped without ``commit()`` (a write failed: a full disk) removes
 /// its temporary file.
 final class AtomicFileWriter {
@@ -11,12 +11,14 @@ final class AtomicFileWriter {
     private var buffer: [UInt8] = []
     private var committed = false
 
-    /// Opens `PATH.tmp` for writing.
-    init(path: String) throws(FileWriteError) {
+    /// Opens `PATH.tmp` for writing, created with `mode`.
+    init(path: String, mode: mode_t = 0o600) throws(FileWriteError) {
         self.path = path
         self.temporaryPath = path + ".tmp"
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw FileWriteError(path: temporaryPath, errno: errno) }
+        // An existing temporary file (left by a crash) keeps its old mode; the umask may narrow a new one.
+        fchmod(descriptor, mode)
         buffer.reserveCapacity(1 << 16)
     }
 

@@ -15,4 +15,12 @@ public enum DurationText {
         let (total, overflow) = value.multipliedReportingOverflow(by: seconds)
         return overflow ? nil : .seconds(total)
     }
+
+    /// Whole seconds for people: `45s`, `3m 20s`, `2h 05m`.
+    public static func describe(seconds: Int) -> String {
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m \(seconds % 60)s" }
+        let minutes = seconds % 3600 / 60
+        return "\(seconds / 3600)h \(minutes < 10 ? "0" : "")\(minutes)m"
+    }
 }

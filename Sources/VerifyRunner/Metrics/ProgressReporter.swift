@@ -1,0 +1,131 @@
+import Dispatch
+import Glibc
+public import Logging
+
+/// Tells the operator how the job being sent is going: a line redrawn in place every half second on
+/// a terminal, or one log line every `--progress-every` when the output is a file or a pipe (cron,
+/// systemd's journal), where a redrawn line would be noise.
+///
+/// Reads only ``RunMetrics/progress``; runs on its own Dispatch queue.
+public final class ProgressReporter: @unchecked Sendable {
+    // @unchecked: `last`, `smoothedRate` and `lineShown` are touched only on `queue`; `timer` is set in init.
+
+    /// Where progress goes.
+    public enum Output: Sendable {
+        /// A line on this terminal's file descriptor, redrawn in place.
+        case terminal(Int32)
+        /// A log line at info level.
+        case log(Logger)
+    }
+
+    private let metrics: RunMetrics
+    private let output: Output
+    private let queue = DispatchQueue(label: "verifyd.progress")
+    private var timer: (any DispatchSourceTimer)?
+    private var last: (jobID: String, done: Int, at: Double)?
+    private var smoothedRate: Double?
+    private var lineShown = false
+
+    /// Starts reporting every `interval`.
+    public init(metrics: RunMetrics, output: Output, interval: Duration) {
+        self.metrics = metrics
+        self.output = output
+        timer = DispatchSource.repeatingTimer(every: interval, on: queue) { [weak self] in self?.tick() }
+    }
+
+    deinit { timer?.cancel() }
+
+    /// Stops reporting and clears the terminal line, so what is printed next starts on a clean line.
+    public func stop() {
+        queue.sync {
+            timer?.cancel()
+            if case .terminal(let descriptor) = output, lineShown { Self.write("\r\u{1B}[2K", to: descriptor) }
+            lineShown = false
+        }
+    }
+
+    private func tick() {
+        guard let progress = metrics.progress else {
+            if case .terminal(let descriptor) = output, lineShown { Self.write("\r\u{1B}[2K", to: descriptor) }
+            lineShown = false
+            last = nil
+            return
+        }
+        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        if let last, last.jobID == progress.jobID, now > last.at {
+            let rate = Double(progress.doneRows - last.done) / (now - last.at)
+            // An exponential average keeps the rate and ETA from jumping with every tick.
+            smoothedRate = smoothedRate.map { $0 * 0.7 + rate * 0.3 } ?? rate
+        } else {
+            smoothedRate = nil
+        }
+        last = (progress.jobID, progress.doneRows, now)
+        switch output {
+        case .terminal(let descriptor):
+            Self.write("\r\u{1B}[2K" + ProgressLine.text(progress, rowsPerSecond: smoothedRate), to: descriptor)
+            lineShown = true
+        case .log(let logger):
+            logger.info("progress", metadata: ProgressLine.metadata(progress, rowsPerSecond: smoothedRate))
+        }
+    }
+
+    private static func write(_ text: String, to descriptor: Int32) {
+        var text = text
+        text.withUTF8 { _ = Glibc.write(descriptor, $0.baseAddress, $0.count) }
+    }
+}
+
+/// The words of a progress report: pure, so they are tested with tables.
+public enum ProgressLine {
+    /// e.g. `list.csv 12,000/50,000 (24%) · 1,950 rows/s · ETA 19s · 3 retries · 64 in flight`.
+    public static func text(_ progress: RunMetrics.Progress, rowsPerSecond: Double?) -> String {
+        var parts = [
+            "\(progress.fileName.printable) \(grouped(progress.doneRows))/\(grouped(progress.totalRows)) "
+                + "(\(percent(progress)))"
+        ]
+        if let rate = rowsPerSecond {
+            parts.append("\(grouped(Int(rate.rounded()))) rows/s")
+            parts.append("ETA \(eta(progress, rowsPerSecond: rate).map(DurationText.describe(seconds:)) ?? "—")")
+        }
+        parts.append("\(grouped(progress.retries)) \(progress.retries == 1 ? "retry" : "retries")")
+        parts.append("\(grouped(progress.inFlight)) in flight")
+        return parts.joined(separator: " · ")
+    }
+
+    /// The same facts as log metadata.
+    public static func metadata(_ progress: RunMetrics.Progress, rowsPerSecond: Double?) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "job.id": "\(progress.jobID)", "done": "\(progress.doneRows)", "total": "\(progress.totalRows)",
+            "retries": "\(progress.retries)", "in_flight": "\(progress.inFlight)",
+        ]
+        if let rate = rowsPerSecond {
+            metadata["rows_per_second"] = "\(Int(rate.rounded()))"
+            if let eta = eta(progress, rowsPerSecond: rate) { metadata["eta_seconds"] = "\(eta)" }
+        }
+        return metadata
+    }
+
+    /// Seconds until every row is done at `rowsPerSecond`, or `nil` when that rate gets nowhere.
+    public static func eta(_ progress: RunMetrics.Progress, rowsPerSecond: Double) -> Int? {
+        let remaining = max(0, progress.totalRows - progress.doneRows)
+        if remaining == 0 { return 0 }
+        guard rowsPerSecond >= 0.01 else { return nil }
+        return Int((Double(remaining) / rowsPerSecond).rounded(.up))
+    }
+
+    private static func percent(_ progress: RunMetrics.Progress) -> String {
+        guard progress.totalRows > 0 else { return "100%" }
+        return "\(progress.doneRows * 100 / progress.totalRows)%"
+    }
+
+    /// `1234567` as `1,234,567`.
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = value < 0 ? "-" : ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+}
