@@ -56,7 +56,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "VerifyRunnerTests", dependencies: ["VerifyRunner", "CSQLite"],
+            name: "VerifyRunnerTests",
+            dependencies: ["VerifyRunner", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "VerifySandboxTests",

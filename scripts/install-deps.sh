@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages verifyd builds against, if any is missing (needs root or sudo).
+# Installs the Debian packages verifyd builds against, and the headless Chromium its page tests render
+# with (scripts/render-html.sh), if any is missing (needs root or sudo).
 set -euo pipefail
-packages=(libcurl4-openssl-dev libsqlite3-dev libphonenumber-dev libprotobuf-dev pkg-config openssl python3)
+packages=(libcurl4-openssl-dev libsqlite3-dev libphonenumber-dev libprotobuf-dev pkg-config openssl python3 chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

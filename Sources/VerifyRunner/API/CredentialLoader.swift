@@ -41,12 +41,12 @@ public struct CredentialLoader: Sendable {
         switch provider {
         case .authyV1:
             let hint = "set AUTHY_API_KEY or pass --api-key-file"
-            let key = try apiKeyFile.map { try Self.readSecret($0) } ?? value("AUTHY_API_KEY", hint: hint)
+            let key = try apiKeyFile.map { try readSecret($0) } ?? value("AUTHY_API_KEY", hint: hint)
             return .authyV1(apiKey: key)
         case .verifyV2:
             let account = try value("TWILIO_ACCOUNT_SID", hint: "set TWILIO_ACCOUNT_SID")
             let hint = "set TWILIO_AUTH_TOKEN or pass --auth-token-file"
-            let token = try authTokenFile.map { try Self.readSecret($0) } ?? value("TWILIO_AUTH_TOKEN", hint: hint)
+            let token = try authTokenFile.map { try readSecret($0) } ?? value("TWILIO_AUTH_TOKEN", hint: hint)
             let service = try value("VERIFY_SERVICE_SID", hint: "set VERIFY_SERVICE_SID")
             return .verifyV2(accountSID: account, authToken: token, serviceSID: service)
         }
@@ -60,18 +60,35 @@ public struct CredentialLoader: Sendable {
     }
 
     /// Reads a secret file: owner-only permissions required; surrounding whitespace trimmed.
-    static func readSecret(_ path: String) throws(LoadError) -> String {
+    ///
+    /// A file in systemd's `$CREDENTIALS_DIRECTORY` (`LoadCredential=`) is accepted whatever its mode:
+    /// systemd makes that folder private to the service, and since systemd 254 grants the service user
+    /// access with an ACL, which shows as group-readable mode 0440.
+    func readSecret(_ path: String) throws(LoadError) -> String {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
         let mode = Int(info.st_mode & 0o777)
-        guard mode & 0o077 == 0 else { throw .filePermissions(path: path, mode: mode) }
+        guard mode & 0o077 == 0 || isSystemdCredential(path) else { throw .filePermissions(path: path, mode: mode) }
         guard let data = FileManager.default.contents(atPath: path),
             let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
             !text.isEmpty
         else { throw .unreadable(path: path, reason: "empty or not UTF-8") }
         return text
+    }
+
+    /// Whether `path` is a file directly in `$CREDENTIALS_DIRECTORY`, both resolved.
+    private func isSystemdCredential(_ path: String) -> Bool {
+        guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty,
+            let resolvedDirectory = realpath(directory, nil), let resolvedFile = realpath(path, nil)
+        else { return false }
+        defer {
+            free(resolvedDirectory)
+            free(resolvedFile)
+        }
+        let folder = (String(cString: resolvedFile) as NSString).deletingLastPathComponent
+        return folder == String(cString: resolvedDirectory)
     }
 }
 

@@ -69,7 +69,7 @@ public struct ReportWriter: Sendable {
             if index > 0 { csv.append(UInt8(ascii: ",")) }
             CSVText.appendField(name, to: &csv)
         }
-        csv.append(UInt8(ascii: "\n"))
+        csv.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
         try store.forEachFailedRow(jobID: job.id) { row in
             guard tables.contains(where: {
                 ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: $0)
@@ -82,7 +82,7 @@ public struct ReportWriter: Sendable {
                 if index > 0 { csv.append(UInt8(ascii: ",")) }
                 CSVText.appendField(value, to: &csv)
             }
-            csv.append(UInt8(ascii: "\n"))
+            csv.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
             if csv.count >= 1 << 18 {
                 try file.write(csv)
                 csv.removeAll(keepingCapacity: true)

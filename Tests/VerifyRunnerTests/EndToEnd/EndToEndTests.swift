@@ -282,9 +282,9 @@ struct Report {
     /// summary.json.
     let summary: [String: Any]
 
-    /// Reads the report of the only job in the spool.
-    init(spool: String) throws {
-        let jobs = try FileManager.default.contentsOfDirectory(atPath: spool + "/reports")
+    /// Reads the report of job `jobID`, or of the only job in the spool.
+    init(spool: String, jobID: String? = nil) throws {
+        let jobs = try jobID.map { [$0] } ?? FileManager.default.contentsOfDirectory(atPath: spool + "/reports")
         try #require(jobs.count == 1)
         let folder = spool + "/reports/" + jobs[0]
         let reader = try CSVReader(path: folder + "/report.csv")

@@ -112,12 +112,7 @@ import VerifyRunner
         kill(process.processIdentifier, SIGTERM)
         // Two signals sent before the first is handled are one (the kernel keeps one pending): wait
         // (bounded) until the run says it is stopping.
-        var stderr = ""
-        for _ in 0..<1500 where !stderr.contains("signal again to abort") && process.isRunning {
-            try await Task.sleep(for: .milliseconds(20))
-            stderr = (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? ""
-        }
-        try #require(stderr.contains("signal again to abort"), "the first signal was taken: \(stderr)")
+        _ = try await BuiltBinary.waitForLine(containing: "signal again to abort", in: stderrFile, of: process)
         kill(process.processIdentifier, SIGTERM)
         #expect(try await process.exitStatus() == 130)
         #expect(StoreIntegrity.check(job.spool.path + "/verifyd.sqlite") == "ok")

@@ -234,11 +234,18 @@ import VerifyRunner
         #expect(readable.status == 1)
         #expect(readable.stderr.contains("is readable by others (mode 644); run chmod 600"), "\(readable.stderr)")
 
+        // systemd's LoadCredential= folder is private to the service whatever the mode of the files in it
+        // (since systemd 254 an ACL, shown as 0440): a key there is accepted.
+        #expect(chmod(keyFile, 0o440) == 0)
+        let credential = try await BuiltBinary.run(arguments, environment: ["CREDENTIALS_DIRECTORY": spool.path + "/keys"])
+        #expect(credential.stderr.contains("job paused"), "the key was read and sent: \(credential.stderr)")
+
         #expect(chmod(keyFile, 0o600) == 0)
         let refused = try await BuiltBinary.run(arguments)
         #expect(refused.status == 1, "the sandbox refuses the key: the job is paused")
         #expect(refused.stderr.contains("job paused"), "\(refused.stderr)")
-        var everything = refused.stdout + refused.stderr + readable.stdout + readable.stderr
+        var everything = refused.stdout + refused.stderr + readable.stdout + readable.stderr + credential.stdout
+            + credential.stderr
         let spoolFiles = FileManager.default.enumerator(atPath: spool.path + "/spool")?.allObjects as? [String] ?? []
         for file in spoolFiles {
             if let data = FileManager.default.contents(atPath: spool.path + "/spool/" + file) {

@@ -173,6 +173,13 @@ import Testing
             #expect(report[1].startedAt == "T0")
             #expect(report[2].startedAt == nil, "a row handed back untouched forgets its refused start")
             #expect(try store.errorCodeCounts(jobID: "j1") == ["60003": 1])
+            #expect(
+                try store.errorCodeBreakdown(jobID: "j1")
+                    == [ErrorCodeCount(code: "60003", status: "unfinished", rows: 1, httpStatus: 429)])
+            // The three answers of the second commit are counted in the second they were committed.
+            let seconds = try store.requestsPerSecond(jobID: "j1")
+            #expect(seconds.count == 1 && seconds.first?.requests == 3)
+            #expect(abs(Double(seconds.first?.second ?? 0) - Timestamp.nowSeconds()) < 3600)
         }
     }
 

@@ -77,6 +77,27 @@ enum BuiltBinary {
     }
 }
 
+extension BuiltBinary {
+    /// Polls (bounded: about 30 s) the standard-error file of a run started with ``start(_:environment:stderrFile:)``
+    /// until a line contains `text`, and returns that line; throws when the run ended or time ran out first.
+    static func waitForLine(containing text: String, in file: String, of run: Process) async throws -> String {
+        for _ in 0..<1500 {
+            let lines = ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n")
+            if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
+            guard run.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw LineNotSeen(text: text, stderr: (try? String(contentsOfFile: file, encoding: .utf8)) ?? "")
+    }
+
+    /// A line a test waited for never came.
+    struct LineNotSeen: Error, CustomStringConvertible {
+        let text: String
+        let stderr: String
+        var description: String { "no line with '\(text)' in: \(stderr)" }
+    }
+}
+
 /// Reads a pipe to its end on a background thread, so a chatty child never blocks on a full pipe.
 final class Drain: @unchecked Sendable {
     // @unchecked: `data` is written by the reader thread before `done` is signalled, read after.

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@testable import VerifyRunner
+
+/// `retry.csv` (which failed rows go back, as they were read) and `summary.html` (what the page says).
+@Suite struct RetryAndSummaryTests {
+    @Test(arguments: [
+        (nil, nil, true),  // no answer at all
+        (nil, "curl_28", true),  // a timeout
+        (429, "60003", true),  // rate limited
+        (503, nil, true),  // a server error
+        (200, nil, true),  // a success whose body could not be read
+        (403, "60082", false),  // a landline: the API would refuse it again
+        (400, "60004", false),  // an invalid parameter
+        (400, nil, false),  // any other refusal
+        (429, "60010", true),  // the daily SMS limit: tomorrow it passes
+    ] as [(Int?, String?, Bool)])
+    func aFailureIsWorthRetryingOnlyWhenTheAPIMayAcceptItLater(status: Int?, code: String?, retryable: Bool) {
+        #expect(
+            ResponseClassifier.failureIsRetryable(httpStatus: status, errorCode: code, table: ProviderName.authyV1.errorTable)
+                == retryable)
+    }
+
+    @Test func retryFileHoldsTheRetryableFailuresAsTheyWereRead() throws {
+        try withTemporaryDirectory { directory in
+            let store = try JobStore(path: directory.path + "/s.sqlite")
+            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t")
+            let inputs = ["202-555-0100", "(202) 555-0101", "202 555 0102", "202.555.0103"]
+            try store.insertRows(
+                jobID: "j",
+                inputs.enumerated().map { index, phone in
+                    NewRow(
+                        sequence: index, line: index + 2, phoneInput: phone, countryInput: "1",
+                        channel: index == 1 ? .call : .sms, locale: index == 1 ? "es" : nil, kind: .start, code: nil,
+                        phone: nil, extras: ["=ref \(index)", "x,\(index)"], finalStatus: nil, message: nil)
+                })
+            try store.finishIntake(jobID: "j", extraColumns: ["ref", "note"], totalRows: 4)
+            let failed = { (sequence: Int, status: Int?, code: String?) in
+                RowWrite(
+                    sequence: sequence, state: .finished(.failed, attempts: 5),
+                    result: ProviderResult(verdict: .failedPermanently, httpStatus: status, errorCode: code), timestamp: "t")
+            }
+            try store.commit(
+                jobID: "j",
+                writes: [
+                    failed(0, 503, nil), failed(1, nil, "curl_28"), failed(2, 400, "60004"),
+                    RowWrite(sequence: 3, state: .finished(.sent, attempts: 1), result: .init(verdict: .sent), timestamp: "t"),
+                ], requests: 4, retries: 0, sendingSeconds: 1, startedAt: "t")
+            let job = try #require(try store.job(id: "j"))
+            try ReportWriter(store: store).write(job: job, provider: .authyV1, to: directory.path + "/r")
+
+            let retry = try String(contentsOfFile: directory.path + "/r/retry.csv", encoding: .utf8)
+            #expect(
+                retry == """
+                    phone_number,country_code,via,locale,verification_code,ref,note\r
+                    202-555-0100,1,sms,,,=ref 0,"x,0"\r
+                    (202) 555-0101,1,call,es,,=ref 1,"x,1"\r
+
+                    """)
+
+            // The same job without retryable failures has no retry.csv, not an empty one.
+            try store.commit(
+                jobID: "j", writes: [failed(0, 400, "60004"), failed(1, 400, "60004")], requests: 0, retries: 0,
+                sendingSeconds: 0, startedAt: nil)
+            try ReportWriter(store: store).write(job: job, provider: .authyV1, to: directory.path + "/r")
+            #expect(!FileManager.default.fileExists(atPath: directory.path + "/r/retry.csv"))
+            #expect(!FileManager.default.fileExists(atPath: directory.path + "/r/retry.csv.tmp"))
+        }
+    }
+
+    @Test func summaryPageEscapesWhatTheInputNamedAndNeedsNothingFromOutside() {
+        let page = SummaryPage.html(
+            .init(
+                jobID: "20261127-010203-abcd", fileName: "<script>alert(1)</script>&\".csv", provider: "authy-v1",
+                state: "finished", totalRows: 7, statuses: [("sent", 4), ("failed", 2), ("invalid", 1)],
+                errorCodes: [
+                    ErrorCodeCount(code: "60082", status: "rejected", rows: 1, httpStatus: 403),
+                    ErrorCodeCount(code: "99999", status: "failed", rows: 2, sampleMessage: "<b>odd</b>"),
+                ],
+                requestSeconds: [(100, 3), (102, 4)], requests: 7, retries: 1, startedAt: "a", finishedAt: "b"))
+        #expect(!page.contains("<script"))
+        #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;.csv"))
+        #expect(page.contains("The number is a landline"))
+        #expect(page.contains("The API said: &lt;b&gt;odd&lt;/b&gt;"))
+        // Nothing to fetch: the only URL is the SVG namespace, which is a name, not a request.
+        let urls = page.components(separatedBy: "http").count - 1
+        #expect(urls == page.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count - 1)
+        #expect(!page.contains("src=") && !page.contains("@import") && !page.contains("url("))
+        // Three seconds from 100 to 102, the middle one empty.
+        #expect(page.contains("points=\"56,98.4 400,228 744,55.2 \""))
+    }
+
+    @Test func aLongJobsRateChartIsAveragedIntoAtMost600Points() {
+        let seconds = (0..<10_000).map { (second: 1_000 + $0, requests: $0 % 7) }
+        let chart = SummaryPage.rateChart(seconds)
+        let points = chart.components(separatedBy: "<polyline class=\"line\" points=\"")[1].prefix { $0 != "\"" }
+        #expect(points.split(separator: " ").count == 589)  // 10,000 s in buckets of 17 s
+        #expect(chart.contains("Each point is the average of 17 seconds."))
+        #expect(SummaryPage.rateChart([]).contains("No requests were sent"))
+    }
+
+    @Test(arguments: [
+        ("curl_28", "The API did not answer within --timeout."),
+        ("curl_99", "The request got no answer (a network or TLS failure)."),
+        ("http_503", "The API had a server error (HTTP 503); the request may or may not have been acted on."),
+        ("60203", "Too many codes were sent to this number; wait for the last one to expire (10 minutes)."),
+    ])
+    func errorCodesAreExplained(code: String, meaning: String) {
+        #expect(ErrorCodeMeaning.meaning(of: code) == meaning)
+    }
+
+    @Test func unknownCodesFallBackToTheAPIsMessageOrTheStatus() {
+        #expect(ErrorCodeMeaning.meaning(of: "12345") == nil)
+        #expect(ErrorCodeMeaning.describe(.init(code: "1", status: "failed", rows: 1, sampleMessage: "Nope")) == "The API said: Nope")
+        #expect(
+            ErrorCodeMeaning.describe(.init(code: "1", status: "failed", rows: 1, httpStatus: 418))
+                == "The API answered HTTP 418 with this code.")
+    }
+}
