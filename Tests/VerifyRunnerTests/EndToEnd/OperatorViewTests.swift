@@ -101,6 +101,9 @@ import VerifyRunner
         #expect(logLines.contains { $0["message"] == "claimed file" && $0["job.id"] == job.id })
         #expect(logLines.contains { $0["message"] == "job finished" && $0["rows"] == "303" })
         #expect(logLines.count < 60, "no line per number: \(logLines.count) lines")
+        // stdout is not a terminal: progress comes as log lines, every second here. 300 requests at --rate
+        // 100 take 3 s at least, so the job is seen under way.
+        #expect(logLines.contains { $0["message"] == "progress" && $0["job.id"] == job.id && $0["total"] == "303" })
 
         // The metrics file, parsed back: it adds up to what the store and the report say.
         let attributes = try FileManager.default.attributesOfItem(atPath: metricsPath)
