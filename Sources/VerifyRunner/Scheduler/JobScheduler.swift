@@ -385,10 +385,12 @@ public final class JobScheduler: @unchecked Sendable {
             if let code = result?.errorCode, status != .sent, loggedErrorCodes.insert(code).inserted,
                 let e164 = targets[sequence]?.e164
             {
+                let message = result?.message ?? ""
                 logger.warning(
                     "a row ended with an API error; later rows with the same code are not logged",
                     metadata: [
-                        "error_code": "\(code)", "status": "\(status.rawValue)", "message": "\(result?.message ?? "")",
+                        "error_code": "\(code)", "status": "\(status.rawValue)",
+                        "message": "\(configuration.logNumbers ? message : PhoneMask.maskedNumbers(in: message))",
                         "number": "\(configuration.logNumbers ? e164 : PhoneMask.masked(e164))",
                     ])
             }
