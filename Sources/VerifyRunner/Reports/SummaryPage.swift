@@ -229,9 +229,17 @@ public enum SummaryPage {
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
     }
 
-    private static func timeSpan(_ content: Content) -> String? {
-        guard let started = content.startedAt else { return nil }
-        return "sent from \(started) to \(content.finishedAt ?? "now")"
+    /// e.g. `sent 2026-11-27 03:12:40 to 03:17:14 UTC` (the end's date only when it differs).
+    static func timeSpan(_ content: Content) -> String? {
+        guard let started = content.startedAt.map(readable) else { return nil }
+        guard let finished = content.finishedAt.map(readable) else { return "sending since \(started) UTC" }
+        let sameDay = started.prefix(11) == finished.prefix(11)
+        return "sent \(started) to \(sameDay ? String(finished.dropFirst(11)) : finished) UTC"
+    }
+
+    /// An ISO 8601 time stamp (`2026-11-27T03:12:40.750Z`) as `2026-11-27 03:12:40`.
+    private static func readable(_ stamp: String) -> String {
+        String(stamp.prefix(19).map { $0 == "T" ? " " : $0 })
     }
 
     private static func colour(of status: String) -> String {

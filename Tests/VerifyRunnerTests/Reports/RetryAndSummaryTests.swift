@@ -91,6 +91,18 @@ import Testing
         #expect(page.contains("points=\"56,98.4 400,228 744,55.2 \""))
     }
 
+    @Test(arguments: [
+        ("2026-11-27T03:12:40.750Z", "2026-11-27T03:17:14.025Z", "sent 2026-11-27 03:12:40 to 03:17:14 UTC"),
+        ("2026-11-27T23:59:00.000Z", "2026-11-28T00:01:00.000Z", "sent 2026-11-27 23:59:00 to 2026-11-28 00:01:00 UTC"),
+        ("2026-11-27T03:12:40.750Z", nil, "sending since 2026-11-27 03:12:40 UTC"),
+    ] as [(String, String?, String)])
+    func thePageSaysWhenTheJobWasSent(started: String, finished: String?, text: String) {
+        let content = SummaryPage.Content(
+            jobID: "j", fileName: "f", provider: nil, state: "finished", totalRows: 0, statuses: [], errorCodes: [],
+            requestSeconds: [], requests: 0, retries: 0, startedAt: started, finishedAt: finished)
+        #expect(SummaryPage.timeSpan(content) == text)
+    }
+
     @Test func aLongJobsRateChartIsAveragedIntoAtMost600Points() {
         let seconds = (0..<10_000).map { (second: 1_000 + $0, requests: $0 % 7) }
         let chart = SummaryPage.rateChart(seconds)
