@@ -18,4 +18,4 @@ bench: deps      ## The benchmark suite (release build, sandbox on loopback); fi
 	bench/run-all.sh
 
 clean:
-	rm -rf .build jobs/incoming jobs/processing jobs/done jobs/rejected jobs/reports jobs/verifyd.sqlite*
+	rm -rf .build jobs/incoming jobs/processing jobs/done jobs/rejected jobs/reports jobs/verifyd.sqlite* jobs/.verifyd.lock

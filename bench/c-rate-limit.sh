@@ -21,7 +21,7 @@ phase() {
     log "c: $ROWS numbers, runner --rate $rate, sandbox --rate-limit $LIMIT"
     local timeout=$((120 + 3 * ROWS / LIMIT)) rc=0
     "${PYLIB[@]}" monitor --out "$out.json" --timeout "$timeout" --pids "$PIDS" --stdout "$out.log" \
-        --stderr "$out.log" -- "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --rate "$rate" \
+        --stderr "$out.log" -- "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --settle 0s --rate "$rate" \
         >/dev/null &
     local monitor=$!
     echo "$monitor" >>"$PIDS"

@@ -22,7 +22,7 @@ timeout_s=$((120 + ROWS / 1000))
 log "d: $ROWS rows, --max-sends 0 (intake only)"
 spool=$(new_spool d-intake "$csv")
 monitored "$WORK/intake.json" "$timeout_s" \
-    "$VERIFYD" run --once --max-sends 0 --spool "$spool" --api-base "$BASE" || true
+    "$VERIFYD" run --once --max-sends 0 --spool "$spool" --api-base "$BASE" --settle 0s || true
 "$VERIFYD" status --json --spool "$spool" >"$WORK/status.json" 2>/dev/null || echo '[]' >"$WORK/status.json"
 held=$(python3 - "$WORK/status.json" "$ROWS" <<'PY'
 import json, sys
@@ -37,7 +37,7 @@ log "d: intake $(cat "$WORK/intake.json"); job held with every row stored: $([ "
 
 log "d: $ROWS rows, --dry-run (intake, would_send, report files)"
 spool=$(new_spool d-dry "$csv")
-monitored "$WORK/dry.json" "$timeout_s" "$VERIFYD" run --once --dry-run --spool "$spool" --api-base "$BASE" || true
+monitored "$WORK/dry.json" "$timeout_s" "$VERIFYD" run --once --dry-run --spool "$spool" --api-base "$BASE" --settle 0s || true
 report=$("${PYLIB[@]}" report "$spool" "$ROWS" --dry-run)
 requests=$(jget "$(sandbox_stats)" requests)
 log "d: dry run $(cat "$WORK/dry.json"); report $report; sandbox requests $requests"

@@ -25,7 +25,7 @@ spool=$(new_spool e1 "$csv")
 log "e: $ROWS numbers, --concurrency 64 --rate 0"
 rc=0
 monitored "$WORK/e1.json" "$timeout" \
-    "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --concurrency 64 --rate 0 || rc=$?
+    "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --settle 0s --concurrency 64 --rate 0 || rc=$?
 report=$("${PYLIB[@]}" report "$spool" "$ROWS")
 log "e: run $(cat "$WORK/e1.json"); report $report"
 failed=0
@@ -45,7 +45,7 @@ rm -rf "$spool"
 sandbox_start
 spool=$(new_spool e2 "$csv")
 log_offset=$(stat -c %s "$SANDBOX_LOG") # count only what this run makes the sandbox log
-run=("$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --concurrency 64 --rate 0)
+run=("$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --settle 0s --concurrency 64 --rate 0)
 "${run[@]}" >"$WORK/e2-first.log" 2>&1 &
 runner=$!
 echo "$runner" >>"$PIDS"

@@ -179,7 +179,7 @@ throughput_run() {
     local spool rc=0
     spool=$(new_spool "$name" "$csv")
     RUN_JSON="$WORK/$name.json"
-    monitored "$RUN_JSON" "$timeout" "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" "$@" || rc=$?
+    monitored "$RUN_JSON" "$timeout" "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --settle 0s "$@" || rc=$?
     REPORT=$("${PYLIB[@]}" report "$spool" "$rows")
     log "$name: run $(cat "$RUN_JSON"); report $REPORT"
     if [ "$rc" -ne 0 ] || [ "$(jget "$RUN_JSON" exit)" != 0 ]; then

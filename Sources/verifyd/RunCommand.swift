@@ -172,7 +172,7 @@ struct RunCommand: ParsableCommand {
         // answered and recorded. After that the transport is shut down: what is still in the air ends as
         // a transport failure, and those rows stay in flight in the store, in doubt for the next run.
         let grace = shutdownGrace
-        let signals = SignalWatcher {
+        let signals = SignalWatcher(logger: logger) {
             runner.stop()
             DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
                 let abandoned = transport.inFlightCount
@@ -243,8 +243,9 @@ final class SignalWatcher: @unchecked Sendable {
     // @unchecked: `sources` is set once in init and never mutated; Dispatch sources are thread-safe.
     private let sources: [any DispatchSourceSignal]
 
-    /// Starts watching; `onFirstSignal` runs on a Dispatch queue.
-    init(onFirstSignal: @escaping @Sendable () -> Void) {
+    /// Starts watching; `onFirstSignal` runs on a Dispatch queue. Both signals are logged through
+    /// `logger` (so `--log-format json` keeps every line JSON).
+    init(logger: Logger, onFirstSignal: @escaping @Sendable () -> Void) {
         let queue = DispatchQueue(label: "verifyd.signals")
         let seen = SignalCounter()
         sources = [SIGTERM, SIGINT].map { number in
@@ -254,11 +255,11 @@ final class SignalWatcher: @unchecked Sendable {
                 // Signals that arrive together are delivered as one event; `data` counts them.
                 let (before, after) = seen.add(Int(source.data))
                 if after > 1 {
-                    FileHandle.standardError.write(Data("verifyd: second signal; aborting now\n".utf8))
+                    logger.critical("second signal: aborting now; rows in flight are in doubt for the next run")
                     _exit(130)
                 }
                 if before == 0 {
-                    FileHandle.standardError.write(Data("verifyd: stopping; signal again to abort\n".utf8))
+                    logger.notice("stopping: requests in flight get --shutdown-grace; signal again to abort")
                     onFirstSignal()
                 }
             }

@@ -89,7 +89,7 @@ struct SandboxCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data(banner.utf8))
         var watcher: SignalWatcher?
         await withCheckedContinuation { continuation in
-            watcher = SignalWatcher { continuation.resume() }
+            watcher = SignalWatcher(logger: logger) { continuation.resume() }
         }
         watcher?.cancel()
         try await server.shutdown()

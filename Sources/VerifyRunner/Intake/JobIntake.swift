@@ -72,13 +72,15 @@ public struct JobIntake: Sendable {
         var items: [InputItem] = []
         items.reserveCapacity(configuration.batchSize)
         var sequence = 0
-        var finished: [String: Int] = [:]
+        var finished: [RowStatus: Int] = [:]
         let inserts = PendingInsert(store: store, jobID: jobID)
         defer { inserts.waitForCompletion() }
         func submitBatch() throws {
             var rows = prepareInParallel(items, firstSequence: sequence - items.count, layout: layout)
             markDuplicates(in: &rows, firstLine: &firstLine)
-            for row in rows { if let status = row.row.finalStatus { finished[status.rawValue, default: 0] += 1 } }
+            for index in rows.indices {
+                if let status = rows[index].row.finalStatus { finished[status, default: 0] += 1 }
+            }
             try inserts.submit(rows.map(\.row))
             items.removeAll(keepingCapacity: true)
         }
@@ -94,7 +96,7 @@ public struct JobIntake: Sendable {
         }
         if !items.isEmpty { try submitBatch() }
         try inserts.finish()
-        return (layout.extraColumns, sequence, finished)
+        return (layout.extraColumns, sequence, Dictionary(uniqueKeysWithValues: finished.map { ($0.key.rawValue, $0.value) }))
     }
 
     /// A row built from its record, with its number normalized, before duplicates are known.

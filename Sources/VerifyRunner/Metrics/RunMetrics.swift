@@ -45,7 +45,17 @@ public final class RunMetrics: Sendable {
     private let jobRowsTotal: Gauge
     private let jobRowsDone: Gauge
     private let lastSuccess: Gauge
+    /// `verifyd_rows_total` by status, made up front: read without a lock for every finished row.
+    private let rowCounters: [String: Counter]
+    /// `verifyd_requests_total` by outcome and HTTP status, made at their first use.
+    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
     private let progressState = Mutex<Progress?>(nil)
+
+    /// The labels of one `verifyd_requests_total` series besides the provider.
+    private struct RequestKey: Hashable {
+        let outcome: String
+        let httpStatus: Int?
+    }
 
     /// The buckets of the request latency histogram.
     static let latencyBuckets: [Duration] = [
@@ -78,6 +88,13 @@ public final class RunMetrics: Sendable {
         registry.makeGauge(descriptor: Self.name("run_start_timestamp", "seconds", "When this process started."))
             .set(startedAt)
         if let lastSuccessTime { lastSuccess.set(lastSuccessTime) }
+        var rowCounters: [String: Counter] = [:]
+        for status in RowStatus.allCases.map(\.rawValue) {
+            rowCounters[status] = registry.makeCounter(
+                descriptor: Self.name("rows", "total", "Rows that reached a final status in this process, by status."),
+                labels: [("status", status)])
+        }
+        self.rowCounters = rowCounters
     }
 
     private static func name(_ metric: String, _ unit: String?, _ help: String) -> MetricNameDescriptor {
@@ -92,10 +109,16 @@ public final class RunMetrics: Sendable {
     ///   - outcome: what it meant, e.g. `sent`, `rejected`, `rate_limited`, `no_answer` (``outcome(of:)``).
     ///   - httpStatus: the answer's status, `nil` when none arrived.
     public func requestAnswered(outcome: String, httpStatus: Int?, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.name("requests", "total", "Answered requests by provider, outcome and HTTP status."),
-            labels: [("provider", provider), ("outcome", outcome), ("http_status", httpStatus.map(String.init) ?? "none")]
-        ).increment()
+        let key = RequestKey(outcome: outcome, httpStatus: httpStatus)
+        let counter = requestCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.name("requests", "total", "Answered requests by provider, outcome and HTTP status."),
+                labels: [("provider", provider), ("outcome", outcome), ("http_status", httpStatus.map(String.init) ?? "none")])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
         latency.record(duration)
     }
 
@@ -142,10 +165,7 @@ public final class RunMetrics: Sendable {
     }
 
     private func rowsFinished(_ status: String, count: Int) {
-        registry.makeCounter(
-            descriptor: Self.name("rows", "total", "Rows that reached a final status in this process, by status."),
-            labels: [("status", status)]
-        ).increment(by: Int64(count))
+        rowCounters[status]?.increment(by: Int64(count))
         progressState.withLock { $0?.doneRows += count }
     }
 
@@ -155,6 +175,14 @@ public final class RunMetrics: Sendable {
     public func jobStarted(id: String, fileName: String, totalRows: Int, doneRows: Int) {
         progressState.withLock {
             $0 = Progress(jobID: id, fileName: fileName, totalRows: totalRows, doneRows: doneRows)
+        }
+    }
+
+    /// `rows` of job `jobID` had a final status before it started sending (counted after the start).
+    public func rowsDoneBefore(_ rows: Int, jobID: String) {
+        progressState.withLock { progress in
+            guard let current = progress, current.jobID == jobID else { return }
+            progress?.doneRows = min(current.totalRows, current.doneRows + rows)
         }
     }
 

@@ -295,9 +295,15 @@ public final class SpoolRunner: Sendable {
             jobID: job.id, store: store, provider: provider, transport: transport,
             configuration: configuration.scheduler, logger: logger, metrics: metrics)
         if let metrics {
-            let unfinished = (try? store.statusCounts(jobID: job.id))?["unfinished"] ?? 0
-            metrics.jobStarted(
-                id: job.id, fileName: job.fileName, totalRows: job.totalRows, doneRows: job.totalRows - unfinished)
+            // The rows done before this run are counted aside while the first requests leave. The count
+            // reads the store as it was when the job started (the first commit marks rows in flight; rows
+            // finish only after their answers), and the rows finished since are counted one by one.
+            metrics.jobStarted(id: job.id, fileName: job.fileName, totalRows: job.totalRows, doneRows: 0)
+            let store = self.store
+            DispatchQueue.global().async {
+                guard let unfinished = try? store.unfinishedRowsCountedAside(jobID: job.id) else { return }
+                metrics.rowsDoneBefore(job.totalRows - unfinished, jobID: job.id)
+            }
         }
         defer { metrics?.jobEnded() }
         let done = DispatchSemaphore(value: 0)

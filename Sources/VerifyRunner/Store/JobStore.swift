@@ -493,6 +493,18 @@ public final class JobStore: @unchecked Sendable {
         try grouped("SELECT COALESCE(status, 'unfinished'), count(*) FROM job_rows WHERE id BETWEEN ? AND ? GROUP BY 1", jobID)
     }
 
+    /// Rows of a job without a final status, counted on a connection of its own (SQLite's WAL lets it
+    /// read beside the store's): the store's queue, and the commits the sending waits for, do not wait
+    /// for this scan of the whole job (about half a second for a million rows).
+    public func unfinishedRowsCountedAside(jobID: String) throws -> Int {
+        let range: RowKeyRange = try sync { try self.keys(of: jobID) }
+        let reader = try SQLiteConnection(path: path)
+        try reader.execute("PRAGMA busy_timeout = 5000")
+        let count = try reader.statement(
+            "SELECT count(*) FROM job_rows WHERE id BETWEEN ? AND ? AND state != 'finished'")
+        return try count.bind(range.first, range.last).scalarInt()
+    }
+
     /// Rows of a job per last error code (rows without one are not counted).
     public func errorCodeCounts(jobID: String) throws -> [String: Int] {
         try grouped(

@@ -57,23 +57,26 @@ enum BuiltBinary {
     static func run(
         _ arguments: [String], environment extra: [String: String] = [:], launcher: [String] = []
     ) async throws -> Output {
-        try await offThePool {
-            let process = Process()
-            let command = launcher + [path] + arguments
-            process.executableURL = URL(fileURLWithPath: command[0])
-            process.arguments = Array(command.dropFirst())
-            process.environment = environment(extra)
-            let out = Pipe()
-            let err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let stdoutData = Drain(out.fileHandleForReading)
-            let stderrData = Drain(err.fileHandleForReading)
-            process.waitUntilExit()
-            return Output(
-                status: process.terminationStatus, stdout: stdoutData.text(), stderr: stderrData.text())
-        }
+        try await offThePool { try runToEnd(launcher + [path] + arguments, environment: environment(extra)) }
+    }
+
+    /// Runs `COMMAND` (an executable's path, then its arguments) to completion on the calling thread,
+    /// with no standard input and both outputs drained off that thread.
+    static func runToEnd(_ command: [String], environment: [String: String]? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        if let environment { process.environment = environment }
+        process.standardInput = FileHandle.nullDevice
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdoutData = Drain(out.fileHandleForReading)
+        let stderrData = Drain(err.fileHandleForReading)
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: stdoutData.text(), stderr: stderrData.text())
     }
 }
 

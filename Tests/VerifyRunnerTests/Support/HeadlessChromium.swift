@@ -91,21 +91,9 @@ enum HeadlessChromium {
         try distinctColors(in: path, upTo: 2) < 2
     }
 
-    /// Runs `executable ARGUMENTS` to completion with its output drained off the calling thread.
+    /// Runs `executable ARGUMENTS` to completion.
     private static func run(_ executable: String, _ arguments: [String]) throws -> BuiltBinary.Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = Drain(out.fileHandleForReading)
-        let stderr = Drain(err.fileHandleForReading)
-        process.waitUntilExit()
-        return BuiltBinary.Output(status: process.terminationStatus, stdout: stdout.text(), stderr: stderr.text())
+        try BuiltBinary.runToEnd([executable] + arguments)
     }
 
     /// python3 PATH LIMIT: prints the number of distinct pixel values (at most LIMIT) of an 8-bit PNG.
