@@ -125,6 +125,16 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            try runSpool()
+        } catch let error where logFormat == .json && !(error is ExitCode) {
+            // The last word of a failed run is a log line too, so every line on stderr stays JSON.
+            makeLogger(format: .json).critical("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func runSpool() throws {
         // A file-size limit (ulimit -f) then fails the write, which is reported like a full disk,
         // instead of killing the process in the middle of a commit.
         signal(SIGXFSZ, SIG_IGN)

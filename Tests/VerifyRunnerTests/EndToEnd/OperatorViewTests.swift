@@ -164,5 +164,18 @@ import VerifyRunner
 
         kill(daemon.processIdentifier, SIGTERM)
         #expect(try await daemon.exitStatus() == 0)
+        // Every line on stderr is JSON: the signal's too, and a failed run's last word (the spool is free
+        // now, but the metrics file's folder does not exist).
+        let failed = try await BuiltBinary.run(
+            ["run", "--once", "--spool", spool.path, "--log-format", "json", "--metrics-file", spool.path + "/no/m.prom"],
+            environment: SandboxProcess.credentials)
+        #expect(failed.status == 1)
+        let lines = try String(contentsOfFile: stderrFile, encoding: .utf8).split(separator: "\n") + failed.stderr
+            .split(separator: "\n")
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: String], "\(line)")
+        }
+        #expect(lines.contains { $0.contains("signal again to abort") })
+        #expect(failed.stderr.contains("cannot write --metrics-file") && failed.stderr.contains("\"level\":\"critical\""))
     }
 }
