@@ -24,9 +24,7 @@ public final class MetricsFileWriter: @unchecked Sendable {
         self.path = path
         self.metrics = metrics
         self.logger = logger
-        let file = try AtomicFileWriter(path: path, mode: 0o644)
-        try file.write(metrics.exposition())
-        try file.commit()
+        try writeFile()
         timer = DispatchSource.repeatingTimer(every: interval, on: queue) { [weak self] in self?.write() }
     }
 
@@ -46,11 +44,15 @@ public final class MetricsFileWriter: @unchecked Sendable {
         return RunMetrics.lastSuccess(inExposition: text)
     }
 
+    private func writeFile() throws(FileWriteError) {
+        let file = try AtomicFileWriter(path: path, mode: 0o644)
+        try file.write(metrics.exposition())
+        try file.commit()
+    }
+
     private func write() {
         do {
-            let file = try AtomicFileWriter(path: path, mode: 0o644)
-            try file.write(metrics.exposition())
-            try file.commit()
+            try writeFile()
             if failing { logger.notice("metrics file written again", metadata: ["path": "\(path)"]) }
             failing = false
         } catch {

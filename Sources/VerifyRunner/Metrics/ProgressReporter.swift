@@ -39,15 +39,19 @@ public final class ProgressReporter: @unchecked Sendable {
     public func stop() {
         queue.sync {
             timer?.cancel()
-            if case .terminal(let descriptor) = output, lineShown { Self.write("\r\u{1B}[2K", to: descriptor) }
-            lineShown = false
+            clearLine()
         }
+    }
+
+    /// Erases the progress line, if one is shown.
+    private func clearLine() {
+        if case .terminal(let descriptor) = output, lineShown { Self.write("\r\u{1B}[2K", to: descriptor) }
+        lineShown = false
     }
 
     private func tick() {
         guard let progress = metrics.progress else {
-            if case .terminal(let descriptor) = output, lineShown { Self.write("\r\u{1B}[2K", to: descriptor) }
-            lineShown = false
+            clearLine()
             last = nil
             return
         }

@@ -16,11 +16,7 @@ struct ReportLineEncoder {
     /// The CSV header line.
     func csvHeader() -> [UInt8] {
         var line: [UInt8] = []
-        for (index, name) in columns.enumerated() {
-            if index > 0 { line.append(UInt8(ascii: ",")) }
-            CSVText.appendField(name, to: &line)
-        }
-        line.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        CSVText.appendRecord(columns, to: &line)
         return line
     }
 

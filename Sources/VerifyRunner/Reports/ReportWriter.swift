@@ -50,9 +50,11 @@ public struct ReportWriter: Sendable {
         try jsonlFile.write(jsonl)
         try csvFile.commit()
         try jsonlFile.commit()
-        try writeSummary(job: job, provider: provider, to: directory)
+        // One scan of the job's statuses serves summary.json and summary.html.
+        let counts = try store.statusCounts(jobID: job.id)
+        try writeSummary(job: job, counts: counts, provider: provider, to: directory)
         try writeRetryFile(job: job, provider: provider, to: directory)
-        try writeSummaryPage(job: job, provider: provider, to: directory)
+        try writeSummaryPage(job: job, counts: counts, provider: provider, to: directory)
         return directory
     }
 
@@ -65,24 +67,15 @@ public struct ReportWriter: Sendable {
         let file = try AtomicFileWriter(path: path)
         var csv: [UInt8] = []
         var rows = 0
-        for (index, name) in (Self.retryColumns + job.extraColumns).enumerated() {
-            if index > 0 { csv.append(UInt8(ascii: ",")) }
-            CSVText.appendField(name, to: &csv)
-        }
-        csv.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        CSVText.appendRecord(Self.retryColumns + job.extraColumns, to: &csv)
         try store.forEachFailedRow(jobID: job.id) { row in
             guard tables.contains(where: {
                 ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: $0)
             }) else { return }
             rows += 1
             // The values go back as they came in: no spreadsheet neutralizing, which would change them.
-            for (index, value) in ([row.phoneInput, row.countryInput, row.channel, row.locale ?? "", row.code ?? ""]
-                + row.extras).enumerated()
-            {
-                if index > 0 { csv.append(UInt8(ascii: ",")) }
-                CSVText.appendField(value, to: &csv)
-            }
-            csv.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+            CSVText.appendRecord(
+                [row.phoneInput, row.countryInput, row.channel, row.locale ?? "", row.code ?? ""] + row.extras, to: &csv)
             if csv.count >= 1 << 18 {
                 try file.write(csv)
                 csv.removeAll(keepingCapacity: true)
@@ -96,8 +89,9 @@ public struct ReportWriter: Sendable {
         try file.commit()
     }
 
-    private func writeSummaryPage(job: JobRecord, provider: ProviderName?, to directory: String) throws {
-        let counts = try store.statusCounts(jobID: job.id)
+    private func writeSummaryPage(
+        job: JobRecord, counts: [String: Int], provider: ProviderName?, to directory: String
+    ) throws {
         let content = SummaryPage.Content(
             jobID: job.id, fileName: job.fileName, provider: provider?.rawValue, state: job.state.rawValue,
             totalRows: job.totalRows,
@@ -112,8 +106,9 @@ public struct ReportWriter: Sendable {
         try file.commit()
     }
 
-    private func writeSummary(job: JobRecord, provider: ProviderName?, to directory: String) throws {
-        let counts = try store.statusCounts(jobID: job.id)
+    private func writeSummary(
+        job: JobRecord, counts: [String: Int], provider: ProviderName?, to directory: String
+    ) throws {
         let errorCodes = try store.errorCodeCounts(jobID: job.id)
         let rate = job.sendingSeconds > 0 ? Double(job.requests) / job.sendingSeconds : 0
         let statusMembers = RowStatus.allCases.map { ($0.rawValue, String(counts[$0.rawValue] ?? 0)) }
@@ -145,6 +140,15 @@ enum CSVText {
         var bytes: [UInt8] = []
         appendField(value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `fields` as one CSV record: separated by commas, quoted as ``field(_:)`` says, ended by CRLF.
+    static func appendRecord(_ fields: [String], to out: inout [UInt8]) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { out.append(comma) }
+            appendField(field, to: &out)
+        }
+        out.append(contentsOf: [carriageReturn, lineFeed])
     }
 
     /// Appends `value` as one CSV field, quoted as ``field(_:)`` says.
