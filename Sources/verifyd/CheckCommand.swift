@@ -30,7 +30,7 @@ struct CheckCommand: ParsableCommand {
         case .failure(let error): throw ValidationError("--phone: \(error)")
         }
         let provider = try providerOptions.makeProvider()
-        let transport = try providerOptions.makeTransport(concurrency: 1)
+        let transport = try providerOptions.connection.makeTransport(concurrency: 1)
         defer { transport.shutdown() }
         let target = VerificationTarget(
             e164: number.e164, countryCode: number.countryCode, nationalNumber: number.nationalNumber, kind: .check,
@@ -38,7 +38,7 @@ struct CheckCommand: ParsableCommand {
         let answer = Mutex<Result<HTTPResponse, TransportFailure>?>(nil)
         let done = DispatchSemaphore(value: 0)
         transport.send(
-            provider.request(for: target), timeout: .milliseconds(Int64(providerOptions.timeout * 1000)),
+            provider.request(for: target), timeout: providerOptions.connection.requestTimeout,
             on: DispatchQueue(label: "verifyd.check")
         ) { outcome in
             answer.withLock { $0 = outcome }

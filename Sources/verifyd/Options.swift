@@ -26,11 +26,9 @@ struct SpoolOptions: ParsableArguments {
     }
 }
 
-/// `--provider`, `--api-base`, the credential files and `--timeout`, shared by `run` and `check`.
-struct ProviderOptions: ParsableArguments {
-    @Option(name: .long, help: "authy-v1 or verify-v2.")
-    var provider: ProviderName = .authyV1
-
+/// `--api-base`, the credential files and `--timeout`: how to reach a provider, shared by `run`, `check`
+/// and `outcomes`.
+struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Override the API base URL (http:// only for loopback).")
     var apiBase: String?
 
@@ -48,30 +46,77 @@ struct ProviderOptions: ParsableArguments {
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
     }
 
-    /// The provider with its credentials, loaded from the environment or files.
+    /// `--timeout` as a duration.
+    var requestTimeout: Duration { .milliseconds(Int64(timeout * 1000)) }
+
+    /// The provider `name` with its credentials, loaded from the environment or files.
     ///
     /// - Parameter requireCredentials: `false` for runs that send nothing (`--dry-run`): missing
     ///   credentials are then replaced by empty ones that no request ever carries.
-    func makeProvider(requireCredentials: Bool = true) throws -> any VerificationProvider {
+    func makeProvider(_ name: ProviderName, requireCredentials: Bool = true) throws -> any VerificationProvider {
         let credentials: Credentials
         do {
             credentials = try CredentialLoader().load(
-                provider: provider, apiKeyFile: apiKeyFile, authTokenFile: authTokenFile)
+                provider: name, apiKeyFile: apiKeyFile, authTokenFile: authTokenFile)
         } catch {
             guard !requireCredentials else { throw CommandFailure("\(error)") }
-            credentials = provider == .authyV1
-                ? .authyV1(apiKey: "") : .verifyV2(accountSID: "", authToken: "", serviceSID: "")
+            credentials =
+                name == .authyV1 ? .authyV1(apiKey: "") : .verifyV2(accountSID: "", authToken: "", serviceSID: "")
         }
-        return provider.makeProvider(baseURL: apiBase ?? provider.defaultBaseURL, credentials: credentials)
+        return name.makeProvider(baseURL: apiBase ?? name.defaultBaseURL, credentials: credentials)
     }
 
     /// The HTTP transport for `concurrency` requests in flight.
     func makeTransport(concurrency: Int) throws -> CurlTransport {
         var configuration = CurlTransport.Configuration()
-        configuration.totalTimeout = .milliseconds(Int64(timeout * 1000))
+        configuration.totalTimeout = requestTimeout
         configuration.maxConnections = max(1, concurrency)
         return try CurlTransport(configuration: configuration)
     }
+}
+
+/// `--provider` and how to reach it, shared by `run` and `check`.
+struct ProviderOptions: ParsableArguments {
+    @Option(name: .long, help: "authy-v1 or verify-v2.")
+    var provider: ProviderName = .authyV1
+
+    @OptionGroup var connection: ConnectionOptions
+
+    /// The provider with its credentials (see ``ConnectionOptions/makeProvider(_:requireCredentials:)``).
+    func makeProvider(requireCredentials: Bool = true) throws -> any VerificationProvider {
+        try connection.makeProvider(provider, requireCredentials: requireCredentials)
+    }
+}
+
+/// `--code-lifetime`, shared by `run` (for `--follow-up`) and `outcomes`.
+struct OutcomeOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: "How long a Verify V2 code can be checked after it is sent (10m unless Twilio changed it).")
+    var codeLifetime = "10m"
+
+    func validate() throws {
+        guard let lifetime = DurationText.parse(codeLifetime), lifetime > .zero else {
+            throw ValidationError(
+                "--code-lifetime must be a whole number and s, m, h or d, e.g. 10m, not '\(codeLifetime)'")
+        }
+    }
+
+    /// The collector's settings, with the sending limits of the command.
+    func configuration(concurrency: Int, rate: Double, timeout: Duration, maxTries: Int)
+        -> OutcomeCollector.Configuration
+    {
+        OutcomeCollector.Configuration(
+            codeLifetime: DurationText.parse(codeLifetime) ?? .seconds(600), concurrency: concurrency, rate: rate,
+            timeout: timeout, maxTries: maxTries)
+    }
+}
+
+/// The Verification Attempts client of a provider that has the API (V2), shared by the process.
+func makeAttemptsClient(
+    for provider: any VerificationProvider, transport: any HTTPTransport, metrics: RunMetrics? = nil
+) -> AttemptsClient? {
+    provider.attemptsAPI.map { AttemptsClient(api: $0, transport: transport, metrics: metrics) }
 }
 
 extension ProviderName: ExpressibleByArgument {}

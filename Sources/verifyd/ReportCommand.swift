@@ -15,7 +15,7 @@ struct ReportCommand: ParsableCommand {
         let store = try spoolOptions.openStore()
         guard let job = try store.job(id: jobID) else { throw CommandFailure("no job \(jobID)") }
         let directory = spoolOptions.layout.reportDirectory(jobID: jobID)
-        try ReportWriter(store: store).write(job: job, provider: nil, to: directory)
+        try ReportWriter(store: store).write(job: job, to: directory)
         print(directory + "/report.csv")
     }
 }

@@ -11,6 +11,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var spoolOptions: SpoolOptions
     @OptionGroup var providerOptions: ProviderOptions
+    @OptionGroup var outcomeOptions: OutcomeOptions
 
     @Flag(name: .long, help: "Drain everything in the spool (resumed work included), then exit.")
     var once = false
@@ -32,6 +33,14 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .long, help: "Requests whose fate is unknown: check, resend or report.")
     var inDoubt: InDoubtPolicy = .check
+
+    @Option(
+        name: .long,
+        help: "verify-v2: how long after an in-doubt request could last have left its attempt is surely listed.")
+    var inDoubtMargin = "60s"
+
+    @Option(name: .long, help: "Collect a job's outcomes this long after it finished, e.g. 30m (default: never).")
+    var followUp: String?
 
     @Option(
         name: .long,
@@ -85,6 +94,12 @@ struct RunCommand: ParsableCommand {
     var metricsHost = "127.0.0.1"
 
     func validate() throws {
+        guard let margin = DurationText.parse(inDoubtMargin), margin >= .seconds(1) else {
+            throw ValidationError("--in-doubt-margin must be a whole number and s, m, h or d, at least 1s, e.g. 60s")
+        }
+        if let followUp, DurationText.parse(followUp) == nil {
+            throw ValidationError("--follow-up must be a whole number and s, m, h or d, e.g. 30m, not '\(followUp)'")
+        }
         if let cooldown, DurationText.parse(cooldown) == nil {
             throw ValidationError("--cooldown must be a whole number and s, m, h or d, e.g. 24h, not '\(cooldown)'")
         }
@@ -145,18 +160,23 @@ struct RunCommand: ParsableCommand {
         let lock = try SpoolLock(spool: spoolOptions.layout)
         defer { withExtendedLifetime(lock) {} }
         let store = try spoolOptions.openStore()
-        let transport = try providerOptions.makeTransport(concurrency: concurrency)
+        // Two connections more than --concurrency: listings of the Verification Attempts API never make a
+        // start wait for a connection.
+        let transport = try providerOptions.connection.makeTransport(concurrency: concurrency + 2)
         defer { transport.shutdown() }
+        let timeout = providerOptions.connection.requestTimeout
         let configuration = SpoolRunner.Configuration(
             spool: spoolOptions.layout, providerName: providerOptions.provider,
             intake: JobIntake.Configuration(
                 defaultChannel: via, defaultLocale: locale, maxFileSize: Self.byteCount(maxFileSize) ?? 1 << 30),
             scheduler: JobScheduler.Configuration(
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
-                timeout: .milliseconds(Int64(providerOptions.timeout * 1000)),
-                retryWindow: DurationText.parse(retryWindow) ?? .seconds(600), logNumbers: logNumbers),
+                timeout: timeout, retryWindow: DurationText.parse(retryWindow) ?? .seconds(600), logNumbers: logNumbers,
+                inDoubtMargin: DurationText.parse(inDoubtMargin) ?? .seconds(60)),
             once: once, dryRun: dryRun, maxSends: maxSends, settle: DurationText.parse(settle) ?? .seconds(1),
-            cooldown: cooldown)
+            cooldown: cooldown, followUp: followUp.flatMap(DurationText.parse),
+            outcomes: outcomeOptions.configuration(
+                concurrency: concurrency, rate: rate, timeout: timeout, maxTries: maxAttempts))
         let metrics = RunMetrics(
             provider: providerOptions.provider, startedAt: startedAt,
             lastSuccess: metricsFile.flatMap(MetricsFileWriter.lastSuccess(inFileAt:)))
@@ -176,7 +196,7 @@ struct RunCommand: ParsableCommand {
         }
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger,
-            metrics: metrics)
+            metrics: metrics, attemptsClient: makeAttemptsClient(for: provider, transport: transport, metrics: metrics))
         let progress = makeProgressReporter(metrics: metrics, logger: logger)
         // The first signal stops taking rows; requests in flight get --shutdown-grace seconds to be
         // answered and recorded. After that the transport is shut down: what is still in the air ends as
@@ -238,7 +258,15 @@ struct RunCommand: ParsableCommand {
         for held in result.heldJobs {
             print("job \(held.jobID) \(held.fileName.printable): held — \(held.reason)")
         }
-        if result.finishedJobs.isEmpty, result.rejectedFiles.isEmpty, result.heldJobs.isEmpty, result.succeeded {
+        for job in result.leftAloneJobs {
+            print(
+                "job \(job.jobID) \(job.fileName.printable): left alone — read for \(job.provider.rawValue); "
+                    + "run with --provider \(job.provider.rawValue) to send it")
+        }
+        for followed in result.followedUp { print(OutcomeText.line(for: followed)) }
+        if result.finishedJobs.isEmpty, result.rejectedFiles.isEmpty, result.heldJobs.isEmpty,
+            result.leftAloneJobs.isEmpty, result.followedUp.isEmpty, result.succeeded
+        {
             print("nothing to do: no job files in \(spool.incoming) and no unfinished jobs")
         }
     }

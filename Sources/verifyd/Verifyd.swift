@@ -9,7 +9,8 @@ struct Verifyd: AsyncParsableCommand {
         abstract: "Batch phone-verification job runner: spool in, verifications out, a report per job.",
         version: "0.1.0",
         subcommands: [
-            RunCommand.self, SubmitCommand.self, StatusCommand.self, ReportCommand.self, CheckCommand.self,
+            RunCommand.self, SubmitCommand.self, StatusCommand.self, ReportCommand.self, OutcomesCommand.self,
+            CheckCommand.self,
             SandboxCommand.self,
         ])
 }

@@ -95,6 +95,32 @@ public struct AuthyV1Provider: VerificationProvider {
             headers: headers)
     }
 
+    /// V1 has no listing of the codes it sent.
+    public var attemptsAPI: AttemptsAPI? { nil }
+
+    /// `GET …/verification/status?uuid=` (https://www.twilio.com/docs/verify/api/v1/verification).
+    public func outcomeRequest(providerID: String) -> HTTPRequest? {
+        HTTPRequest(
+            method: .get,
+            url: baseURL + "/protected/json/phones/verification/status?" + FormEncoding.encode([("uuid", providerID)]),
+            headers: headers)
+    }
+
+    /// `verified` → verified, `pending` → pending, `expired` → not verified; 404 (the API no longer knows the
+    /// verification) → unknown.
+    public func interpretOutcome(_ response: HTTPResponse) -> VerificationOutcome? {
+        if response.status == 404 { return .unknown }
+        guard response.status == 200,
+            let status = ResponseClassifier.text(ResponseClassifier.jsonObject(response.body)?["status"])
+        else { return nil }
+        switch status {
+        case "verified": return .verified
+        case "pending": return .pending
+        case "expired": return .notVerified
+        default: return nil
+        }
+    }
+
     /// `pending` or `verified` → a verification exists; 404 or `expired` → none is live.
     public func interpretStatus(_ response: HTTPResponse) -> Bool? {
         let json = ResponseClassifier.jsonObject(response.body)

@@ -19,6 +19,17 @@ public protocol VerificationProvider: Sendable {
     /// Reads the answer to ``statusRequest(for:)``: `true` when a verification is pending or done,
     /// `false` when the API has none, `nil` when the answer says neither.
     func interpretStatus(_ response: HTTPResponse) -> Bool?
+
+    /// The provider's listing of the codes it sent (Verify V2's Verification Attempts API), which tells
+    /// both whether a start in doubt arrived and who later gave the right code; `nil` when it has none.
+    var attemptsAPI: AttemptsAPI? { get }
+
+    /// A request asking what became of the verification the provider named `providerID` (V1: its
+    /// status by `uuid`), or `nil` when the provider tells outcomes through ``attemptsAPI`` instead.
+    func outcomeRequest(providerID: String) -> HTTPRequest?
+
+    /// Reads the answer to ``outcomeRequest(providerID:)``; `nil` when the answer says nothing usable.
+    func interpretOutcome(_ response: HTTPResponse) -> VerificationOutcome?
 }
 
 extension VerificationProvider {

@@ -17,6 +17,8 @@ public struct VerifyV2Provider: VerificationProvider {
 
     private let serviceURL: String
     private let authorization: String
+    /// The Verification Attempts API of the same account and service.
+    public let attemptsAPI: AttemptsAPI?
 
     /// The provider's name.
     public var name: ProviderName { .verifyV2 }
@@ -32,6 +34,7 @@ public struct VerifyV2Provider: VerificationProvider {
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         serviceURL = base + "/v2/Services/" + serviceSID
         authorization = "Basic " + Data("\(accountSID):\(authToken)".utf8).base64EncodedString()
+        attemptsAPI = AttemptsAPI(baseURL: base, authorization: authorization, serviceSID: serviceSID)
     }
 
     /// Start or check for `target`.
@@ -85,9 +88,16 @@ public struct VerifyV2Provider: VerificationProvider {
         }
     }
 
-    /// V2 cannot look a verification up by phone number (verify-apis.md §5.3, UNCONFIRMED).
+    /// V2 has no documented look-up of a verification by phone number: a start in doubt is looked up in
+    /// the Verification Attempts API instead (``attemptsAPI``, docs/in-doubt.md).
     public func statusRequest(for target: VerificationTarget) -> HTTPRequest? { nil }
 
     /// Never called, since ``statusRequest(for:)`` is `nil`.
     public func interpretStatus(_ response: HTTPResponse) -> Bool? { nil }
+
+    /// V2 outcomes come from the Verification Attempts API (``attemptsAPI``), listed per service.
+    public func outcomeRequest(providerID: String) -> HTTPRequest? { nil }
+
+    /// Never called, since ``outcomeRequest(providerID:)`` is `nil`.
+    public func interpretOutcome(_ response: HTTPResponse) -> VerificationOutcome? { nil }
 }

@@ -43,4 +43,9 @@ public struct JobRecord: Sendable, Equatable {
     public var retries: Int
     /// Seconds spent sending (for the request rate in the summary).
     public var sendingSeconds: Double
+    /// The provider the job was read for; only a run with that provider sends it (`nil` for a job stored
+    /// before verifyd kept it: the first run that sends it records its own).
+    public var provider: ProviderName?
+    /// When the job's outcomes were last asked for (`verifyd outcomes`), if ever.
+    public var outcomesCheckedAt: String?
 }

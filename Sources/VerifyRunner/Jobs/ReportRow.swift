@@ -12,6 +12,8 @@ public struct ReportRow: Sendable, Equatable {
     public var channel: String
     /// Final status; `nil` only while a job is unfinished.
     public var status: RowStatus?
+    /// What became of a `sent` row's verification, once `verifyd outcomes` has asked.
+    public var outcome: VerificationOutcome?
     /// Requests sent for the row.
     public var attempts: Int
     /// The API's (or transport's) error code of the last attempt.

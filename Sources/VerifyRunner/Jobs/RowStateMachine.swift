@@ -140,6 +140,13 @@ public struct RowStateMachine: Sendable, Equatable {
         }
     }
 
+    /// The provider cannot tell whether the in-doubt request was processed, and never will (e.g. it is
+    /// older than what the API keeps): the row ends `in_doubt`, never sent again.
+    public mutating func statusUnknowable() -> Action {
+        guard case .inDoubt = state else { return .none }
+        return finish(.inDoubt)
+    }
+
     private mutating func finish(_ status: RowStatus) -> Action {
         state = .finished(status, attempts: state.attempts)
         return .finish(status)

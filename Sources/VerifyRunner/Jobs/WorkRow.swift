@@ -10,6 +10,9 @@ public struct WorkRow: Sendable, Equatable {
     public var notBefore: Double?
     /// When its first request left (seconds since 1970), if one did: the start of its retry window.
     public var firstSentAt: Double?
+    /// When it was last marked in flight (seconds since 1970), if it was: its latest request left right
+    /// after, which is what an in-doubt look-up searches from.
+    public var lastSentAt: Double?
 }
 
 /// A change to one row, written by the scheduler's group commit.
@@ -24,14 +27,19 @@ public struct RowWrite: Sendable, Equatable {
     public var notBefore: Double?
     /// The time of the change (ISO 8601): `started_at` for the first send, `finished_at` when final.
     public var timestamp: String
+    /// For an in-flight mark: its time in seconds since 1970 (`sent_at`, see ``WorkRow/lastSentAt``).
+    public var sentAt: Double?
 
     /// Creates a write.
-    public init(sequence: Int, state: RowState, result: ProviderResult? = nil, notBefore: Double? = nil,
-                timestamp: String) {
+    public init(
+        sequence: Int, state: RowState, result: ProviderResult? = nil, notBefore: Double? = nil, timestamp: String,
+        sentAt: Double? = nil
+    ) {
         self.sequence = sequence
         self.state = state
         self.result = result
         self.notBefore = notBefore
         self.timestamp = timestamp
+        self.sentAt = sentAt
     }
 }

@@ -33,6 +33,7 @@ struct ReportLineEncoder {
         line.text(row.e164)
         line.text(row.channel)
         line.text(row.status?.rawValue)
+        line.text(row.outcome?.rawValue)
         line.number(row.attempts)
         line.text(row.errorCode)
         line.text(row.message)

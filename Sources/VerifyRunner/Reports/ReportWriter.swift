@@ -1,15 +1,16 @@
 import Foundation
 
-/// Writes a job's report files from the store (SPEC.md §5): `report.csv`, `report.jsonl` and
-/// `summary.json` in `reports/JOB_ID/`, and for people and for a second try, `summary.html`
-/// (``SummaryPage``) and `retry.csv` (the rows that failed for reasons that may pass, as input).
+/// Writes a job's report files from the store: `report.csv`, `report.jsonl` and `summary.json` in
+/// `reports/JOB_ID/`, and for people and for a second try, `summary.html` (``SummaryPage``), `retry.csv`
+/// (the rows that failed for reasons that may pass, as input) and, once outcomes are known,
+/// `not_verified.csv` (the rows whose code was never given, as input).
 ///
 /// It reads only the store, writes each file under a temporary name and renames it into place,
 /// so running it again (`verifyd report`) rewrites the same files.
 public struct ReportWriter: Sendable {
     /// The fixed leading columns of `report.csv`, in order.
     public static let fixedColumns = [
-        "line", "phone_number", "country_code", "e164", "via", "status", "attempts", "error_code", "message",
+        "line", "phone_number", "country_code", "e164", "via", "status", "outcome", "attempts", "error_code", "message",
         "provider_id", "carrier", "is_cellphone", "http_status", "started_at", "finished_at",
     ]
 
@@ -21,11 +22,12 @@ public struct ReportWriter: Sendable {
     /// The columns of `retry.csv` before the job's carried-through ones: the known input columns.
     public static let retryColumns = KnownColumn.allCases.map(\.name)
 
-    /// Writes the report files for `job` into `directory` (created with mode 0700 if missing).
+    /// Writes the report files for `job` into `directory` (created with mode 0700 if missing); the job's
+    /// stored provider decides which error codes count as worth a retry.
     ///
     /// - Returns: the path of `summary.json`'s folder.
     @discardableResult
-    public func write(job: JobRecord, provider: ProviderName?, to directory: String) throws -> String {
+    public func write(job: JobRecord, to directory: String) throws -> String {
         if mkdir(directory, 0o700) != 0, errno != EEXIST { throw FileWriteError(path: directory, errno: errno) }
         let csvFile = try AtomicFileWriter(path: directory + "/report.csv")
         let jsonlFile = try AtomicFileWriter(path: directory + "/report.jsonl")
@@ -52,26 +54,35 @@ public struct ReportWriter: Sendable {
         try jsonlFile.commit()
         // One scan of the job's statuses serves summary.json and summary.html.
         let counts = try store.statusCounts(jobID: job.id)
-        try writeSummary(job: job, counts: counts, provider: provider, to: directory)
-        try writeRetryFile(job: job, provider: provider, to: directory)
-        try writeSummaryPage(job: job, counts: counts, provider: provider, to: directory)
+        let outcomes = try Outcomes(job: job, counts: store.outcomeCounts(jobID: job.id))
+        try writeSummary(job: job, counts: counts, outcomes: outcomes, to: directory)
+        // retry.csv: the rows that ended `failed` for a reason that may pass on a second try (see
+        // ResponseClassifier.failureIsRetryable).
+        let tables = job.provider.map { [$0.errorTable] } ?? ProviderName.allCases.map(\.errorTable)
+        try writeResendFile("retry.csv", job: job, selection: .failed, to: directory) { row in
+            tables.contains {
+                ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: $0)
+            }
+        }
+        try writeResendFile("not_verified.csv", job: job, selection: .notVerified, to: directory) { _ in true }
+        try writeSummaryPage(job: job, counts: counts, outcomes: outcomes, to: directory)
         return directory
     }
 
-    /// `retry.csv`: the job's rows that ended `failed` for a reason that may pass on a second try (see
-    /// ``ResponseClassifier/failureIsRetryable(httpStatus:errorCode:table:)``), as they were read, ready
-    /// to be dropped into `incoming/` again. No such row: no file (an old one is removed).
-    private func writeRetryFile(job: JobRecord, provider: ProviderName?, to directory: String) throws {
-        let path = directory + "/retry.csv"
-        let tables = provider.map { [$0.errorTable] } ?? ProviderName.allCases.map(\.errorTable)
+    /// A file of rows to send again (`retry.csv`, `not_verified.csv`): the rows `selection` names that
+    /// `include` keeps, as they were read, ready to be dropped into `incoming/` again. No such row: no file
+    /// (an old one is removed).
+    private func writeResendFile(
+        _ name: String, job: JobRecord, selection: JobStore.ResendSelection, to directory: String,
+        include: (ResendRow) -> Bool
+    ) throws {
+        let path = directory + "/" + name
         let file = try AtomicFileWriter(path: path)
         var csv: [UInt8] = []
         var rows = 0
         CSVText.appendRecord(Self.retryColumns + job.extraColumns, to: &csv)
-        try store.forEachFailedRow(jobID: job.id) { row in
-            guard tables.contains(where: {
-                ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: $0)
-            }) else { return }
+        try store.forEachResendRow(jobID: job.id, selection) { row in
+            guard include(row) else { return }
             rows += 1
             // The values go back as they came in: no spreadsheet neutralizing, which would change them.
             CSVText.appendRecord(
@@ -89,11 +100,11 @@ public struct ReportWriter: Sendable {
         try file.commit()
     }
 
-    private func writeSummaryPage(
-        job: JobRecord, counts: [String: Int], provider: ProviderName?, to directory: String
-    ) throws {
-        let content = SummaryPage.Content(
-            jobID: job.id, fileName: job.fileName, provider: provider?.rawValue, state: job.state.rawValue,
+    private func writeSummaryPage(job: JobRecord, counts: [String: Int], outcomes: Outcomes, to directory: String)
+        throws
+    {
+        var content = SummaryPage.Content(
+            jobID: job.id, fileName: job.fileName, provider: job.provider?.rawValue, state: job.state.rawValue,
             totalRows: job.totalRows,
             statuses: (RowStatus.allCases.map(\.rawValue) + ["unfinished"]).compactMap { name in
                 counts[name].flatMap { $0 > 0 ? (name, $0) : nil }
@@ -101,14 +112,13 @@ public struct ReportWriter: Sendable {
             errorCodes: try store.errorCodeBreakdown(jobID: job.id),
             requestSeconds: try store.requestsPerSecond(jobID: job.id), requests: job.requests, retries: job.retries,
             startedAt: job.startedAt, finishedAt: job.finishedAt)
+        if outcomes.asked { content.outcomes = (outcomes.rows, outcomes.conversionRate) }
         let file = try AtomicFileWriter(path: directory + "/summary.html")
         try file.write(SummaryPage.html(content))
         try file.commit()
     }
 
-    private func writeSummary(
-        job: JobRecord, counts: [String: Int], provider: ProviderName?, to directory: String
-    ) throws {
+    private func writeSummary(job: JobRecord, counts: [String: Int], outcomes: Outcomes, to directory: String) throws {
         let errorCodes = try store.errorCodeCounts(jobID: job.id)
         let rate = job.sendingSeconds > 0 ? Double(job.requests) / job.sendingSeconds : 0
         let statusMembers = RowStatus.allCases.map { ($0.rawValue, String(counts[$0.rawValue] ?? 0)) }
@@ -116,7 +126,7 @@ public struct ReportWriter: Sendable {
         let summary = JSONText.object([
             ("job_id", JSONText.string(job.id)),
             ("file", JSONText.string(job.fileName)),
-            ("provider", JSONText.string(provider?.rawValue)),
+            ("provider", JSONText.string(job.provider?.rawValue)),
             ("state", JSONText.string(job.state.rawValue)),
             ("total_rows", String(job.totalRows)),
             ("statuses", JSONText.object(statusMembers)),
@@ -126,10 +136,31 @@ public struct ReportWriter: Sendable {
             ("requests", String(job.requests)),
             ("retries", String(job.retries)),
             ("requests_per_second", String((rate * 100).rounded() / 100)),
+            ("outcomes", JSONText.object(outcomes.rows.map { ($0.outcome, String($0.rows)) })),
+            ("conversion_rate", outcomes.conversionRate.map { String(($0 * 10_000).rounded() / 10_000) } ?? "null"),
         ])
         let file = try AtomicFileWriter(path: directory + "/summary.json")
         try file.write(summary + "\n")
         try file.commit()
+    }
+}
+
+/// A job's outcomes as the summaries show them.
+struct Outcomes {
+    /// Whether `verifyd outcomes` has asked the API for them.
+    let asked: Bool
+    /// `sent` rows per outcome, every outcome word, in the order of ``VerificationOutcome``.
+    let rows: [(outcome: String, rows: Int)]
+    /// Verified rows among the `sent` ones (0…1); `nil` until outcomes are asked or with no sent row.
+    let conversionRate: Double?
+
+    /// The outcomes of `job`, from the store's counts per outcome of its `sent` rows.
+    init(job: JobRecord, counts: [String: Int]) {
+        asked = job.outcomesCheckedAt != nil
+        rows = VerificationOutcome.allCases.map { ($0.rawValue, counts[$0.rawValue] ?? 0) }
+        let sent = counts.values.reduce(0, +)
+        let verified = counts[VerificationOutcome.verified.rawValue] ?? 0
+        conversionRate = asked && sent > 0 ? Double(verified) / Double(sent) : nil
     }
 }
 

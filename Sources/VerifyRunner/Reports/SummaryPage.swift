@@ -26,6 +26,8 @@ public enum SummaryPage {
         public var requests: Int, retries: Int
         /// The job's first send and its end, ISO 8601.
         public var startedAt: String?, finishedAt: String?
+        /// Once `verifyd outcomes` has asked: `sent` rows per outcome, and the verified share of them (0…1).
+        public var outcomes: (rows: [(outcome: String, rows: Int)], conversionRate: Double?)?
 
         /// Creates the content.
         public init(
@@ -72,6 +74,9 @@ public enum SummaryPage {
             """
         page += totals(content)
         page += "<section>\n<h2>Rows by status</h2>\n" + statusChart(content.statuses) + "</section>\n"
+        if let outcomes = content.outcomes {
+            page += "<section>\n<h2>Who verified</h2>\n" + outcomeChart(outcomes) + "</section>\n"
+        }
         page += "<section>\n<h2>Error codes</h2>\n" + errorTable(content.errorCodes) + "</section>\n"
         page += "<section>\n<h2>Requests per second</h2>\n" + rateChart(content.requestSeconds) + "</section>\n"
         page += """
@@ -108,12 +113,14 @@ public enum SummaryPage {
     }
 
     /// A horizontal bar per status, scaled to the largest.
-    private static func statusChart(_ statuses: [(status: String, rows: Int)]) -> String {
+    private static func statusChart(_ statuses: [(status: String, rows: Int)], label: String = "Rows by status")
+        -> String
+    {
         guard let largest = statuses.map(\.rows).max(), largest > 0 else { return "<p>No rows.</p>\n" }
         let barHeight = 28, labelWidth = 110, barWidth = 520, width = 760
         let height = statuses.count * barHeight + 8
         var svg = """
-            <svg class="chart" role="img" aria-label="Rows by status" viewBox="0 0 \(width) \(height)" \
+            <svg class="chart" role="img" aria-label="\(label)" viewBox="0 0 \(width) \(height)" \
             width="\(width)" height="\(height)" xmlns="http://www.w3.org/2000/svg">
 
             """
@@ -129,6 +136,17 @@ public enum SummaryPage {
                 """
         }
         return svg + "</svg>\n"
+    }
+
+    /// The outcomes of the `sent` rows as bars, with the conversion rate.
+    private static func outcomeChart(_ outcomes: (rows: [(outcome: String, rows: Int)], conversionRate: Double?))
+        -> String
+    {
+        let rate = outcomes.conversionRate.map { "\(format($0 * 100)) %" } ?? "–"
+        return "<p><strong>Conversion: \(rate)</strong> of the sent codes were given back right. Rows to act on "
+            + "are in <a href=\"not_verified.csv\">not_verified.csv</a>.</p>\n"
+            + statusChart(
+                outcomes.rows.filter { $0.rows > 0 }.map { ($0.outcome, $0.rows) }, label: "Sent rows by outcome")
     }
 
     private static func errorTable(_ counts: [ErrorCodeCount]) -> String {
@@ -244,7 +262,9 @@ public enum SummaryPage {
 
     private static func colour(of status: String) -> String {
         switch status {
-        case "sent", "approved": return "#2e7d32"
+        case "sent", "approved", "verified": return "#2e7d32"
+        case "pending": return "#1565c0"
+        case "not_verified": return "#ef6c00"
         case "would_send": return "#1565c0"
         case "denied", "rejected": return "#ef6c00"
         case "failed": return "#c62828"

@@ -33,12 +33,15 @@ public final class JobScheduler: @unchecked Sendable {
         public var retryWindow: Duration
         /// `--log-numbers`: log phone numbers in full instead of masked (``PhoneMask``).
         public var logNumbers: Bool
+        /// `--in-doubt-margin`: how long after a request can no longer leave its attempt is surely listed by
+        /// the Verification Attempts API (V2 in-doubt look-ups, ``AttemptEvidence``).
+        public var inDoubtMargin: Duration
 
-        /// Creates a configuration with SPEC.md §2's defaults.
+        /// Creates a configuration with the command line's defaults.
         public init(
             concurrency: Int = 32, rate: Double = 50, maxAttempts: Int = 5, inDoubt: InDoubtPolicy = .check,
             timeout: Duration = .seconds(15), loadBatch: Int = 2000, retryWindow: Duration = .seconds(600),
-            logNumbers: Bool = false
+            logNumbers: Bool = false, inDoubtMargin: Duration = .seconds(60)
         ) {
             self.concurrency = max(1, concurrency)
             self.rate = max(0, rate)
@@ -48,6 +51,7 @@ public final class JobScheduler: @unchecked Sendable {
             self.loadBatch = max(1, loadBatch)
             self.retryWindow = retryWindow
             self.logNumbers = logNumbers
+            self.inDoubtMargin = inDoubtMargin
         }
     }
 
@@ -72,11 +76,26 @@ public final class JobScheduler: @unchecked Sendable {
     private let logger: Logger
     private let metrics: RunMetrics?
     private let queue: DispatchQueue
+    /// The Verification Attempts API's client, for providers that look in-doubt rows up there (V2).
+    private let attemptsClient: AttemptsClient?
 
     private var machines: [Int: RowStateMachine] = [:]
     private var targets: [Int: VerificationTarget] = [:]
     /// When each unfinished row's first request left (seconds since 1970): its retry window's start.
     private var firstSentAt: [Int: Double] = [:]
+    /// When each unfinished row was last marked in flight (seconds since 1970): its latest request left
+    /// right after.
+    private var lastSentAt: [Int: Double] = [:]
+    /// For rows in doubt: a moment after which their request could no longer leave (the transfer had ended,
+    /// or the process that sent it was dead).
+    private var leftBy: [Int: Double] = [:]
+    /// V2 rows in doubt waiting for a look-up in the Verification Attempts API (``attemptsClient`` set).
+    private var inDoubtBatcher: InDoubtBatcher?
+    /// Attempts found so far by each look-up under way, by number (look-ups are numbered as they start).
+    private var lookupFindings: [Int: [String: [VerificationAttempt]]] = [:]
+    private var lookupsStarted = 0
+    /// When the batcher asked to be asked again, if a wake-up is scheduled.
+    private var lookupWakeUp: Double?
     /// The last answer of each unfinished row that got one, so a row that ends failed or in doubt after
     /// a status query (which has no answer of its own for the report) shows the answer that led there.
     private var lastResults: [Int: ProviderResult] = [:]
@@ -110,12 +129,19 @@ public final class JobScheduler: @unchecked Sendable {
     private var completion: (@Sendable (Outcome) -> Void)?
 
     /// Creates a scheduler for one job.
+    ///
+    /// - Parameter attemptsClient: for a provider without a status look-up by number (V2), where rows in
+    ///   doubt are looked up (``AttemptEvidence``); `nil` otherwise.
     public init(
         jobID: String, store: JobStore, provider: any VerificationProvider, transport: any HTTPTransport,
         configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
-        metrics: RunMetrics? = nil
+        metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil
     ) {
         self.jobID = jobID
+        self.attemptsClient = attemptsClient
+        if attemptsClient != nil {
+            inDoubtBatcher = InDoubtBatcher(evidence: AttemptEvidence(margin: configuration.inDoubtMargin.seconds))
+        }
         self.store = store
         self.provider = provider
         self.transport = transport
@@ -161,10 +187,13 @@ public final class JobScheduler: @unchecked Sendable {
         let rows = try store.inFlightRows(jobID: jobID)
         guard !rows.isEmpty else { return }
         logger.warning("rows found in flight after a restart", metadata: ["rows": "\(rows.count)"])
+        // The process that sent them is dead (this one holds the spool's lock): nothing leaves after now.
+        let now = Timestamp.nowSeconds()
         for row in rows {
             var machine = RowStateMachine(state: row.state, policy: policy)
             let action = machine.recoveredAfterCrash()
             adopt(row, machine: machine)
+            leftBy[row.sequence] = now
             carryOut(action, sequence: row.sequence, result: nil)
         }
     }
@@ -177,6 +206,7 @@ public final class JobScheduler: @unchecked Sendable {
         machines[row.sequence] = machine
         targets[row.sequence] = row.target
         if let sentAt = row.firstSentAt { firstSentAt[row.sequence] = sentAt }
+        if let sentAt = row.lastSentAt ?? row.firstSentAt { lastSentAt[row.sequence] = sentAt }
     }
 
     /// Whether the row's first request left longer ago than `--retry-window`.
@@ -223,6 +253,7 @@ public final class JobScheduler: @unchecked Sendable {
                 lastLoaded = row.sequence
                 adopt(row, machine: RowStateMachine(state: row.state, policy: policy))
                 if case .inDoubt = row.state {
+                    leftBy[row.sequence] = now
                     resolveInDoubt(row.sequence)
                 } else if let notBefore = row.notBefore, notBefore > now {
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
@@ -252,8 +283,11 @@ public final class JobScheduler: @unchecked Sendable {
             retriesSinceCommit += 1
             metrics?.retried()
         }
-        if firstSentAt[sequence] == nil { firstSentAt[sequence] = Timestamp.nowSeconds() }
-        pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp))
+        let now = Timestamp.nowSeconds()
+        if firstSentAt[sequence] == nil { firstSentAt[sequence] = now }
+        lastSentAt[sequence] = now
+        leftBy[sequence] = nil
+        pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp, sentAt: now))
         pendingSends.append((sequence, provider.request(for: target), false))
     }
 
@@ -361,6 +395,10 @@ public final class JobScheduler: @unchecked Sendable {
         case .status(let exists):
             action = machine.statusChecked(wasProcessed: exists, retryWindowIsOver: windowIsOver)
         case .result(var interpreted):
+            if case .retryable(_, mayHaveBeenProcessed: true) = interpreted.verdict {
+                // The transfer is over: the request cannot leave after now.
+                leftBy[sequence] = Timestamp.nowSeconds()
+            }
             action = machine.resultReceived(interpreted, retryWindowIsOver: windowIsOver)
             if case .backOff = action { countAnswer(rateLimited: true) } else { countAnswer(rateLimited: false) }
             if windowIsOver, action == .finish(.failed) {
@@ -399,6 +437,8 @@ public final class JobScheduler: @unchecked Sendable {
             machines[sequence] = nil
             targets[sequence] = nil
             firstSentAt[sequence] = nil
+            lastSentAt[sequence] = nil
+            leftBy[sequence] = nil
             lastResults[sequence] = nil
         case .retry(let attempts, let retryAfter):
             retry(
@@ -421,9 +461,17 @@ public final class JobScheduler: @unchecked Sendable {
             }
             if let request = provider.statusRequest(for: target) {
                 pendingSends.append((sequence, request, true))
+            } else if inDoubtBatcher != nil {
+                let now = Timestamp.nowSeconds()
+                let request = AttemptEvidence.Request(
+                    e164: target.e164, sentAt: lastSentAt[sequence] ?? firstSentAt[sequence] ?? now,
+                    leftBy: leftBy[sequence] ?? now)
+                inDoubtBatcher?.add(sequence: sequence, request: request, now: now)
+                lookUpInDoubtRows()
             } else {
+                // No way to ask: the row stays in doubt rather than risk a second code.
                 var machine = machine
-                let next = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
+                let next = machine.statusUnknowable()
                 machines[sequence] = machine
                 carryOut(next, sequence: sequence, result: result)
             }
@@ -494,6 +542,118 @@ public final class JobScheduler: @unchecked Sendable {
         }
     }
 
+    // MARK: In-doubt look-ups (V2)
+
+    /// Asks the batcher whether to look rows in doubt up now, and starts the listings it hands out.
+    private func lookUpInDoubtRows() {
+        guard completion != nil, !stopRequested, pauseReason == nil, let attemptsClient, var batcher = inDoubtBatcher
+        else { return }
+        let now = Timestamp.nowSeconds()
+        let store = self.store
+        let decision = batcher.decide(now: now, jobIsIdle: isIdle) { range in
+            // A listing pages through every attempt of the service in the range; this store's own answered
+            // requests in it are the best estimate at hand.
+            (try? store.answeredRequests(in: Int(range.lowerBound)...Int(range.upperBound))) ?? 0
+        }
+        inDoubtBatcher = batcher
+        switch decision {
+        case .idle:
+            return
+        case .wait(let until):
+            guard lookupWakeUp.map({ until < $0 }) ?? true else { return }
+            lookupWakeUp = until
+            queue.asyncAfter(deadline: .now() + max(0, until - now)) {
+                guard self.lookupWakeUp == until else { return }
+                self.lookupWakeUp = nil
+                self.lookUpInDoubtRows()
+            }
+        case .lookUp(let lookups):
+            logger.info(
+                "looking up rows in doubt in the Verification Attempts API",
+                metadata: ["rows": "\(lookups.map(\.rows.count).reduce(0, +))", "listings": "\(lookups.count)"])
+            for lookup in lookups { start(lookup, with: attemptsClient) }
+        }
+    }
+
+    /// Starts one listing; its pages and its end come back on the scheduler's queue.
+    private func start(_ lookup: InDoubtBatcher.Lookup, with client: AttemptsClient) {
+        lookupsStarted += 1
+        let id = lookupsStarted
+        let numbers = Set(lookup.rows.map(\.request.e164))
+        lookupFindings[id] = [:]
+        client.list(
+            lookup.query, on: queue,
+            onPage: { page in
+                for attempt in page where numbers.contains(attempt.to) {
+                    self.lookupFindings[id]?[attempt.to, default: []].append(attempt)
+                }
+            },
+            completion: { result in
+                let findings = self.lookupFindings.removeValue(forKey: id) ?? [:]
+                self.lookedUp(lookup, findings: findings, result: result)
+            })
+    }
+
+    /// Applies a listing's verdicts to its rows.
+    private func lookedUp(
+        _ lookup: InDoubtBatcher.Lookup, findings: [String: [VerificationAttempt]],
+        result: Result<AttemptsClient.Listing, AttemptsClient.Failure>
+    ) {
+        guard completion != nil, var batcher = inDoubtBatcher else { return }
+        switch result {
+        case .success(let listing):
+            requestsSinceCommit += listing.requests
+            let verdicts = batcher.answered(lookup, attempts: findings, listedAt: listing.listedAt)
+            inDoubtBatcher = batcher
+            for (sequence, verdict) in verdicts { apply(verdict, sequence: sequence) }
+        case .failure(let failure):
+            requestsSinceCommit += failure.requests
+            let sequences = batcher.failed(lookup)
+            inDoubtBatcher = batcher
+            logger.warning(
+                "the Verification Attempts API could not be asked; rows in doubt are asked about again later",
+                metadata: ["rows": "\(sequences.count)", "error": "\(failure.description)"])
+            for sequence in sequences {
+                guard var machine = machines[sequence] else { continue }
+                lastResults[sequence] = ProviderResult(
+                    verdict: .retryable(retryAfter: nil, mayHaveBeenProcessed: true),
+                    message: "in doubt: the Verification Attempts API could not be asked (\(failure.description))")
+                let action = machine.statusChecked(wasProcessed: nil)
+                machines[sequence] = machine
+                carryOut(action, sequence: sequence, result: nil)
+            }
+        }
+        lookUpInDoubtRows()
+        pump()
+    }
+
+    /// Carries out what the Verification Attempts API proved about one row.
+    private func apply(_ verdict: AttemptEvidence.Verdict, sequence: Int) {
+        guard var machine = machines[sequence] else { return }
+        let action: RowStateMachine.Action
+        var result: ProviderResult?
+        switch verdict {
+        case .askAgain:
+            return
+        case .sent(let attempt):
+            action = machine.statusChecked(wasProcessed: true)
+            result = ProviderResult(
+                verdict: .sent,
+                message: "the answer was lost; the Verification Attempts API lists the code sent "
+                    + "(attempt \(attempt.sid), \(Timestamp.iso8601WholeSeconds(attempt.createdAt)))",
+                providerID: attempt.verificationSID)
+        case .notSent:
+            action = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
+        case .cannotTell:
+            action = machine.statusUnknowable()
+            result = ProviderResult(
+                verdict: .retryable(retryAfter: nil, mayHaveBeenProcessed: true),
+                message: "in doubt: the request is older than the Verification Attempts API keeps (30 days)")
+        }
+        machines[sequence] = machine
+        carryOut(action, sequence: sequence, result: result)
+    }
+
     // MARK: The end
 
     private func endIfDone() {
@@ -502,9 +662,17 @@ public final class JobScheduler: @unchecked Sendable {
             commitThen(.paused(reason: pauseReason))
         } else if stopRequested {
             commitThen(.stopped)
-        } else if storeExhausted, readyHead >= ready.count, waitingRetries == 0 {
+        } else if isIdle, inDoubtBatcher?.isEmpty ?? true {
             commitThen(.finished)
+        } else if isIdle, inDoubtBatcher?.hasWaitingRows ?? false {
+            // Only rows in doubt are left: look them up now rather than wait for company.
+            lookUpInDoubtRows()
         }
+    }
+
+    /// Whether the job has nothing to send, nothing in the air and no retry to wait for.
+    private var isIdle: Bool {
+        storeExhausted && readyHead >= ready.count && waitingRetries == 0 && inFlight == 0 && pendingSends.isEmpty
     }
 
     private func commitThen(_ outcome: Outcome) {

@@ -4,7 +4,9 @@ public import Logging
 import Synchronization
 
 /// `verifyd run`: claims the spool's files, reads them into jobs, sends each job's rows with a
-/// ``JobScheduler``, and writes the reports — one job at a time, oldest first.
+/// ``JobScheduler``, and writes the reports — one job at a time, oldest first. Each job is sent only
+/// through the provider it was read for; with `--follow-up`, it also collects the outcomes of finished
+/// jobs (``OutcomeCollector``).
 ///
 /// ``run()`` blocks its calling thread (the process's main thread, never a cooperative-pool
 /// thread) until the spool is drained (`--once`) or ``stop()`` is called (daemon mode).
@@ -32,13 +34,18 @@ public final class SpoolRunner: Sendable {
         /// `--cooldown` as written (e.g. `24h`): a number sent successfully by any job within this window
         /// is `skipped`.
         public var cooldown: String?
+        /// `--follow-up`: collect a job's outcomes this long after it finished; `nil` for never.
+        public var followUp: Duration?
+        /// How outcomes are collected (`--code-lifetime`, and the sending limits).
+        public var outcomes: OutcomeCollector.Configuration
 
         /// Creates a configuration.
         public init(
             spool: Spool, providerName: ProviderName, intake: JobIntake.Configuration = .init(),
             scheduler: JobScheduler.Configuration = .init(), once: Bool, pollInterval: Duration = .seconds(1),
             dryRun: Bool = false, maxSends: Int? = nil, settle: Duration = .seconds(1),
-            cooldown: String? = nil
+            cooldown: String? = nil, followUp: Duration? = nil,
+            outcomes: OutcomeCollector.Configuration = OutcomeCollector.Configuration()
         ) {
             self.spool = spool
             self.providerName = providerName
@@ -50,6 +57,8 @@ public final class SpoolRunner: Sendable {
             self.maxSends = maxSends
             self.settle = settle
             self.cooldown = cooldown
+            self.followUp = followUp
+            self.outcomes = outcomes
         }
     }
 
@@ -61,6 +70,10 @@ public final class SpoolRunner: Sendable {
         public var rejectedFiles: [(jobID: String, fileName: String, reason: String)] = []
         /// Jobs held by `--max-sends` in this run (job id, file name, reason).
         public var heldJobs: [(jobID: String, fileName: String, reason: String)] = []
+        /// Unfinished jobs read for another provider, left alone (job id, file name, their provider).
+        public var leftAloneJobs: [(jobID: String, fileName: String, provider: ProviderName)] = []
+        /// Jobs whose outcomes `--follow-up` collected in this run.
+        public var followedUp: [OutcomeCollector.JobResult] = []
         /// Set when a job was paused: the reason (exit 1).
         public var pauseReason: String?
         /// Set when the store failed (exit 1).
@@ -77,14 +90,23 @@ public final class SpoolRunner: Sendable {
     private let logger: Logger
     private let metrics: RunMetrics?
     private let scanner: SpoolScanner
+    private let attemptsClient: AttemptsClient?
     private let stopped = Atomic<Bool>(false)
     private let current = Mutex<JobScheduler?>(nil)
     private let wakeUp = DispatchSemaphore(value: 0)
+    /// The follow-up collection under way, if any (signalled when it ends), and the jobs whose last one
+    /// failed, with when (they are tried again after ``followUpRetryDelay``).
+    private let followUpState = Mutex<(running: FollowUpRun?, failedAt: [String: Double])>((nil, [:]))
+    /// How long a job whose follow-up failed waits before it is tried again, in seconds.
+    private static let followUpRetryDelay = 300.0
 
     /// Creates a runner.
+    ///
+    /// - Parameter attemptsClient: the process's Verification Attempts client, for a provider that has the
+    ///   API (V2): in-doubt look-ups and outcomes go through it.
     public init(
         configuration: Configuration, store: JobStore, provider: any VerificationProvider,
-        transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil
+        transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil
     ) {
         self.configuration = configuration
         self.store = store
@@ -92,6 +114,7 @@ public final class SpoolRunner: Sendable {
         self.transport = transport
         self.logger = logger
         self.metrics = metrics
+        self.attemptsClient = attemptsClient
         self.scanner = SpoolScanner(spool: configuration.spool)
     }
 
@@ -99,6 +122,7 @@ public final class SpoolRunner: Sendable {
     public func stop() {
         stopped.store(true, ordering: .sequentiallyConsistent)
         current.withLock { $0 }?.stop()
+        attemptsClient?.stop()
         wakeUp.signal()
     }
 
@@ -110,7 +134,7 @@ public final class SpoolRunner: Sendable {
         var result = Result()
         try adoptOrphans()
         try settleInterruptedEndings()
-        for job in try store.unfinishedJobs() where job.state == .paused {
+        for job in try store.unfinishedJobs() where job.state == .paused && job.provider != otherProvider(of: job) {
             logger.info("resuming paused job", metadata: ["job.id": "\(job.id)"])
             try store.resumeJob(id: job.id)
         }
@@ -118,9 +142,10 @@ public final class SpoolRunner: Sendable {
         // instead of spinning. A held job is looked at once per process: only a new limit frees it.
         var attempted = Set<String>()
         var announcedSettling = false
+        defer { waitForFollowUp() }
         while !isStopped {
             try claimIncoming()
-            let jobs = try store.unfinishedJobs().filter {
+            let jobs = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }.filter {
                 !attempted.contains($0.id) || (!configuration.once && $0.state != .held)
             }
             for job in jobs where !isStopped {
@@ -128,10 +153,14 @@ public final class SpoolRunner: Sendable {
                 try process(job, into: &result)
                 if !result.succeeded { return result }
             }
+            if !configuration.once { startDueFollowUp() }
             if configuration.once {
                 guard jobs.isEmpty else { continue }
                 let candidates = scanner.candidates(settle: configuration.settle.seconds)
-                if candidates.ready.isEmpty, candidates.settling == 0 { break }
+                if candidates.ready.isEmpty, candidates.settling == 0 {
+                    result.followedUp += startDueFollowUp()?.results() ?? []
+                    break
+                }
                 // Files still being written: wait for them to settle, then claim them.
                 if candidates.ready.isEmpty {
                     if !announcedSettling {
@@ -151,13 +180,34 @@ public final class SpoolRunner: Sendable {
 
     private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
 
+    /// The provider a job was read for when it is not this run's (`nil` when this run may send it).
+    private func otherProvider(of job: JobRecord) -> ProviderName? {
+        job.provider.flatMap { $0 == configuration.providerName ? nil : $0 }
+    }
+
+    /// Whether this run sends `job`: a job read for another provider is never sent through this one (its
+    /// rows may be in flight or in doubt at that provider); it is left alone, said once per run.
+    private func isSentByThisRun(_ job: JobRecord, into result: inout Result) -> Bool {
+        guard let other = otherProvider(of: job) else { return true }
+        if !result.leftAloneJobs.contains(where: { $0.jobID == job.id }) {
+            logger.warning(
+                "job left alone: it was read for another provider; run with that --provider to send it",
+                metadata: [
+                    "job.id": "\(job.id)", "job.provider": "\(other.rawValue)",
+                    "provider": "\(configuration.providerName.rawValue)",
+                ])
+            result.leftAloneJobs.append((job.id, job.fileName, other))
+        }
+        return false
+    }
     /// Files claimed by a process that died before recording their job.
     private func adoptOrphans() throws {
         let known = Set(try store.jobs().map(\.id))
         for orphan in scanner.orphans(knownJobIDs: known) {
             logger.warning("adopting a claimed file without a job", metadata: ["file": "\(orphan.name.printable)"])
             try store.createJob(
-                id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now())
+                id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now(),
+                provider: configuration.providerName)
         }
     }
 
@@ -177,13 +227,19 @@ public final class SpoolRunner: Sendable {
     private func claimIncoming() throws {
         for name in scanner.candidates(settle: configuration.settle.seconds).ready {
             guard let claimed = try scanner.claim(name) else { continue }
-            try store.createJob(id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now())
+            try store.createJob(
+                id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now(),
+                provider: configuration.providerName)
             logger.info("claimed file", metadata: ["job.id": "\(claimed.jobID)", "file": "\(name.printable)"])
         }
     }
 
     private func process(_ job: JobRecord, into result: inout Result) throws {
         var job = job
+        if job.provider == nil {
+            try store.adoptProvider(jobID: job.id, provider: configuration.providerName)
+            job.provider = configuration.providerName
+        }
         // A dry run's intake stores rows `would_send` already; only jobs read earlier need marking.
         let readByDryRun = configuration.dryRun && job.state == .intake
         if job.state == .intake {
@@ -277,8 +333,7 @@ public final class SpoolRunner: Sendable {
     private func settle(_ job: JobRecord) throws {
         switch job.state {
         case .finished:
-            try ReportWriter(store: store).write(
-                job: job, provider: configuration.providerName, to: configuration.spool.reportDirectory(jobID: job.id))
+            try ReportWriter(store: store).write(job: job, to: configuration.spool.reportDirectory(jobID: job.id))
         case .rejected:
             let note = try AtomicFileWriter(path: job.workPath + ".error.txt")
             try note.write("\(job.fileName.printable): \(job.pausedReason ?? "not a job file")\n")
@@ -293,7 +348,7 @@ public final class SpoolRunner: Sendable {
     private func send(_ job: JobRecord) -> JobScheduler.Outcome {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
-            configuration: configuration.scheduler, logger: logger, metrics: metrics)
+            configuration: configuration.scheduler, logger: logger, metrics: metrics, attemptsClient: attemptsClient)
         if let metrics {
             // The rows done before this run are counted aside while the first requests leave. The count
             // reads the store as it was when the job started (the first commit marks rows in flight; rows
@@ -317,6 +372,88 @@ public final class SpoolRunner: Sendable {
         done.wait()
         current.withLock { $0 = nil }
         return outcome.withLock { $0 }
+    }
+}
+
+extension SpoolRunner {
+    // MARK: Follow-up (`--follow-up`)
+
+    /// Finished jobs of this run's provider whose outcomes are due: finished at least `--follow-up` ago,
+    /// within the 30 days the APIs remember, and not asked since they became due.
+    private func dueFollowUps(after delay: Duration) throws -> [JobRecord] {
+        let now = Timestamp.nowSeconds()
+        let failedAt = followUpState.withLock { $0.failedAt }
+        return try store.jobs().filter { job in
+            guard job.state == .finished, job.provider == configuration.providerName,
+                let finished = job.finishedAt.flatMap(Timestamp.seconds(fromISO8601:)),
+                finished + delay.seconds <= now, finished > now - 30 * 86_400,
+                failedAt[job.id].map({ $0 + Self.followUpRetryDelay <= now }) ?? true
+            else { return false }
+            let checked = job.outcomesCheckedAt.flatMap(Timestamp.seconds(fromISO8601:)) ?? 0
+            return checked < finished + delay.seconds
+        }
+    }
+
+    /// Starts collecting the outcomes of the jobs that are due, unless a collection is under way; it runs
+    /// beside the sending. Returns it, or `nil` when none was started.
+    @discardableResult
+    private func startDueFollowUp() -> FollowUpRun? {
+        guard let delay = configuration.followUp, !configuration.dryRun, !isStopped,
+            followUpState.withLock({ $0.running == nil })
+        else { return nil }
+        let due: [JobRecord]
+        do {
+            due = try dueFollowUps(after: delay)
+        } catch {
+            logger.error("cannot read the jobs due for a follow-up", metadata: ["error": "\(error)"])
+            return nil
+        }
+        guard !due.isEmpty else { return nil }
+        let run = FollowUpRun()
+        followUpState.withLock { $0.running = run }
+        let spool = configuration.spool
+        let collector = OutcomeCollector(
+            store: store, provider: provider, transport: transport, attemptsClient: attemptsClient,
+            configuration: configuration.outcomes, logger: logger, metrics: metrics,
+            reportDirectory: { spool.reportDirectory(jobID: $0) })
+        logger.info("follow-up: collecting outcomes", metadata: ["jobs": "\(due.map(\.id).joined(separator: ","))"])
+        collector.collect(due) { outcome in
+            var results: [OutcomeCollector.JobResult] = []
+            switch outcome {
+            case .success(let collected): results = collected
+            case .failure(let failure):
+                self.logger.warning("follow-up failed; it is tried again later", metadata: ["error": "\(failure)"])
+                self.followUpState.withLock { $0.failedAt[failure.jobID] = Timestamp.nowSeconds() }
+            }
+            self.followUpState.withLock { $0.running = nil }
+            run.finish(results)
+        }
+        return run
+    }
+
+    /// Waits for a follow-up collection under way to end (a stopped run stops its listings first).
+    private func waitForFollowUp() {
+        _ = followUpState.withLock({ $0.running })?.results()
+    }
+}
+
+/// One follow-up collection under way, and its results once it has ended.
+private final class FollowUpRun: Sendable {
+    private let ended = DispatchSemaphore(value: 0)
+    private let collected = Mutex<[OutcomeCollector.JobResult]>([])
+
+    /// The collection ended with these results.
+    func finish(_ results: [OutcomeCollector.JobResult]) {
+        collected.withLock { $0 = results }
+        ended.signal()
+    }
+
+    /// Waits (blocking the calling thread, never a cooperative one) until the collection has ended, and
+    /// returns its results; any number of calls, one after the other.
+    func results() -> [OutcomeCollector.JobResult] {
+        ended.wait()
+        ended.signal()
+        return collected.withLock { $0 }
     }
 }
 

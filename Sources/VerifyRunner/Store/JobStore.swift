@@ -61,15 +61,26 @@ public final class JobStore: @unchecked Sendable {
 
     // MARK: Jobs
 
-    /// Records a newly claimed file as a job in state `intake`.
-    public func createJob(id: String, fileName: String, workPath: String, createdAt: String) throws {
+    /// Records a newly claimed file as a job in state `intake`, read for `provider`.
+    public func createJob(
+        id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName? = nil
+    ) throws {
         try sync {
             try connection.statement(
                 """
-                INSERT INTO jobs (id, number, file_name, work_path, state, created_at)
-                VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM jobs), ?, ?, 'intake', ?)
+                INSERT INTO jobs (id, number, file_name, work_path, state, created_at, provider)
+                VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM jobs), ?, ?, 'intake', ?, ?)
                 """
-            ).bind(id, fileName, workPath, createdAt).run()
+            ).bind(id, fileName, workPath, createdAt, provider?.rawValue).run()
+        }
+    }
+
+    /// Records the provider of a job stored before verifyd kept it, when a run is about to send it; a job
+    /// that has one keeps it.
+    public func adoptProvider(jobID: String, provider: ProviderName) throws {
+        try sync {
+            try connection.statement("UPDATE jobs SET provider = ? WHERE id = ? AND provider IS NULL")
+                .bind(provider.rawValue, jobID).run()
         }
     }
 
@@ -92,7 +103,7 @@ public final class JobStore: @unchecked Sendable {
         let statement = try connection.statement(
             """
             SELECT id, file_name, work_path, state, extra_columns, total_rows, paused_reason, created_at,
-                   started_at, finished_at, requests, retries, sending_seconds
+                   started_at, finished_at, requests, retries, sending_seconds, provider, outcomes_checked_at
             FROM jobs \(whereClause) ORDER BY created_at, id
             """)
         if let id { try statement.bind(id) }
@@ -106,7 +117,9 @@ public final class JobStore: @unchecked Sendable {
                     pausedReason: statement.optionalText(6), createdAt: statement.text(7),
                     startedAt: statement.optionalText(8), finishedAt: statement.optionalText(9),
                     requests: statement.int(10), retries: statement.int(11),
-                    sendingSeconds: statement.optionalDouble(12) ?? 0))
+                    sendingSeconds: statement.optionalDouble(12) ?? 0,
+                    provider: statement.optionalText(13).flatMap(ProviderName.init(rawValue:)),
+                    outcomesCheckedAt: statement.optionalText(14)))
         }
         return jobs
     }
@@ -270,7 +283,7 @@ public final class JobStore: @unchecked Sendable {
         try sync {
             let statement = try connection.statement(
                 """
-                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at
+                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at, sent_at
                 FROM job_rows WHERE id BETWEEN ? AND ? AND state IN ('pending', 'waiting', 'in_doubt')
                 ORDER BY id LIMIT ?
                 """)
@@ -285,7 +298,7 @@ public final class JobStore: @unchecked Sendable {
         try sync {
             let statement = try connection.statement(
                 """
-                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at
+                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at, sent_at
                 FROM job_rows WHERE id BETWEEN ? AND ? AND state = 'in_flight' ORDER BY id
                 """)
             let keys = try keys(of: jobID)
@@ -311,7 +324,8 @@ public final class JobStore: @unchecked Sendable {
                 WorkRow(
                     sequence: keys.seq(id: statement.int(0)), target: target, state: state,
                     notBefore: statement.optionalDouble(3),
-                    firstSentAt: statement.optionalText(9).flatMap(Timestamp.seconds(fromISO8601:))))
+                    firstSentAt: statement.optionalText(9).flatMap(Timestamp.seconds(fromISO8601:)),
+                    lastSentAt: statement.optionalDouble(10)))
         }
         return rows
     }
@@ -419,10 +433,10 @@ public final class JobStore: @unchecked Sendable {
         if case .inFlight = state {
             try connection.statement(
                 """
-                UPDATE job_rows SET state = 'in_flight', attempts = ?, started_at = COALESCE(started_at, ?)
+                UPDATE job_rows SET state = 'in_flight', attempts = ?, started_at = COALESCE(started_at, ?), sent_at = ?
                 WHERE id = ?
                 """
-            ).bind(state.attempts, write.timestamp, id).run()
+            ).bind(state.attempts, write.timestamp, write.sentAt, id).run()
         } else if let result = write.result {
             try connection.statement(
                 """
@@ -457,7 +471,7 @@ public final class JobStore: @unchecked Sendable {
             let statement = try connection.statement(
                 """
                 SELECT line, phone_input, country_input, e164, via, status, attempts, error_code, message,
-                       provider_id, carrier, is_cellphone, http_status, started_at, finished_at, extras
+                       provider_id, carrier, is_cellphone, http_status, started_at, finished_at, extras, outcome
                 FROM job_rows WHERE id BETWEEN ? AND ? ORDER BY id
                 """)
             let keys = try keys(of: jobID)
@@ -468,6 +482,7 @@ public final class JobStore: @unchecked Sendable {
                         line: statement.int(0), phoneInput: statement.text(1), countryInput: statement.text(2),
                         e164: statement.optionalText(3), channel: statement.text(4),
                         status: statement.optionalText(5).flatMap(RowStatus.init(rawValue:)),
+                        outcome: statement.optionalText(16).flatMap(VerificationOutcome.init(rawValue:)),
                         attempts: statement.int(6), errorCode: statement.optionalText(7),
                         message: statement.optionalText(8), providerID: statement.optionalText(9),
                         carrier: statement.optionalText(10), isCellphone: statement.optionalInt(11).map { $0 != 0 },
@@ -549,25 +564,108 @@ public final class JobStore: @unchecked Sendable {
         }
     }
 
-    /// Calls `body` with every row of a job that ended `failed`, in input order, as it was read.
-    public func forEachFailedRow(jobID: String, _ body: (FailedRow) throws -> Void) throws {
+    /// Which rows a file for sending again holds.
+    public enum ResendSelection: Sendable {
+        /// The rows that ended `failed` (`retry.csv` picks among them).
+        case failed
+        /// The `sent` rows whose outcome is `not_verified` (`not_verified.csv`).
+        case notVerified
+
+        /// The SQL condition on `job_rows`.
+        fileprivate var condition: String {
+            switch self {
+            case .failed: "status = 'failed'"
+            case .notVerified: "status = 'sent' AND outcome = 'not_verified'"
+            }
+        }
+    }
+
+    /// Calls `body` with the rows of a job that `selection` names, in input order, as they were read.
+    public func forEachResendRow(jobID: String, _ selection: ResendSelection, _ body: (ResendRow) throws -> Void)
+        throws
+    {
         try sync {
             let statement = try connection.statement(
                 """
                 SELECT phone_input, country_input, via, locale, code, extras, http_status, error_code
-                FROM job_rows WHERE id BETWEEN ? AND ? AND status = 'failed' ORDER BY id
+                FROM job_rows WHERE id BETWEEN ? AND ? AND \(selection.condition) ORDER BY id
                 """)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
             while try statement.step() {
                 try body(
-                    FailedRow(
+                    ResendRow(
                         phoneInput: statement.text(0), countryInput: statement.optionalText(1) ?? "",
                         channel: statement.text(2), locale: statement.optionalText(3), code: statement.optionalText(4),
                         extras: ExtrasCodec.decode(statement.optionalText(5) ?? ""),
                         httpStatus: statement.optionalInt(6), errorCode: statement.optionalText(7)))
             }
             statement.reset()
+        }
+    }
+
+    // MARK: Outcomes
+
+    /// The rows of a job whose start the API accepted (`sent`), in input order.
+    public func sentRows(jobID: String) throws -> [SentRow] {
+        try sync {
+            let statement = try connection.statement(
+                """
+                SELECT id, e164, provider_id, started_at, outcome FROM job_rows
+                WHERE id BETWEEN ? AND ? AND status = 'sent' ORDER BY id
+                """)
+            let keys = try keys(of: jobID)
+            try statement.bind(keys.first, keys.last)
+            var rows: [SentRow] = []
+            while try statement.step() {
+                rows.append(
+                    SentRow(
+                        sequence: keys.seq(id: statement.int(0)), e164: statement.text(1),
+                        providerID: statement.optionalText(2),
+                        startedAt: statement.optionalText(3).flatMap(Timestamp.seconds(fromISO8601:)),
+                        outcome: statement.optionalText(4).flatMap(VerificationOutcome.init(rawValue:))))
+            }
+            statement.reset()
+            return rows
+        }
+    }
+
+    /// Stores outcomes of a job's rows, and when they were asked for, in one transaction.
+    ///
+    /// - Parameters:
+    ///   - jobID: the job.
+    ///   - outcomes: the outcome to store per row sequence (merged by the caller with the stored one).
+    ///   - checkedAt: when the API was asked (ISO 8601).
+    public func recordOutcomes(
+        jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
+    ) throws {
+        try sync {
+            let keys = try keys(of: jobID)
+            try connection.transaction {
+                let update = try connection.statement("UPDATE job_rows SET outcome = ? WHERE id = ?")
+                for (sequence, outcome) in outcomes {
+                    try update.bind(outcome.rawValue, keys.id(seq: sequence)).run()
+                }
+                try connection.statement("UPDATE jobs SET outcomes_checked_at = ? WHERE id = ?").bind(checkedAt, jobID)
+                    .run()
+            }
+        }
+    }
+
+    /// A job's `sent` rows per outcome (`none` for the rows without one yet).
+    public func outcomeCounts(jobID: String) throws -> [String: Int] {
+        try grouped(
+            "SELECT COALESCE(outcome, 'none'), count(*) FROM job_rows WHERE id BETWEEN ? AND ? AND status = 'sent' GROUP BY 1",
+            jobID)
+    }
+
+    /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
+    /// many attempts a listing of that time range may have to page through.
+    public func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
+        try sync {
+            try connection.statement(
+                "SELECT COALESCE(sum(requests), 0) FROM job_request_seconds WHERE second BETWEEN ? AND ?"
+            ).bind(seconds.lowerBound, seconds.upperBound).scalarInt()
         }
     }
 

@@ -13,6 +13,11 @@
 ///
 /// `job_request_seconds` (migration 3) counts each job's answered requests per wall-clock second, one
 /// upsert per group commit, for the requests-per-second chart of `summary.html`.
+///
+/// Migration 4 keeps the provider each job was read for (`jobs.provider`: a job is only ever sent through
+/// it) and when its outcomes were last asked for; and per row, when it was last marked in flight
+/// (`sent_at`, seconds since 1970: where an in-doubt look-up starts searching) and its `outcome`. SQLite
+/// adds columns without rewriting the table.
 enum Migrations {
     /// Every migration, in order.
     static let all: [String] = [
@@ -103,6 +108,12 @@ enum Migrations {
             requests INTEGER NOT NULL,
             PRIMARY KEY (job_number, second)
         ) WITHOUT ROWID;
+        """,
+        """
+        ALTER TABLE jobs ADD COLUMN provider TEXT;
+        ALTER TABLE jobs ADD COLUMN outcomes_checked_at TEXT;
+        ALTER TABLE job_rows ADD COLUMN sent_at REAL;
+        ALTER TABLE job_rows ADD COLUMN outcome TEXT;
         """,
     ]
 

@@ -22,10 +22,19 @@ public enum Timestamp {
             + "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(millis, width: 3))Z"
     }
 
-    /// Seconds since 1970 of a stamp written by ``iso8601(_:)`` (`2026-11-26T14:52:01.123Z`), or `nil`.
+    /// Formats seconds since 1970 as ISO 8601 UTC in whole seconds (rounded down), e.g.
+    /// `2026-11-26T14:52:01Z`: the form Twilio's date filters take.
+    public static func iso8601WholeSeconds(_ seconds: Double) -> String {
+        let text = iso8601(seconds.rounded(.down))
+        return String(text.prefix(19)) + "Z"
+    }
+
+    /// Seconds since 1970 of a stamp written by ``iso8601(_:)`` (`2026-11-26T14:52:01.123Z`) or in whole
+    /// seconds (`2026-11-26T14:52:01Z`, as Twilio writes dates), or `nil`.
     public static func seconds(fromISO8601 text: String) -> Double? {
         let digits = Array(text.utf8)
-        guard digits.count == 24, digits[4] == 0x2D, digits[10] == 0x54, digits[19] == 0x2E, digits[23] == 0x5A
+        let hasMillis = digits.count == 24 && digits[19] == 0x2E
+        guard hasMillis || digits.count == 20, digits[4] == 0x2D, digits[10] == 0x54, digits.last == 0x5A
         else { return nil }
         func number(_ range: Range<Int>) -> Int32? {
             var value: Int32 = 0
@@ -37,7 +46,7 @@ public enum Timestamp {
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-            let millis = number(20..<23)
+            let millis = hasMillis ? number(20..<23) : 0
         else { return nil }
         var parts = tm()
         parts.tm_year = year - 1900

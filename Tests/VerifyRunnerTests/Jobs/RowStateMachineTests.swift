@@ -133,6 +133,14 @@ import Testing
         #expect(answeredLate.statusChecked(wasProcessed: true) == .finish(.sent))
     }
 
+    @Test func aRequestTheAPICanNeverTellAboutEndsInDoubtNeverSentAgain() {
+        var row = machine(.inDoubt(attempts: 1))
+        #expect(row.statusUnknowable() == .finish(.inDoubt))
+        #expect(row.state == .finished(.inDoubt, attempts: 1))
+        var notInDoubt = machine(.pending(attempts: 0))
+        #expect(notInDoubt.statusUnknowable() == .none)
+    }
+
     @Test func answersOutsideFlightAreIgnored() {
         var row = machine(.finished(.sent, attempts: 1))
         #expect(row.resultReceived(result(.sent)) == .none)

@@ -23,7 +23,7 @@ import Testing
     @Test func writesOneRowPerInputRowInOrderWithExtras() throws {
         try withTemporaryDirectory { directory in
             let store = try JobStore(path: directory.path + "/s.sqlite")
-            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t")
+            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t", provider: .authyV1)
             let rows = (0..<3).map { index in
                 NewRow(
                     sequence: index, line: index + 2, phoneInput: "p\(index)", countryInput: "1", channel: .sms,
@@ -33,12 +33,12 @@ import Testing
             try store.insertRows(jobID: "j", rows)
             try store.finishIntake(jobID: "j", extraColumns: ["ref", "late"], totalRows: 3)
             let job = try #require(try store.job(id: "j"))
-            try ReportWriter(store: store).write(job: job, provider: .authyV1, to: directory.path + "/r")
+            try ReportWriter(store: store).write(job: job, to: directory.path + "/r")
 
             let csv = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
             let lines = csv.components(separatedBy: "\r\n")
             #expect(lines[0] == (ReportWriter.fixedColumns + ["ref", "late"]).joined(separator: ","))
-            #expect(lines[1] == "2,p0,1,,sms,invalid,0,,bad 0,,,,,,,\"r,0\",")
+            #expect(lines[1] == "2,p0,1,,sms,invalid,,0,,bad 0,,,,,,,\"r,0\",")
             #expect(lines[3].hasSuffix(",'=cmd(),"))
             #expect(lines.count == 5 && lines[4].isEmpty)
 

@@ -25,7 +25,7 @@ import Testing
     @Test func retryFileHoldsTheRetryableFailuresAsTheyWereRead() throws {
         try withTemporaryDirectory { directory in
             let store = try JobStore(path: directory.path + "/s.sqlite")
-            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t")
+            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t", provider: .authyV1)
             let inputs = ["202-555-0100", "(202) 555-0101", "202 555 0102", "202.555.0103"]
             try store.insertRows(
                 jobID: "j",
@@ -48,7 +48,7 @@ import Testing
                     RowWrite(sequence: 3, state: .finished(.sent, attempts: 1), result: .init(verdict: .sent), timestamp: "t"),
                 ], requests: 4, retries: 0, sendingSeconds: 1, startedAt: "t")
             let job = try #require(try store.job(id: "j"))
-            try ReportWriter(store: store).write(job: job, provider: .authyV1, to: directory.path + "/r")
+            try ReportWriter(store: store).write(job: job, to: directory.path + "/r")
 
             let retry = try String(contentsOfFile: directory.path + "/r/retry.csv", encoding: .utf8)
             #expect(
@@ -63,7 +63,7 @@ import Testing
             try store.commit(
                 jobID: "j", writes: [failed(0, 400, "60004"), failed(1, 400, "60004")], requests: 0, retries: 0,
                 sendingSeconds: 0, startedAt: nil)
-            try ReportWriter(store: store).write(job: job, provider: .authyV1, to: directory.path + "/r")
+            try ReportWriter(store: store).write(job: job, to: directory.path + "/r")
             #expect(!FileManager.default.fileExists(atPath: directory.path + "/r/retry.csv"))
             #expect(!FileManager.default.fileExists(atPath: directory.path + "/r/retry.csv.tmp"))
         }

@@ -24,4 +24,10 @@ import Testing
         #expect(Timestamp.seconds(fromISO8601: "2026-11-26T14:52:01.123") == nil)
         #expect(Timestamp.seconds(fromISO8601: "not a time at all, no.") == nil)
     }
+
+    @Test func twilioStampsAreWholeSeconds() {
+        #expect(Timestamp.iso8601WholeSeconds(1_795_713_494.9) == "2026-11-26T17:18:14Z")
+        #expect(Timestamp.seconds(fromISO8601: "2026-11-26T17:18:14Z") == 1_795_713_494)
+        #expect(Timestamp.seconds(fromISO8601: "2026-11-26T17:18:14") == nil)
+    }
 }

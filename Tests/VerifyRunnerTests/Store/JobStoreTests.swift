@@ -210,4 +210,55 @@ import Testing
     func extrasRoundTrip(values: [String]) {
         #expect(ExtrasCodec.decode(ExtrasCodec.encode(values)) == values)
     }
+
+    @Test func aJobKeepsItsProviderAndAnOlderJobAdoptsTheFirstOneThatSendsIt() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "v2", fileName: "a.csv", workPath: "/p", createdAt: "1", provider: .verifyV2)
+            try store.createJob(id: "old", fileName: "b.csv", workPath: "/q", createdAt: "2")
+            try store.adoptProvider(jobID: "v2", provider: .authyV1)
+            try store.adoptProvider(jobID: "old", provider: .authyV1)
+            #expect(try store.jobs().map(\.provider) == [.verifyV2, .authyV1])
+        }
+    }
+
+    @Test func theInFlightMarkRecordsWhenTheLatestRequestLeft() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t")
+            try store.insertRows(jobID: "j1", [row(0)])
+            let mark = { (attempt: Int, at: Double) in
+                RowWrite(
+                    sequence: 0, state: .inFlight(attempt: attempt), timestamp: Timestamp.iso8601(at), sentAt: at)
+            }
+            for (attempt, time) in [(1, 1000.0), (2, 1030.0)] {
+                try store.commit(
+                    jobID: "j1", writes: [mark(attempt, time)], requests: 0, retries: 0, sendingSeconds: 0,
+                    startedAt: nil)
+            }
+            let inFlight = try #require(try store.inFlightRows(jobID: "j1").first)
+            #expect(inFlight.firstSentAt == 1000 && inFlight.lastSentAt == 1030)
+        }
+    }
+
+    @Test func outcomesAreStoredPerSentRowAndCounted() throws {
+        try withTemporaryStore { store, _ in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: .verifyV2)
+            try store.insertRows(jobID: "j1", [row(0, e164: "+12025550101"), row(1, e164: "+12025550103"), row(2)])
+            let sent = { (sequence: Int, id: String) in
+                RowWrite(
+                    sequence: sequence, state: .finished(.sent, attempts: 1),
+                    result: ProviderResult(verdict: .sent, providerID: id), timestamp: "2026-12-02T10:00:00.000Z")
+            }
+            try store.commit(
+                jobID: "j1", writes: [sent(0, "VE1"), sent(1, "VE2")], requests: 2, retries: 0, sendingSeconds: 1,
+                startedAt: "2026-12-02T10:00:00.000Z")
+            let rows = try store.sentRows(jobID: "j1")
+            #expect(rows.map(\.providerID) == ["VE1", "VE2"] && rows.map(\.outcome) == [nil, nil])
+            #expect(rows[0].startedAt == nil, "started_at is set by the in-flight mark, which this test skipped")
+            try store.recordOutcomes(
+                jobID: "j1", [(0, .verified), (1, .pending)], checkedAt: "2026-12-02T11:00:00.000Z")
+            #expect(try store.sentRows(jobID: "j1").map(\.outcome) == [.verified, .pending])
+            #expect(try store.outcomeCounts(jobID: "j1") == ["verified": 1, "pending": 1])
+            #expect(try store.job(id: "j1")?.outcomesCheckedAt == "2026-12-02T11:00:00.000Z")
+        }
+    }
 }

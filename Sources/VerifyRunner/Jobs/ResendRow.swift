@@ -1,5 +1,6 @@
-/// A row that ended `failed`, as it was read from the input, with its last answer (for `retry.csv`).
-public struct FailedRow: Sendable, Equatable {
+/// A row as it was read from the input, with its last answer: a line of the files made to be dropped into
+/// `incoming/` again (`retry.csv`, `not_verified.csv`).
+public struct ResendRow: Sendable, Equatable {
     /// `phone_number` as written in the input.
     public var phoneInput: String
     /// `country_code` as written in the input (empty when absent).

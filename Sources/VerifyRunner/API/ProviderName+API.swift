@@ -1,10 +1,4 @@
-/// The verification APIs verifyd speaks (SPEC.md §1).
-public enum ProviderName: String, Sendable, Equatable, CaseIterable, Codable {
-    /// Legacy Authy Phone Verification V1 (`api.authy.com`).
-    case authyV1 = "authy-v1"
-    /// Twilio Verify V2 (`verify.twilio.com`).
-    case verifyV2 = "verify-v2"
-
+extension ProviderName {
     /// The production base URL.
     public var defaultBaseURL: String {
         switch self {
