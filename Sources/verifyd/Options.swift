@@ -112,11 +112,16 @@ struct OutcomeOptions: ParsableArguments {
     }
 }
 
-/// The Verification Attempts client of a provider that has the API (V2), shared by the process.
+/// The Verification Attempts client of a provider that has the API (V2), shared by the process; a page
+/// request has `timeout` (`--timeout`).
 func makeAttemptsClient(
-    for provider: any VerificationProvider, transport: any HTTPTransport, metrics: RunMetrics? = nil
+    for provider: any VerificationProvider, transport: any HTTPTransport, timeout: Duration, metrics: RunMetrics? = nil
 ) -> AttemptsClient? {
-    provider.attemptsAPI.map { AttemptsClient(api: $0, transport: transport, metrics: metrics) }
+    provider.attemptsAPI.map {
+        AttemptsClient(
+            api: $0, transport: transport, configuration: AttemptsClient.Configuration(timeout: timeout),
+            metrics: metrics)
+    }
 }
 
 extension ProviderName: ExpressibleByArgument {}

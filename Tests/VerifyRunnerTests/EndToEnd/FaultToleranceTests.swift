@@ -164,34 +164,15 @@ import VerifyRunner
         defer { spool.remove() }
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
-        // Distinct sandbox mobiles: odd subscriber numbers, skipping those ending in 9999 (not provisioned).
-        let numbers = (0..<20_100).map { 3_000_001 + 2 * $0 }.filter { $0 % 10_000 != 9_999 }.prefix(20_000)
+        let (csv, numbers) = KilledRuns.mobilesCSV(20_000)
         let rows = numbers.count
-        try spool.write(
-            "phone_number\n" + numbers.map { "+1202\($0)" }.joined(separator: "\n") + "\n", to: "incoming/killed.csv")
+        try spool.write(csv, to: "incoming/killed.csv")
         let arguments = [
             "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--concurrency", "64",
             "--in-doubt", "check",
         ]
-
-        // Five random moments, as shares of the rows started: each 5–18 % after the one before.
-        var fractions: [Double] = []
-        for _ in 0..<5 { fractions.append((fractions.last ?? 0) + Double.random(in: 0.05...0.18)) }
-        var inFlightAtKills: [Int] = []
-        for fraction in fractions {
-            let process = try BuiltBinary.start(arguments, environment: SandboxProcess.credentials)
-            var starts = 0
-            for _ in 0..<3000 where starts < Int(Double(rows) * fraction) && process.isRunning {
-                starts = try await sandbox.stats().starts
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            try #require(process.isRunning, "the run was still going at the kill point (\(fraction))")
-            kill(process.processIdentifier, SIGKILL)
-            try await offThePool { process.waitUntilExit() }
-            let store = try JobStore(path: spool.path + "/verifyd.sqlite")
-            let job = try #require(try store.jobs().first)
-            inFlightAtKills.append(try store.inFlightRows(jobID: job.id).count)
-        }
+        let (fractions, inFlightAtKills) = try await KilledRuns.killFiveTimes(
+            arguments, spool: spool, sandbox: sandbox, rows: rows)
 
         let last = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
         #expect(last.status == 0, "stderr: \(last.stderr.suffix(2000))")

@@ -15,11 +15,14 @@ final class SandboxProcess: Sendable {
 
     /// `http://127.0.0.1:PORT`.
     let baseURL: String
+    /// The codes the sandbox printed on its standard output, as they come.
+    let codes: SandboxCodes
     private let process: Process
 
-    private init(process: Process, baseURL: String) {
+    private init(process: Process, baseURL: String, codes: SandboxCodes) {
         self.process = process
         self.baseURL = baseURL
+        self.codes = codes
     }
 
     /// Starts the sandbox and waits until it prints the port it listens on.
@@ -41,9 +44,9 @@ final class SandboxProcess: Sendable {
             guard let range = seen.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
                 throw SandboxError.exited(seen)
             }
-            // Keep draining stdout so the sandbox never blocks on a full pipe.
-            _ = Drain(out.fileHandleForReading)
-            return SandboxProcess(process: process, baseURL: String(seen[range]))
+            // Keep reading stdout (the code lines) so the sandbox never blocks on a full pipe.
+            let codes = SandboxCodes(reading: out.fileHandleForReading, after: seen)
+            return SandboxProcess(process: process, baseURL: String(seen[range]), codes: codes)
         }
     }
 
@@ -106,6 +109,8 @@ struct SandboxCounts {
     let responsesByStatus: [String: Int]
     /// Injected faults by name (`"429"`, `"drop_after"`, `"hang"`…).
     let faults: [String: Int]
+    /// Requests to the Verification Attempts API (`/v2/Attempts…`).
+    let attemptRequests: Int
 
     init(json: [String: Any]) {
         requests = json["requests"] as? Int ?? -1
@@ -116,6 +121,7 @@ struct SandboxCounts {
         deliveredByNumber = json["deliveredByNumber"] as? [String: Int] ?? [:]
         responsesByStatus = json["responsesByStatus"] as? [String: Int] ?? [:]
         faults = json["faults"] as? [String: Int] ?? [:]
+        attemptRequests = json["attemptRequests"] as? Int ?? -1
     }
 }
 
@@ -130,5 +136,111 @@ enum HTTPFetch {
             ) { continuation.resume(returning: $0) }
         }
         return try response.get().body
+    }
+}
+
+/// The code lines `verifyd sandbox` prints on its standard output (`… code for +12025550101 is 123456`, one
+/// per code sent, re-sends included), read on a thread of their own as they come, so a test can wait for
+/// the sandbox to have sent a number of codes instead of polling its counters.
+final class SandboxCodes: Sendable {
+    /// What has been read, and who waits for more.
+    private struct State {
+        /// Codes per number, in the order they were sent.
+        var byNumber: [String: [String]] = [:]
+        /// Code lines read.
+        var count = 0
+        /// The output ended (the sandbox exited).
+        var ended = false
+        /// Callbacks waiting for a count, called once it is reached or the output ends.
+        var waiters: [(count: Int, notify: @Sendable () -> Void)] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Starts reading `handle`, whose first bytes were `start` (the banner, maybe followed by code lines).
+    init(reading handle: FileHandle, after start: String) {
+        Thread { [self] in
+            var pending = Array(start.utf8)
+            while true {
+                while let end = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    record(String(decoding: pending[..<end], as: UTF8.self))
+                    pending.removeSubrange(...end)
+                }
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending += chunk
+            }
+            finish()
+        }.start()
+    }
+
+    /// Every code sent to `number`, oldest first.
+    func codes(for number: String) -> [String] { state.withLock { $0.byNumber[number] ?? [] } }
+
+    /// The latest code sent to `number`.
+    func code(for number: String) -> String? { codes(for: number).last }
+
+    /// Code lines read so far.
+    var count: Int { state.withLock { $0.count } }
+
+    /// Calls `notify` once the sandbox has printed at least `count` codes (or its output ended), on the
+    /// reading thread, or at once.
+    func whenCounted(_ count: Int, _ notify: @escaping @Sendable () -> Void) {
+        let ready = state.withLock { state in
+            guard state.count < count, !state.ended else { return true }
+            state.waiters.append((count, notify))
+            return false
+        }
+        if ready { notify() }
+    }
+
+    /// Returns once the sandbox has printed at least `count` codes (or its output ended).
+    func waitFor(_ count: Int) async {
+        await withCheckedContinuation { continuation in whenCounted(count) { continuation.resume() } }
+    }
+
+    /// Returns once the sandbox has printed at least `count` codes, or `run` has exited: whichever comes
+    /// first. Returns the codes printed by then.
+    func waitFor(_ count: Int, orExitOf run: Process) async -> Int {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumed = Mutex(false)
+            let resume = { @Sendable in
+                let first = resumed.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume() }
+            }
+            run.terminationHandler = { _ in resume() }
+            if !run.isRunning { resume() }
+            whenCounted(count, resume)
+        }
+        return self.count
+    }
+
+    /// Reads one line: `… code for NUMBER is CODE[ (sent again)]`.
+    private func record(_ line: String) {
+        guard let marker = line.range(of: " code for "),
+            let isRange = line.range(of: " is ", range: marker.upperBound..<line.endIndex)
+        else { return }
+        let number = String(line[marker.upperBound..<isRange.lowerBound])
+        let code = String(line[isRange.upperBound...].prefix { $0.isNumber })
+        let ready = state.withLock { state in
+            state.byNumber[number, default: []].append(code)
+            state.count += 1
+            let ready = state.waiters.filter { $0.count <= state.count }
+            state.waiters.removeAll { $0.count <= state.count }
+            return ready
+        }
+        ready.forEach { $0.notify() }
+    }
+
+    private func finish() {
+        let waiting = state.withLock { state in
+            state.ended = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiting.forEach { $0.notify() }
     }
 }
