@@ -86,7 +86,7 @@ struct JobStatus {
             "requests_per_second": requestsPerSecond.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
             "eta_seconds": etaSeconds ?? NSNull(), "created_at": job.createdAt,
             "started_at": job.startedAt ?? NSNull(), "finished_at": job.finishedAt ?? NSNull(),
-            "report": reportDirectory,
+            "report": reportDirectory, "provider": job.provider?.rawValue ?? NSNull(),
         ]
         if let reason = job.pausedReason { object["reason"] = reason }
         if let errorCodes {

@@ -459,7 +459,14 @@ public final class JobScheduler: @unchecked Sendable {
                 pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
                 return
             }
-            if let request = provider.statusRequest(for: target) {
+            if target.kind == .check {
+                // A check sends no code: checking again is safe. (If the lost check was the one that approved
+                // the code, the second finds nothing pending and the row ends denied; see docs/in-doubt.md.)
+                var machine = machine
+                let next = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
+                machines[sequence] = machine
+                carryOut(next, sequence: sequence, result: result)
+            } else if let request = provider.statusRequest(for: target) {
                 pendingSends.append((sequence, request, true))
             } else if inDoubtBatcher != nil {
                 let now = Timestamp.nowSeconds()
