@@ -160,9 +160,12 @@ struct RunCommand: ParsableCommand {
         let lock = try SpoolLock(spool: spoolOptions.layout)
         defer { withExtendedLifetime(lock) {} }
         let store = try spoolOptions.openStore()
-        // Two connections more than --concurrency: listings of the Verification Attempts API never make a
-        // start wait for a connection.
-        let transport = try providerOptions.connection.makeTransport(concurrency: concurrency + 2)
+        // Follow-ups (V1 status questions) take a quarter of --concurrency and of --rate beside the sending, and
+        // two more connections serve listings of the Verification Attempts API: a start never waits for a
+        // connection.
+        let followUpConcurrency = max(1, concurrency / 4)
+        let transport = try providerOptions.connection.makeTransport(
+            concurrency: concurrency + followUpConcurrency + 2)
         defer { transport.shutdown() }
         let timeout = providerOptions.connection.requestTimeout
         let configuration = SpoolRunner.Configuration(
@@ -176,7 +179,7 @@ struct RunCommand: ParsableCommand {
             once: once, dryRun: dryRun, maxSends: maxSends, settle: DurationText.parse(settle) ?? .seconds(1),
             cooldown: cooldown, followUp: followUp.flatMap(DurationText.parse),
             outcomes: outcomeOptions.configuration(
-                concurrency: concurrency, rate: rate, timeout: timeout, maxTries: maxAttempts))
+                concurrency: followUpConcurrency, rate: rate / 4, timeout: timeout, maxTries: maxAttempts))
         let metrics = RunMetrics(
             provider: providerOptions.provider, startedAt: startedAt,
             lastSuccess: metricsFile.flatMap(MetricsFileWriter.lastSuccess(inFileAt:)))
