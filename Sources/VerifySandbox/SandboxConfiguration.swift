@@ -34,6 +34,9 @@ public struct SandboxConfiguration: Sendable {
     public var faults: SandboxFaults
     /// The server's clock: code lifetimes (600 s) and V2 dates are measured with it. Inject one in tests.
     public var now: @Sendable () -> Date
+    /// Receives the code lines (`… verify-v2 code for +12025550189 is 744400`), complete lines per call, on one
+    /// serial queue of the server's (it may block); ``standardOutput`` by default. Tests collect them instead.
+    public var codeLineWriter: @Sendable ([UInt8]) -> Void
 
     /// The default V1 API key.
     public static let defaultAPIKey = "sandbox-api-key"
@@ -43,6 +46,12 @@ public struct SandboxConfiguration: Sendable {
     public static let defaultAuthToken = "sandbox-auth-token"
     /// The default V2 Verify Service sid.
     public static let defaultServiceSid = "VA" + String(repeating: "0", count: 32)
+
+    /// Writes code lines to the process's standard output, unbuffered (one `write` per call); a write error (the
+    /// reader went away) is ignored.
+    public static let standardOutput: @Sendable ([UInt8]) -> Void = { bytes in
+        try? FileHandle.standardOutput.write(contentsOf: bytes)
+    }
 
     /// Creates a configuration.
     ///
@@ -57,6 +66,7 @@ public struct SandboxConfiguration: Sendable {
     ///   - serviceSid: the V2 service sid.
     ///   - faults: faults to inject.
     ///   - now: the clock.
+    ///   - codeLineWriter: where the code lines go.
     public init(
         host: String = "127.0.0.1",
         port: Int = 0,
@@ -67,7 +77,8 @@ public struct SandboxConfiguration: Sendable {
         authToken: String = SandboxConfiguration.defaultAuthToken,
         serviceSid: String = SandboxConfiguration.defaultServiceSid,
         faults: SandboxFaults = SandboxFaults(),
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        codeLineWriter: @escaping @Sendable ([UInt8]) -> Void = SandboxConfiguration.standardOutput
     ) {
         self.host = host
         self.port = port
@@ -79,6 +90,7 @@ public struct SandboxConfiguration: Sendable {
         self.serviceSid = serviceSid
         self.faults = faults
         self.now = now
+        self.codeLineWriter = codeLineWriter
     }
 }
 

@@ -79,7 +79,8 @@ final class V1Routes: Sendable {
             $0.start(e164: e164, via: via, codeLength: codeLength, now: now)
         }
         isDelivered = true
-        codeLog.record(code: verification.code, for: e164, isNew: isNew, provider: "authy-v1", at: now)
+        let codeLine = codeLog.record(
+            code: verification.code, for: e164, provider: "authy-v1", isResend: !isNew, at: now)
         let display = number.display
         let body = JSONWriter.object { json in
             json.member("carrier", isMobile ? "Sandbox Mobile" : "Sandbox Landline")
@@ -92,7 +93,7 @@ final class V1Routes: Sendable {
             json.member("uuid", verification.uuid)
             json.member("success", true)
         }
-        return SandboxResponse(status: 200, body: body)
+        return SandboxResponse(status: 200, body: body, codeLine: codeLine)
     }
 
     /// `GET …/check`: compares a code with the number's pending one.

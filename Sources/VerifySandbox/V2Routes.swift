@@ -83,8 +83,10 @@ final class V2Routes: Sendable {
         let now = now()
         let (verification, isNew) = ledger.withLock { $0.start(to: to, channel: channel, now: now) }
         isDelivered = true
-        codeLog.record(code: verification.code, for: to, isNew: isNew, provider: "verify-v2", at: now)
-        return SandboxResponse(status: 201, body: verificationBody(verification, request: request))
+        let codeLine = codeLog.record(
+            code: verification.code, for: to, provider: "verify-v2", isResend: !isNew, at: now)
+        return SandboxResponse(
+            status: 201, body: verificationBody(verification, request: request), codeLine: codeLine)
     }
 
     /// `POST …/VerificationCheck`: 200 approved or pending, 404 when nothing is pending.

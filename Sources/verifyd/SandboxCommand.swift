@@ -3,10 +3,11 @@ import Foundation
 import Logging
 import VerifySandbox
 
-/// `verifyd sandbox`: a local fake of both APIs (SPEC.md §6), for trying verifyd without an account.
+/// `verifyd sandbox`: a local fake of both APIs (docs/sandbox.md), for trying verifyd without an account.
 ///
-/// Prints `listening on http://127.0.0.1:PORT` on standard output once it accepts connections, then
-/// serves until SIGTERM or SIGINT.
+/// Prints `listening on http://127.0.0.1:PORT` and the credentials on standard output before it accepts the first
+/// connection, then one line per code it sends (`2026-12-02T10:00:00Z verify-v2 code for +12025550189 is 744400`,
+/// ` (sent again)` after a re-send), and serves until SIGTERM or SIGINT.
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox", abstract: "Run a local fake of the Authy V1 and Verify V2 APIs.")
@@ -79,14 +80,15 @@ struct SandboxCommand: AsyncParsableCommand {
         let logger = makeLogger()
         let configuration = SandboxConfiguration(
             port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults)
-        let server = try await SandboxServer.start(configuration: configuration, logger: logger)
-        let banner = """
-            listening on http://127.0.0.1:\(server.port)
-            credentials: AUTHY_API_KEY=\(configuration.apiKey) TWILIO_ACCOUNT_SID=\(configuration.accountSid) \
-            TWILIO_AUTH_TOKEN=\(configuration.authToken) VERIFY_SERVICE_SID=\(configuration.serviceSid)
+        let server = try await SandboxServer.start(configuration: configuration, logger: logger) { port in
+            let banner = """
+                listening on http://127.0.0.1:\(port)
+                credentials: AUTHY_API_KEY=\(configuration.apiKey) TWILIO_ACCOUNT_SID=\(configuration.accountSid) \
+                TWILIO_AUTH_TOKEN=\(configuration.authToken) VERIFY_SERVICE_SID=\(configuration.serviceSid)
 
-            """
-        FileHandle.standardOutput.write(Data(banner.utf8))
+                """
+            FileHandle.standardOutput.write(Data(banner.utf8))
+        }
         var watcher: SignalWatcher?
         await withCheckedContinuation { continuation in
             watcher = SignalWatcher(logger: logger) { continuation.resume() }

@@ -19,6 +19,23 @@ final class TestClock: Sendable {
     }
 }
 
+/// Collects what a code log writes.
+final class CodeLineSink: Sendable {
+    /// The bytes written so far.
+    private let written = Mutex<[UInt8]>([])
+
+    /// The text written so far.
+    var text: String { written.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    /// The lines written so far.
+    var lines: [String] { text.split(separator: "\n").map(String.init) }
+
+    /// Appends what the code log wrote.
+    func write(_ bytes: [UInt8]) {
+        written.withLock { $0.append(contentsOf: bytes) }
+    }
+}
+
 /// A started sandbox plus a client and clock bound to it.
 struct SandboxFixture: Sendable {
     /// The server.
@@ -29,6 +46,8 @@ struct SandboxFixture: Sendable {
     var clock: TestClock
     /// Its configuration.
     var configuration: SandboxConfiguration
+    /// The code lines it printed.
+    var codeLines: CodeLineSink
 
     // MARK: V1 helpers
 
@@ -78,16 +97,28 @@ struct SandboxFixture: Sendable {
 }
 
 /// Runs a body against a fresh sandbox on an ephemeral port of 127.0.0.1, and shuts it down afterwards.
+///
+/// - Parameters:
+///   - latency: the sandbox's latency.
+///   - configure: changes the rest of its configuration; the clock is the fixture's and the code lines go to the
+///     fixture's sink.
+///   - body: the test.
 func withSandbox(
-    latency: Duration = .zero, _ body: (SandboxFixture) async throws -> Void
+    latency: Duration = .zero, configure: (inout SandboxConfiguration) -> Void = { _ in },
+    _ body: (SandboxFixture) async throws -> Void
 ) async throws {
     let clock = TestClock()
-    let configuration = SandboxConfiguration(latency: latency, now: { clock.now })
+    let codeLines = CodeLineSink()
+    var configuration = SandboxConfiguration(latency: latency)
+    configure(&configuration)
+    configuration.now = { clock.now }
+    configuration.codeLineWriter = codeLines.write
     var logger = Logger(label: "sandbox-test")
     logger.logLevel = .critical
     let server = try await SandboxServer.start(configuration: configuration, logger: logger)
     let fixture = SandboxFixture(
-        server: server, client: TestHTTPClient(port: server.port), clock: clock, configuration: configuration)
+        server: server, client: TestHTTPClient(port: server.port), clock: clock, configuration: configuration,
+        codeLines: codeLines)
     do {
         try await body(fixture)
     } catch {
