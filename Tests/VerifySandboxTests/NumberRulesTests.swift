@@ -52,6 +52,25 @@ import Testing
         #expect(split.national == Substring(national))
     }
 
+    @Test func everyAssignedCallingCodeSplitsOffAndNamesItsMainRegion() throws {
+        #expect(CallingCodes.assigned.count == Set(CallingCodes.assigned.map(\.code)).count)
+        for (code, region) in CallingCodes.assigned {
+            let split = try #require(CallingCodes.split(Substring("\(code)5550189")))
+            #expect(split.countryCode == Substring(String(code)))
+            #expect(split.national == "5550189")
+            #expect(CallingCodes.mainRegion(ofCallingCode: String(code)) == region)
+        }
+        #expect(CallingCodes.mainRegion(ofE164: "+12025550189") == "US")
+        #expect(CallingCodes.mainRegion(ofE164: "+447911123456") == "GB")
+        #expect(CallingCodes.mainRegion(ofE164: "+79161234567") == "RU")
+        #expect(CallingCodes.mainRegion(ofE164: "+80012345678") == "001")
+    }
+
+    @Test(arguments: ["999", "210", "2", "0", "1234", "", "x"])
+    func unassignedCallingCodesHaveNoRegion(code: String) {
+        #expect(CallingCodes.mainRegion(ofCallingCode: code) == nil)
+    }
+
     @Test(arguments: ["1", "44", "372", "1a2025550189", ""])
     func refusesToSplitWhatIsNotANumber(digits: String) {
         #expect(CallingCodes.split(Substring(digits)) == nil)
