@@ -32,7 +32,10 @@ public struct SandboxConfiguration: Sendable {
     public var rateLimit: Double
     /// Faults injected into API requests (none by default).
     public var faults: SandboxFaults
-    /// The server's clock: code lifetimes (600 s) and V2 dates are measured with it. Inject one in tests.
+    /// How long a new code stays valid on both APIs (V1 `seconds_to_expire` counts it down; V2 forgets the
+    /// verification after it): 10 minutes by default, as on the real APIs.
+    public var codeLifetime: Duration
+    /// The server's clock: code lifetimes and V2 dates are measured with it. Inject one in tests.
     public var now: @Sendable () -> Date
     /// Receives the code lines (`… verify-v2 code for +12025550189 is 744400`), complete lines per call, on one
     /// serial queue of the server's (it may block); ``standardOutput`` by default. Tests collect them instead.
@@ -46,6 +49,8 @@ public struct SandboxConfiguration: Sendable {
     public static let defaultAuthToken = "sandbox-auth-token"
     /// The default V2 Verify Service sid.
     public static let defaultServiceSid = "VA" + String(repeating: "0", count: 32)
+    /// The code lifetime of both real APIs: 10 minutes.
+    public static let defaultCodeLifetime = Duration.seconds(600)
 
     /// Writes code lines to the process's standard output, unbuffered (one `write` per call); a write error (the
     /// reader went away) is ignored.
@@ -65,6 +70,7 @@ public struct SandboxConfiguration: Sendable {
     ///   - authToken: the V2 auth token.
     ///   - serviceSid: the V2 service sid.
     ///   - faults: faults to inject.
+    ///   - codeLifetime: how long a new code stays valid.
     ///   - now: the clock.
     ///   - codeLineWriter: where the code lines go.
     public init(
@@ -77,6 +83,7 @@ public struct SandboxConfiguration: Sendable {
         authToken: String = SandboxConfiguration.defaultAuthToken,
         serviceSid: String = SandboxConfiguration.defaultServiceSid,
         faults: SandboxFaults = SandboxFaults(),
+        codeLifetime: Duration = SandboxConfiguration.defaultCodeLifetime,
         now: @escaping @Sendable () -> Date = { Date() },
         codeLineWriter: @escaping @Sendable ([UInt8]) -> Void = SandboxConfiguration.standardOutput
     ) {
@@ -89,6 +96,7 @@ public struct SandboxConfiguration: Sendable {
         self.authToken = authToken
         self.serviceSid = serviceSid
         self.faults = faults
+        self.codeLifetime = codeLifetime
         self.now = now
         self.codeLineWriter = codeLineWriter
     }
@@ -134,5 +142,12 @@ public struct SandboxFaults: Sendable, Equatable {
                 .unavailable: unavailable, .internalError: internalError, .dropBeforeProcessing: dropBeforeProcessing,
                 .dropAfterProcessing: dropAfterProcessing, .hang: hang, .garbage: garbage,
             ], jitter: jitter)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
     }
 }

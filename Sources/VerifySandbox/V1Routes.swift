@@ -22,7 +22,7 @@ final class V1Routes: Sendable {
     /// Where the codes are printed.
     private let codeLog: CodeLog
     /// The verifications; a `Mutex` because every event loop serves V1 requests.
-    private let ledger = Mutex(V1Ledger())
+    private let ledger: Mutex<V1Ledger>
 
     /// Creates the routes from the server's configuration.
     init(configuration: SandboxConfiguration, stats: StatsRecorder, codeLog: CodeLog) {
@@ -30,6 +30,7 @@ final class V1Routes: Sendable {
         self.now = configuration.now
         self.stats = stats
         self.codeLog = codeLog
+        self.ledger = Mutex(V1Ledger(codeLifetime: configuration.codeLifetime.seconds))
     }
 
     /// Answers one V1 request.

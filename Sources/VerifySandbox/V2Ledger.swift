@@ -50,6 +50,15 @@ struct V2Ledger {
     private var sidByNumber: [String: String] = [:]
     /// Where new sids come from.
     private var identifiers = IdentifierGenerator()
+    /// How long a new code stays valid.
+    private let codeLifetime: TimeInterval
+
+    /// Creates an empty ledger.
+    ///
+    /// - Parameter codeLifetime: how long a new verification's code stays valid, in seconds (600 on the real API).
+    init(codeLifetime: TimeInterval) {
+        self.codeLifetime = codeLifetime
+    }
 
     /// Starts a verification, or re-sends the pending one with the same code (one more send attempt).
     ///
@@ -70,7 +79,7 @@ struct V2Ledger {
         let verification = Verification(
             sid: identifiers.sid(prefix: "VE"), to: to, channel: channel,
             code: VerificationCode.code(for: to, length: VerificationCode.v2Length), status: "pending",
-            dateCreated: now, dateUpdated: now, expiresAt: now.addingTimeInterval(CodeLifetime.seconds),
+            dateCreated: now, dateUpdated: now, expiresAt: now.addingTimeInterval(codeLifetime),
             sendCodeAttempts: [attempt])
         bySid[verification.sid] = verification
         sidByNumber[to] = verification.sid

@@ -24,7 +24,7 @@ final class V2Routes: Sendable {
     /// The `Authorization` header of the configured credentials as clients usually send it, compared first.
     private let expectedAuthorization: String
     /// The verifications; a `Mutex` because every event loop serves V2 requests.
-    private let ledger = Mutex(V2Ledger())
+    private let ledger: Mutex<V2Ledger>
 
     /// Creates the routes from the server's configuration.
     init(configuration: SandboxConfiguration, stats: StatsRecorder, codeLog: CodeLog) {
@@ -35,6 +35,7 @@ final class V2Routes: Sendable {
         self.now = configuration.now
         self.stats = stats
         self.codeLog = codeLog
+        self.ledger = Mutex(V2Ledger(codeLifetime: configuration.codeLifetime.seconds))
         let credentials = Data("\(configuration.accountSid):\(configuration.authToken)".utf8)
         self.expectedAuthorization = "Basic " + credentials.base64EncodedString()
     }

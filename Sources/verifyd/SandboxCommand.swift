@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VerifyRunner
 import VerifySandbox
 
 /// `verifyd sandbox`: a local fake of both APIs (docs/sandbox.md), for trying verifyd without an account.
@@ -48,6 +49,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Probability of a 200 whose body is not JSON (request processed).")
     var faultGarbage = 0.0
 
+    @Option(name: .long, help: "How long a code stays valid on both APIs, e.g. 20s, 10m (1s…1d).")
+    var codeLifetime = "10m"
+
     private var faults: SandboxFaults {
         var faults = SandboxFaults()
         faults.rateLimited = fault429
@@ -73,13 +77,16 @@ struct SandboxCommand: AsyncParsableCommand {
         guard probabilities.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("each --fault-… probability must be 0…1")
         }
+        guard let lifetime = DurationText.parse(codeLifetime), lifetime >= .seconds(1), lifetime <= .seconds(86_400)
+        else { throw ValidationError("--code-lifetime must be a duration of 1s…1d, e.g. 20s or 10m") }
         guard faults.totalProbability <= 1 else { throw ValidationError("the --fault-… probabilities add up to more than 1") }
     }
 
     func run() async throws {
         let logger = makeLogger()
         let configuration = SandboxConfiguration(
-            port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults)
+            port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults,
+            codeLifetime: DurationText.parse(codeLifetime) ?? SandboxConfiguration.defaultCodeLifetime)
         let server = try await SandboxServer.start(configuration: configuration, logger: logger) { port in
             let banner = """
                 listening on http://127.0.0.1:\(port)

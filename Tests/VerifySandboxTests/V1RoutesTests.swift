@@ -263,6 +263,17 @@ import Testing
         }
     }
 
+    @Test func theConfiguredCodeLifetimeIsCountedDown() async throws {
+        try await withSandbox(configure: { $0.codeLifetime = .seconds(20) }) { sandbox in
+            let start = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
+            #expect(try start.decode(V1StartBody.self).secondsToExpire == 19)
+            sandbox.clock.advance(by: 20)
+            let check = try await sandbox.v1Get(
+                "check", "country_code=1&phone_number=2025550189&verification_code=4400")
+            #expect(check.status == 404)
+        }
+    }
+
     @Test func restartWhilePendingResendsTheSameVerification() async throws {
         try await withSandbox { sandbox in
             let first = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")

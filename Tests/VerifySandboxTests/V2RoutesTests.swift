@@ -170,6 +170,18 @@ import Testing
         }
     }
 
+    @Test func theConfiguredCodeLifetimeEndsTheVerification() async throws {
+        try await withSandbox(configure: { $0.codeLifetime = .seconds(20) }) { sandbox in
+            _ = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+            sandbox.clock.advance(by: 19)
+            let pending = try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=000000")
+            #expect(pending.status == 200)
+            sandbox.clock.advance(by: 1)
+            let expired = try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=744400")
+            #expect(expired.status == 404)
+        }
+    }
+
     @Test(arguments: ["To=%2B12025550189", "To=%2B12025550189&Code=123", "Code=744400"])
     func checkNeedsACodeAndANumber(body: String) async throws {
         try await withSandbox { sandbox in
