@@ -75,12 +75,15 @@ enum FormDecoding {
         return result
     }
 
-    /// Decodes one form-encoded component.
+    /// Decodes one form-encoded component, or (with `plusIsSpace` false) one path segment, where `+` is itself.
     ///
-    /// - Parameter bytes: the component, e.g. `%2B1202`.
+    /// - Parameters:
+    ///   - bytes: the component, e.g. `%2B1202`.
+    ///   - plusIsSpace: whether `+` stands for a space, as in forms and query strings (not in paths).
     /// - Returns: the text, with invalid UTF-8 repaired.
-    static func percentDecode(_ bytes: some Collection<UInt8>) -> String {
-        guard bytes.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
+    static func percentDecode(_ bytes: some Collection<UInt8>, plusIsSpace: Bool = true) -> String {
+        let plus = plusIsSpace ? UInt8(ascii: "+") : UInt8(ascii: "%")
+        guard bytes.contains(where: { $0 == plus || $0 == UInt8(ascii: "%") }) else {
             return String(decoding: bytes, as: UTF8.self)
         }
         var output: [UInt8] = []
@@ -88,7 +91,7 @@ enum FormDecoding {
         var index = bytes.startIndex
         while index != bytes.endIndex {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "+") {
+            if byte == UInt8(ascii: "+"), plusIsSpace {
                 output.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"),
                 let high = bytes.index(index, offsetBy: 1, limitedBy: bytes.endIndex), high != bytes.endIndex,

@@ -2,10 +2,11 @@ import Foundation
 import NIOHTTP1
 import Synchronization
 
-/// The fake of Twilio Verify V2: create, check and fetch verifications under `/v2/Services/{ServiceSid}/`.
+/// The fake of Twilio Verify V2: create, check, fetch and update verifications under `/v2/Services/{ServiceSid}/`.
 ///
-/// Requests authenticate with HTTP Basic `AccountSid:AuthToken` and send form bodies, as verify-apis.md §5
-/// describes. Only the configured service sid exists.
+/// Requests authenticate with HTTP Basic `AccountSid:AuthToken` and send form bodies, as Twilio's documentation
+/// describes (https://www.twilio.com/docs/verify/api/verification); docs/sandbox.md lists what is imitated. Only
+/// the configured service sid exists.
 final class V2Routes: Sendable {
     /// The accepted account sid.
     private let accountSid: String
@@ -56,7 +57,8 @@ final class V2Routes: Sendable {
             switch (request.method, resource.first ?? "", resource.count) {
             case (.POST, "Verifications", 1): return try start(request)
             case (.POST, "VerificationCheck", 1): return try check(request)
-            case (.GET, "Verifications", 2): return try fetch(request, sid: String(segments[4]))
+            case (.GET, "Verifications", 2): return try fetch(request, key: Self.verificationKey(segments[4]))
+            case (.POST, "Verifications", 2): return try update(request, key: Self.verificationKey(segments[4]))
             default: throw V2Error.notFound(request.path)
             }
         } catch {
@@ -64,7 +66,8 @@ final class V2Routes: Sendable {
         }
     }
 
-    /// `POST …/Verifications`: sends (or re-sends) a code; 201 with the verification.
+    /// `POST …/Verifications`: sends (or re-sends) a code; 201 with the verification, 429 60203 when its verification
+    /// was already sent ``V2Ledger/maximumSends`` times (not processed).
     private func start(_ request: SandboxRequest) throws(V2Error) -> SandboxResponse {
         let parameters = request.formParameters
         var isDelivered = false
@@ -82,7 +85,15 @@ final class V2Routes: Sendable {
         case .landline, .mobile: break
         }
         let now = now()
-        let (verification, isNew) = ledger.withLock { $0.start(to: to, channel: channel, now: now) }
+        let started: (verification: V2Ledger.Verification, isNew: Bool)
+        do {
+            started = try ledger.withLock { ledger throws(V2Ledger.StartRefusal) in
+                try ledger.start(to: to, channel: channel, now: now)
+            }
+        } catch {
+            throw V2Error.maxSendAttempts
+        }
+        let (verification, isNew) = started
         isDelivered = true
         let codeLine = codeLog.record(
             code: verification.code, for: to, provider: "verify-v2", isResend: !isNew, at: now)
@@ -90,7 +101,8 @@ final class V2Routes: Sendable {
             status: 201, body: verificationBody(verification, request: request), codeLine: codeLine)
     }
 
-    /// `POST …/VerificationCheck`: 200 approved or pending, 404 when nothing is pending.
+    /// `POST …/VerificationCheck`: 200 approved or pending, 404 when nothing is pending, 429 60202 after
+    /// ``V2Ledger/maximumWrongChecks`` wrong codes (not processed).
     private func check(_ request: SandboxRequest) throws(V2Error) -> SandboxResponse {
         let parameters = request.formParameters
         stats.recordCheck()
@@ -105,19 +117,47 @@ final class V2Routes: Sendable {
         case .approved(let verification), .incorrect(let verification):
             let body = JSONWriter.object { json in writeSummary(of: verification, to: &json) }
             return SandboxResponse(status: 200, body: body)
+        case .maximumWrongChecksReached:
+            throw V2Error.maxCheckAttempts
         case .notFound:
             throw V2Error.notFound(request.path)
         }
     }
 
-    /// `GET …/Verifications/{Sid}`: the live verification, 404 once approved or expired.
-    private func fetch(_ request: SandboxRequest, sid: String) throws(V2Error) -> SandboxResponse {
+    /// `GET …/Verifications/{Sid}`: the live verification named by sid or number, 404 once approved, canceled or
+    /// expired.
+    private func fetch(_ request: SandboxRequest, key: String) throws(V2Error) -> SandboxResponse {
         stats.recordStatusQuery()
         let now = now()
-        guard let verification = ledger.withLock({ $0.verification(sid: sid, now: now) }) else {
+        guard let verification = ledger.withLock({ $0.verification(named: key, now: now) }) else {
             throw V2Error.notFound(request.path)
         }
         return SandboxResponse(status: 200, body: verificationBody(verification, request: request))
+    }
+
+    /// `POST …/Verifications/{Sid}` with `Status=canceled|approved`: ends the live verification named by sid or
+    /// number; 200 with it as it ended, 404 when none is live, 400 60200 for any other `Status`.
+    ///
+    /// The answer's `sid` is always the verification's `VE…` sid, also when the path named the number: Twilio's
+    /// sample of an update by number echoes the number there, but a client that keeps the answer's sid (and its
+    /// `url`) needs the real one to name the verification later.
+    private func update(_ request: SandboxRequest, key: String) throws(V2Error) -> SandboxResponse {
+        let status: V2Ledger.Status
+        switch request.formParameters["Status"] {
+        case "canceled": status = .canceled
+        case "approved": status = .approved
+        default: throw V2Error.invalidParameter("Status")
+        }
+        let now = now()
+        guard let verification = ledger.withLock({ $0.end(named: key, as: status, now: now) }) else {
+            throw V2Error.notFound(request.path)
+        }
+        return SandboxResponse(status: 200, body: verificationBody(verification, request: request))
+    }
+
+    /// The verification a path segment names: its sid, or its number (`%2B1…` or a literal `+1…`).
+    private static func verificationKey(_ segment: Substring) -> String {
+        FormDecoding.percentDecode(segment.utf8, plusIsSpace: false)
     }
 
     /// Whether the request's Basic credentials are the configured account sid and auth token.
@@ -156,8 +196,8 @@ final class V2Routes: Sendable {
         json.member("account_sid", accountSid)
         json.member("to", verification.to)
         json.member("channel", verification.channel.rawValue)
-        json.member("status", verification.status)
-        json.member("valid", verification.status == "approved")
+        json.member("status", verification.status.rawValue)
+        json.member("valid", verification.status == .approved)
         json.member("date_created", timestamp: verification.dateCreated)
         json.member("date_updated", timestamp: verification.dateUpdated)
     }
@@ -182,6 +222,8 @@ struct V2Error: Error, Equatable {
 
     static let authenticate = V2Error(status: 401, code: 20003, message: "Authenticate")
     static let landlineSMS = V2Error(status: 403, code: 60205, message: "SMS is not supported by landline phone number")
+    static let maxCheckAttempts = V2Error(status: 429, code: 60202, message: "Max check attempts reached")
+    static let maxSendAttempts = V2Error(status: 429, code: 60203, message: "Max send attempts reached")
 
     /// 60200 for a missing or bad parameter.
     static func invalidParameter(_ name: String) -> V2Error {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import Synchronization
+import Testing
 
 @testable import VerifySandbox
 
@@ -160,6 +161,19 @@ struct V2ErrorBody: Decodable {
     var message: String
     var moreInfo: String
     var status: Int
+}
+
+/// Checks that a response is Twilio's error body with this status, code and message.
+func expectV2Error(
+    _ response: TestResponse, status: Int, code: Int, message: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
+    let error = try? response.decode(V2ErrorBody.self)
+    #expect(error?.code == code, sourceLocation: sourceLocation)
+    #expect(error?.message == message, sourceLocation: sourceLocation)
+    #expect(error?.status == status, sourceLocation: sourceLocation)
+    #expect(error?.moreInfo == "https://www.twilio.com/docs/errors/\(code)", sourceLocation: sourceLocation)
 }
 
 /// A V2 verification (create, fetch, check).
