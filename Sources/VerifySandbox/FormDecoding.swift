@@ -96,7 +96,7 @@ enum FormDecoding {
             } else if byte == UInt8(ascii: "%"),
                 let high = bytes.index(index, offsetBy: 1, limitedBy: bytes.endIndex), high != bytes.endIndex,
                 let low = bytes.index(high, offsetBy: 1, limitedBy: bytes.endIndex), low != bytes.endIndex,
-                let highValue = hexValue(bytes[high]), let lowValue = hexValue(bytes[low])
+                let highValue = bytes[high].hexDigitValue, let lowValue = bytes[low].hexDigitValue
             {
                 output.append(highValue << 4 | lowValue)
                 index = low
@@ -124,13 +124,15 @@ enum FormDecoding {
         }
         return result
     }
+}
 
-    /// The value of one hexadecimal digit.
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+extension UInt8 {
+    /// The value of this byte read as one hexadecimal digit in either case, or `nil` when it is none.
+    var hexDigitValue: UInt8? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): self - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): self - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): self - UInt8(ascii: "A") + 10
         default: nil
         }
     }

@@ -35,6 +35,9 @@ public struct SandboxConfiguration: Sendable {
     /// How long a new code stays valid on both APIs (V1 `seconds_to_expire` counts it down; V2 forgets the
     /// verification after it): 10 minutes by default, as on the real APIs.
     public var codeLifetime: Duration
+    /// Requests per minute the V2 Verification Attempts API (`/v2/Attempts…`) admits, in any 60 seconds: 100 by
+    /// default, as Twilio documents; 0 = no limit. Requests over it get 429 20429 with `Retry-After`.
+    public var attemptsPerMinute: Int
     /// The server's clock: code lifetimes and V2 dates are measured with it. Inject one in tests.
     public var now: @Sendable () -> Date
     /// Receives the code lines (`… verify-v2 code for +12025550189 is 744400`), complete lines per call, on one
@@ -51,6 +54,8 @@ public struct SandboxConfiguration: Sendable {
     public static let defaultServiceSid = "VA" + String(repeating: "0", count: 32)
     /// The code lifetime of both real APIs: 10 minutes.
     public static let defaultCodeLifetime = Duration.seconds(600)
+    /// The Verification Attempts API's documented limit: 100 requests per minute.
+    public static let defaultAttemptsPerMinute = 100
 
     /// Writes code lines to the process's standard output, unbuffered (one `write` per call); a write error (the
     /// reader went away) is ignored.
@@ -71,6 +76,7 @@ public struct SandboxConfiguration: Sendable {
     ///   - serviceSid: the V2 service sid.
     ///   - faults: faults to inject.
     ///   - codeLifetime: how long a new code stays valid.
+    ///   - attemptsPerMinute: the Verification Attempts API's limit, 0 for none.
     ///   - now: the clock.
     ///   - codeLineWriter: where the code lines go.
     public init(
@@ -84,6 +90,7 @@ public struct SandboxConfiguration: Sendable {
         serviceSid: String = SandboxConfiguration.defaultServiceSid,
         faults: SandboxFaults = SandboxFaults(),
         codeLifetime: Duration = SandboxConfiguration.defaultCodeLifetime,
+        attemptsPerMinute: Int = SandboxConfiguration.defaultAttemptsPerMinute,
         now: @escaping @Sendable () -> Date = { Date() },
         codeLineWriter: @escaping @Sendable ([UInt8]) -> Void = SandboxConfiguration.standardOutput
     ) {
@@ -97,6 +104,7 @@ public struct SandboxConfiguration: Sendable {
         self.serviceSid = serviceSid
         self.faults = faults
         self.codeLifetime = codeLifetime
+        self.attemptsPerMinute = attemptsPerMinute
         self.now = now
         self.codeLineWriter = codeLineWriter
     }

@@ -1,10 +1,10 @@
 import Foundation
 
-/// The V2 provider's live verifications, by sid and by number.
+/// The V2 provider's live verifications, by sid and by number, and every attempt they made (``AttemptLog``).
 ///
 /// A value type with no clock and no locking: the caller passes `now` and guards it with a `Mutex`. Like Twilio,
-/// it forgets a verification once it is approved, canceled or expired, so later checks and fetches get 404. It
-/// keeps Twilio's per-verification limits
+/// it forgets a verification once it is approved, canceled or expired, so later checks and fetches get 404; its
+/// attempts stay listed, converted when it was approved. It keeps Twilio's per-verification limits
 /// (https://www.twilio.com/docs/api/errors/60203, https://www.twilio.com/docs/api/errors/60202): at most
 /// ``maximumSends`` sends, and no check is processed after ``maximumWrongChecks`` wrong codes.
 struct V2Ledger {
@@ -14,8 +14,8 @@ struct V2Ledger {
         var time: Date
         /// How it was sent.
         var channel: DeliveryChannel
-        /// Its id, `VL…`.
-        var attemptSid: String
+        /// Its sid, `VL…`: the same as its attempt's in the ``AttemptLog``.
+        var id: SidDigits
     }
 
     /// Where a verification stands, as its `status` field says.
@@ -27,8 +27,8 @@ struct V2Ledger {
 
     /// One verification of a number.
     struct Verification: Equatable {
-        /// The verification's id, `VE…`.
-        var sid: String
+        /// The verification's sid, `VE…`.
+        var id: SidDigits
         /// The number, E.164.
         var to: String
         /// The channel of the latest send.
@@ -47,6 +47,9 @@ struct V2Ledger {
         var sendCodeAttempts: [SendAttempt]
         /// Wrong codes checked so far.
         var wrongChecks = 0
+
+        /// The verification's sid as text, `VE…`.
+        var sid: String { id.text(prefix: "VE") }
     }
 
     /// Why a start was not processed.
@@ -69,10 +72,12 @@ struct V2Ledger {
     /// Wrong checks of one verification Twilio allows; every later check gets 60202.
     static let maximumWrongChecks = 5
 
+    /// Every attempt the verifications made, live or not.
+    private(set) var attempts = AttemptLog()
     /// Live verifications by sid.
-    private var bySid: [String: Verification] = [:]
+    private var bySid: [SidDigits: Verification] = [:]
     /// The sid of each number's live verification.
-    private var sidByNumber: [String: String] = [:]
+    private var sidByNumber: [String: SidDigits] = [:]
     /// Where new sids come from.
     private var identifiers = IdentifierGenerator()
     /// How long a new code stays valid.
@@ -101,17 +106,18 @@ struct V2Ledger {
             guard existing.sendCodeAttempts.count < Self.maximumSends else { throw .maximumSendsReached }
             existing.channel = channel
             existing.dateUpdated = now
-            existing.sendCodeAttempts.append(newAttempt(channel: channel, now: now))
-            bySid[existing.sid] = existing
+            existing.sendCodeAttempts.append(newAttempt(of: existing.id, to: to, channel: channel, now: now))
+            bySid[existing.id] = existing
             return (existing, false)
         }
+        let id = identifiers.sid()
         let verification = Verification(
-            sid: identifiers.sid(prefix: "VE"), to: to, channel: channel,
+            id: id, to: to, channel: channel,
             code: VerificationCode.code(for: to, length: VerificationCode.v2Length), status: .pending,
             dateCreated: now, dateUpdated: now, expiresAt: now.addingTimeInterval(codeLifetime),
-            sendCodeAttempts: [newAttempt(channel: channel, now: now)])
-        bySid[verification.sid] = verification
-        sidByNumber[to] = verification.sid
+            sendCodeAttempts: [newAttempt(of: id, to: to, channel: channel, now: now)])
+        bySid[id] = verification
+        sidByNumber[to] = id
         return (verification, true)
     }
 
@@ -128,7 +134,7 @@ struct V2Ledger {
         guard verification.wrongChecks < Self.maximumWrongChecks else { return .maximumWrongChecksReached }
         guard verification.code == code else {
             verification.wrongChecks += 1
-            bySid[verification.sid] = verification
+            bySid[verification.id] = verification
             return .incorrect(verification)
         }
         return .approved(end(verification, as: .approved, now: now))
@@ -151,28 +157,38 @@ struct V2Ledger {
         verification(named: key, now: now).map { end($0, as: status, now: now) }
     }
 
-    /// Ends a live verification: sets its final status and forgets it.
+    /// Ends a live verification: sets its final status and forgets it; an approval converts its attempts.
     private mutating func end(_ verification: Verification, as status: Status, now: Date) -> Verification {
         var ended = verification
         ended.status = status
         ended.dateUpdated = now
         remove(ended)
+        if status == .approved { attempts.convert(verification: ended.id, now: now) }
         return ended
     }
 
-    /// A send attempt made now, with a new sid.
-    private mutating func newAttempt(channel: DeliveryChannel, now: Date) -> SendAttempt {
-        SendAttempt(time: now, channel: channel, attemptSid: identifiers.sid(prefix: "VL"))
+    /// A send attempt made now, with a new sid, recorded in ``attempts``.
+    private mutating func newAttempt(
+        of verification: SidDigits, to: String, channel: DeliveryChannel, now: Date
+    ) -> SendAttempt {
+        let id = identifiers.sid()
+        attempts.append(id: id, verification: verification, to: to, channel: channel, now: now)
+        return SendAttempt(time: now, channel: channel, id: id)
     }
 
     /// The live verification of a number; an expired one is dropped.
     private mutating func live(number: String, now: Date) -> Verification? {
-        sidByNumber[number].flatMap { live(sid: $0, now: now) }
+        sidByNumber[number].flatMap { live(id: $0, now: now) }
+    }
+
+    /// The live verification with this sid (`VE…` text); an expired one is dropped.
+    private mutating func live(sid: String, now: Date) -> Verification? {
+        SidDigits(parsing: sid, prefix: "VE").flatMap { live(id: $0, now: now) }
     }
 
     /// The live verification with this sid; an expired one is dropped.
-    private mutating func live(sid: String, now: Date) -> Verification? {
-        guard let verification = bySid[sid] else { return nil }
+    private mutating func live(id: SidDigits, now: Date) -> Verification? {
+        guard let verification = bySid[id] else { return nil }
         guard now < verification.expiresAt else {
             remove(verification)
             return nil
@@ -182,7 +198,7 @@ struct V2Ledger {
 
     /// Forgets a verification.
     private mutating func remove(_ verification: Verification) {
-        bySid[verification.sid] = nil
-        if sidByNumber[verification.to] == verification.sid { sidByNumber[verification.to] = nil }
+        bySid[verification.id] = nil
+        if sidByNumber[verification.to] == verification.id { sidByNumber[verification.to] = nil }
     }
 }

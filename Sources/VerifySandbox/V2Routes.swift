@@ -2,30 +2,33 @@ import Foundation
 import NIOHTTP1
 import Synchronization
 
-/// The fake of Twilio Verify V2: create, check, fetch and update verifications under `/v2/Services/{ServiceSid}/`.
+/// The fake of Twilio Verify V2: create, check, fetch and update verifications under `/v2/Services/{ServiceSid}/`,
+/// and list, fetch and summarize their attempts under `/v2/Attempts` (``handleAttempts(_:segments:)``).
 ///
 /// Requests authenticate with HTTP Basic `AccountSid:AuthToken` and send form bodies, as Twilio's documentation
 /// describes (https://www.twilio.com/docs/verify/api/verification); docs/sandbox.md lists what is imitated. Only
 /// the configured service sid exists.
 final class V2Routes: Sendable {
     /// The accepted account sid.
-    private let accountSid: String
+    let accountSid: String
     /// The accepted auth token.
     private let authToken: String
     /// The one existing service.
-    private let serviceSid: String
+    let serviceSid: String
     /// Host and port for `url` fields when a request has no `Host` header.
     private let fallbackHost: String
     /// The server's clock.
-    private let now: @Sendable () -> Date
-    /// Where starts, checks and fetches are counted.
-    private let stats: StatsRecorder
+    let now: @Sendable () -> Date
+    /// Where starts, checks, fetches and attempt requests are counted.
+    let stats: StatsRecorder
     /// Where the codes are printed.
     private let codeLog: CodeLog
     /// The `Authorization` header of the configured credentials as clients usually send it, compared first.
     private let expectedAuthorization: String
-    /// The verifications; a `Mutex` because every event loop serves V2 requests.
-    private let ledger: Mutex<V2Ledger>
+    /// The verifications and their attempts; a `Mutex` because every event loop serves V2 requests.
+    let ledger: Mutex<V2Ledger>
+    /// The Verification Attempts API's requests per minute, when limited.
+    let attemptsLimit: SlidingWindowLimit?
 
     /// Creates the routes from the server's configuration.
     init(configuration: SandboxConfiguration, stats: StatsRecorder, codeLog: CodeLog) {
@@ -37,6 +40,8 @@ final class V2Routes: Sendable {
         self.stats = stats
         self.codeLog = codeLog
         self.ledger = Mutex(V2Ledger(codeLifetime: configuration.codeLifetime.seconds))
+        self.attemptsLimit =
+            configuration.attemptsPerMinute > 0 ? SlidingWindowLimit(limit: configuration.attemptsPerMinute) : nil
         let credentials = Data("\(configuration.accountSid):\(configuration.authToken)".utf8)
         self.expectedAuthorization = "Basic " + credentials.base64EncodedString()
     }
@@ -50,6 +55,7 @@ final class V2Routes: Sendable {
     func handle(_ request: SandboxRequest, segments: [Substring]) -> SandboxResponse {
         do throws(V2Error) {
             guard isAuthorized(request) else { throw V2Error.authenticate }
+            if segments.count >= 2, segments[1] == "Attempts" { return try handleAttempts(request, segments: segments) }
             guard segments.count >= 4, segments[1] == "Services", segments[2] == serviceSid else {
                 throw V2Error.notFound(request.path)
             }
@@ -174,16 +180,21 @@ final class V2Routes: Sendable {
         return credentials[..<colon] == accountSid && credentials[credentials.index(after: colon)...] == authToken
     }
 
+    /// The host and port a request was sent to, for `url` fields: its `Host` header.
+    func host(of request: SandboxRequest) -> String {
+        request.headers.first(name: "host") ?? fallbackHost
+    }
+
     /// The full body of a verification, as start and fetch return it.
     private func verificationBody(_ verification: V2Ledger.Verification, request: SandboxRequest) -> [UInt8] {
-        let host = request.headers.first(name: "host") ?? fallbackHost
+        let host = host(of: request)
         return JSONWriter.object { json in
             writeSummary(of: verification, to: &json)
             json.member("lookup") { _ in }
             json.member("send_code_attempts", objects: verification.sendCodeAttempts) { json, attempt in
                 json.member("time", timestamp: attempt.time)
                 json.member("channel", attempt.channel == .sms ? "SMS" : "CALL")
-                json.member("attempt_sid", attempt.attemptSid)
+                json.member("attempt_sid", sid: attempt.id, prefix: "VL")
             }
             json.member("url", "http://\(host)/v2/Services/\(serviceSid)/Verifications/\(verification.sid)")
         }
@@ -219,6 +230,8 @@ struct V2Error: Error, Equatable {
     var code: Int
     /// The English message.
     var message: String
+    /// Whole seconds for a `Retry-After` header, when the answer has one.
+    var retryAfter: Int?
 
     static let authenticate = V2Error(status: 401, code: 20003, message: "Authenticate")
     static let landlineSMS = V2Error(status: 403, code: 60205, message: "SMS is not supported by landline phone number")
@@ -230,6 +243,11 @@ struct V2Error: Error, Equatable {
         V2Error(status: 400, code: 60200, message: "Invalid parameter: \(name)")
     }
 
+    /// 20429 with `Retry-After` for a request over a rate limit.
+    static func tooManyRequests(retryAfter seconds: Int) -> V2Error {
+        V2Error(status: 429, code: 20429, message: "Too many requests", retryAfter: seconds)
+    }
+
     /// 20404 for a resource that does not exist (unknown service, no pending verification, unknown sid).
     static func notFound(_ path: Substring) -> V2Error {
         V2Error(status: 404, code: 20404, message: "The requested resource \(path) was not found")
@@ -237,7 +255,7 @@ struct V2Error: Error, Equatable {
 }
 
 extension V2Error {
-    /// The Twilio error body: `{"code":60200,"message":…,"more_info":…,"status":400}`.
+    /// The Twilio error body: `{"code":60200,"message":…,"more_info":…,"status":400}`, with `Retry-After` when set.
     var response: SandboxResponse {
         let body = JSONWriter.object { json in
             json.member("code", code)
@@ -245,6 +263,7 @@ extension V2Error {
             json.member("more_info", "https://www.twilio.com/docs/errors/\(code)")
             json.member("status", status)
         }
-        return SandboxResponse(status: status, body: body)
+        let headers = retryAfter.map { [(name: "Retry-After", value: String($0))] } ?? []
+        return SandboxResponse(status: status, body: body, headers: headers)
     }
 }

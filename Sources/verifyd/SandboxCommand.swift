@@ -52,6 +52,10 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long a code stays valid on both APIs, e.g. 20s, 10m (1s…1d).")
     var codeLifetime = "10m"
 
+    @Option(
+        name: .long, help: "Requests per minute the V2 Verification Attempts API admits (Twilio: 100); 0 = no limit.")
+    var attemptsPerMinute = SandboxConfiguration.defaultAttemptsPerMinute
+
     private var faults: SandboxFaults {
         var faults = SandboxFaults()
         faults.rateLimited = fault429
@@ -79,6 +83,9 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         guard let lifetime = DurationText.parse(codeLifetime), lifetime >= .seconds(1), lifetime <= .seconds(86_400)
         else { throw ValidationError("--code-lifetime must be a duration of 1s…1d, e.g. 20s or 10m") }
+        guard (0...1_000_000).contains(attemptsPerMinute) else {
+            throw ValidationError("--attempts-per-minute must be 0…1000000")
+        }
         guard faults.totalProbability <= 1 else { throw ValidationError("the --fault-… probabilities add up to more than 1") }
     }
 
@@ -86,7 +93,8 @@ struct SandboxCommand: AsyncParsableCommand {
         let logger = makeLogger()
         let configuration = SandboxConfiguration(
             port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults,
-            codeLifetime: DurationText.parse(codeLifetime) ?? SandboxConfiguration.defaultCodeLifetime)
+            codeLifetime: DurationText.parse(codeLifetime) ?? SandboxConfiguration.defaultCodeLifetime,
+            attemptsPerMinute: attemptsPerMinute)
         let server = try await SandboxServer.start(configuration: configuration, logger: logger) { port in
             let banner = """
                 listening on http://127.0.0.1:\(port)

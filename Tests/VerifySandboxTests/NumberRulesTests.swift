@@ -110,7 +110,17 @@ import Testing
         (-1, "1969-12-31T23:59:59Z"),
         (4_107_542_399.5, "2100-02-28T23:59:59Z"),
     ])
-    func formatsTimestampsLikeTwilio(seconds: Double, expected: String) {
+    func formatsAndReadsTimestampsLikeTwilio(seconds: Double, expected: String) {
         #expect(ISO8601Timestamp.string(from: .init(timeIntervalSince1970: seconds)) == expected)
+        #expect(ISO8601Timestamp.epochSeconds(parsing: expected) == Int64(seconds.rounded(.down)))
+    }
+
+    @Test(arguments: [
+        "2015-07-30", "2015-07-30T20:00:00", "2015-07-30T20:00:00.000Z", "2015-07-30 20:00:00Z", "2015-00-30T20:00:00Z",
+        "2015-02-29T20:00:00Z", "2015-04-31T20:00:00Z", "2015-07-30T24:00:00Z", "2015-07-30T20:60:00Z",
+        "2015-07-30T20:00:60Z", "2O15-07-30T20:00:00Z", "",
+    ])
+    func refusesTimestampsOfAnotherShape(text: String) {
+        #expect(ISO8601Timestamp.epochSeconds(parsing: text) == nil)
     }
 }

@@ -95,6 +95,19 @@ struct SandboxFixture: Sendable {
         try await client.send(
             TestRequest(method: .GET, uri: "/v2/Services/\(configuration.serviceSid)/\(resource)", headers: v2Auth))
     }
+
+    /// `GET` a Verification Attempts URI: `/v2/Attempts…`, or an absolute `http://HOST/v2/Attempts…` link.
+    func attempts(_ uri: String) async throws -> TestResponse {
+        let path = uri.range(of: "/v2/").map { String(uri[$0.lowerBound...]) } ?? uri
+        return try await client.send(TestRequest(method: .GET, uri: path, headers: v2Auth))
+    }
+
+    /// Starts (or re-sends) a V2 verification by SMS and returns it.
+    func v2Start(_ number: String, channel: String = "sms") async throws -> V2VerificationBody {
+        let response = try await v2Post(
+            "Verifications", "To=\(number.replacingOccurrences(of: "+", with: "%2B"))&Channel=\(channel)")
+        return try response.decode()
+    }
 }
 
 /// Runs a body against a fresh sandbox on an ephemeral port of 127.0.0.1, and shuts it down afterwards.
@@ -197,4 +210,51 @@ struct V2VerificationBody: Decodable {
     var lookup: [String: String]?
     var sendCodeAttempts: [Attempt]?
     var url: String?
+}
+
+/// A verification attempt (`/v2/Attempts`).
+struct V2AttemptBody: Decodable, Equatable {
+    /// Its price.
+    struct Price: Decodable, Equatable {
+        var value: String?
+        var currency: String
+    }
+
+    var sid: String
+    var accountSid: String
+    var serviceSid: String
+    var verificationSid: String
+    var dateCreated: String
+    var dateUpdated: String
+    var conversionStatus: String
+    var channel: String
+    var price: Price
+    var channelData: [String: String]
+    var url: String
+}
+
+/// A page of `GET /v2/Attempts`.
+struct V2AttemptsPageBody: Decodable {
+    /// The paging envelope.
+    struct Meta: Decodable {
+        var page: Int
+        var pageSize: Int
+        var firstPageUrl: String
+        var previousPageUrl: String?
+        var url: String
+        var nextPageUrl: String?
+        var key: String
+    }
+
+    var attempts: [V2AttemptBody]
+    var meta: Meta
+}
+
+/// The body of `GET /v2/Attempts/Summary`.
+struct V2AttemptsSummaryBody: Decodable, Equatable {
+    var totalAttempts: Int
+    var totalConverted: Int
+    var totalUnconverted: Int
+    var conversionRatePercentage: String
+    var url: String
 }
