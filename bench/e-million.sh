@@ -7,16 +7,15 @@
 #    command, and time from the restart's spawn until the sandbox's request counter moves (polled every
 #    20 ms; target ≤ 2 s). The restarted run must then finish every row `sent`, and no number may have
 #    received two codes across both runs.
-# The accepted starts are counted in the sandbox's log (one `code for +…` line per verification it
-# creates), read every 20 ms, not in /_sandbox/stats: a stats snapshot costs the sandbox about 0.4 s per
-# 100,000 numbers, which slows the run it watches and comes too late to stop it at 99 %. The count at the
-# kill is then read from /_sandbox/stats once.
+# The accepted starts are counted on the sandbox's standard output (one `code for +…` line per code it sends;
+# the new verifications are the lines without ` (sent again)`), read every 20 ms, not in /_sandbox/stats: a
+# stats snapshot costs the sandbox about 0.4 s per 100,000 numbers, which slows the run it watches and comes
+# too late to stop it at 99 %. The count at the kill is then read from /_sandbox/stats once.
 # Usage: bench/e-million.sh [ROWS]   (try 100000 first)
 source "$(dirname "$0")/lib.sh"
 ROWS=${1:-${E_ROWS:-1000000}}
 require_binary
 csv=$(csv_file "$ROWS")
-SANDBOX_LOG=$WORK/sandbox.log
 sandbox_start
 timeout=$((300 + ROWS / 100))
 
@@ -41,10 +40,10 @@ fi
 rm -rf "$spool"
 
 # Part 2: kill -9 at 99 % and restart. A fresh sandbox: the old one still holds pending verifications for
-# these numbers, and would log a repeated start at debug level only, so its log could not count them.
+# these numbers, so its lines for this run would be re-sends (` (sent again)`), not new verifications.
 sandbox_start
 spool=$(new_spool e2 "$csv")
-log_offset=$(stat -c %s "$SANDBOX_LOG") # count only what this run makes the sandbox log
+log_offset=$(stat -c %s "$SANDBOX_OUT") # count only the code lines, after the banner
 run=("$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --settle 0s --concurrency 64 --rate 0)
 "${run[@]}" >"$WORK/e2-first.log" 2>&1 &
 runner=$!
@@ -52,7 +51,7 @@ echo "$runner" >>"$PIDS"
 threshold=$(((ROWS * 99 + 99) / 100))
 log "e: kill test: waiting for $threshold accepted starts"
 wait_rc=0
-reached=$("${PYLIB[@]}" wait-logged "$SANDBOX_LOG" "$threshold" "$runner" "$timeout" "$log_offset") || wait_rc=$?
+reached=$("${PYLIB[@]}" wait-logged "$SANDBOX_OUT" "$threshold" "$runner" "$timeout" "$log_offset") || wait_rc=$?
 kill -KILL "$runner" 2>/dev/null || true
 wait "$runner" 2>/dev/null || true
 sleep 0.5 # let the sandbox finish answering what was in the air

@@ -235,9 +235,9 @@ def cmd_slope(argv):
 
 
 def cmd_wait_logged(argv):
-    """wait-logged LOG N PID TIMEOUT [OFFSET]: returns when the sandbox's log (its stderr) holds N `code for +…`
-    lines after byte OFFSET (default 0),
-    one per new verification it accepted; exit 2 when PID ended first, 3 on timeout. The log is read where
+    """wait-logged OUT N PID TIMEOUT [OFFSET]: returns when the sandbox's standard output (the file OUT) holds N
+    `code for +…` lines that are not re-sends (no ` (sent again)` at the end) after byte OFFSET (default 0),
+    one per new verification it accepted; exit 2 when PID ended first, 3 on timeout. The file is read where
     the last look stopped, every 20 ms: unlike a /_sandbox/stats snapshot, whose cost grows with the numbers
     seen (about 0.4 s per 100,000, and it slows the run it watches), this costs the sandbox nothing."""
     log, target, pid, timeout = argv[0], int(argv[1]), int(argv[2]), float(argv[3])
@@ -250,7 +250,7 @@ def cmd_wait_logged(argv):
                 sys.exit(2)
             lines = (rest + f.read()).split(b"\n")
             rest = lines.pop()
-            seen += sum(1 for line in lines if b" code for +" in line)
+            seen += sum(1 for line in lines if b" code for +" in line and not line.endswith(b" (sent again)"))
             if seen >= target:
                 print(json.dumps({"logged": seen, "after_s": round(time.monotonic() - start, 2)}))
                 return

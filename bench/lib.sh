@@ -79,11 +79,14 @@ bg_run() {
 }
 
 # sandbox_start [sandbox options…]: starts `verifyd sandbox --port 0` and sets SANDBOX_PID and BASE.
-# The sandbox logs one line per code it sends to stderr: that goes to $SANDBOX_LOG if set, else /dev/null.
+# Its standard output goes to $SANDBOX_OUT (started afresh each time): the banner, then one line per code it
+# sends (`… code for +… is …`, with ` (sent again)` after a re-send), each written as the code is sent.
+# Its log (stderr) goes to /dev/null.
+SANDBOX_OUT=$WORK/sandbox.out
 sandbox_start() {
     sandbox_stop
-    local out=$WORK/sandbox.out
-    "$VERIFYD" sandbox --port 0 "$@" >"$out" 2>"${SANDBOX_LOG:-/dev/null}" &
+    local out=$SANDBOX_OUT
+    "$VERIFYD" sandbox --port 0 "$@" >"$out" 2>/dev/null &
     SANDBOX_PID=$!
     echo "$SANDBOX_PID" >>"$PIDS"
     local _

@@ -8,9 +8,3 @@ enum DeliveryChannel: String, Sendable {
         self.init(rawValue: parameter.lowercased())
     }
 }
-
-/// How long a code stays valid on both APIs: 10 minutes, measured on the server's clock.
-enum CodeLifetime {
-    /// The lifetime in seconds.
-    static let seconds: Double = 600
-}

@@ -75,12 +75,15 @@ enum FormDecoding {
         return result
     }
 
-    /// Decodes one form-encoded component.
+    /// Decodes one form-encoded component, or (with `plusIsSpace` false) one path segment, where `+` is itself.
     ///
-    /// - Parameter bytes: the component, e.g. `%2B1202`.
+    /// - Parameters:
+    ///   - bytes: the component, e.g. `%2B1202`.
+    ///   - plusIsSpace: whether `+` stands for a space, as in forms and query strings (not in paths).
     /// - Returns: the text, with invalid UTF-8 repaired.
-    static func percentDecode(_ bytes: some Collection<UInt8>) -> String {
-        guard bytes.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else {
+    static func percentDecode(_ bytes: some Collection<UInt8>, plusIsSpace: Bool = true) -> String {
+        let plus = plusIsSpace ? UInt8(ascii: "+") : UInt8(ascii: "%")
+        guard bytes.contains(where: { $0 == plus || $0 == UInt8(ascii: "%") }) else {
             return String(decoding: bytes, as: UTF8.self)
         }
         var output: [UInt8] = []
@@ -88,12 +91,12 @@ enum FormDecoding {
         var index = bytes.startIndex
         while index != bytes.endIndex {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "+") {
+            if byte == UInt8(ascii: "+"), plusIsSpace {
                 output.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"),
                 let high = bytes.index(index, offsetBy: 1, limitedBy: bytes.endIndex), high != bytes.endIndex,
                 let low = bytes.index(high, offsetBy: 1, limitedBy: bytes.endIndex), low != bytes.endIndex,
-                let highValue = hexValue(bytes[high]), let lowValue = hexValue(bytes[low])
+                let highValue = bytes[high].hexDigitValue, let lowValue = bytes[low].hexDigitValue
             {
                 output.append(highValue << 4 | lowValue)
                 index = low
@@ -121,13 +124,15 @@ enum FormDecoding {
         }
         return result
     }
+}
 
-    /// The value of one hexadecimal digit.
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+extension UInt8 {
+    /// The value of this byte read as one hexadecimal digit in either case, or `nil` when it is none.
+    var hexDigitValue: UInt8? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): self - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): self - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): self - UInt8(ascii: "A") + 10
         default: nil
         }
     }

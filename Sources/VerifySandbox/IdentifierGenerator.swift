@@ -38,13 +38,8 @@ struct IdentifierGenerator: RandomNumberGenerator {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// A Twilio-style sid: a two-letter prefix and 32 lowercase hex digits, e.g. `sid(prefix: "VE")`.
-    mutating func sid(prefix: StaticString) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(34)
-        prefix.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.appendHexDigits(of: next(), count: 16)
-        bytes.appendHexDigits(of: next(), count: 16)
-        return String(decoding: bytes, as: UTF8.self)
+    /// The 32 random hex digits of a new Twilio-style sid; `sid().text(prefix: "VE")` is e.g. `VE0123…`.
+    mutating func sid() -> SidDigits {
+        SidDigits(high: next(), low: next())
     }
 }

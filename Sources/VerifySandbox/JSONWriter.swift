@@ -49,6 +49,26 @@ struct JSONWriter {
         writeInteger(value)
     }
 
+    /// Writes a member whose value is a string, or `null` when there is none.
+    mutating func member(_ key: StaticString, orNull value: String?) {
+        guard let value else { return nullMember(key) }
+        member(key, value)
+    }
+
+    /// Writes a member whose value is `null`.
+    mutating func nullMember(_ key: StaticString) {
+        writeKey(key)
+        bytes.append(contentsOf: Self.nullText)
+    }
+
+    /// Writes a member whose value is a sid: the prefix and its 32 digits.
+    mutating func member(_ key: StaticString, sid: SidDigits, prefix: StaticString) {
+        writeKey(key)
+        bytes.append(UInt8(ascii: "\""))
+        sid.append(prefix: prefix, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Writes a member with a boolean value.
     mutating func member(_ key: StaticString, _ value: Bool) {
         writeKey(key)
@@ -57,9 +77,14 @@ struct JSONWriter {
 
     /// Writes a member whose value is a timestamp string, as ``ISO8601Timestamp`` spells it.
     mutating func member(_ key: StaticString, timestamp: Date) {
+        member(key, timestamp: ISO8601Timestamp.epochSeconds(of: timestamp))
+    }
+
+    /// Writes a member whose value is a timestamp string of whole seconds since 1970.
+    mutating func member(_ key: StaticString, timestamp epochSeconds: Int64) {
         writeKey(key)
         bytes.append(UInt8(ascii: "\""))
-        ISO8601Timestamp.write(timestamp, into: &bytes)
+        ISO8601Timestamp.write(epochSeconds: epochSeconds, into: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -154,6 +179,8 @@ struct JSONWriter {
     private static let trueText = Array("true".utf8)
     /// `false`.
     private static let falseText = Array("false".utf8)
+    /// `null`.
+    private static let nullText = Array("null".utf8)
 }
 
 extension [UInt8] {

@@ -30,8 +30,7 @@ final class RateLimit: Sendable {
 
     /// The 429 answer for a refused request, in the shape of the API its path belongs to.
     static func refusal(for request: SandboxRequest, retryAfter: Duration) -> SandboxResponse {
-        let seconds = max(1, Int((Double(retryAfter.components.seconds)
-            + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(1, Int(retryAfter.seconds.rounded(.up)))
         let body: String
         if request.pathSegments.first == "v2" {
             body = #"{"code":20429,"message":"Too many requests","#

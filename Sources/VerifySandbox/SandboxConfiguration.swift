@@ -32,8 +32,17 @@ public struct SandboxConfiguration: Sendable {
     public var rateLimit: Double
     /// Faults injected into API requests (none by default).
     public var faults: SandboxFaults
-    /// The server's clock: code lifetimes (600 s) and V2 dates are measured with it. Inject one in tests.
+    /// How long a new code stays valid on both APIs (V1 `seconds_to_expire` counts it down; V2 forgets the
+    /// verification after it): 10 minutes by default, as on the real APIs.
+    public var codeLifetime: Duration
+    /// Requests per minute the V2 Verification Attempts API (`/v2/Attempts…`) admits, in any 60 seconds: 100 by
+    /// default, as Twilio documents; 0 = no limit. Requests over it get 429 20429 with `Retry-After`.
+    public var attemptsPerMinute: Int
+    /// The server's clock: code lifetimes and V2 dates are measured with it. Inject one in tests.
     public var now: @Sendable () -> Date
+    /// Receives the code lines (`… verify-v2 code for +12025550189 is 744400`), complete lines per call, on one
+    /// serial queue of the server's (it may block); ``standardOutput`` by default. Tests collect them instead.
+    public var codeLineWriter: @Sendable ([UInt8]) -> Void
 
     /// The default V1 API key.
     public static let defaultAPIKey = "sandbox-api-key"
@@ -43,6 +52,16 @@ public struct SandboxConfiguration: Sendable {
     public static let defaultAuthToken = "sandbox-auth-token"
     /// The default V2 Verify Service sid.
     public static let defaultServiceSid = "VA" + String(repeating: "0", count: 32)
+    /// The code lifetime of both real APIs: 10 minutes.
+    public static let defaultCodeLifetime = Duration.seconds(600)
+    /// The Verification Attempts API's documented limit: 100 requests per minute.
+    public static let defaultAttemptsPerMinute = 100
+
+    /// Writes code lines to the process's standard output, unbuffered (one `write` per call); a write error (the
+    /// reader went away) is ignored.
+    public static let standardOutput: @Sendable ([UInt8]) -> Void = { bytes in
+        try? FileHandle.standardOutput.write(contentsOf: bytes)
+    }
 
     /// Creates a configuration.
     ///
@@ -56,7 +75,10 @@ public struct SandboxConfiguration: Sendable {
     ///   - authToken: the V2 auth token.
     ///   - serviceSid: the V2 service sid.
     ///   - faults: faults to inject.
+    ///   - codeLifetime: how long a new code stays valid.
+    ///   - attemptsPerMinute: the Verification Attempts API's limit, 0 for none.
     ///   - now: the clock.
+    ///   - codeLineWriter: where the code lines go.
     public init(
         host: String = "127.0.0.1",
         port: Int = 0,
@@ -67,7 +89,10 @@ public struct SandboxConfiguration: Sendable {
         authToken: String = SandboxConfiguration.defaultAuthToken,
         serviceSid: String = SandboxConfiguration.defaultServiceSid,
         faults: SandboxFaults = SandboxFaults(),
-        now: @escaping @Sendable () -> Date = { Date() }
+        codeLifetime: Duration = SandboxConfiguration.defaultCodeLifetime,
+        attemptsPerMinute: Int = SandboxConfiguration.defaultAttemptsPerMinute,
+        now: @escaping @Sendable () -> Date = { Date() },
+        codeLineWriter: @escaping @Sendable ([UInt8]) -> Void = SandboxConfiguration.standardOutput
     ) {
         self.host = host
         self.port = port
@@ -78,7 +103,10 @@ public struct SandboxConfiguration: Sendable {
         self.authToken = authToken
         self.serviceSid = serviceSid
         self.faults = faults
+        self.codeLifetime = codeLifetime
+        self.attemptsPerMinute = attemptsPerMinute
         self.now = now
+        self.codeLineWriter = codeLineWriter
     }
 }
 
@@ -122,5 +150,12 @@ public struct SandboxFaults: Sendable, Equatable {
                 .unavailable: unavailable, .internalError: internalError, .dropBeforeProcessing: dropBeforeProcessing,
                 .dropAfterProcessing: dropAfterProcessing, .hang: hang, .garbage: garbage,
             ], jitter: jitter)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
     }
 }

@@ -8,7 +8,9 @@ import NIOHTTP1
 /// response encoder, header validator and pipelining handler cost more per request than the sandbox's own
 /// work. The ordering those handlers guaranteed is kept here: answers leave in the order their requests came,
 /// even when requests are pipelined and answers are delayed. Latency is a task scheduled on the connection's
-/// event loop; no thread ever waits. It lives on one event loop and is not `Sendable`.
+/// event loop; no thread ever waits. An answer whose request printed a code line is held until the line is written
+/// (``CodeLog/whenWritten(_:on:_:)``), so a client holding the answer can already read the code on the sandbox's
+/// output. It lives on one event loop and is not `Sendable`.
 final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
@@ -28,7 +30,7 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case closing
     }
 
-    /// An answer waiting for its delay to pass, or for the answers before it.
+    /// An answer waiting for its delay to pass, for its code line to be written, or for the answers before it.
     private struct PendingReply {
         /// The complete HTTP response; `nil` closes the connection without one (an injected drop).
         var bytes: ByteBuffer?
@@ -36,6 +38,15 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var keepAlive: Bool
         /// When it may be sent.
         var due: NIODeadline
+        /// Tells it apart from the other answers of the connection.
+        var number: UInt64
+        /// Whether it waits for its code line to be written.
+        var isWaitingForCodeLine = false
+
+        /// Whether it may be sent at `now` (the answers before it permitting).
+        func isReady(at now: NIODeadline) -> Bool {
+            !isWaitingForCodeLine && due <= now
+        }
     }
 
     /// The shared request pipeline.
@@ -48,6 +59,8 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var scheduledReply: Scheduled<Void>?
     /// Whether answers were written since the last flush.
     private var needsFlush = false
+    /// The number of the next pending answer.
+    private var nextReplyNumber: UInt64 = 0
 
     /// Creates the handler for one connection.
     init(pipeline: SandboxPipeline) {
@@ -78,7 +91,7 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 reply(response, version: head.version, keepAlive: head.isKeepAlive, after: delay, context: context)
             case .close(let delay):
                 state = .closing
-                enqueue(PendingReply(bytes: nil, keepAlive: false, due: .now() + TimeAmount(delay)), context: context)
+                enqueue(bytes: nil, keepAlive: false, due: .now() + TimeAmount(delay), context: context)
             case .hang:
                 state = .closing
             }
@@ -117,39 +130,65 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// Sends an answer now, or queues it behind earlier answers and its delay.
+    /// Sends an answer now, or queues it behind earlier answers, its delay and its code line.
     private func reply(
         _ response: SandboxResponse, version: HTTPVersion, keepAlive: Bool, after delay: Duration,
         context: ChannelHandlerContext
     ) {
         let bytes = Self.serialize(
             response, version: version, keepAlive: keepAlive, allocator: context.channel.allocator)
-        if delay <= .zero, pendingReplies.isEmpty {
+        let number = nextReplyNumber
+        let waitsForCodeLine = response.codeLine.map { ticket in
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+            return pipeline.codeLog.whenWritten(ticket, on: context.eventLoop) {
+                handler.value.codeLineWritten(reply: number, context: boundContext.value)
+            }
+        }
+        if delay <= .zero, waitsForCodeLine != true, pendingReplies.isEmpty {
             send(bytes, keepAlive: keepAlive, context: context)
             return
         }
-        enqueue(PendingReply(bytes: bytes, keepAlive: keepAlive, due: .now() + TimeAmount(delay)), context: context)
+        enqueue(
+            bytes: bytes, keepAlive: keepAlive, due: .now() + TimeAmount(delay),
+            isWaitingForCodeLine: waitsForCodeLine == true, context: context)
     }
 
-    /// Queues an answer (or a drop) behind the earlier ones.
-    private func enqueue(_ reply: PendingReply, context: ChannelHandlerContext) {
-        pendingReplies.append(reply)
+    /// Queues an answer (or a drop, `bytes` `nil`) behind the earlier ones.
+    private func enqueue(
+        bytes: ByteBuffer?, keepAlive: Bool, due: NIODeadline, isWaitingForCodeLine: Bool = false,
+        context: ChannelHandlerContext
+    ) {
+        pendingReplies.append(
+            PendingReply(
+                bytes: bytes, keepAlive: keepAlive, due: due, number: nextReplyNumber,
+                isWaitingForCodeLine: isWaitingForCodeLine))
+        nextReplyNumber += 1
         if scheduledReply == nil { scheduleOldestReply(context: context) }
     }
 
-    /// Schedules the oldest pending answer for its due time.
+    /// The code line of a pending answer is written: the answer no longer waits for it. Nothing happens when the
+    /// answer is gone (the connection closed meanwhile).
+    private func codeLineWritten(reply number: UInt64, context: ChannelHandlerContext) {
+        guard let index = pendingReplies.firstIndex(where: { $0.number == number }) else { return }
+        pendingReplies[index].isWaitingForCodeLine = false
+        if index == pendingReplies.startIndex, scheduledReply == nil { sendDueReplies(context: context) }
+    }
+
+    /// Schedules the oldest pending answer for its due time; one that waits for its code line is sent by
+    /// ``codeLineWritten(reply:context:)`` instead.
     private func scheduleOldestReply(context: ChannelHandlerContext) {
-        guard let oldest = pendingReplies.first else { return }
+        guard let oldest = pendingReplies.first, !oldest.isWaitingForCodeLine else { return }
         scheduledReply = context.eventLoop.assumeIsolated().scheduleTask(deadline: oldest.due) {
             self.scheduledReply = nil
             self.sendDueReplies(context: context)
         }
     }
 
-    /// Sends every pending answer that is due, in order, then waits for the next one.
+    /// Sends every pending answer that is ready, in order, then waits for the next one.
     private func sendDueReplies(context: ChannelHandlerContext) {
         let now = NIODeadline.now()
-        while let oldest = pendingReplies.first, oldest.due <= now {
+        while let oldest = pendingReplies.first, oldest.isReady(at: now) {
             pendingReplies.removeFirst()
             send(oldest.bytes, keepAlive: oldest.keepAlive, context: context)
             if !oldest.keepAlive { return }

@@ -34,6 +34,8 @@ struct SandboxPipeline: Sendable {
     let rateLimit: RateLimit?
     /// Injected faults and jitter.
     let faults: FaultPlan
+    /// Where the routes print the codes; an answer that printed one waits for it (see ``SandboxHTTPHandler``).
+    let codeLog: CodeLog
     /// For unexpected failures only (the stats failing to encode); nothing is logged per request.
     let logger: Logger
 

@@ -86,6 +86,8 @@ struct SandboxResponse: Sendable {
     var body: [UInt8]
     /// Extra response headers (e.g. `Retry-After`), beside Content-Type, Content-Length and Connection.
     var headers: [(name: String, value: String)] = []
+    /// The code line this request printed, if any: the answer is held until the line is written.
+    var codeLine: CodeLog.Ticket?
 }
 
 extension SandboxResponse {

@@ -8,11 +8,12 @@ import NIOPosix
 ///
 /// It listens on ``SandboxConfiguration/host`` (127.0.0.1 by default) with keep-alive and many concurrent
 /// connections, on its own SwiftNIO event loops (one per core). Number rules, codes and error bodies are
-/// described on ``SandboxConfiguration`` and in SPEC.md §6. The code sent to each new verification is printed on
-/// standard error as `… info verifyd : provider=authy-v1 [VerifySandbox] code for +12025550189 is 4400` when the
-/// logger lets info through (re-sends at debug), in batches at most 100 ms late (see ``CodeLog``); nothing else is
-/// logged per request. The per-request path is kept lean (hand-written JSON, no per-request formatting or
-/// hashing beyond the ledgers and counters) because benchmarks run the sandbox beside the client on one machine.
+/// described on ``SandboxConfiguration`` and in docs/sandbox.md. Every code it sends, re-sends included, is
+/// printed as soon as it is sent, one line each, to ``SandboxConfiguration/codeLineWriter`` (standard output by
+/// default): `2026-12-02T10:00:00Z authy-v1 code for +12025550189 is 4400`, with ` (sent again)` after a re-send
+/// (see ``CodeLog``); nothing is logged per request. The per-request path is kept lean (hand-written JSON, no
+/// per-request formatting or hashing beyond the ledgers and counters) because benchmarks run the sandbox beside
+/// the client on one machine.
 ///
 /// ```swift
 /// let server = try await SandboxServer.start(configuration: SandboxConfiguration(), logger: logger)
@@ -29,7 +30,7 @@ public final class SandboxServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     /// The counters behind ``stats()``.
     private let recorder: StatsRecorder
-    /// Where the codes are printed; flushed on shutdown.
+    /// Where the codes are printed; written out on shutdown.
     private let codeLog: CodeLog
     /// For the shutdown message.
     private let logger: Logger
@@ -50,27 +51,30 @@ public final class SandboxServer: Sendable {
     /// Binds and starts a sandbox.
     ///
     /// - Parameters:
-    ///   - configuration: address, latency, credentials and clock.
-    ///   - logger: receives the startup line and unexpected errors; its label and level also apply to the code
-    ///     lines, which bypass its handler.
+    ///   - configuration: address, latency, credentials, clock and where the code lines go.
+    ///   - logger: receives the startup line and unexpected errors.
+    ///   - beforeAccepting: called with the bound port before the first connection is accepted, so that what it
+    ///     prints (`verifyd sandbox`'s banner) comes before any code line.
     /// - Returns: the running server; call ``shutdown()`` when done.
     /// - Throws: when the address cannot be bound (e.g. the port is taken).
     public static func start(
-        configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger
+        configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger,
+        beforeAccepting: (_ port: Int) -> Void = { _ in }
     ) async throws -> SandboxServer {
         let recorder = StatsRecorder()
-        let codeLog = CodeLog(label: logger.label, minimumLevel: logger.logLevel)
+        let codeLog = CodeLog(writer: configuration.codeLineWriter)
         let router = SandboxRouter(
             v1: V1Routes(configuration: configuration, stats: recorder, codeLog: codeLog),
             v2: V2Routes(configuration: configuration, stats: recorder, codeLog: codeLog))
         let pipeline = SandboxPipeline(
             router: router, stats: recorder, latency: configuration.latency,
             rateLimit: configuration.rateLimit > 0 ? RateLimit(perSecond: configuration.rateLimit) : nil,
-            faults: configuration.faults.plan, logger: logger)
+            faults: configuration.faults.plan, codeLog: codeLog, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.autoRead, value: false)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
@@ -88,6 +92,8 @@ public final class SandboxServer: Sendable {
             throw error
         }
         let port = channel.localAddress?.port ?? configuration.port
+        beforeAccepting(port)
+        try await channel.setOption(.autoRead, value: true).get()
         logger.info("sandbox listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
         return SandboxServer(
             port: port, channel: channel, group: group, recorder: recorder, codeLog: codeLog, logger: logger)
@@ -103,11 +109,12 @@ public final class SandboxServer: Sendable {
         recorder.reset()
     }
 
-    /// Stops listening, closes every connection and stops the event loops.
+    /// Stops listening, closes every connection, stops the event loops and writes out the last code lines.
     ///
     /// - Throws: if the event loops fail to shut down.
     public func shutdown() async throws {
         try? await channel.close()
+        codeLog.stopNotifying()
         try await group.shutdownGracefully()
         await codeLog.close()
         logger.debug("sandbox stopped", metadata: ["port": "\(port)"])

@@ -13,6 +13,9 @@ public struct SandboxStats: Sendable, Codable, Equatable {
     public var checks: Int
     /// Status queries (V1 status, V2 fetch of a verification) that passed authentication.
     public var statusQueries: Int
+    /// Requests to the V2 Verification Attempts API (`/v2/Attempts…`: list, fetch and summary) that passed
+    /// authentication, the ones refused by its per-minute limit included.
+    public var attemptRequests: Int
     /// Start requests per E.164 number (as the client sent it, once it could be read as a number).
     public var startsByNumber: [String: Int]
     /// Codes actually sent (start requests accepted) per E.164 number: what a person would receive.
@@ -24,7 +27,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 
     /// Creates counters, all zero by default.
     public init(
-        requests: Int = 0, starts: Int = 0, checks: Int = 0, statusQueries: Int = 0,
+        requests: Int = 0, starts: Int = 0, checks: Int = 0, statusQueries: Int = 0, attemptRequests: Int = 0,
         startsByNumber: [String: Int] = [:], deliveredByNumber: [String: Int] = [:],
         responsesByStatus: [String: Int] = [:], faults: [String: Int] = [:]
     ) {
@@ -32,6 +35,7 @@ public struct SandboxStats: Sendable, Codable, Equatable {
         self.starts = starts
         self.checks = checks
         self.statusQueries = statusQueries
+        self.attemptRequests = attemptRequests
         self.startsByNumber = startsByNumber
         self.deliveredByNumber = deliveredByNumber
         self.responsesByStatus = responsesByStatus
@@ -91,6 +95,11 @@ final class StatsRecorder: Sendable {
     /// Counts a status query.
     func recordStatusQuery() {
         counters.withLock { $0.stats.statusQueries += 1 }
+    }
+
+    /// Counts a request to the Verification Attempts API.
+    func recordAttemptRequest() {
+        counters.withLock { $0.stats.attemptRequests += 1 }
     }
 
     /// Counts an injected fault; a request that gets no answer at all (`unanswered`) is counted here

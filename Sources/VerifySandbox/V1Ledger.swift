@@ -25,7 +25,7 @@ struct V1Ledger {
             now >= expiresAt
         }
 
-        /// Remaining lifetime as V1 reports it: 599 for a fresh code, 0 once expired.
+        /// Remaining lifetime as V1 reports it: 599 for a fresh code of 10 minutes, 0 once expired.
         func secondsToExpire(at now: Date) -> Int {
             let remaining = expiresAt.timeIntervalSince(now)
             return remaining <= 1 ? 0 : Int(remaining.rounded(.up)) - 1
@@ -51,6 +51,15 @@ struct V1Ledger {
     private var numberByUUID: [String: String] = [:]
     /// Where new uuids come from.
     private var identifiers = IdentifierGenerator()
+    /// How long a new code stays valid.
+    private let codeLifetime: TimeInterval
+
+    /// Creates an empty ledger.
+    ///
+    /// - Parameter codeLifetime: how long a new code stays valid, in seconds (600 on the real API).
+    init(codeLifetime: TimeInterval) {
+        self.codeLifetime = codeLifetime
+    }
 
     /// Starts a verification, or re-sends the pending one.
     ///
@@ -76,7 +85,7 @@ struct V1Ledger {
         let verification = Verification(
             uuid: identifiers.uuid(), e164: e164,
             code: VerificationCode.code(for: e164, length: codeLength), via: via,
-            expiresAt: now.addingTimeInterval(CodeLifetime.seconds), verified: false)
+            expiresAt: now.addingTimeInterval(codeLifetime), verified: false)
         byNumber[e164] = verification
         numberByUUID[verification.uuid] = e164
         return (verification, true)

@@ -6,8 +6,9 @@ import Synchronization
 /// `/protected/json/phones/verification/`.
 ///
 /// Parameters are read from the query string and from the body, form-encoded or JSON (every way real clients
-/// send them); the API key from `X-Authy-API-Key` or the legacy `api_key` parameter. Answers follow
-/// verify-apis.md §1–§3, with the number rules of ``NumberRules``.
+/// send them); the API key from `X-Authy-API-Key` or the legacy `api_key` parameter. Answers follow Twilio's V1
+/// documentation (https://www.twilio.com/docs/verify/api/v1/verification), with the number rules of
+/// ``NumberRules``; docs/sandbox.md lists what is imitated.
 final class V1Routes: Sendable {
     /// The path segments in front of the action (`start`, `check`, `status`).
     static let pathPrefix: [Substring] = ["protected", "json", "phones", "verification"]
@@ -21,7 +22,7 @@ final class V1Routes: Sendable {
     /// Where the codes are printed.
     private let codeLog: CodeLog
     /// The verifications; a `Mutex` because every event loop serves V1 requests.
-    private let ledger = Mutex(V1Ledger())
+    private let ledger: Mutex<V1Ledger>
 
     /// Creates the routes from the server's configuration.
     init(configuration: SandboxConfiguration, stats: StatsRecorder, codeLog: CodeLog) {
@@ -29,6 +30,7 @@ final class V1Routes: Sendable {
         self.now = configuration.now
         self.stats = stats
         self.codeLog = codeLog
+        self.ledger = Mutex(V1Ledger(codeLifetime: configuration.codeLifetime.seconds))
     }
 
     /// Answers one V1 request.
@@ -65,6 +67,9 @@ final class V1Routes: Sendable {
         }
         let codeLength = try codeLength(parameters["code_length"])
         let number = try V1Number.validated(from: parameters)
+        if let locale = parameters["locale"], !locale.isEmpty, !V1Locale.isSupported(locale) {
+            throw V1Error.unsupportedLocale(locale)
+        }
         let kind = NumberRules.classify(nationalDigits: number.national)
         switch kind {
         case .invalid: throw V1Error.invalidPhoneNumber
@@ -79,7 +84,8 @@ final class V1Routes: Sendable {
             $0.start(e164: e164, via: via, codeLength: codeLength, now: now)
         }
         isDelivered = true
-        codeLog.record(code: verification.code, for: e164, isNew: isNew, provider: "authy-v1", at: now)
+        let codeLine = codeLog.record(
+            code: verification.code, for: e164, provider: "authy-v1", isResend: !isNew, at: now)
         let display = number.display
         let body = JSONWriter.object { json in
             json.member("carrier", isMobile ? "Sandbox Mobile" : "Sandbox Landline")
@@ -92,7 +98,7 @@ final class V1Routes: Sendable {
             json.member("uuid", verification.uuid)
             json.member("success", true)
         }
-        return SandboxResponse(status: 200, body: body)
+        return SandboxResponse(status: 200, body: body, codeLine: codeLine)
     }
 
     /// `GET …/check`: compares a code with the number's pending one.
@@ -212,16 +218,18 @@ struct V1Number: Equatable {
     /// Reads a request's number, or throws the error V1 gives for its parameters.
     ///
     /// - Parameter parameters: the request's parameters.
-    /// - Returns: a number with a 1–3 digit calling code; its national part may still be any length.
-    /// - Throws: 60004 for a missing or non-numeric `country_code` or missing `phone_number`, else 60033.
+    /// - Returns: a number with an assigned calling code (``CallingCodes``); its national part may still be any
+    ///   length.
+    /// - Throws: 60004 for a missing or non-numeric `country_code` or missing `phone_number`; 60033 for a calling
+    ///   code that is not assigned (e.g. `999`) or a national number that is not one.
     static func validated(from parameters: FormParameters) throws(V1Error) -> V1Number {
         guard let countryCode = parameters["country_code"] else { throw V1Error.missingParameter("country_code") }
         guard !countryCode.isEmpty, countryCode.utf8.allSatisfy(NumberRules.isDigit) else {
             throw V1Error.invalidParameter("country_code", "'\(countryCode)' is not a valid Integer")
         }
         guard parameters["phone_number"] != nil else { throw V1Error.missingParameter("phone_number") }
-        guard let number = V1Number(parameters: parameters), (1...3).contains(number.countryCode.count),
-            !number.countryCode.hasPrefix("0")
+        guard let number = V1Number(parameters: parameters), !number.countryCode.hasPrefix("0"),
+            CallingCodes.mainRegion(ofCallingCode: number.countryCode) != nil
         else { throw V1Error.invalidPhoneNumber }
         return number
     }
@@ -231,8 +239,9 @@ struct V1Number: Equatable {
 struct V1Error: Error, Equatable {
     /// The HTTP status.
     var status: Int
-    /// The Authy error code, e.g. `60033`.
-    var code: String
+    /// The Authy error code, e.g. `60033`; `nil` for an answer that carries none (the body then has no
+    /// `error_code`).
+    var code: String?
     /// The English message.
     var message: String
 
@@ -259,6 +268,12 @@ struct V1Error: Error, Equatable {
         invalidParameter(name, "Parameter is required")
     }
 
+    /// 404 without an error code for a start whose `locale` is not one of ``V1Locale/supported``: Authy documents
+    /// the 404 but no code (https://www.twilio.com/docs/authy/supported-languages).
+    static func unsupportedLocale(_ locale: String) -> V1Error {
+        V1Error(status: 404, code: nil, message: "Unsupported locale: \(locale)")
+    }
+
     /// 60023 for a check with nothing pending.
     static func noPendingVerification(_ display: String) -> V1Error {
         V1Error(status: 404, code: "60023", message: "No pending verifications for \(display) found.")
@@ -266,10 +281,11 @@ struct V1Error: Error, Equatable {
 }
 
 extension V1Error {
-    /// The V1 error body: `{"error_code":"60033","message":…,"errors":{"message":…},"success":false}`.
+    /// The V1 error body: `{"error_code":"60033","message":…,"errors":{"message":…},"success":false}`, without
+    /// `error_code` when the error has none.
     var response: SandboxResponse {
         let body = JSONWriter.object { json in
-            json.member("error_code", code)
+            if let code { json.member("error_code", code) }
             json.member("message", message)
             json.member("errors") { $0.member("message", message) }
             json.member("success", false)

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
+import VerifyRunner
 import VerifySandbox
 
-/// `verifyd sandbox`: a local fake of both APIs (SPEC.md §6), for trying verifyd without an account.
+/// `verifyd sandbox`: a local fake of both APIs (docs/sandbox.md), for trying verifyd without an account.
 ///
-/// Prints `listening on http://127.0.0.1:PORT` on standard output once it accepts connections, then
-/// serves until SIGTERM or SIGINT.
+/// Prints `listening on http://127.0.0.1:PORT` and the credentials on standard output before it accepts the first
+/// connection, then one line per code it sends (`2026-12-02T10:00:00Z verify-v2 code for +12025550189 is 744400`,
+/// ` (sent again)` after a re-send), and serves until SIGTERM or SIGINT.
 struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox", abstract: "Run a local fake of the Authy V1 and Verify V2 APIs.")
@@ -47,6 +49,13 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Probability of a 200 whose body is not JSON (request processed).")
     var faultGarbage = 0.0
 
+    @Option(name: .long, help: "How long a code stays valid on both APIs, e.g. 20s, 10m (1s…1d).")
+    var codeLifetime = "10m"
+
+    @Option(
+        name: .long, help: "Requests per minute the V2 Verification Attempts API admits (Twilio: 100); 0 = no limit.")
+    var attemptsPerMinute = SandboxConfiguration.defaultAttemptsPerMinute
+
     private var faults: SandboxFaults {
         var faults = SandboxFaults()
         faults.rateLimited = fault429
@@ -72,21 +81,29 @@ struct SandboxCommand: AsyncParsableCommand {
         guard probabilities.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("each --fault-… probability must be 0…1")
         }
+        guard let lifetime = DurationText.parse(codeLifetime), lifetime >= .seconds(1), lifetime <= .seconds(86_400)
+        else { throw ValidationError("--code-lifetime must be a duration of 1s…1d, e.g. 20s or 10m") }
+        guard (0...1_000_000).contains(attemptsPerMinute) else {
+            throw ValidationError("--attempts-per-minute must be 0…1000000")
+        }
         guard faults.totalProbability <= 1 else { throw ValidationError("the --fault-… probabilities add up to more than 1") }
     }
 
     func run() async throws {
         let logger = makeLogger()
         let configuration = SandboxConfiguration(
-            port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults)
-        let server = try await SandboxServer.start(configuration: configuration, logger: logger)
-        let banner = """
-            listening on http://127.0.0.1:\(server.port)
-            credentials: AUTHY_API_KEY=\(configuration.apiKey) TWILIO_ACCOUNT_SID=\(configuration.accountSid) \
-            TWILIO_AUTH_TOKEN=\(configuration.authToken) VERIFY_SERVICE_SID=\(configuration.serviceSid)
+            port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults,
+            codeLifetime: DurationText.parse(codeLifetime) ?? SandboxConfiguration.defaultCodeLifetime,
+            attemptsPerMinute: attemptsPerMinute)
+        let server = try await SandboxServer.start(configuration: configuration, logger: logger) { port in
+            let banner = """
+                listening on http://127.0.0.1:\(port)
+                credentials: AUTHY_API_KEY=\(configuration.apiKey) TWILIO_ACCOUNT_SID=\(configuration.accountSid) \
+                TWILIO_AUTH_TOKEN=\(configuration.authToken) VERIFY_SERVICE_SID=\(configuration.serviceSid)
 
-            """
-        FileHandle.standardOutput.write(Data(banner.utf8))
+                """
+            FileHandle.standardOutput.write(Data(banner.utf8))
+        }
         var watcher: SignalWatcher?
         await withCheckedContinuation { continuation in
             watcher = SignalWatcher(logger: logger) { continuation.resume() }

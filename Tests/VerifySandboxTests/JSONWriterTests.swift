@@ -65,15 +65,24 @@ import Testing
         }
     }
 
-    @Test func sidsAreAPrefixAnd32LowercaseHexDigits() {
+    @Test func sidsAreAPrefixAnd32LowercaseHexDigitsAndReadBack() {
         var generator = IdentifierGenerator()
-        let first = generator.sid(prefix: "VE")
-        let second = generator.sid(prefix: "VE")
+        let first = generator.sid()
+        let second = generator.sid()
         #expect(first != second)
-        for sid in [first, second] {
+        for digits in [first, second] {
+            let sid = digits.text(prefix: "VE")
             #expect(sid.hasPrefix("VE"))
             #expect(sid.count == 34)
             #expect(sid.dropFirst(2).allSatisfy { $0.isHexDigit && !$0.isUppercase })
+            #expect(SidDigits(parsing: sid, prefix: "VE") == digits)
+            #expect(SidDigits(parsing: "VE" + sid.dropFirst(2).uppercased(), prefix: "VE") == digits)
+            #expect(SidDigits(parsing: sid, prefix: "VL") == nil)
         }
+        #expect(SidDigits(parsing: "VL" + String(repeating: "0", count: 31), prefix: "VL") == nil)
+        #expect(SidDigits(parsing: "VL" + String(repeating: "g", count: 32), prefix: "VL") == nil)
+        #expect(
+            SidDigits(parsing: "VL" + String(repeating: "F", count: 32), prefix: "VL")
+                == SidDigits(high: .max, low: .max))
     }
 }

@@ -52,6 +52,25 @@ import Testing
         #expect(split.national == Substring(national))
     }
 
+    @Test func everyAssignedCallingCodeSplitsOffAndNamesItsMainRegion() throws {
+        #expect(CallingCodes.assigned.count == Set(CallingCodes.assigned.map(\.code)).count)
+        for (code, region) in CallingCodes.assigned {
+            let split = try #require(CallingCodes.split(Substring("\(code)5550189")))
+            #expect(split.countryCode == Substring(String(code)))
+            #expect(split.national == "5550189")
+            #expect(CallingCodes.mainRegion(ofCallingCode: String(code)) == region)
+        }
+        #expect(CallingCodes.mainRegion(ofE164: "+12025550189") == "US")
+        #expect(CallingCodes.mainRegion(ofE164: "+447911123456") == "GB")
+        #expect(CallingCodes.mainRegion(ofE164: "+79161234567") == "RU")
+        #expect(CallingCodes.mainRegion(ofE164: "+80012345678") == "001")
+    }
+
+    @Test(arguments: ["999", "210", "2", "0", "1234", "", "x"])
+    func unassignedCallingCodesHaveNoRegion(code: String) {
+        #expect(CallingCodes.mainRegion(ofCallingCode: code) == nil)
+    }
+
     @Test(arguments: ["1", "44", "372", "1a2025550189", ""])
     func refusesToSplitWhatIsNotANumber(digits: String) {
         #expect(CallingCodes.split(Substring(digits)) == nil)
@@ -91,7 +110,17 @@ import Testing
         (-1, "1969-12-31T23:59:59Z"),
         (4_107_542_399.5, "2100-02-28T23:59:59Z"),
     ])
-    func formatsTimestampsLikeTwilio(seconds: Double, expected: String) {
+    func formatsAndReadsTimestampsLikeTwilio(seconds: Double, expected: String) {
         #expect(ISO8601Timestamp.string(from: .init(timeIntervalSince1970: seconds)) == expected)
+        #expect(ISO8601Timestamp.epochSeconds(parsing: expected) == Int64(seconds.rounded(.down)))
+    }
+
+    @Test(arguments: [
+        "2015-07-30", "2015-07-30T20:00:00", "2015-07-30T20:00:00.000Z", "2015-07-30 20:00:00Z", "2015-00-30T20:00:00Z",
+        "2015-02-29T20:00:00Z", "2015-04-31T20:00:00Z", "2015-07-30T24:00:00Z", "2015-07-30T20:60:00Z",
+        "2015-07-30T20:00:60Z", "2O15-07-30T20:00:00Z", "",
+    ])
+    func refusesTimestampsOfAnotherShape(text: String) {
+        #expect(ISO8601Timestamp.epochSeconds(parsing: text) == nil)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import Synchronization
+import Testing
 
 @testable import VerifySandbox
 
@@ -19,6 +20,23 @@ final class TestClock: Sendable {
     }
 }
 
+/// Collects what a code log writes.
+final class CodeLineSink: Sendable {
+    /// The bytes written so far.
+    private let written = Mutex<[UInt8]>([])
+
+    /// The text written so far.
+    var text: String { written.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    /// The lines written so far.
+    var lines: [String] { text.split(separator: "\n").map(String.init) }
+
+    /// Appends what the code log wrote.
+    func write(_ bytes: [UInt8]) {
+        written.withLock { $0.append(contentsOf: bytes) }
+    }
+}
+
 /// A started sandbox plus a client and clock bound to it.
 struct SandboxFixture: Sendable {
     /// The server.
@@ -29,6 +47,8 @@ struct SandboxFixture: Sendable {
     var clock: TestClock
     /// Its configuration.
     var configuration: SandboxConfiguration
+    /// The code lines it printed.
+    var codeLines: CodeLineSink
 
     // MARK: V1 helpers
 
@@ -75,19 +95,44 @@ struct SandboxFixture: Sendable {
         try await client.send(
             TestRequest(method: .GET, uri: "/v2/Services/\(configuration.serviceSid)/\(resource)", headers: v2Auth))
     }
+
+    /// `GET` a Verification Attempts URI: `/v2/Attempts…`, or an absolute `http://HOST/v2/Attempts…` link.
+    func attempts(_ uri: String) async throws -> TestResponse {
+        let path = uri.range(of: "/v2/").map { String(uri[$0.lowerBound...]) } ?? uri
+        return try await client.send(TestRequest(method: .GET, uri: path, headers: v2Auth))
+    }
+
+    /// Starts (or re-sends) a V2 verification by SMS and returns it.
+    func v2Start(_ number: String, channel: String = "sms") async throws -> V2VerificationBody {
+        let response = try await v2Post(
+            "Verifications", "To=\(number.replacingOccurrences(of: "+", with: "%2B"))&Channel=\(channel)")
+        return try response.decode()
+    }
 }
 
 /// Runs a body against a fresh sandbox on an ephemeral port of 127.0.0.1, and shuts it down afterwards.
+///
+/// - Parameters:
+///   - latency: the sandbox's latency.
+///   - configure: changes the rest of its configuration; the clock is the fixture's and the code lines go to the
+///     fixture's sink.
+///   - body: the test.
 func withSandbox(
-    latency: Duration = .zero, _ body: (SandboxFixture) async throws -> Void
+    latency: Duration = .zero, configure: (inout SandboxConfiguration) -> Void = { _ in },
+    _ body: (SandboxFixture) async throws -> Void
 ) async throws {
     let clock = TestClock()
-    let configuration = SandboxConfiguration(latency: latency, now: { clock.now })
+    let codeLines = CodeLineSink()
+    var configuration = SandboxConfiguration(latency: latency)
+    configure(&configuration)
+    configuration.now = { clock.now }
+    configuration.codeLineWriter = codeLines.write
     var logger = Logger(label: "sandbox-test")
     logger.logLevel = .critical
     let server = try await SandboxServer.start(configuration: configuration, logger: logger)
     let fixture = SandboxFixture(
-        server: server, client: TestHTTPClient(port: server.port), clock: clock, configuration: configuration)
+        server: server, client: TestHTTPClient(port: server.port), clock: clock, configuration: configuration,
+        codeLines: codeLines)
     do {
         try await body(fixture)
     } catch {
@@ -131,6 +176,19 @@ struct V2ErrorBody: Decodable {
     var status: Int
 }
 
+/// Checks that a response is Twilio's error body with this status, code and message.
+func expectV2Error(
+    _ response: TestResponse, status: Int, code: Int, message: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
+    let error = try? response.decode(V2ErrorBody.self)
+    #expect(error?.code == code, sourceLocation: sourceLocation)
+    #expect(error?.message == message, sourceLocation: sourceLocation)
+    #expect(error?.status == status, sourceLocation: sourceLocation)
+    #expect(error?.moreInfo == "https://www.twilio.com/docs/errors/\(code)", sourceLocation: sourceLocation)
+}
+
 /// A V2 verification (create, fetch, check).
 struct V2VerificationBody: Decodable {
     /// One send attempt.
@@ -152,4 +210,51 @@ struct V2VerificationBody: Decodable {
     var lookup: [String: String]?
     var sendCodeAttempts: [Attempt]?
     var url: String?
+}
+
+/// A verification attempt (`/v2/Attempts`).
+struct V2AttemptBody: Decodable, Equatable {
+    /// Its price.
+    struct Price: Decodable, Equatable {
+        var value: String?
+        var currency: String
+    }
+
+    var sid: String
+    var accountSid: String
+    var serviceSid: String
+    var verificationSid: String
+    var dateCreated: String
+    var dateUpdated: String
+    var conversionStatus: String
+    var channel: String
+    var price: Price
+    var channelData: [String: String]
+    var url: String
+}
+
+/// A page of `GET /v2/Attempts`.
+struct V2AttemptsPageBody: Decodable {
+    /// The paging envelope.
+    struct Meta: Decodable {
+        var page: Int
+        var pageSize: Int
+        var firstPageUrl: String
+        var previousPageUrl: String?
+        var url: String
+        var nextPageUrl: String?
+        var key: String
+    }
+
+    var attempts: [V2AttemptBody]
+    var meta: Meta
+}
+
+/// The body of `GET /v2/Attempts/Summary`.
+struct V2AttemptsSummaryBody: Decodable, Equatable {
+    var totalAttempts: Int
+    var totalConverted: Int
+    var totalUnconverted: Int
+    var conversionRatePercentage: String
+    var url: String
 }

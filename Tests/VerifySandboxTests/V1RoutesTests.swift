@@ -100,12 +100,52 @@ import Testing
     @Test(arguments: [
         "via=sms&country_code=1234&phone_number=2025550189",
         "via=sms&country_code=01&phone_number=2025550189",
+        "via=sms&country_code=999&phone_number=2025550189",
+        "via=call&country_code=2&phone_number=2025550189",
+        "via=sms&country_code=0&phone_number=2025550189",
     ])
-    func countryCodesOutsideOneToThreeDigitsAreInvalid(parameters: String) async throws {
+    func unassignedCallingCodesAreInvalidAndSendNothing(parameters: String) async throws {
         try await withSandbox { sandbox in
             let response = try await sandbox.v1Start(parameters)
             #expect(response.status == 400)
             #expect(try response.decode(V1ErrorBody.self).errorCode == "60033")
+            #expect(sandbox.server.stats().deliveredByNumber.isEmpty)
+            #expect(sandbox.codeLines.text.isEmpty)
+        }
+    }
+
+    @Test(arguments: ["222", "880", "263"])
+    func assignedThreeDigitCallingCodesAreAccepted(countryCode: String) async throws {
+        try await withSandbox { sandbox in
+            let response = try await sandbox.v1Start("via=sms&country_code=\(countryCode)&phone_number=22123456")
+            #expect(response.status == 200, "\(response.text)")
+        }
+    }
+
+    @Test(arguments: ["en", "pt-BR", "ZH-hk", "es", "en-GB", "vi"])
+    func supportedLocalesAreAcceptedInAnyCase(locale: String) async throws {
+        try await withSandbox { sandbox in
+            let response = try await sandbox.v1Start(
+                "via=sms&country_code=1&phone_number=2025550189&locale=\(locale)")
+            #expect(response.status == 200, "\(response.text)")
+        }
+    }
+
+    @Test(arguments: ["xx", "en-US", "pt_BR", "klingon"])
+    func unsupportedLocaleIsNotFoundWithoutAnErrorCodeAndSendsNothing(locale: String) async throws {
+        try await withSandbox { sandbox in
+            let response = try await sandbox.v1Start(
+                "via=sms&country_code=1&phone_number=2025550189&locale=\(locale)")
+            #expect(response.status == 404)
+            let body: V1MessageBody = try response.decode()
+            #expect(!body.success)
+            #expect(body.message == "Unsupported locale: \(locale)")
+            #expect(!response.text.contains("error_code"))
+            #expect(sandbox.server.stats().startsByNumber == ["+12025550189": 1])
+            #expect(sandbox.server.stats().deliveredByNumber.isEmpty)
+            #expect(sandbox.codeLines.text.isEmpty)
+            let status = try await sandbox.v1Get("status", "country_code=1&phone_number=2025550189")
+            #expect(status.status == 404)
         }
     }
 
@@ -220,6 +260,17 @@ import Testing
                 "check", "country_code=1&phone_number=2025550189&verification_code=4400")
             #expect(response.status == 404)
             #expect(try response.decode(V1ErrorBody.self).errorCode == "60023")
+        }
+    }
+
+    @Test func theConfiguredCodeLifetimeIsCountedDown() async throws {
+        try await withSandbox(configure: { $0.codeLifetime = .seconds(20) }) { sandbox in
+            let start = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
+            #expect(try start.decode(V1StartBody.self).secondsToExpire == 19)
+            sandbox.clock.advance(by: 20)
+            let check = try await sandbox.v1Get(
+                "check", "country_code=1&phone_number=2025550189&verification_code=4400")
+            #expect(check.status == 404)
         }
     }
 

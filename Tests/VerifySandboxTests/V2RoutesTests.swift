@@ -170,6 +170,18 @@ import Testing
         }
     }
 
+    @Test func theConfiguredCodeLifetimeEndsTheVerification() async throws {
+        try await withSandbox(configure: { $0.codeLifetime = .seconds(20) }) { sandbox in
+            _ = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+            sandbox.clock.advance(by: 19)
+            let pending = try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=000000")
+            #expect(pending.status == 200)
+            sandbox.clock.advance(by: 1)
+            let expired = try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=744400")
+            #expect(expired.status == 404)
+        }
+    }
+
     @Test(arguments: ["To=%2B12025550189", "To=%2B12025550189&Code=123", "Code=744400"])
     func checkNeedsACodeAndANumber(body: String) async throws {
         try await withSandbox { sandbox in
@@ -179,20 +191,134 @@ import Testing
         }
     }
 
-    @Test func fetchReturnsTheLiveVerification() async throws {
+    /// How a test names a verification in a path.
+    enum VerificationName: CaseIterable, Sendable {
+        case sid, encodedNumber, literalNumber
+
+        /// The path segment for a verification of +12025550189 with this sid.
+        func segment(sid: String) -> String {
+            switch self {
+            case .sid: sid
+            case .encodedNumber: "%2B12025550189"
+            case .literalNumber: "+12025550189"
+            }
+        }
+    }
+
+    @Test(arguments: VerificationName.allCases)
+    func fetchReturnsTheLiveVerificationWithItsSid(name: VerificationName) async throws {
         try await withSandbox { sandbox in
             let started: V2VerificationBody = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
                 .decode()
-            let fetched = try await sandbox.v2Get("Verifications/\(started.sid)")
+            let fetched = try await sandbox.v2Get("Verifications/\(name.segment(sid: started.sid))")
             #expect(fetched.status == 200, "\(fetched.text)")
             let body: V2VerificationBody = try fetched.decode()
             #expect(body.sid == started.sid)
             #expect(body.status == "pending")
+            #expect(body.to == "+12025550189")
+            #expect(body.url?.hasSuffix("/Verifications/\(started.sid)") == true)
 
             let unknown = try await sandbox.v2Get("Verifications/VE" + String(repeating: "0", count: 32))
             #expect(unknown.status == 404)
             #expect(try unknown.decode(V2ErrorBody.self).code == 20404)
-            #expect(sandbox.server.stats().statusQueries == 2)
+            #expect(try await sandbox.v2Get("Verifications/%2B12025550188").status == 404)
+            #expect(sandbox.server.stats().statusQueries == 3)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func updateToCanceledEndsTheVerification(byNumber: Bool) async throws {
+        try await withSandbox { sandbox in
+            let started: V2VerificationBody = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+                .decode()
+            sandbox.clock.advance(by: 3)
+            let name = byNumber ? "%2B12025550189" : started.sid
+            let canceled = try await sandbox.v2Post("Verifications/\(name)", "Status=canceled")
+            #expect(canceled.status == 200, "\(canceled.text)")
+            let body: V2VerificationBody = try canceled.decode()
+            #expect(body.sid == started.sid)
+            #expect(body.status == "canceled")
+            #expect(!body.valid)
+            #expect(body.dateUpdated == ISO8601Timestamp.string(from: sandbox.clock.now))
+
+            #expect(try await sandbox.v2Get("Verifications/\(started.sid)").status == 404)
+            #expect(try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=744400").status == 404)
+            #expect(try await sandbox.v2Post("Verifications/\(name)", "Status=canceled").status == 404)
+
+            let again: V2VerificationBody = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+                .decode()
+            #expect(again.sid != started.sid)
+            #expect(again.sendCodeAttempts?.count == 1)
+            #expect(sandbox.codeLines.lines.last?.hasSuffix("code for +12025550189 is 744400") == true)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func updateToApprovedEndsTheVerificationApproved(byNumber: Bool) async throws {
+        try await withSandbox { sandbox in
+            let started: V2VerificationBody = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+                .decode()
+            let approved = try await sandbox.v2Post(
+                "Verifications/\(byNumber ? "+12025550189" : started.sid)", "Status=approved")
+            #expect(approved.status == 200, "\(approved.text)")
+            let body: V2VerificationBody = try approved.decode()
+            #expect(body.sid == started.sid)
+            #expect(body.status == "approved")
+            #expect(body.valid)
+            #expect(try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=744400").status == 404)
+        }
+    }
+
+    @Test(arguments: ["", "Status=pending", "Status=CANCELED", "Status=expired", "Status="])
+    func updateWithAnotherStatusIsInvalidParameterStatus(body: String) async throws {
+        try await withSandbox { sandbox in
+            let started: V2VerificationBody = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+                .decode()
+            let response = try await sandbox.v2Post("Verifications/\(started.sid)", body)
+            expectV2Error(response, status: 400, code: 60200, message: "Invalid parameter: Status")
+            #expect(try await sandbox.v2Get("Verifications/\(started.sid)").status == 200)
+        }
+    }
+
+    @Test func theSixthSendToALiveVerificationIsMaxSendAttemptsAndSendsNothing() async throws {
+        try await withSandbox { sandbox in
+            for _ in 0..<5 {
+                #expect(try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms").status == 201)
+            }
+            let sixth = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=call")
+            expectV2Error(sixth, status: 429, code: 60203, message: "Max send attempts reached")
+            #expect(sixth.headers.first(name: "retry-after") == nil)
+            let stats = sandbox.server.stats()
+            #expect(stats.starts == 6)
+            #expect(stats.startsByNumber == ["+12025550189": 6])
+            #expect(stats.deliveredByNumber == ["+12025550189": 5])
+            #expect(sandbox.codeLines.lines.count == 5)
+            let live: V2VerificationBody = try await sandbox.v2Get("Verifications/%2B12025550189").decode()
+            #expect(live.sendCodeAttempts?.count == 5)
+            #expect(live.channel == "sms")
+
+            sandbox.clock.advance(by: 600)
+            #expect(try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms").status == 201)
+        }
+    }
+
+    @Test func afterFiveWrongChecksEveryCheckIsMaxCheckAttempts() async throws {
+        try await withSandbox { sandbox in
+            let started: V2VerificationBody = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+                .decode()
+            for _ in 0..<5 {
+                let wrong = try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=000000")
+                #expect(try wrong.decode(V2VerificationBody.self).status == "pending")
+            }
+            for body in ["To=%2B12025550189&Code=744400", "VerificationSid=\(started.sid)&Code=000000"] {
+                let refused = try await sandbox.v2Post("VerificationCheck", body)
+                expectV2Error(refused, status: 429, code: 60202, message: "Max check attempts reached")
+            }
+            #expect(sandbox.server.stats().checks == 7)
+            #expect(try await sandbox.v2Post("Verifications/\(started.sid)", "Status=canceled").status == 200)
+            _ = try await sandbox.v2Post("Verifications", "To=%2B12025550189&Channel=sms")
+            let approved = try await sandbox.v2Post("VerificationCheck", "To=%2B12025550189&Code=744400")
+            #expect(try approved.decode(V2VerificationBody.self).status == "approved")
         }
     }
 
