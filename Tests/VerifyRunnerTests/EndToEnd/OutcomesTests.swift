@@ -47,7 +47,7 @@ import VerifyRunner
 
         let ask = [
             "outcomes", jobID, "--spool", spool.path, "--api-base", sandbox.baseURL,
-            "--code-lifetime", "\(Int(Self.lifetime))s",
+            "--code-lifetime", "\(Int(Self.lifetime))s", "--rate", "0",
         ]
         let early = try await BuiltBinary.run(ask, environment: SandboxProcess.credentials)
         #expect(early.status == 0, "stderr: \(early.stderr)")
