@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import NIOPosix
 import Testing
 
 @testable import VerifySandbox
@@ -32,8 +33,9 @@ import Testing
         logger.logLevel = .critical
         let codeLines = CodeLineSink()
         let configuration = SandboxConfiguration(codeLineWriter: codeLines.write)
-        let main = try await SandboxServer.start(configuration: configuration, logger: logger)
-        let limited = try await SandboxServer.start(configuration: configuration, logger: logger)
+        let shared = SandboxServer.EventLoops.shared(MultiThreadedEventLoopGroup.singleton)
+        let main = try await SandboxServer.start(configuration: configuration, logger: logger, eventLoops: shared)
+        let limited = try await SandboxServer.start(configuration: configuration, logger: logger, eventLoops: shared)
         let script = Self.packageRoot.appendingPathComponent("Tests/Clients/official_clients.py").path
         let result: Result<(status: Int32, output: String), any Error>
         do {

@@ -1,4 +1,7 @@
+import Logging
+import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Testing
 
 @testable import VerifySandbox
@@ -116,6 +119,25 @@ import Testing
             #expect(response.status == 413)
             #expect(response.headers.first(name: "connection") == "close")
         }
+    }
+
+    @Test(.timeLimit(.minutes(1)), arguments: [true, false])
+    func shutdownClosesOpenConnections(ownEventLoops: Bool) async throws {
+        var logger = Logger(label: "sandbox-test")
+        logger.logLevel = .critical
+        let configuration = SandboxConfiguration(codeLineWriter: { _ in })
+        let server =
+            ownEventLoops
+            ? try await SandboxServer.start(configuration: configuration, logger: logger)
+            : try await SandboxServer.start(
+                configuration: configuration, logger: logger,
+                eventLoops: .shared(MultiThreadedEventLoopGroup.singleton))
+        let idle = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port).get()
+        let served = try await TestHTTPClient(port: server.port).send(TestRequest(method: .GET, uri: "/nothing"))
+        #expect(served.status == 404)
+        try await server.shutdown()
+        try await idle.closeFuture.get()
     }
 
     @Test func twoSandboxesOnPortZeroGetDifferentPorts() async throws {
