@@ -132,12 +132,29 @@ import Testing
             : try await SandboxServer.start(
                 configuration: configuration, logger: logger,
                 eventLoops: .shared(MultiThreadedEventLoopGroup.singleton))
-        let idle = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: server.port).get()
-        let served = try await TestHTTPClient(port: server.port).send(TestRequest(method: .GET, uri: "/nothing"))
-        #expect(served.status == 404)
-        try await server.shutdown()
-        try await idle.closeFuture.get()
+        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        let partsAfterShutdown = try await connection.executeThenClose { inbound, outbound in
+            var parts = inbound.makeAsyncIterator()
+            let head = HTTPRequestHead(
+                version: .http1_1, method: .GET, uri: "/nothing", headers: ["Host": "127.0.0.1"])
+            try await outbound.write(.head(head))
+            try await outbound.write(.end(nil))
+            while let part = try await parts.next() {
+                if case .end = part { break }  // answered: the server holds this keep-alive connection
+            }
+            try await server.shutdown()
+            var count = 0
+            while try await parts.next() != nil { count += 1 }  // ends when the server closes it
+            return count
+        }
+        #expect(partsAfterShutdown == 0)
     }
 
     @Test func twoSandboxesOnPortZeroGetDifferentPorts() async throws {
