@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A local HTTP/1.1 server that fakes both verification APIs (Authy V1 and Verify V2) for tests, benchmarks
 /// and `verifyd sandbox`.
@@ -22,12 +23,35 @@ import NIOPosix
 /// try await server.shutdown()
 /// ```
 public final class SandboxServer: Sendable {
+    /// The event loops a server runs on.
+    enum EventLoops: Sendable {
+        /// Its own, one per core, shut down with it.
+        case owned(MultiThreadedEventLoopGroup)
+        /// Someone else's, left running (tests share one group between many servers).
+        case shared(any EventLoopGroup)
+
+        /// The group.
+        var group: any EventLoopGroup {
+            switch self {
+            case .owned(let group): group
+            case .shared(let group): group
+            }
+        }
+
+        /// Shuts the group down if the server owns it.
+        func shutdownIfOwned() async throws {
+            if case .owned(let group) = self { try await group.shutdownGracefully() }
+        }
+    }
+
     /// The TCP port the server listens on (the chosen one when the configuration asked for port 0).
     public let port: Int
     /// The listening socket.
     private let channel: any Channel
-    /// The event loops the server owns and shuts down.
-    private let group: MultiThreadedEventLoopGroup
+    /// The event loops the server runs on.
+    private let eventLoops: EventLoops
+    /// The connections it accepted, closed on shutdown.
+    private let connections: OpenConnections
     /// The counters behind ``stats()``.
     private let recorder: StatsRecorder
     /// Where the codes are printed; written out on shutdown.
@@ -37,12 +61,13 @@ public final class SandboxServer: Sendable {
 
     /// Wraps a bound server.
     private init(
-        port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup, recorder: StatsRecorder,
-        codeLog: CodeLog, logger: Logger
+        port: Int, channel: any Channel, eventLoops: EventLoops, connections: OpenConnections,
+        recorder: StatsRecorder, codeLog: CodeLog, logger: Logger
     ) {
         self.port = port
         self.channel = channel
-        self.group = group
+        self.eventLoops = eventLoops
+        self.connections = connections
         self.recorder = recorder
         self.codeLog = codeLog
         self.logger = logger
@@ -61,6 +86,28 @@ public final class SandboxServer: Sendable {
         configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger,
         beforeAccepting: (_ port: Int) -> Void = { _ in }
     ) async throws -> SandboxServer {
+        try await start(
+            configuration: configuration, logger: logger,
+            eventLoops: .owned(MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)),
+            beforeAccepting: beforeAccepting)
+    }
+
+    /// Binds and starts a sandbox on the given event loops.
+    ///
+    /// Tests run many sandboxes at once on one shared group: a group of its own costs a server three descriptors
+    /// per event loop, and a test process with too many descriptors open trips Foundation's `Process.run`.
+    ///
+    /// - Parameters:
+    ///   - configuration: address, latency, credentials, clock and where the code lines go.
+    ///   - logger: receives the startup line and unexpected errors.
+    ///   - eventLoops: the group to run on, owned (shut down with the server) or shared.
+    ///   - beforeAccepting: called with the bound port before the first connection is accepted.
+    /// - Returns: the running server; call ``shutdown()`` when done.
+    /// - Throws: when the address cannot be bound (e.g. the port is taken).
+    static func start(
+        configuration: SandboxConfiguration, logger: Logger, eventLoops: EventLoops,
+        beforeAccepting: (_ port: Int) -> Void = { _ in }
+    ) async throws -> SandboxServer {
         let recorder = StatsRecorder()
         let codeLog = CodeLog(writer: configuration.codeLineWriter)
         let router = SandboxRouter(
@@ -70,33 +117,36 @@ public final class SandboxServer: Sendable {
             router: router, stats: recorder, latency: configuration.latency,
             rateLimit: configuration.rateLimit > 0 ? RateLimit(perSecond: configuration.rateLimit) : nil,
             faults: configuration.faults.plan, codeLog: codeLog, logger: logger)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let bootstrap = ServerBootstrap(group: group)
+        let connections = OpenConnections()
+        let bootstrap = ServerBootstrap(group: eventLoops.group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.autoRead, value: false)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.insert(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
                     try channel.pipeline.syncOperations.addHandler(SandboxHTTPHandler(pipeline: pipeline))
                 }
             }
         let channel: any Channel
+        let port: Int
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            port = channel.localAddress?.port ?? configuration.port
+            beforeAccepting(port)
+            try await channel.setOption(.autoRead, value: true).get()
         } catch {
-            try? await group.shutdownGracefully()
+            try? await eventLoops.shutdownIfOwned()
             throw error
         }
-        let port = channel.localAddress?.port ?? configuration.port
-        beforeAccepting(port)
-        try await channel.setOption(.autoRead, value: true).get()
         logger.info("sandbox listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
         return SandboxServer(
-            port: port, channel: channel, group: group, recorder: recorder, codeLog: codeLog, logger: logger)
+            port: port, channel: channel, eventLoops: eventLoops, connections: connections, recorder: recorder,
+            codeLog: codeLog, logger: logger)
     }
 
     /// A copy of the counters (the same figures as `GET /_sandbox/stats`).
@@ -109,14 +159,38 @@ public final class SandboxServer: Sendable {
         recorder.reset()
     }
 
-    /// Stops listening, closes every connection, stops the event loops and writes out the last code lines.
+    /// Stops listening, closes every connection, stops the event loops it owns and writes out the last code lines.
     ///
     /// - Throws: if the event loops fail to shut down.
     public func shutdown() async throws {
         try? await channel.close()
         codeLog.stopNotifying()
-        try await group.shutdownGracefully()
+        await connections.closeAll()
+        try await eventLoops.shutdownIfOwned()
         await codeLog.close()
         logger.debug("sandbox stopped", metadata: ["port": "\(port)"])
+    }
+}
+
+/// The connections a server accepted that are still open, so that its shutdown closes them also when its event
+/// loops are shared (and so not shut down with it).
+final class OpenConnections: Sendable {
+    /// The open connections by identity.
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    /// Keeps a new connection until it closes.
+    func insert(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            self.channels.withLock { $0[id] = nil }
+        }
+    }
+
+    /// Closes every connection still open and waits for each to close.
+    func closeAll() async {
+        for channel in channels.withLock({ Array($0.values) }) {
+            try? await channel.close()
+        }
     }
 }

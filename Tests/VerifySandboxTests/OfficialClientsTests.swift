@@ -1,12 +1,14 @@
 import Dispatch
 import Foundation
 import Logging
+import NIOPosix
 import Testing
 
 @testable import VerifySandbox
 
 /// The sandbox as the official clients see it: Tests/Clients/official_clients.py drives twilio-python 9.13.0 and
-/// authy-python 2.2.6, as published, against two in-process sandboxes on the real clock.
+/// authy-python 2.2.6, as published, against two in-process sandboxes: one on the real clock, one whose clock
+/// stands still for the per-minute limit.
 ///
 /// The clients live in `.build/clients-venv` (made by scripts/client-venv.sh, which scripts/install-deps.sh runs),
 /// or in the Python that `VERIFYD_CLIENTS_PYTHON` names. Without them the test fails: it never skips.
@@ -32,8 +34,13 @@ import Testing
         logger.logLevel = .critical
         let codeLines = CodeLineSink()
         let configuration = SandboxConfiguration(codeLineWriter: codeLines.write)
-        let main = try await SandboxServer.start(configuration: configuration, logger: logger)
-        let limited = try await SandboxServer.start(configuration: configuration, logger: logger)
+        // The limit's sandbox stands still in time, so that its minute never runs out however slow the machine is.
+        var frozen = configuration
+        let instant = Date()
+        frozen.now = { instant }
+        let shared = SandboxServer.EventLoops.shared(MultiThreadedEventLoopGroup.singleton)
+        let main = try await SandboxServer.start(configuration: configuration, logger: logger, eventLoops: shared)
+        let limited = try await SandboxServer.start(configuration: frozen, logger: logger, eventLoops: shared)
         let script = Self.packageRoot.appendingPathComponent("Tests/Clients/official_clients.py").path
         let result: Result<(status: Int32, output: String), any Error>
         do {

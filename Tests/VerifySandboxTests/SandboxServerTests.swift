@@ -1,4 +1,7 @@
+import Logging
+import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Testing
 
 @testable import VerifySandbox
@@ -116,6 +119,42 @@ import Testing
             #expect(response.status == 413)
             #expect(response.headers.first(name: "connection") == "close")
         }
+    }
+
+    @Test(.timeLimit(.minutes(1)), arguments: [true, false])
+    func shutdownClosesOpenConnections(ownEventLoops: Bool) async throws {
+        var logger = Logger(label: "sandbox-test")
+        logger.logLevel = .critical
+        let configuration = SandboxConfiguration(codeLineWriter: { _ in })
+        let server =
+            ownEventLoops
+            ? try await SandboxServer.start(configuration: configuration, logger: logger)
+            : try await SandboxServer.start(
+                configuration: configuration, logger: logger,
+                eventLoops: .shared(MultiThreadedEventLoopGroup.singleton))
+        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        let partsAfterShutdown = try await connection.executeThenClose { inbound, outbound in
+            var parts = inbound.makeAsyncIterator()
+            let head = HTTPRequestHead(
+                version: .http1_1, method: .GET, uri: "/nothing", headers: ["Host": "127.0.0.1"])
+            try await outbound.write(.head(head))
+            try await outbound.write(.end(nil))
+            while let part = try await parts.next() {
+                if case .end = part { break }  // answered: the server holds this keep-alive connection
+            }
+            try await server.shutdown()
+            var count = 0
+            while try await parts.next() != nil { count += 1 }  // ends when the server closes it
+            return count
+        }
+        #expect(partsAfterShutdown == 0)
     }
 
     @Test func twoSandboxesOnPortZeroGetDifferentPorts() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -129,7 +130,8 @@ func withSandbox(
     configuration.codeLineWriter = codeLines.write
     var logger = Logger(label: "sandbox-test")
     logger.logLevel = .critical
-    let server = try await SandboxServer.start(configuration: configuration, logger: logger)
+    let server = try await SandboxServer.start(
+        configuration: configuration, logger: logger, eventLoops: .shared(MultiThreadedEventLoopGroup.singleton))
     let fixture = SandboxFixture(
         server: server, client: TestHTTPClient(port: server.port), clock: clock, configuration: configuration,
         codeLines: codeLines)

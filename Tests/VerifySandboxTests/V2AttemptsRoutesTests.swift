@@ -243,12 +243,17 @@ import Testing
         }
     }
 
-    @Test func theGeneralRateLimitAppliesToAttemptRequestsToo() async throws {
-        try await withSandbox(configure: { $0.rateLimit = 1 }) { sandbox in
-            #expect(try await sandbox.attempts("/v2/Attempts").status == 200)
-            let limited = try await sandbox.attempts("/v2/Attempts")
-            expectV2Error(limited, status: 429, code: 20429, message: "Too many requests")
-            #expect(sandbox.server.stats().attemptRequests == 1)
+    @Test func injectedFaultsApplyToAttemptRequestsToo() async throws {
+        try await withSandbox(configure: { $0.faults.rateLimited = 1 }) { sandbox in
+            let refused = try await sandbox.attempts("/v2/Attempts")
+            expectV2Error(refused, status: 429, code: 20429, message: "Too many requests")
+            #expect(refused.headers.first(name: "retry-after") == "1")
+            #expect(sandbox.server.stats().attemptRequests == 0, "a 429 fault comes before processing")
+        }
+        try await withSandbox(configure: { $0.faults.internalError = 1 }) { sandbox in
+            let failed = try await sandbox.attempts("/v2/Attempts/Summary")
+            #expect(failed.status == 500)
+            #expect(sandbox.server.stats().attemptRequests == 1, "a 500 fault comes after processing")
         }
     }
 }
