@@ -10,7 +10,7 @@ test: deps       ## The whole test suite.
 build: deps
 	swift build
 
-deps:            ## Debian packages (libcurl, SQLite, libphonenumber) if missing.
+deps:            ## Debian packages (libcurl, SQLite, libphonenumber, test tools) and the official API clients (Python venv) if missing.
 	./scripts/install-deps.sh
 
 bench: deps      ## The benchmark suite (release build, sandbox on loopback); figures in bench/README.md.
