@@ -134,7 +134,7 @@ public final class SpoolRunner: Sendable {
         var result = Result()
         try adoptOrphans()
         try settleInterruptedEndings()
-        for job in try store.unfinishedJobs() where job.state == .paused && job.provider != otherProvider(of: job) {
+        for job in try store.unfinishedJobs() where job.state == .paused && otherProvider(of: job) == nil {
             logger.info("resuming paused job", metadata: ["job.id": "\(job.id)"])
             try store.resumeJob(id: job.id)
         }
@@ -423,7 +423,10 @@ extension SpoolRunner {
             case .success(let collected): results = collected
             case .failure(let failure):
                 self.logger.warning("follow-up failed; it is tried again later", metadata: ["error": "\(failure)"])
-                self.followUpState.withLock { $0.failedAt[failure.jobID] = Timestamp.nowSeconds() }
+                let now = Timestamp.nowSeconds()
+                self.followUpState.withLock { state in
+                    for job in due { state.failedAt[job.id] = now }
+                }
             }
             self.followUpState.withLock { $0.running = nil }
             run.finish(results)
