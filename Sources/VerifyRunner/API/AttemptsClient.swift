@@ -78,7 +78,9 @@ public final class AttemptsClient: @unchecked Sendable {
         self.transport = transport
         self.configuration = configuration
         self.metrics = metrics
-        self.limit = SlidingWindowLimit(limit: configuration.requestsPerMinute, window: 60)
+        // A second of slack over the API's minute: its window starts when a request arrives, a little after it
+        // left here, and a request it refused would cost a Retry-After of at least a second.
+        self.limit = SlidingWindowLimit(limit: configuration.requestsPerMinute, window: 61)
     }
 
     /// Lists every attempt `query` matches, page after page.
