@@ -16,6 +16,7 @@ import Synchronization
 /// | `dropAfterProcessing` | yes | the connection closed without an answer |
 /// | `hang` | yes | no answer ever (the connection stays open) |
 /// | `garbage` | yes | 200 with a body that is not JSON |
+/// | `numberBusy` | no | a V2 start: 429 60212, too many concurrent requests for the number (others go through) |
 struct FaultPlan: Sendable {
     /// One injected fault.
     enum Fault: String, Sendable, CaseIterable {
@@ -27,6 +28,7 @@ struct FaultPlan: Sendable {
         case dropAfterProcessing = "drop_after"
         case hang
         case garbage
+        case numberBusy = "60212"
 
         /// Whether the client gets no answer at all.
         var isUnanswered: Bool { self == .dropBeforeProcessing || self == .dropAfterProcessing || self == .hang }
@@ -34,7 +36,7 @@ struct FaultPlan: Sendable {
         /// Whether the sandbox does the request's work (creates the verification) before the fault.
         var isProcessed: Bool {
             switch self {
-            case .rateLimited, .rateLimitedWithoutRetryAfter, .unavailable, .dropBeforeProcessing: false
+            case .rateLimited, .rateLimitedWithoutRetryAfter, .unavailable, .dropBeforeProcessing, .numberBusy: false
             case .internalError, .dropAfterProcessing, .hang, .garbage: true
             }
         }

@@ -6,24 +6,34 @@ import Synchronization
 /// It is the generic cell rate algorithm: each accepted request moves a theoretical arrival time
 /// (TAT) forward by one emission interval (1/rate); a request is refused while the TAT lies more
 /// than the burst tolerance (one second of requests) ahead of now. Shared by every event loop.
+///
+/// With `lastsFor`, the limit holds only that long after the first request it sees, then admits everything: a
+/// limit that lifts.
 final class RateLimit: Sendable {
     private let interval: Duration
     private let tolerance: Duration
-    private let theoreticalArrival = Mutex<ContinuousClock.Instant?>(nil)
+    private let lastsFor: Duration?
+    /// The theoretical arrival time, and when the first request came (for `lastsFor`).
+    private let state = Mutex<(arrival: ContinuousClock.Instant?, first: ContinuousClock.Instant?)>((nil, nil))
 
-    /// A limit of `perSecond` requests per second on average, bursts up to one second's worth.
-    init(perSecond: Double) {
+    /// A limit of `perSecond` requests per second on average, bursts up to one second's worth, for `lastsFor`
+    /// after the first request (`nil`: for ever).
+    init(perSecond: Double, lastsFor: Duration? = nil) {
         interval = .seconds(1 / perSecond)
         tolerance = .seconds(1) - interval
+        self.lastsFor = lastsFor
     }
 
     /// Admits a request now, or returns how long until one would be admitted.
     func admit(now: ContinuousClock.Instant = .now) -> Duration? {
-        theoreticalArrival.withLock { arrival in
-            let start = max(arrival ?? now, now)
+        state.withLock { state in
+            let first = state.first ?? now
+            state.first = first
+            if let lastsFor, now - first >= lastsFor { return nil }
+            let start = max(state.arrival ?? now, now)
             let ahead = start - now
             if ahead > tolerance { return ahead - tolerance }
-            arrival = start + interval
+            state.arrival = start + interval
             return nil
         }
     }

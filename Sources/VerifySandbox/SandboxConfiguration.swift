@@ -30,6 +30,9 @@ public struct SandboxConfiguration: Sendable {
     /// API requests per second accepted on average (bursts up to one second's worth); 0 = no limit.
     /// Requests over it get the provider's 429 with `Retry-After`.
     public var rateLimit: Double
+    /// How long ``rateLimit`` holds, counted from the first API request; `nil` for ever. After it, requests are
+    /// admitted without a limit (a limit that lifts, e.g. Twilio raising an account's concurrency).
+    public var rateLimitFor: Duration? = nil
     /// Faults injected into API requests (none by default).
     public var faults: SandboxFaults
     /// How long a new code stays valid on both APIs (V1 `seconds_to_expire` counts it down; V2 forgets the
@@ -130,6 +133,9 @@ public struct SandboxFaults: Sendable, Equatable {
     public var hang = 0.0
     /// Processed, then 200 with a body that is not JSON.
     public var garbage = 0.0
+    /// A V2 start answered 429 60212, too many concurrent requests for the number (not processed); other
+    /// requests drawn for it go through.
+    public var numberBusy = 0.0
     /// Extra latency, uniform in 0…`jitter`, for every API answer.
     public var jitter: Duration = .zero
 
@@ -139,7 +145,7 @@ public struct SandboxFaults: Sendable, Equatable {
     /// The sum of the probabilities.
     public var totalProbability: Double {
         rateLimited + rateLimitedWithoutRetryAfter + unavailable + internalError + dropBeforeProcessing
-            + dropAfterProcessing + hang + garbage
+            + dropAfterProcessing + hang + garbage + numberBusy
     }
 
     /// The plan the pipeline draws from.
@@ -148,7 +154,7 @@ public struct SandboxFaults: Sendable, Equatable {
             probabilities: [
                 .rateLimited: rateLimited, .rateLimitedWithoutRetryAfter: rateLimitedWithoutRetryAfter,
                 .unavailable: unavailable, .internalError: internalError, .dropBeforeProcessing: dropBeforeProcessing,
-                .dropAfterProcessing: dropAfterProcessing, .hang: hang, .garbage: garbage,
+                .dropAfterProcessing: dropAfterProcessing, .hang: hang, .garbage: garbage, .numberBusy: numberBusy,
             ], jitter: jitter)
     }
 }

@@ -115,7 +115,8 @@ public final class SandboxServer: Sendable {
             v2: V2Routes(configuration: configuration, stats: recorder, codeLog: codeLog))
         let pipeline = SandboxPipeline(
             router: router, stats: recorder, latency: configuration.latency,
-            rateLimit: configuration.rateLimit > 0 ? RateLimit(perSecond: configuration.rateLimit) : nil,
+            rateLimit: configuration.rateLimit > 0
+                ? RateLimit(perSecond: configuration.rateLimit, lastsFor: configuration.rateLimitFor) : nil,
             faults: configuration.faults.plan, codeLog: codeLog, logger: logger)
         let connections = OpenConnections()
         let bootstrap = ServerBootstrap(group: eventLoops.group)

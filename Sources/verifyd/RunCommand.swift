@@ -175,7 +175,8 @@ struct RunCommand: ParsableCommand {
             scheduler: JobScheduler.Configuration(
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
                 timeout: timeout, retryWindow: DurationText.parse(retryWindow) ?? .seconds(600), logNumbers: logNumbers,
-                inDoubtMargin: DurationText.parse(inDoubtMargin) ?? .seconds(60)),
+                inDoubtMargin: DurationText.parse(inDoubtMargin) ?? .seconds(60),
+                sendLimitWait: DurationText.parse(outcomeOptions.codeLifetime) ?? .seconds(600)),
             once: once, dryRun: dryRun, maxSends: maxSends, settle: DurationText.parse(settle) ?? .seconds(1),
             cooldown: cooldown, followUp: followUp.flatMap(DurationText.parse),
             outcomes: outcomeOptions.configuration(

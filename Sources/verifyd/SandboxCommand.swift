@@ -22,6 +22,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "API requests per second accepted (bursts of one second's worth); 0 = no limit.")
     var rateLimit: Double = 0
 
+    @Option(name: .long, help: "How long --rate-limit holds after the first API request, e.g. 30s (default: for ever).")
+    var rateLimitFor: String?
+
     @Option(name: .long, help: "Random extra delay, 0…MS milliseconds, before every API reply.")
     var jitterMs = 0
 
@@ -49,6 +52,11 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Probability of a 200 whose body is not JSON (request processed).")
     var faultGarbage = 0.0
 
+    @Option(
+        name: .customLong("fault-60212"),
+        help: "Probability that a V2 start is answered 429 60212, too many requests for the number (not processed).")
+    var fault60212 = 0.0
+
     @Option(name: .long, help: "How long a code stays valid on both APIs, e.g. 20s, 10m (1s…1d).")
     var codeLifetime = "10m"
 
@@ -66,6 +74,7 @@ struct SandboxCommand: AsyncParsableCommand {
         faults.dropAfterProcessing = faultDropAfter
         faults.hang = faultHang
         faults.garbage = faultGarbage
+        faults.numberBusy = fault60212
         faults.jitter = .milliseconds(jitterMs)
         return faults
     }
@@ -77,6 +86,7 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...600_000).contains(jitterMs) else { throw ValidationError("--jitter-ms must be 0…600000") }
         let probabilities = [
             fault429, fault429NoRetryAfter, fault503, fault500, faultDropBefore, faultDropAfter, faultHang, faultGarbage,
+            fault60212,
         ]
         guard probabilities.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("each --fault-… probability must be 0…1")
@@ -86,15 +96,19 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...1_000_000).contains(attemptsPerMinute) else {
             throw ValidationError("--attempts-per-minute must be 0…1000000")
         }
+        if let rateLimitFor, DurationText.parse(rateLimitFor) == nil {
+            throw ValidationError("--rate-limit-for must be a whole number and s, m, h or d, e.g. 30s")
+        }
         guard faults.totalProbability <= 1 else { throw ValidationError("the --fault-… probabilities add up to more than 1") }
     }
 
     func run() async throws {
         let logger = makeLogger()
-        let configuration = SandboxConfiguration(
+        var configuration = SandboxConfiguration(
             port: port, latency: .milliseconds(latencyMs), rateLimit: rateLimit, faults: faults,
             codeLifetime: DurationText.parse(codeLifetime) ?? SandboxConfiguration.defaultCodeLifetime,
             attemptsPerMinute: attemptsPerMinute)
+        configuration.rateLimitFor = rateLimitFor.flatMap(DurationText.parse)
         let server = try await SandboxServer.start(configuration: configuration, logger: logger) { port in
             let banner = """
                 listening on http://127.0.0.1:\(port)

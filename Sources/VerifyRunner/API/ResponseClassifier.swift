@@ -4,8 +4,10 @@ import Foundation
 /// (verify-apis.md §3.3 and §5.6).
 ///
 /// Order of the rules for an error answer:
-/// 1. the API's error code, looked up in the provider's ``ErrorTable``;
-/// 2. any 429 not decided by its code is rate limiting: slow down and retry (it was not processed);
+/// 1. the API's error code, looked up in the provider's ``ErrorTable`` (a limit about one number, V2 60203
+///    and 60212, is the number's alone: ``ProviderResult/Verdict/numberLimited(_:)``);
+/// 2. any other 429 is the account's or the service's rate limit (V1 60003, V2 20429 and 25109, or no code):
+///    slow down and retry (it was not processed);
 /// 3. otherwise the HTTP status: 401 stops the job, 5xx is retried but may have been processed, any
 ///    other status is a permanent failure.
 ///
@@ -24,6 +26,10 @@ public enum ResponseClassifier {
         public var failedPermanently: Set<String>
         /// Check rows: the code was wrong or has expired.
         public var denied: Set<String>
+        /// Too many codes sent to one number within its code's lifetime: that number waits it out.
+        public var numberSendLimit: Set<String> = []
+        /// Too many requests for one number at once: that number waits a moment.
+        public var numberBusy: Set<String> = []
     }
 
     /// Classifies an error answer (any status the provider does not treat as success).
@@ -47,6 +53,10 @@ public enum ResponseClassifier {
             verdict = .fatalForJob
         } else if let code, table.rejectedNumber.contains(code) {
             verdict = .rejectedNumber
+        } else if let code, table.numberSendLimit.contains(code) {
+            verdict = .numberLimited(.sendAttempts)
+        } else if let code, table.numberBusy.contains(code) {
+            verdict = .numberLimited(.concurrentRequests(retryAfter: retryAfter))
         } else if let code, table.failedPermanently.contains(code) {
             verdict = .failedPermanently
         } else if status == 429 {
@@ -60,9 +70,11 @@ public enum ResponseClassifier {
         } else {
             verdict = .failedPermanently
         }
-        return ProviderResult(
+        var result = ProviderResult(
             verdict: verdict, httpStatus: status, errorCode: code,
             message: message ?? "HTTP \(status) without an error message")
+        if status == 429 { result.concurrentRequests = headers["twilio-concurrent-requests"].flatMap { Int($0) } }
+        return result
     }
 
     /// Whether a row that ended `failed` with this last answer may succeed if sent again later (its
@@ -71,7 +83,9 @@ public enum ResponseClassifier {
     public static func failureIsRetryable(httpStatus: Int?, errorCode: String?, table: ErrorTable) -> Bool {
         if let errorCode {
             if table.retryable.contains(errorCode) { return true }
-            let refusals = [table.fatalForJob, table.rejectedNumber, table.failedPermanently, table.denied]
+            let refusals = [
+                table.fatalForJob, table.rejectedNumber, table.failedPermanently, table.denied, table.numberSendLimit,
+            ]
             if refusals.contains(where: { $0.contains(errorCode) }) { return false }
         }
         guard let httpStatus else { return true }

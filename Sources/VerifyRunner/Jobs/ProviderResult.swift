@@ -19,12 +19,24 @@ public struct ProviderResult: Sendable, Equatable {
         /// "Too many requests" (HTTP 429): the API did not process it; slow down and send again. Not
         /// counted against `--max-attempts`.
         case rateLimited(retryAfter: Duration?)
+        /// A limit that concerns this number only (the API did not process the request): the row waits,
+        /// the other rows and the send rate are untouched, and it is not counted against `--max-attempts`.
+        case numberLimited(NumberLimit)
         /// Worth trying again later.
         ///
         /// - `retryAfter`: the server's `Retry-After`, if it sent one.
         /// - `mayHaveBeenProcessed`: the request may have reached the API and been acted on
         ///   (5xx, a reset or timeout after the request was written); such a row is *in doubt*.
         case retryable(retryAfter: Duration?, mayHaveBeenProcessed: Bool)
+    }
+
+    /// A limit that concerns one number.
+    public enum NumberLimit: Sendable, Equatable {
+        /// Too many codes sent to the number within its code's lifetime (V2 60203): wait until its
+        /// verification has ended; a 60203 is not a reason to send again any sooner.
+        case sendAttempts
+        /// Too many requests for the number at once (V2 60212): wait a moment, at least `retryAfter`.
+        case concurrentRequests(retryAfter: Duration?)
     }
 
     /// The meaning of the answer.
@@ -41,6 +53,8 @@ public struct ProviderResult: Sendable, Equatable {
     public var carrier: String?
     /// Whether the number is a mobile phone, when the API said so.
     public var isCellphone: Bool?
+    /// The `Twilio-Concurrent-Requests` header of a 429: the account's requests in flight at Twilio.
+    public var concurrentRequests: Int?
 
     /// Creates a result.
     public init(

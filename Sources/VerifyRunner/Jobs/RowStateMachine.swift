@@ -11,8 +11,8 @@
 /// | `attempt` in `inFlight` | the number of the request now in flight, 1-based |
 ///
 /// A request refused because the whole job cannot proceed (credentials) does not count: the row
-/// goes back to `pending` with its earlier count, untouched. Nor does one answered 429: the API did
-/// not process it.
+/// goes back to `pending` with its earlier count, untouched. Nor does one answered 429 (for the account
+/// or for the number): the API did not process it.
 public struct RowStateMachine: Sendable, Equatable {
     /// The rules the machine applies.
     public struct Policy: Sendable, Equatable {
@@ -20,11 +20,21 @@ public struct RowStateMachine: Sendable, Equatable {
         public var maxAttempts: Int
         /// What an unknown outcome leads to (`--in-doubt`).
         public var inDoubt: InDoubtPolicy
+        /// How long a number refused for too many sends (V2 60203) waits: the code's lifetime
+        /// (`--code-lifetime`), after which its verification has surely ended.
+        public var sendLimitWait: Duration
+        /// How long a number refused for too many concurrent requests (V2 60212) waits at least.
+        public var numberBusyWait: Duration
 
         /// Creates a policy.
-        public init(maxAttempts: Int, inDoubt: InDoubtPolicy) {
+        public init(
+            maxAttempts: Int, inDoubt: InDoubtPolicy, sendLimitWait: Duration = .seconds(600),
+            numberBusyWait: Duration = .seconds(1)
+        ) {
             self.maxAttempts = max(1, maxAttempts)
             self.inDoubt = inDoubt
+            self.sendLimitWait = sendLimitWait
+            self.numberBusyWait = numberBusyWait
         }
     }
 
@@ -38,6 +48,8 @@ public struct RowStateMachine: Sendable, Equatable {
         case retry(afterAttempt: Int, retryAfter: Duration?)
         /// The API is rate limiting: slow the send rate down, wait at least `retryAfter`, send again.
         case backOff(retryAfter: Duration?)
+        /// A limit on this number: wait `wait`, then send again (not an attempt; the rate is untouched).
+        case park(wait: Duration)
         /// Ask the provider whether the in-doubt request was processed.
         case checkStatus
         /// The status question itself failed (`afterFailedChecks` times so far): ask again after a backoff.
@@ -77,10 +89,14 @@ public struct RowStateMachine: Sendable, Equatable {
 
     /// The answer to the in-flight request arrived (or its transfer failed).
     ///
-    /// - Parameter retryWindowIsOver: the row's first request left longer ago than the retry window
-    ///   (`--retry-window`): a failure that would be retried ends the row `failed` instead.
-    public mutating func resultReceived(_ result: ProviderResult, retryWindowIsOver: Bool = false) -> Action {
+    /// - Parameter retryWindowLeft: how long the row may still be retried (`--retry-window` from its first
+    ///   request): once it is over, a failure that would be retried ends the row `failed`; a number limit
+    ///   whose wait would run past it ends the row `rejected`, with the API's message.
+    public mutating func resultReceived(_ result: ProviderResult, retryWindowLeft: Duration = .seconds(1 << 40))
+        -> Action
+    {
         guard case .inFlight(let attempt) = state else { return .none }
+        let retryWindowIsOver = retryWindowLeft <= .zero
         switch result.verdict {
         case .sent: return finish(.sent)
         case .approved: return finish(.approved)
@@ -94,12 +110,29 @@ public struct RowStateMachine: Sendable, Equatable {
             if retryWindowIsOver { return finish(.failed) }
             state = .waitingToRetry(attempts: attempt - 1)
             return .backOff(retryAfter: retryAfter)
+        case .numberLimited(let limit):
+            let wait: Duration
+            switch limit {
+            case .sendAttempts: wait = policy.sendLimitWait
+            case .concurrentRequests(let retryAfter): wait = max(retryAfter ?? .zero, policy.numberBusyWait)
+            }
+            if wait > retryWindowLeft { return finish(.rejected) }
+            state = .waitingToRetry(attempts: attempt - 1)
+            return .park(wait: wait)
         case .retryable(let retryAfter, mayHaveBeenProcessed: false):
             return retryOrGiveUp(attempts: attempt, retryAfter: retryAfter, windowIsOver: retryWindowIsOver)
         case .retryable(let retryAfter, mayHaveBeenProcessed: true):
             state = .inDoubt(attempts: attempt)
             return resolve(attempts: attempt, retryAfter: retryAfter, windowIsOver: retryWindowIsOver)
         }
+    }
+
+    /// The row was marked in flight but its request never left (the run stopped first): it goes back to
+    /// waiting, with the attempt it would have made not counted.
+    public mutating func sendWithdrawn() -> Action {
+        guard case .inFlight(let attempt) = state else { return .none }
+        state = .pending(attempts: attempt - 1)
+        return .requeue
     }
 
     /// The process restarted and found this row still marked in flight: its request may have left.

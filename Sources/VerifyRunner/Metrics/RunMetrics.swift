@@ -132,6 +132,7 @@ public final class RunMetrics: Sendable {
         case .failedPermanently: "failed"
         case .fatalForJob: "fatal"
         case .rateLimited: "rate_limited"
+        case .numberLimited: "number_limited"
         case .retryable(_, let mayHaveBeenProcessed): mayHaveBeenProcessed ? "in_doubt" : "retryable"
         }
     }

@@ -36,12 +36,14 @@ public final class JobScheduler: @unchecked Sendable {
         /// `--in-doubt-margin`: how long after a request can no longer leave its attempt is surely listed by
         /// the Verification Attempts API (V2 in-doubt look-ups, ``AttemptEvidence``).
         public var inDoubtMargin: Duration
+        /// `--code-lifetime`: how long a number refused for too many sends (V2 60203) waits.
+        public var sendLimitWait: Duration
 
         /// Creates a configuration with the command line's defaults.
         public init(
             concurrency: Int = 32, rate: Double = 50, maxAttempts: Int = 5, inDoubt: InDoubtPolicy = .check,
             timeout: Duration = .seconds(15), loadBatch: Int = 2000, retryWindow: Duration = .seconds(600),
-            logNumbers: Bool = false, inDoubtMargin: Duration = .seconds(60)
+            logNumbers: Bool = false, inDoubtMargin: Duration = .seconds(60), sendLimitWait: Duration = .seconds(600)
         ) {
             self.concurrency = max(1, concurrency)
             self.rate = max(0, rate)
@@ -52,6 +54,7 @@ public final class JobScheduler: @unchecked Sendable {
             self.retryWindow = retryWindow
             self.logNumbers = logNumbers
             self.inDoubtMargin = inDoubtMargin
+            self.sendLimitWait = sendLimitWait
         }
     }
 
@@ -106,17 +109,26 @@ public final class JobScheduler: @unchecked Sendable {
     private var inFlight = 0
     private var waitingRetries = 0
     private var bucket: TokenBucket
-    private var adaptiveRate: AdaptiveRate
-    private var answersThisSecond = 0
-    private var answersLastSecond = 0
-    private var secondStarted: Double
+    /// The rate and the window in force, moved by the account's "too many requests" answers.
+    private var rateController: RateController
     private var tokenWaitScheduled = false
     private var commitScheduled = false
     /// Requests whose in-flight marks are being committed right now; they count in the window.
     private var sendsBeingCommitted = 0
+    /// Rows marked in flight in the commit under way that go to ``reserve``.
+    private var reserveBeingCommitted = 0
     private var commitInProgress = false
     private var pendingWrites: [RowWrite] = []
-    private var pendingSends: [(sequence: Int, request: HTTPRequest, isStatusCheck: Bool)] = []
+    /// Starts whose in-flight marks wait for the next commit, to leave right after it.
+    private var pendingSends: [Outgoing] = []
+    /// Starts whose in-flight marks wait for the next commit, to join ``reserve``.
+    private var pendingReserve: [Outgoing] = []
+    /// Starts whose in-flight mark is committed, waiting for a free place in the window: when an answer
+    /// frees one, the next request leaves at once instead of after a commit. Rows marked but never sent
+    /// (the run stopped) are handed back; after a crash they are in doubt like any row in flight.
+    private var reserve: [Outgoing] = []
+    /// Status questions waiting for a token (they need no in-flight mark).
+    private var statusQuestions: [Outgoing] = []
     private var requestsSinceCommit = 0
     private var retriesSinceCommit = 0
     private var firstSendAt: String?
@@ -153,9 +165,9 @@ public final class JobScheduler: @unchecked Sendable {
         self.metrics = metrics
         self.queue = DispatchQueue(label: "verifyd.scheduler.\(jobID)")
         self.bucket = TokenBucket(rate: configuration.rate)
-        self.adaptiveRate = AdaptiveRate(ceiling: configuration.rate)
+        self.rateController = RateController(
+            configuration: .init(ceiling: configuration.rate, concurrency: configuration.concurrency))
         self.lastCommitUptime = Self.uptime()
-        self.secondStarted = lastCommitUptime
     }
 
     /// Starts sending; `completion` runs once, on the scheduler's queue, when the run ends.
@@ -199,7 +211,9 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     private var policy: RowStateMachine.Policy {
-        RowStateMachine.Policy(maxAttempts: configuration.maxAttempts, inDoubt: configuration.inDoubt)
+        RowStateMachine.Policy(
+            maxAttempts: configuration.maxAttempts, inDoubt: configuration.inDoubt,
+            sendLimitWait: configuration.sendLimitWait)
     }
 
     private func adopt(_ row: WorkRow, machine: RowStateMachine) {
@@ -210,32 +224,64 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     /// Whether the row's first request left longer ago than `--retry-window`.
-    private func retryWindowIsOver(_ sequence: Int) -> Bool {
-        guard let sentAt = firstSentAt[sequence] else { return false }
-        return Timestamp.nowSeconds() - sentAt > configuration.retryWindow.seconds
+    private func retryWindowIsOver(_ sequence: Int) -> Bool { retryWindowLeft(sequence) <= .zero }
+
+    /// How long the row may still be retried: `--retry-window` from its first request.
+    private func retryWindowLeft(_ sequence: Int) -> Duration {
+        guard let sentAt = firstSentAt[sequence] else { return configuration.retryWindow }
+        return .seconds(sentAt + configuration.retryWindow.seconds - Timestamp.nowSeconds())
     }
 
     // MARK: The pump
 
-    /// Fills the concurrency window from the ready queue, within the rate limit, then commits.
+    /// A request waiting to leave: a start (its in-flight mark in a commit) or a status question.
+    private struct Outgoing {
+        /// The row.
+        var sequence: Int
+        /// The request.
+        var request: HTTPRequest
+        /// Whether it asks whether an in-doubt request was processed (V1 status by number).
+        var isStatusQuestion: Bool
+    }
+
+    /// Requests in flight at most: `--concurrency`, or less when the API said so (`Twilio-Concurrent-Requests`).
+    private var window: Int { min(configuration.concurrency, rateController.window) }
+
+    /// Starts kept marked in flight ahead of the window: about an eighth of it, at most 64.
+    private var reserveTarget: Int { min(64, configuration.concurrency / 8) }
+
+    /// Fills the window, within the rate: status questions first, then starts from the reserve (their marks
+    /// are durable: they leave at once), then new starts (marked at the next commit, they leave after it);
+    /// keeps the reserve topped up; then commits. Every request takes a token.
     private func pump() {
         guard completion != nil else { return }
         if pauseReason == nil, !stopRequested {
             loadIfNeeded()
-            while inFlight + sendsBeingCommitted + pendingSends.count < configuration.concurrency,
-                readyHead < ready.count
+            while inFlight + sendsBeingCommitted + pendingSends.count < window,
+                !statusQuestions.isEmpty || !reserve.isEmpty || readyHead < ready.count
             {
                 if let wait = bucket.take(now: Self.uptime()) {
                     scheduleTokenWait(wait)
                     break
                 }
-                let sequence = ready[readyHead]
-                readyHead += 1
-                start(sequence, at: stamp())
+                if !statusQuestions.isEmpty {
+                    send(statusQuestions.removeFirst())
+                } else if !reserve.isEmpty {
+                    send(reserve.removeFirst())
+                } else {
+                    start(ready[readyHead], at: stamp(), intoReserve: false)
+                    readyHead += 1
+                    if readyHead >= ready.count { loadIfNeeded() }
+                }
+            }
+            while reserve.count + pendingReserve.count + reserveBeingCommitted < reserveTarget {
                 if readyHead >= ready.count { loadIfNeeded() }
+                guard readyHead < ready.count else { break }
+                start(ready[readyHead], at: stamp(), intoReserve: true)
+                readyHead += 1
             }
         }
-        if !pendingWrites.isEmpty || !pendingSends.isEmpty { scheduleCommit() }
+        if !pendingWrites.isEmpty || !pendingSends.isEmpty || !pendingReserve.isEmpty { scheduleCommit() }
         endIfDone()
     }
 
@@ -273,8 +319,9 @@ public final class JobScheduler: @unchecked Sendable {
         carryOut(action, sequence: sequence, result: nil)
     }
 
-    /// Moves one ready row into flight (in the store first, at the next commit).
-    private func start(_ sequence: Int, at timestamp: String) {
+    /// Moves one ready row into flight: in the store first, at the next commit; then it leaves, or joins the
+    /// reserve.
+    private func start(_ sequence: Int, at timestamp: String, intoReserve: Bool) {
         guard var machine = machines[sequence], let target = targets[sequence] else { return }
         let action = machine.sendRequested()
         machines[sequence] = machine
@@ -288,7 +335,8 @@ public final class JobScheduler: @unchecked Sendable {
         lastSentAt[sequence] = now
         leftBy[sequence] = nil
         pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp, sentAt: now))
-        pendingSends.append((sequence, provider.request(for: target), false))
+        let outgoing = Outgoing(sequence: sequence, request: provider.request(for: target), isStatusQuestion: false)
+        if intoReserve { pendingReserve.append(outgoing) } else { pendingSends.append(outgoing) }
     }
 
     private func scheduleTokenWait(_ seconds: Double) {
@@ -317,57 +365,65 @@ public final class JobScheduler: @unchecked Sendable {
         guard completion != nil, !commitInProgress else { return }
         let now = Self.uptime()
         let sends = pendingSends
-        if firstSendAt == nil, !sends.isEmpty { firstSendAt = Timestamp.now() }
+        let reserved = pendingReserve
+        if firstSendAt == nil, !sends.isEmpty || !reserved.isEmpty { firstSendAt = Timestamp.now() }
         commitInProgress = true
         sendsBeingCommitted = sends.count
+        reserveBeingCommitted = reserved.count
         store.commitAsync(
             jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
             sendingSeconds: firstSendAt == nil ? 0 : now - lastCommitUptime, startedAt: firstSendAt
         ) { error in
-            self.queue.async { self.committed(sends, error: error) }
+            self.queue.async { self.committed(sends, reserved: reserved, error: error) }
         }
         lastCommitUptime = now
         pendingWrites.removeAll(keepingCapacity: true)
         pendingSends.removeAll(keepingCapacity: true)
+        pendingReserve.removeAll(keepingCapacity: true)
         requestsSinceCommit = 0
         retriesSinceCommit = 0
     }
 
-    private func committed(_ sends: [(sequence: Int, request: HTTPRequest, isStatusCheck: Bool)], error: (any Error)?) {
+    private func committed(_ sends: [Outgoing], reserved: [Outgoing], error: (any Error)?) {
         commitInProgress = false
         sendsBeingCommitted = 0
+        reserveBeingCommitted = 0
         if let error {
             logger.error("store write failed", metadata: ["error": "\(error)"])
             end(.storeFailed("\(error)"))
             return
         }
         guard completion != nil else { return }
+        for outgoing in sends { send(outgoing) }
+        reserve += reserved
+        pump()
+    }
+
+    /// Hands one request to the transport; its answer comes back to ``received(_:sequence:)``.
+    private func send(_ outgoing: Outgoing) {
+        guard let target = targets[outgoing.sequence] else { return }
         let provider = self.provider
         let metrics = self.metrics
-        for send in sends {
-            guard let target = targets[send.sequence] else { continue }
-            inFlight += 1
-            let sentAt = ContinuousClock.now
-            transport.send(send.request, timeout: configuration.timeout, on: Self.answerQueue) { outcome in
-                // The answer (its JSON) is read here, beside the scheduler's queue: a burst of answers is
-                // read on every core, and the serial queue only applies the results.
-                let answer: Answer =
-                    send.isStatusCheck
-                    ? .status(exists: provider.interpretStatus(outcome))
-                    : .result(provider.interpret(outcome, for: target))
-                if let metrics {
-                    let label: String
-                    if case .result(let result) = answer { label = RunMetrics.outcome(of: result.verdict) } else {
-                        label = "status_query"
-                    }
-                    metrics.requestAnswered(
-                        outcome: label, httpStatus: try? outcome.get().status, duration: ContinuousClock.now - sentAt)
-                }
-                self.queue.async { self.received(answer, sequence: send.sequence) }
-            }
-        }
+        inFlight += 1
         metrics?.inFlightChanged(to: inFlight)
-        pump()
+        let sentAt = ContinuousClock.now
+        transport.send(outgoing.request, timeout: configuration.timeout, on: Self.answerQueue) { outcome in
+            // The answer (its JSON) is read here, beside the scheduler's queue: a burst of answers is
+            // read on every core, and the serial queue only applies the results.
+            let answer: Answer =
+                outgoing.isStatusQuestion
+                ? .status(exists: provider.interpretStatus(outcome), httpStatus: try? outcome.get().status)
+                : .result(provider.interpret(outcome, for: target))
+            if let metrics {
+                let label =
+                    if case .result(let result) = answer { RunMetrics.outcome(of: result.verdict) } else {
+                        "status_query"
+                    }
+                metrics.requestAnswered(
+                    outcome: label, httpStatus: try? outcome.get().status, duration: ContinuousClock.now - sentAt)
+            }
+            self.queue.async { self.received(answer, sequence: outgoing.sequence) }
+        }
     }
 
     // MARK: Answers
@@ -376,8 +432,8 @@ public final class JobScheduler: @unchecked Sendable {
     private enum Answer: Sendable {
         /// The answer to a start or a check.
         case result(ProviderResult)
-        /// The answer to a status query: whether the verification exists (`nil`: unknown).
-        case status(exists: Bool?)
+        /// The answer to a status query: whether the verification exists (`nil`: unknown), and its HTTP status.
+        case status(exists: Bool?, httpStatus: Int?)
     }
 
     /// Where answers are read before they reach the scheduler's queue.
@@ -390,17 +446,19 @@ public final class JobScheduler: @unchecked Sendable {
         guard completion != nil, var machine = machines[sequence] else { return }
         let action: RowStateMachine.Action
         var result: ProviderResult?
-        let windowIsOver = retryWindowIsOver(sequence)
+        let windowLeft = retryWindowLeft(sequence)
+        let windowIsOver = windowLeft <= .zero
         switch answer {
-        case .status(let exists):
+        case .status(let exists, let httpStatus):
+            record(httpStatus == 429 || httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted)
             action = machine.statusChecked(wasProcessed: exists, retryWindowIsOver: windowIsOver)
         case .result(var interpreted):
             if case .retryable(_, mayHaveBeenProcessed: true) = interpreted.verdict {
                 // The transfer is over: the request cannot leave after now.
                 leftBy[sequence] = Timestamp.nowSeconds()
             }
-            action = machine.resultReceived(interpreted, retryWindowIsOver: windowIsOver)
-            if case .backOff = action { countAnswer(rateLimited: true) } else { countAnswer(rateLimited: false) }
+            record(Self.rateSignal(of: interpreted))
+            action = machine.resultReceived(interpreted, retryWindowLeft: windowLeft)
             if windowIsOver, action == .finish(.failed) {
                 interpreted.message = "gave up: the retry window (\(Int(configuration.retryWindow.seconds)) s) is over; "
                     + "last answer: \(interpreted.message ?? "none")"
@@ -448,6 +506,8 @@ public final class JobScheduler: @unchecked Sendable {
             retry(
                 sequence, state: machine.state, result: result, timestamp: now,
                 after: retryPolicy.delay(afterAttempt: 1, retryAfter: retryAfter))
+        case .park(let wait):
+            retry(sequence, state: machine.state, result: result, timestamp: now, after: wait)
         case .requeue:
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             ready.insert(sequence, at: readyHead)
@@ -467,7 +527,7 @@ public final class JobScheduler: @unchecked Sendable {
                 machines[sequence] = machine
                 carryOut(next, sequence: sequence, result: result)
             } else if let request = provider.statusRequest(for: target) {
-                pendingSends.append((sequence, request, true))
+                statusQuestions.append(Outgoing(sequence: sequence, request: request, isStatusQuestion: true))
             } else if inDoubtBatcher != nil {
                 let now = Timestamp.nowSeconds()
                 let request = AttemptEvidence.Request(
@@ -506,25 +566,36 @@ public final class JobScheduler: @unchecked Sendable {
         scheduleRetry(sequence, after: delay)
     }
 
-    /// Feeds the answer into the adaptive rate (AIMD): a 429 slows sending down, others let it recover.
-    private func countAnswer(rateLimited: Bool) {
-        let now = Self.uptime()
-        if now - secondStarted >= 1 {
-            answersLastSecond = now - secondStarted < 2 ? answersThisSecond : 0
-            answersThisSecond = 0
-            secondStarted = now
-        }
-        answersThisSecond += 1
-        let changed =
-            rateLimited
-            ? adaptiveRate.rateLimited(now: now, observedRate: Double(max(answersLastSecond, answersThisSecond)))
-            : adaptiveRate.answered(now: now)
-        guard let newRate = changed else { return }
-        if rateLimited {
-            logger.notice("API is rate limiting; slowing down", metadata: ["rate": "\(Int(newRate))"])
-        }
-        bucket.setRate(newRate, now: now)
+    /// What an answer says about the account's limits: only account- and service-wide refusals (a 429 that
+    /// is not about one number, a 503) count against the rate.
+    private static func rateSignal(of result: ProviderResult) -> RateController.Answer {
+        if case .rateLimited = result.verdict { return .throttled(concurrentRequests: result.concurrentRequests) }
+        return result.httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted
     }
+
+    /// Feeds an answer to the rate controller and carries out the change it makes, if any.
+    private func record(_ signal: RateController.Answer) {
+        let now = Self.uptime()
+        guard let change = rateController.record(signal, now: now) else { return }
+        bucket.setRate(change.rate ?? 0, now: now)
+        let rate = change.rate.map { "\(Int($0.rounded()))/s" } ?? "no limit"
+        switch change.reason {
+        case .limit(let share, let background, let admitted):
+            logger.notice(
+                "the API is limiting the account; slowing down",
+                metadata: [
+                    "rate": "\(rate)", "window": "\(change.window)", "share_429": "\(Self.percent(share))",
+                    "background_429": "\(Self.percent(background))", "admitted": "\(Int(admitted.rounded()))/s",
+                ])
+        case .lifted:
+            logger.notice("the API's limit has lifted; speeding up", metadata: ["rate": "\(rate)"])
+        case .recovering:
+            break
+        }
+    }
+
+    /// A share as a percentage with one decimal, e.g. `2.5%`.
+    private static func percent(_ share: Double) -> String { "\((share * 1000).rounded() / 10)%" }
 
     private func scheduleRetry(_ sequence: Int, after delay: Duration) {
         afterWaiting(delay) { self.ready.insert(sequence, at: self.readyHead) }
@@ -664,10 +735,12 @@ public final class JobScheduler: @unchecked Sendable {
     // MARK: The end
 
     private func endIfDone() {
-        guard inFlight == 0, pendingSends.isEmpty, !commitInProgress else { return }
+        guard inFlight == 0, pendingSends.isEmpty, pendingReserve.isEmpty, !commitInProgress else { return }
         if let pauseReason {
+            handBackUnsent()
             commitThen(.paused(reason: pauseReason))
         } else if stopRequested {
+            handBackUnsent()
             commitThen(.stopped)
         } else if isIdle, inDoubtBatcher?.isEmpty ?? true {
             commitThen(.finished)
@@ -680,6 +753,25 @@ public final class JobScheduler: @unchecked Sendable {
     /// Whether the job has nothing to send, nothing in the air and no retry to wait for.
     private var isIdle: Bool {
         storeExhausted && readyHead >= ready.count && waitingRetries == 0 && inFlight == 0 && pendingSends.isEmpty
+            && reserve.isEmpty && pendingReserve.isEmpty && statusQuestions.isEmpty
+    }
+
+    /// A run that ends early (stopped, paused) hands back the rows of the reserve, marked in flight but never
+    /// sent, as they were before; rows waiting for a status question stay in doubt for the next run.
+    private func handBackUnsent() {
+        let now = stamp()
+        for outgoing in reserve {
+            guard var machine = machines[outgoing.sequence] else { continue }
+            _ = machine.sendWithdrawn()
+            machines[outgoing.sequence] = machine
+            pendingWrites.append(RowWrite(sequence: outgoing.sequence, state: machine.state, timestamp: now))
+        }
+        reserve.removeAll()
+        for outgoing in statusQuestions {
+            guard let machine = machines[outgoing.sequence] else { continue }
+            pendingWrites.append(RowWrite(sequence: outgoing.sequence, state: machine.state, timestamp: now))
+        }
+        statusQuestions.removeAll()
     }
 
     private func commitThen(_ outcome: Outcome) {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import VerifyRunner
 
-/// The error classification table of verify-apis.md §3.3 and §5.6, through both providers.
+/// The error classification of both providers' codes (docs/rate-control.md for the 429s), through both providers.
 @Suite struct ResponseClassifierTests {
     private let v1 = AuthyV1Provider(baseURL: "https://api.authy.com", apiKey: "k")
     private let v2 = VerifyV2Provider(
@@ -64,8 +64,9 @@ import Testing
         (403, v2Error(60205, 403), .rejectedNumber),
         (403, v2Error(60605, 403), .rejectedNumber),
         (429, v2Error(20429, 429), rateLimited),
-        (429, v2Error(60212, 429), rateLimited),
-        (429, v2Error(60203, 429), .failedPermanently),
+        (429, v2Error(25109, 429), rateLimited),
+        (429, v2Error(60212, 429), .numberLimited(.concurrentRequests(retryAfter: nil))),
+        (429, v2Error(60203, 429), .numberLimited(.sendAttempts)),
         (500, v2Error(20500, 500), maybeProcessed),
         (400, v2Error(21999, 400), .failedPermanently),
     ])
@@ -139,5 +140,14 @@ import Testing
         #expect(v1.interpretStatus(response(404, Self.v1Error("60023"))) == false)
         #expect(v1.interpretStatus(response(500, "")) == nil)
         #expect(v2.statusRequest(for: start) == nil)
+    }
+
+    @Test func aTooManyRequestsAnswerCarriesTwiliosConcurrentRequests() {
+        let result = v2.interpret(
+            response(429, Self.v2Error(20429, 429), headers: ["twilio-concurrent-requests": "97"]), for: start)
+        #expect(result.verdict == Self.rateLimited && result.concurrentRequests == 97)
+        let perNumber = v2.interpret(
+            response(429, Self.v2Error(60212, 429), headers: ["retry-after": "2"]), for: start)
+        #expect(perNumber.verdict == .numberLimited(.concurrentRequests(retryAfter: .seconds(2))))
     }
 }

@@ -67,7 +67,7 @@ import Testing
     func retryWindowEndsRetries(verdict: ProviderResult.Verdict, expected: RowStateMachine.Action) {
         var row = machine(maxAttempts: 5)
         _ = row.sendRequested()
-        #expect(row.resultReceived(result(verdict), retryWindowIsOver: true) == expected)
+        #expect(row.resultReceived(result(verdict), retryWindowLeft: .zero) == expected)
     }
 
     @Test func retryWindowEndsAnInDoubtRowTheAPIDoesNotKnow() {
@@ -155,5 +155,35 @@ import Testing
     func storedNamesRoundTrip(state: RowState) {
         let status: RowStatus? = if case .finished(let final, _) = state { final } else { nil }
         #expect(RowState(storedName: state.storedName, attempts: state.attempts, status: status) == state)
+    }
+
+    @Test func aNumberLimitParksTheRowWithoutCountingAnAttempt() {
+        var row = RowStateMachine(
+            state: .pending(attempts: 0),
+            policy: .init(maxAttempts: 3, inDoubt: .check, sendLimitWait: .seconds(600), numberBusyWait: .seconds(1)))
+        _ = row.sendRequested()
+        let sendLimit = result(.numberLimited(.sendAttempts))
+        #expect(row.resultReceived(sendLimit, retryWindowLeft: .seconds(1800)) == .park(wait: .seconds(600)))
+        #expect(row.state == .waitingToRetry(attempts: 0))
+        #expect(row.sendRequested() == .send(attempt: 1), "the refused request did not count")
+        let busy = result(.numberLimited(.concurrentRequests(retryAfter: .seconds(3))))
+        #expect(row.resultReceived(busy, retryWindowLeft: .seconds(1800)) == .park(wait: .seconds(3)))
+        _ = row.sendRequested()
+        let unspecified = result(.numberLimited(.concurrentRequests(retryAfter: nil)))
+        #expect(row.resultReceived(unspecified, retryWindowLeft: .seconds(1800)) == .park(wait: .seconds(1)))
+    }
+
+    @Test func aNumberLimitThatWouldOutlastTheRetryWindowRejectsTheRow() {
+        var row = machine()
+        _ = row.sendRequested()
+        let sendLimit = result(.numberLimited(.sendAttempts))
+        #expect(row.resultReceived(sendLimit, retryWindowLeft: .seconds(599)) == .finish(.rejected))
+    }
+
+    @Test func aMarkedRowThatNeverLeftGoesBackUncounted() {
+        var row = machine(.waitingToRetry(attempts: 1))
+        _ = row.sendRequested()
+        #expect(row.sendWithdrawn() == .requeue)
+        #expect(row.state == .pending(attempts: 1))
     }
 }
