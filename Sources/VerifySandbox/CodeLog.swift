@@ -100,6 +100,11 @@ final class CodeLog: Sendable {
         return ticket
     }
 
+    /// Whether the ticket's line is written.
+    func isWritten(_ ticket: Ticket) -> Bool {
+        state.withLock { ticket.sequence <= $0.written }
+    }
+
     /// Arranges for `notify` to run on `eventLoop` once the ticket's line is written.
     ///
     /// - Parameters:

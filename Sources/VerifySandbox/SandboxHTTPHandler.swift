@@ -40,13 +40,10 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var due: NIODeadline
         /// Tells it apart from the other answers of the connection.
         var number: UInt64
-        /// Whether it waits for its code line to be written.
+        /// The code line it must not overtake, while that is not known to be written.
+        var codeLine: CodeLog.Ticket?
+        /// Whether it waits to be told that its code line is written.
         var isWaitingForCodeLine = false
-
-        /// Whether it may be sent at `now` (the answers before it permitting).
-        func isReady(at now: NIODeadline) -> Bool {
-            !isWaitingForCodeLine && due <= now
-        }
     }
 
     /// The shared request pipeline.
@@ -137,32 +134,23 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         let bytes = Self.serialize(
             response, version: version, keepAlive: keepAlive, allocator: context.channel.allocator)
-        let number = nextReplyNumber
-        let waitsForCodeLine = response.codeLine.map { ticket in
-            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-            return pipeline.codeLog.whenWritten(ticket, on: context.eventLoop) {
-                handler.value.codeLineWritten(reply: number, context: boundContext.value)
-            }
-        }
-        if delay <= .zero, waitsForCodeLine != true, pendingReplies.isEmpty {
+        if delay <= .zero, pendingReplies.isEmpty, response.codeLine.map(pipeline.codeLog.isWritten) ?? true {
             send(bytes, keepAlive: keepAlive, context: context)
             return
         }
+        // The line is only waited for when the answer is due (with a latency, it is written long before).
         enqueue(
-            bytes: bytes, keepAlive: keepAlive, due: .now() + TimeAmount(delay),
-            isWaitingForCodeLine: waitsForCodeLine == true, context: context)
+            bytes: bytes, keepAlive: keepAlive, due: .now() + TimeAmount(delay), codeLine: response.codeLine,
+            context: context)
     }
 
     /// Queues an answer (or a drop, `bytes` `nil`) behind the earlier ones.
     private func enqueue(
-        bytes: ByteBuffer?, keepAlive: Bool, due: NIODeadline, isWaitingForCodeLine: Bool = false,
+        bytes: ByteBuffer?, keepAlive: Bool, due: NIODeadline, codeLine: CodeLog.Ticket? = nil,
         context: ChannelHandlerContext
     ) {
         pendingReplies.append(
-            PendingReply(
-                bytes: bytes, keepAlive: keepAlive, due: due, number: nextReplyNumber,
-                isWaitingForCodeLine: isWaitingForCodeLine))
+            PendingReply(bytes: bytes, keepAlive: keepAlive, due: due, number: nextReplyNumber, codeLine: codeLine))
         nextReplyNumber += 1
         if scheduledReply == nil { scheduleOldestReply(context: context) }
     }
@@ -171,8 +159,25 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// answer is gone (the connection closed meanwhile).
     private func codeLineWritten(reply number: UInt64, context: ChannelHandlerContext) {
         guard let index = pendingReplies.firstIndex(where: { $0.number == number }) else { return }
+        pendingReplies[index].codeLine = nil
         pendingReplies[index].isWaitingForCodeLine = false
         if index == pendingReplies.startIndex, scheduledReply == nil { sendDueReplies(context: context) }
+    }
+
+    /// Whether the oldest pending answer may go at `now`: it is due, and its code line (if any) is written. When
+    /// the line is not written yet, the code log is asked to say when it is (``codeLineWritten(reply:context:)``).
+    private func oldestIsReady(at now: NIODeadline, context: ChannelHandlerContext) -> Bool {
+        guard let oldest = pendingReplies.first, oldest.due <= now, !oldest.isWaitingForCodeLine else { return false }
+        guard let ticket = oldest.codeLine else { return true }
+        let number = oldest.number
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let waits = pipeline.codeLog.whenWritten(ticket, on: context.eventLoop) {
+            handler.value.codeLineWritten(reply: number, context: boundContext.value)
+        }
+        pendingReplies[pendingReplies.startIndex].codeLine = nil
+        pendingReplies[pendingReplies.startIndex].isWaitingForCodeLine = waits
+        return !waits
     }
 
     /// Schedules the oldest pending answer for its due time; one that waits for its code line is sent by
@@ -188,7 +193,7 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Sends every pending answer that is ready, in order, then waits for the next one.
     private func sendDueReplies(context: ChannelHandlerContext) {
         let now = NIODeadline.now()
-        while let oldest = pendingReplies.first, oldest.isReady(at: now) {
+        while oldestIsReady(at: now, context: context), let oldest = pendingReplies.first {
             pendingReplies.removeFirst()
             send(oldest.bytes, keepAlive: oldest.keepAlive, context: context)
             if !oldest.keepAlive { return }

@@ -142,15 +142,18 @@ final class CurlMultiLoop {
         queue.complete(queued, with: .failure(failure))
     }
 
-    /// Completes every transfer libcurl reports as done and returns its handle to the pool.
+    /// Completes every transfer libcurl reports as done and returns its handle to the pool. The completions of
+    /// one turn go to their queues together: one work item per queue, not one per answer.
     private func completeFinishedTransfers() {
+        var finished: [(QueuedTransfer, Result<HTTPResponse, TransportFailure>)] = []
         while let (raw, code) = multi.nextFinished() {
             guard let transfer = active.removeValue(forKey: raw) else { continue }
             try? multi.remove(transfer.handle)
             let result = transfer.outcome(code)
             recycle(transfer.handle)
-            queue.complete(transfer.queued, with: result)
+            finished.append((transfer.queued, result))
         }
+        queue.complete(finished)
     }
 
     /// Removes every active transfer from the multi handle and completes it with `failure`.

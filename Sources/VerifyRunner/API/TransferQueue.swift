@@ -80,7 +80,21 @@ final class TransferQueue: Sendable {
 
     /// Hands `result` to `transfer`'s completion on its queue.
     func complete(_ transfer: QueuedTransfer, with result: Result<HTTPResponse, TransportFailure>) {
-        outstanding.subtract(1, ordering: .acquiringAndReleasing)
-        transfer.queue.async { transfer.completion(result) }
+        complete([(transfer, result)])
+    }
+
+    /// Hands each result to its transfer's completion: the completions bound for one queue run in one work item,
+    /// in order, so a burst of answers costs each queue one wakeup.
+    func complete(_ finished: [(QueuedTransfer, Result<HTTPResponse, TransportFailure>)]) {
+        guard !finished.isEmpty else { return }
+        outstanding.subtract(finished.count, ordering: .acquiringAndReleasing)
+        var byQueue: [ObjectIdentifier: [(QueuedTransfer, Result<HTTPResponse, TransportFailure>)]] = [:]
+        for item in finished { byQueue[ObjectIdentifier(item.0.queue), default: []].append(item) }
+        for batch in byQueue.values {
+            let items = batch
+            batch[0].0.queue.async {
+                for (transfer, result) in items { transfer.completion(result) }
+            }
+        }
     }
 }

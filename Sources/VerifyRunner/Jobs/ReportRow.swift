@@ -10,6 +10,10 @@ public struct ReportRow: Sendable, Equatable {
     public var e164: String?
     /// `sms` or `call`.
     public var channel: String
+    /// The row's `locale`, if it had one.
+    public var locale: String?
+    /// The code a check row checks.
+    public var code: String?
     /// Final status; `nil` only while a job is unfinished.
     public var status: RowStatus?
     /// What became of a `sent` row's verification, once `verifyd outcomes` has asked.

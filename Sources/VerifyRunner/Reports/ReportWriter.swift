@@ -25,12 +25,21 @@ public struct ReportWriter: Sendable {
     /// Writes the report files for `job` into `directory` (created with mode 0700 if missing); the job's
     /// stored provider decides which error codes count as worth a retry.
     ///
+    /// One scan of the job's rows makes report.csv, report.jsonl, retry.csv and not_verified.csv and counts
+    /// what the summaries need; the error codes' breakdown and the requests per second are read apart.
+    ///
     /// - Returns: the path of `summary.json`'s folder.
     @discardableResult
     public func write(job: JobRecord, to directory: String) throws -> String {
         if mkdir(directory, 0o700) != 0, errno != EEXIST { throw FileWriteError(path: directory, errno: errno) }
         let csvFile = try AtomicFileWriter(path: directory + "/report.csv")
         let jsonlFile = try AtomicFileWriter(path: directory + "/report.jsonl")
+        let inputColumns = Self.retryColumns + job.extraColumns
+        // retry.csv: the rows that ended `failed` for a reason that may pass on a second try (see
+        // ResponseClassifier.failureIsRetryable); not_verified.csv: the sent rows whose code was never given.
+        let retryFile = try ResendFile(path: directory + "/retry.csv", columns: inputColumns)
+        let notVerifiedFile = try ResendFile(path: directory + "/not_verified.csv", columns: inputColumns)
+        let tables = job.provider.map { [$0.errorTable] } ?? ProviderName.allCases.map(\.errorTable)
         let encoder = ReportLineEncoder(extraColumns: job.extraColumns)
         // Lines are encoded as bytes into two buffers handed to the files about every 256 KiB: a million
         // rows must not build a String per field.
@@ -39,8 +48,15 @@ public struct ReportWriter: Sendable {
         let flushSize = 1 << 18
         csv.reserveCapacity(flushSize + 4096)
         jsonl.reserveCapacity(flushSize + 4096)
+        var tally = ReportTally()
         try store.forEachReportRow(jobID: job.id) { row in
             encoder.append(row, csv: &csv, jsonl: &jsonl)
+            tally.count(row)
+            let isRetryable = { (table: ResponseClassifier.ErrorTable) in
+                ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: table)
+            }
+            if row.status == .failed, tables.contains(where: isRetryable) { try retryFile.append(row) }
+            if row.status == .sent, row.outcome == .notVerified { try notVerifiedFile.append(row) }
             if jsonl.count >= flushSize {
                 try csvFile.write(csv)
                 try jsonlFile.write(jsonl)
@@ -52,52 +68,12 @@ public struct ReportWriter: Sendable {
         try jsonlFile.write(jsonl)
         try csvFile.commit()
         try jsonlFile.commit()
-        // One scan of the job's statuses serves summary.json and summary.html.
-        let counts = try store.statusCounts(jobID: job.id)
-        let outcomes = try Outcomes(job: job, counts: store.outcomeCounts(jobID: job.id))
-        try writeSummary(job: job, counts: counts, outcomes: outcomes, to: directory)
-        // retry.csv: the rows that ended `failed` for a reason that may pass on a second try (see
-        // ResponseClassifier.failureIsRetryable).
-        let tables = job.provider.map { [$0.errorTable] } ?? ProviderName.allCases.map(\.errorTable)
-        try writeResendFile("retry.csv", job: job, selection: .failed, to: directory) { row in
-            tables.contains {
-                ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: $0)
-            }
-        }
-        try writeResendFile("not_verified.csv", job: job, selection: .notVerified, to: directory) { _ in true }
-        try writeSummaryPage(job: job, counts: counts, outcomes: outcomes, to: directory)
+        try retryFile.finish()
+        try notVerifiedFile.finish()
+        let outcomes = Outcomes(job: job, counts: tally.outcomes)
+        try writeSummary(job: job, tally: tally, outcomes: outcomes, to: directory)
+        try writeSummaryPage(job: job, counts: tally.statuses, outcomes: outcomes, to: directory)
         return directory
-    }
-
-    /// A file of rows to send again (`retry.csv`, `not_verified.csv`): the rows `selection` names that
-    /// `include` keeps, as they were read, ready to be dropped into `incoming/` again. No such row: no file
-    /// (an old one is removed).
-    private func writeResendFile(
-        _ name: String, job: JobRecord, selection: JobStore.ResendSelection, to directory: String,
-        include: (ResendRow) -> Bool
-    ) throws {
-        let path = directory + "/" + name
-        let file = try AtomicFileWriter(path: path)
-        var csv: [UInt8] = []
-        var rows = 0
-        CSVText.appendRecord(Self.retryColumns + job.extraColumns, to: &csv)
-        try store.forEachResendRow(jobID: job.id, selection) { row in
-            guard include(row) else { return }
-            rows += 1
-            // The values go back as they came in: no spreadsheet neutralizing, which would change them.
-            CSVText.appendRecord(
-                [row.phoneInput, row.countryInput, row.channel, row.locale ?? "", row.code ?? ""] + row.extras, to: &csv)
-            if csv.count >= 1 << 18 {
-                try file.write(csv)
-                csv.removeAll(keepingCapacity: true)
-            }
-        }
-        guard rows > 0 else {
-            unlink(path)
-            return
-        }
-        try file.write(csv)
-        try file.commit()
     }
 
     private func writeSummaryPage(job: JobRecord, counts: [String: Int], outcomes: Outcomes, to directory: String)
@@ -118,8 +94,9 @@ public struct ReportWriter: Sendable {
         try file.commit()
     }
 
-    private func writeSummary(job: JobRecord, counts: [String: Int], outcomes: Outcomes, to directory: String) throws {
-        let errorCodes = try store.errorCodeCounts(jobID: job.id)
+    private func writeSummary(job: JobRecord, tally: ReportTally, outcomes: Outcomes, to directory: String) throws {
+        let counts = tally.statuses
+        let errorCodes = tally.errorCodes
         let rate = job.sendingSeconds > 0 ? Double(job.requests) / job.sendingSeconds : 0
         let statusMembers = RowStatus.allCases.map { ($0.rawValue, String(counts[$0.rawValue] ?? 0)) }
             + (counts["unfinished"].map { [("unfinished", String($0))] } ?? [])
@@ -141,6 +118,60 @@ public struct ReportWriter: Sendable {
         ])
         let file = try AtomicFileWriter(path: directory + "/summary.json")
         try file.write(summary + "\n")
+        try file.commit()
+    }
+}
+
+/// What the summaries count, gathered during the scan that writes the report rows.
+struct ReportTally {
+    /// Rows per final status (`unfinished` for the others).
+    var statuses: [String: Int] = [:]
+    /// `sent` rows per outcome (`none` before outcomes are asked).
+    var outcomes: [String: Int] = [:]
+    /// Rows per last error code (rows without one are not counted).
+    var errorCodes: [String: Int] = [:]
+
+    /// Counts one row.
+    mutating func count(_ row: ReportRow) {
+        statuses[row.status?.rawValue ?? "unfinished", default: 0] += 1
+        if row.status == .sent { outcomes[row.outcome?.rawValue ?? "none", default: 0] += 1 }
+        if let code = row.errorCode { errorCodes[code, default: 0] += 1 }
+    }
+}
+
+/// A file of rows to drop into `incoming/` again (`retry.csv`, `not_verified.csv`): each row as it was read,
+/// in the input's columns. A file that gets no row is not written (an old one is removed).
+private final class ResendFile {
+    private let path: String
+    private let file: AtomicFileWriter
+    private var csv: [UInt8] = []
+    private var rows = 0
+
+    /// Starts the file with its header (`columns`).
+    init(path: String, columns: [String]) throws {
+        self.path = path
+        file = try AtomicFileWriter(path: path)
+        CSVText.appendRecord(columns, to: &csv)
+    }
+
+    /// Appends a row as it was read: no spreadsheet neutralizing, which would change the values.
+    func append(_ row: ReportRow) throws {
+        rows += 1
+        CSVText.appendRecord(
+            [row.phoneInput, row.countryInput, row.channel, row.locale ?? "", row.code ?? ""] + row.extras, to: &csv)
+        if csv.count >= 1 << 18 {
+            try file.write(csv)
+            csv.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Writes the file into place, or removes it when it got no row.
+    func finish() throws {
+        guard rows > 0 else {
+            unlink(path)
+            return
+        }
+        try file.write(csv)
         try file.commit()
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 public import Logging
 
 /// Sends one job's rows: the concurrency window, the token bucket, retries and the group commit.
@@ -422,7 +423,7 @@ public final class JobScheduler: @unchecked Sendable {
                 metrics.requestAnswered(
                     outcome: label, httpStatus: try? outcome.get().status, duration: ContinuousClock.now - sentAt)
             }
-            self.queue.async { self.received(answer, sequence: outgoing.sequence) }
+            self.deliver(answer, sequence: outgoing.sequence)
         }
     }
 
@@ -439,9 +440,31 @@ public final class JobScheduler: @unchecked Sendable {
     /// Where answers are read before they reach the scheduler's queue.
     private static let answerQueue = DispatchQueue(label: "verifyd.answers", attributes: .concurrent)
 
+    /// Answers read and not yet applied, taken by the scheduler's queue in one go: a burst of answers costs the
+    /// queue one wakeup and one pump, not one each.
+    private let inbox = Mutex<[(answer: Answer, sequence: Int)]>([])
+
+    /// Hands an answer to the scheduler's queue (from any thread).
+    private func deliver(_ answer: Answer, sequence: Int) {
+        let isFirst = inbox.withLock { inbox in
+            inbox.append((answer, sequence))
+            return inbox.count == 1
+        }
+        guard isFirst else { return }
+        queue.async {
+            let answers = self.inbox.withLock { inbox in
+                defer { inbox.removeAll(keepingCapacity: true) }
+                return inbox
+            }
+            for (answer, sequence) in answers { self.received(answer, sequence: sequence) }
+            self.metrics?.inFlightChanged(to: self.inFlight)
+            self.pump()
+        }
+    }
+
+    /// Applies one answer to its row; the caller pumps.
     private func received(_ answer: Answer, sequence: Int) {
         inFlight -= 1
-        metrics?.inFlightChanged(to: inFlight)
         requestsSinceCommit += 1
         guard completion != nil, var machine = machines[sequence] else { return }
         let action: RowStateMachine.Action
@@ -468,7 +491,6 @@ public final class JobScheduler: @unchecked Sendable {
         }
         machines[sequence] = machine
         carryOut(action, sequence: sequence, result: result)
-        pump()
     }
 
     /// Carries out a state machine's action for one row.

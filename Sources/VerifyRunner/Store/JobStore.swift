@@ -471,7 +471,8 @@ public final class JobStore: @unchecked Sendable {
             let statement = try connection.statement(
                 """
                 SELECT line, phone_input, country_input, e164, via, status, attempts, error_code, message,
-                       provider_id, carrier, is_cellphone, http_status, started_at, finished_at, extras, outcome
+                       provider_id, carrier, is_cellphone, http_status, started_at, finished_at, extras, outcome,
+                       locale, code
                 FROM job_rows WHERE id BETWEEN ? AND ? ORDER BY id
                 """)
             let keys = try keys(of: jobID)
@@ -481,6 +482,7 @@ public final class JobStore: @unchecked Sendable {
                     ReportRow(
                         line: statement.int(0), phoneInput: statement.text(1), countryInput: statement.text(2),
                         e164: statement.optionalText(3), channel: statement.text(4),
+                        locale: statement.optionalText(17), code: statement.optionalText(18),
                         status: statement.optionalText(5).flatMap(RowStatus.init(rawValue:)),
                         outcome: statement.optionalText(16).flatMap(VerificationOutcome.init(rawValue:)),
                         attempts: statement.int(6), errorCode: statement.optionalText(7),
@@ -520,13 +522,6 @@ public final class JobStore: @unchecked Sendable {
         return try count.bind(range.first, range.last).scalarInt()
     }
 
-    /// Rows of a job per last error code (rows without one are not counted).
-    public func errorCodeCounts(jobID: String) throws -> [String: Int] {
-        try grouped(
-            "SELECT error_code, count(*) FROM job_rows WHERE id BETWEEN ? AND ? AND error_code IS NOT NULL GROUP BY 1",
-            jobID)
-    }
-
     /// Rows of a job whose last answer was an error, per error code and final status, most frequent
     /// first. An error answer without a code counts under `http_STATUS` (e.g. `http_503`).
     public func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
@@ -561,46 +556,6 @@ public final class JobStore: @unchecked Sendable {
             var seconds: [(second: Int, requests: Int)] = []
             while try statement.step() { seconds.append((statement.int(0), statement.int(1))) }
             return seconds
-        }
-    }
-
-    /// Which rows a file for sending again holds.
-    public enum ResendSelection: Sendable {
-        /// The rows that ended `failed` (`retry.csv` picks among them).
-        case failed
-        /// The `sent` rows whose outcome is `not_verified` (`not_verified.csv`).
-        case notVerified
-
-        /// The SQL condition on `job_rows`.
-        fileprivate var condition: String {
-            switch self {
-            case .failed: "status = 'failed'"
-            case .notVerified: "status = 'sent' AND outcome = 'not_verified'"
-            }
-        }
-    }
-
-    /// Calls `body` with the rows of a job that `selection` names, in input order, as they were read.
-    public func forEachResendRow(jobID: String, _ selection: ResendSelection, _ body: (ResendRow) throws -> Void)
-        throws
-    {
-        try sync {
-            let statement = try connection.statement(
-                """
-                SELECT phone_input, country_input, via, locale, code, extras, http_status, error_code
-                FROM job_rows WHERE id BETWEEN ? AND ? AND \(selection.condition) ORDER BY id
-                """)
-            let keys = try keys(of: jobID)
-            try statement.bind(keys.first, keys.last)
-            while try statement.step() {
-                try body(
-                    ResendRow(
-                        phoneInput: statement.text(0), countryInput: statement.optionalText(1) ?? "",
-                        channel: statement.text(2), locale: statement.optionalText(3), code: statement.optionalText(4),
-                        extras: ExtrasCodec.decode(statement.optionalText(5) ?? ""),
-                        httpStatus: statement.optionalInt(6), errorCode: statement.optionalText(7)))
-            }
-            statement.reset()
         }
     }
 
@@ -650,13 +605,6 @@ public final class JobStore: @unchecked Sendable {
                     .run()
             }
         }
-    }
-
-    /// A job's `sent` rows per outcome (`none` for the rows without one yet).
-    public func outcomeCounts(jobID: String) throws -> [String: Int] {
-        try grouped(
-            "SELECT COALESCE(outcome, 'none'), count(*) FROM job_rows WHERE id BETWEEN ? AND ? AND status = 'sent' GROUP BY 1",
-            jobID)
     }
 
     /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how

@@ -51,8 +51,61 @@ import Testing
             let summaryData = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/r/summary.json"))
             let summary = try #require(try JSONSerialization.jsonObject(with: summaryData) as? [String: Any])
             #expect((summary["statuses"] as? [String: Int])?["invalid"] == 3)
-            let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/r/report.csv")[.posixPermissions]
+            let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/r/report.csv")[
+                .posixPermissions]
             #expect(mode as? Int == 0o600)
         }
+    }
+
+    @Test func outcomesGoIntoTheSummaryAndTheRowsNotVerifiedIntoTheirOwnFile() throws {
+        try withTemporaryDirectory { directory in
+            let store = try JobStore(path: directory.path + "/s.sqlite")
+            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t", provider: .verifyV2)
+            let rows = (0..<4).map { index in
+                NewRow(
+                    sequence: index, line: index + 2, phoneInput: "+1202555010\(index)", countryInput: "",
+                    channel: .sms, locale: index == 1 ? "es" : nil, kind: .start, code: nil,
+                    phone: NormalizedNumber(
+                        e164: "+1202555010\(index)", countryCode: 1, nationalNumber: "202555010\(index)"),
+                    extras: ["r\(index)"], finalStatus: nil, message: nil)
+            }
+            try store.insertRows(jobID: "j", rows)
+            try store.finishIntake(jobID: "j", extraColumns: ["ref"], totalRows: 4)
+            let sent = (0..<4).map { index in
+                RowWrite(
+                    sequence: index, state: .finished(.sent, attempts: 1),
+                    result: ProviderResult(verdict: .sent, providerID: "VE\(index)"), timestamp: "t")
+            }
+            try store.commit(jobID: "j", writes: sent, requests: 4, retries: 0, sendingSeconds: 1, startedAt: "t")
+            let asked = try #require(try store.job(id: "j"))
+            try ReportWriter(store: store).write(job: asked, to: directory.path + "/r")
+            var summary = try Self.summary(directory.path + "/r")
+            #expect(summary["conversion_rate"] is NSNull, "not asked yet")
+            #expect(!FileManager.default.fileExists(atPath: directory.path + "/r/not_verified.csv"))
+
+            try store.recordOutcomes(
+                jobID: "j", [(0, .verified), (1, .notVerified), (2, .notVerified), (3, .pending)], checkedAt: "u")
+            try ReportWriter(store: store).write(job: try #require(try store.job(id: "j")), to: directory.path + "/r")
+            summary = try Self.summary(directory.path + "/r")
+            #expect(
+                summary["outcomes"] as? [String: Int] == ["verified": 1, "not_verified": 2, "pending": 1, "unknown": 0])
+            #expect(summary["conversion_rate"] as? Double == 0.25)
+            let notVerified = try String(contentsOfFile: directory.path + "/r/not_verified.csv", encoding: .utf8)
+            #expect(
+                notVerified == """
+                    phone_number,country_code,via,locale,verification_code,ref\r
+                    +12025550101,,sms,es,,r1\r
+                    +12025550102,,sms,,,r2\r
+
+                    """)
+            let report = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
+            #expect(report.split(separator: "\r\n")[1].hasPrefix("2,+12025550100,,+12025550100,sms,sent,verified,1,"))
+        }
+    }
+
+    /// summary.json of a report folder.
+    private static func summary(_ folder: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 }
