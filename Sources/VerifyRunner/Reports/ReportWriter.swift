@@ -53,7 +53,8 @@ public struct ReportWriter: Sendable {
             encoder.append(row, csv: &csv, jsonl: &jsonl)
             tally.count(row)
             let isRetryable = { (table: ResponseClassifier.ErrorTable) in
-                ResponseClassifier.failureIsRetryable(httpStatus: row.httpStatus, errorCode: row.errorCode, table: table)
+                ResponseClassifier.failureIsRetryable(
+                    httpStatus: row.httpStatus, errorCode: row.errorCode, table: table)
             }
             if row.status == .failed, tables.contains(where: isRetryable) { try retryFile.append(row) }
             if row.status == .sent, row.outcome == .notVerified { try notVerifiedFile.append(row) }
