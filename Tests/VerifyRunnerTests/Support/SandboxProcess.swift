@@ -68,6 +68,18 @@ final class SandboxProcess: Sendable {
         return SandboxCounts(json: json)
     }
 
+    /// Starts a V2 verification of `e164` through the sandbox, as any client of the account would; returns the
+    /// HTTP status of the answer (201: a code was sent).
+    func startV2(_ e164: String) async throws -> Int {
+        let credentials = Self.credentials
+        let provider = VerifyV2Provider(
+            baseURL: baseURL, accountSID: credentials["TWILIO_ACCOUNT_SID"] ?? "",
+            authToken: credentials["TWILIO_AUTH_TOKEN"] ?? "", serviceSID: credentials["VERIFY_SERVICE_SID"] ?? "")
+        let target = VerificationTarget(
+            e164: e164, countryCode: 1, nationalNumber: String(e164.dropFirst(2)), kind: .start, channel: .sms)
+        return try await HTTPFetch.send(provider.request(for: target)).status
+    }
+
     /// Switches every fault and the jitter off for good (`POST /_sandbox/faults/off`).
     func switchFaultsOff() async throws {
         _ = try await HTTPFetch.fetch(.post, baseURL + "/_sandbox/faults/off")
@@ -127,15 +139,21 @@ struct SandboxCounts {
 
 /// One request without a body over the project's own curl transport.
 enum HTTPFetch {
+    /// The body of the answer to a request without a body.
     static func fetch(_ method: HTTPRequest.Method, _ url: String) async throws -> [UInt8] {
+        try await send(HTTPRequest(method: method, url: url)).body
+    }
+
+    /// The answer to `request`.
+    static func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let transport = try CurlTransport(configuration: .init())
         defer { transport.shutdown() }
         let response: Result<HTTPResponse, TransportFailure> = await withCheckedContinuation { continuation in
-            transport.send(
-                HTTPRequest(method: method, url: url), timeout: .seconds(10), on: DispatchQueue(label: "fetch")
-            ) { continuation.resume(returning: $0) }
+            transport.send(request, timeout: .seconds(10), on: DispatchQueue(label: "fetch")) {
+                continuation.resume(returning: $0)
+            }
         }
-        return try response.get().body
+        return try response.get()
     }
 }
 

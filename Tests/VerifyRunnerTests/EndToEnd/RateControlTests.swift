@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+import VerifyRunner
+
+/// The send rate holds under noise and finds a real limit; a limit about one number waits for that number
+/// alone (issue 13).
+@Suite(.serialized) struct RateControlTests {
+    /// `verifyd run --once` of `rows` distinct mobiles against `sandbox`, with `options`; returns the run and
+    /// its wall time in seconds.
+    private static func timedRun(
+        rows: Int, sandbox: SandboxProcess, spool: TemporaryDirectory, options: [String]
+    ) async throws -> (run: BuiltBinary.Output, seconds: Double) {
+        try spool.write(KilledRuns.mobilesCSV(rows).csv, to: "incoming/numbers.csv")
+        let started = ContinuousClock.now
+        let run = try await BuiltBinary.run(
+            ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s"] + options,
+            environment: SandboxProcess.credentials)
+        let elapsed = ContinuousClock.now - started
+        return (run, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// 2 % of the starts answered 429 at random, capacity far above `--rate 300`: the rate is never cut, and
+    /// the job takes at most 1.15 times as long as without them.
+    @Test func randomTooManyRequestsDoNotSlowTheRun() async throws {
+        let rows = 3000
+        let options = ["--rate", "300", "--concurrency", "64"]
+        let cleanSpool = try TemporaryDirectory()
+        defer { cleanSpool.remove() }
+        let clean = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
+        defer { Task { try? await clean.stop() } }
+        let baseline = try await Self.timedRun(rows: rows, sandbox: clean, spool: cleanSpool, options: options)
+        #expect(baseline.run.status == 0)
+
+        let noisySpool = try TemporaryDirectory()
+        defer { noisySpool.remove() }
+        let noisy = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20", "--fault-429", "0.02"])
+        defer { Task { try? await noisy.stop() } }
+        let measured = try await Self.timedRun(rows: rows, sandbox: noisy, spool: noisySpool, options: options)
+        #expect(measured.run.status == 0, "stderr: \(measured.run.stderr.suffix(1000))")
+        let refused = try await noisy.stats().faults["429"] ?? 0
+        print(
+            "2 % noise at --rate 300: \(rows) rows in \(measured.seconds) s, without noise \(baseline.seconds) s, "
+                + "\(refused) answers 429")
+        #expect(refused > 0)
+        #expect(!measured.run.stderr.contains("slowing down"), "noise never cuts the rate")
+        #expect(measured.seconds <= 1.15 * baseline.seconds)
+        #expect(try Report(spool: noisySpool.path).rows.allSatisfy { $0["status"] == "sent" })
+    }
+
+    /// The API admits 200 requests a second and verifyd is told `--rate 400`: it finds the limit and keeps to
+    /// it, with at most 3 % of its requests refused.
+    @Test func aRealLimitIsConvergedOnWithFewRefusals() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20", "--rate-limit", "200"])
+        defer { Task { try? await sandbox.stop() } }
+        let (run, _) = try await Self.timedRun(
+            rows: 4000, sandbox: sandbox, spool: spool, options: ["--rate", "400", "--concurrency", "64"])
+        #expect(run.status == 0, "stderr: \(run.stderr.suffix(1000))")
+        let counts = try await sandbox.stats()
+        let refused = counts.responsesByStatus["429"] ?? 0
+        let share = Double(refused) / Double(counts.requests)
+        print("real limit 200/s at --rate 400: \(counts.requests) requests, \(refused) answers 429 (\(share * 100) %)")
+        #expect(run.stderr.contains("the API is limiting the account; slowing down"))
+        #expect(share <= 0.03)
+        #expect(try Report(spool: spool.path).rows.allSatisfy { $0["status"] == "sent" })
+    }
+
+    /// A number that already had five codes within their lifetime gets 60203: it waits out the lifetime and is
+    /// sent then, once; meanwhile every other row goes on, and the rate is never cut.
+    @Test func aNumberRefusedFor60203WaitsOutItsWindowAlone() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--code-lifetime", "3s"])
+        defer { Task { try? await sandbox.stop() } }
+        let (csv, numbers) = KilledRuns.mobilesCSV(400)
+        let busy = numbers[0]
+        for _ in 0..<5 { #expect(try await sandbox.startV2(busy) == 201) }
+        try spool.write(csv, to: "incoming/parked.csv")
+
+        let run = try await BuiltBinary.run(
+            [
+                "run", "--once", "--spool", spool.path, "--provider", "verify-v2", "--api-base", sandbox.baseURL,
+                "--settle", "0s", "--rate", "0", "--code-lifetime", "3s", "--retry-window", "1m",
+            ], environment: SandboxProcess.credentials)
+        #expect(run.status == 0, "stderr: \(run.stderr.suffix(1000))")
+        #expect(!run.stderr.contains("slowing down"))
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.allSatisfy { $0["status"] == "sent" })
+        let parked = try #require(report.rows.first { $0["e164"] == busy })
+        let first = try #require(parked["started_at"].flatMap(Timestamp.seconds(fromISO8601:)))
+        let last = try #require(parked["finished_at"].flatMap(Timestamp.seconds(fromISO8601:)))
+        #expect(last - first >= 3, "sent again only after the code's lifetime")
+        let others = report.rows.filter { $0["e164"] != busy }.compactMap {
+            $0["finished_at"].flatMap(Timestamp.seconds(fromISO8601:))
+        }
+        #expect(others.allSatisfy { $0 < last }, "the other rows did not wait for it")
+        let counts = try await sandbox.stats()
+        #expect(counts.startsByNumber[busy] == 7, "five before the job, the one refused, the one sent")
+        #expect(counts.deliveredByNumber[busy] == 6)
+        #expect(numbers.dropFirst().allSatisfy { counts.startsByNumber[$0] == 1 })
+    }
+
+    /// With the default `--retry-window` (10m) a 60203 would wait a whole code lifetime (10m): the row ends
+    /// `rejected` at once with the API's message, and nothing else is sent for it.
+    @Test func a60203ThatWouldOutlastTheRetryWindowIsRejected() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start()
+        defer { Task { try? await sandbox.stop() } }
+        let busy = EndToEndTests.mobile(0).replacingOccurrences(of: " ", with: "")
+        for _ in 0..<5 { #expect(try await sandbox.startV2(busy) == 201) }
+        try spool.write(EndToEndTests.mobilesCSV(count: 3), to: "incoming/limit.csv")
+        let run = try await BuiltBinary.run(
+            [
+                "run", "--once", "--spool", spool.path, "--provider", "verify-v2", "--api-base", sandbox.baseURL,
+                "--settle", "0s",
+            ], environment: SandboxProcess.credentials)
+        #expect(run.status == 0)
+        let row = try #require(try Report(spool: spool.path).rows.first { $0["e164"] == busy })
+        #expect(row["status"] == "rejected" && row["error_code"] == "60203")
+        #expect(row["message"] == "Max send attempts reached")
+        #expect(try await sandbox.stats().startsByNumber[busy] == 6)
+    }
+
+    /// 5 % of the V2 starts answered 60212 (too many requests for that number): those numbers wait a moment
+    /// and are sent, once; the rate is never cut.
+    @Test func concurrentRequestsForOneNumberParkThatNumberOnly() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--fault-60212", "0.05"])
+        defer { Task { try? await sandbox.stop() } }
+        let (run, _) = try await Self.timedRun(
+            rows: 1000, sandbox: sandbox, spool: spool, options: ["--provider", "verify-v2", "--rate", "0"])
+        #expect(run.status == 0)
+        #expect(!run.stderr.contains("slowing down"))
+        let counts = try await sandbox.stats()
+        #expect((counts.faults["60212"] ?? 0) > 0)
+        #expect(try Report(spool: spool.path).rows.allSatisfy { $0["status"] == "sent" && $0["attempts"] == "1" })
+        #expect(counts.deliveredByNumber.count == 1000 && counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+    }
+}
