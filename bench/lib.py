@@ -234,6 +234,36 @@ def cmd_slope(argv):
     print(json.dumps({"rate": rate, "samples": len(window), "from_s": xs[0], "to_s": xs[-1]}))
 
 
+def cmd_recovery(argv):
+    """recovery SAMPLES LIFT_S TARGET: for a limit that lifts LIFT_S seconds after the first request, the
+    accepted starts per second under the limit (least-squares slope from 5 s to LIFT_S - 2 s after the first
+    request) and the seconds from the lift until the accepted starts of one second first reach TARGET."""
+    path, lift_after, target = argv[0], float(argv[1]), float(argv[2])
+    samples = [json.loads(line) for line in open(path) if line.strip()]
+    first = next((s["t"] for s in samples if s["requests"] > 0), None)
+    if first is None:
+        print(json.dumps({"limited_rate": None, "seconds": None}))
+        return
+    lift = first + lift_after
+    limited = [s for s in samples if first + 5 <= s["t"] <= lift - 2]
+    limited_rate = None
+    if len(limited) >= 2:
+        xs, ys = [s["t"] for s in limited], [s["accepted"] for s in limited]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        limited_rate = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else None
+    seconds = None
+    after = [s for s in samples if s["t"] >= lift]
+    for index, start in enumerate(after):
+        end = next((s for s in after[index + 1:] if s["t"] >= start["t"] + 1.0), None)
+        if end is None:
+            break
+        if (end["accepted"] - start["accepted"]) / (end["t"] - start["t"]) >= target:
+            seconds = round(start["t"] - lift, 2)
+            break
+    print(json.dumps({"limited_rate": limited_rate, "seconds": seconds, "first_request_s": first}))
+
+
 def cmd_wait_logged(argv):
     """wait-logged OUT N PID TIMEOUT [OFFSET]: returns when the sandbox's standard output (the file OUT) holds N
     `code for +…` lines that are not re-sends (no ` (sent again)` at the end) after byte OFFSET (default 0),
@@ -398,6 +428,7 @@ def cmd_aggregate(argv):
 
 
 COMMANDS = {"gen": cmd_gen, "monitor": cmd_monitor, "stats": cmd_stats, "poll": cmd_poll, "slope": cmd_slope,
+            "recovery": cmd_recovery,
             "wait-logged": cmd_wait_logged, "restart": cmd_restart, "report": cmd_report,
             "delivered": cmd_delivered, "aggregate": cmd_aggregate}
 

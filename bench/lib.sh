@@ -190,3 +190,38 @@ throughput_run() {
         return 1
     fi
 }
+
+# One `verifyd run --once` with the sandbox's counters polled while it runs (c, g, h): NAME ROWS TIMEOUT_S CSV
+# INTERVAL_S, then the run's extra options. The sandbox's counters are reset first. Sets RUN_JSON (the monitor's
+# figures), SAMPLES (the poll's file), STATS (the sandbox's counters after the run) and REPORT (the report
+# check); returns non-zero when the run failed, after logging why.
+polled_run() {
+    local name=$1 rows=$2 timeout=$3 csv=$4 interval=$5
+    shift 5
+    local spool out=$WORK/$name rc=0
+    spool=$(new_spool "$name" "$csv")
+    sandbox_reset
+    RUN_JSON=$out.json
+    SAMPLES=$out.samples
+    "${PYLIB[@]}" monitor --out "$RUN_JSON" --timeout "$timeout" --pids "$PIDS" --stdout "$out.log" \
+        --stderr "$out.log" -- "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --settle 0s "$@" >/dev/null &
+    local monitor=$!
+    echo "$monitor" >>"$PIDS"
+    bg_run "${PYLIB[@]}" poll "$BASE" "$SAMPLES" "$monitor" --interval "$interval" --timeout "$((timeout + 10))"
+    wait "$monitor" || rc=$?
+    STATS=$(sandbox_stats)
+    REPORT=$("${PYLIB[@]}" report "$spool" "$rows")
+    log "$name: run $(cat "$RUN_JSON"); sandbox $STATS; report $REPORT"
+    if [ "$rc" -ne 0 ] || [ "$(jget "$RUN_JSON" exit)" != 0 ]; then
+        log "$name: the run failed: $(tail -n 5 "$out.log")"
+        return 1
+    fi
+}
+
+# share429: the share of the sandbox's requests answered 429 in $STATS, in per cent (nan without requests).
+share429() {
+    local requests
+    requests=$(jget "$STATS" requests)
+    if [ "${requests:-0}" -gt 0 ]; then calc "100 * $(jget "$STATS" r429) / $requests"; else echo nan; fi
+}
+
