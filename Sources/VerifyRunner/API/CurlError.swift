@@ -54,20 +54,21 @@ struct CurlError: Error, CustomStringConvertible {
 ///
 /// - Parameters:
 ///   - code: The value a `curl_easy_*` call returned, or a finished transfer's result.
-///   - function: What was attempted, for the error's description.
+///   - function: What was attempted, for the error's description; built only on failure (a transfer sets
+///     about fifteen options, and their names would otherwise be formatted for every request).
 /// - Throws: ``CurlError`` carrying `code` and `curl_easy_strerror`'s text.
-func check(_ code: CURLcode, _ function: String = #function) throws(CurlError) {
+func check(_ code: CURLcode, _ function: @autoclosure () -> String = #function) throws(CurlError) {
     guard code != CURLE_OK else { return }
-    throw CurlError(code, function: function)
+    throw CurlError(code, function: function())
 }
 
 /// Throws a ``CurlError`` unless a multi-interface call returned `CURLM_OK`.
 ///
 /// - Parameters:
 ///   - code: The value a `curl_multi_*` call returned.
-///   - function: What was attempted, for the error's description.
+///   - function: What was attempted, for the error's description; built only on failure.
 /// - Throws: ``CurlError`` carrying `code` and `curl_multi_strerror`'s text.
-func check(_ code: CURLMcode, _ function: String = #function) throws(CurlError) {
+func check(_ code: CURLMcode, _ function: @autoclosure () -> String = #function) throws(CurlError) {
     guard code != CURLM_OK else { return }
-    throw CurlError(code, function: function)
+    throw CurlError(code, function: function())
 }

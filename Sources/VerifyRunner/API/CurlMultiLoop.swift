@@ -7,13 +7,17 @@ import Dispatch
 /// It drives libcurl through the socket interface (`curl_multi_socket_action`): libcurl says which
 /// sockets to watch and when its next timeout is due (the callbacks below), ``TransportPoll`` waits
 /// for exactly those sockets, and each ready socket is handed back to libcurl. A turn of the loop
-/// takes the newly queued requests and adds them to the multi handle (libcurl then asks for an
+/// takes the newly queued requests and adds them, a slice at a time, to the multi handle (libcurl then asks for an
 /// immediate timeout, which starts them), waits, lets libcurl act on what is ready and completes
 /// the finished transfers. Easy handles go back to the pool after `curl_easy_reset`; connections
 /// stay in the multi handle's cache and are reused by later transfers.
 final class CurlMultiLoop {
     /// Upper bound for one wait; new work and shutdown wake the loop earlier.
     private static let idleWaitMilliseconds: Int32 = 1000
+    /// Requests added to the multi handle per turn of the loop. A burst (the first window: hundreds of new
+    /// connections) is started a slice at a time, so the first requests of the burst go out while the later
+    /// ones are still to be connected, instead of all connecting first and then all sending.
+    private static let startsPerTurn = 32
 
     private let multi: CurlMultiHandle
     private let poll: TransportPoll
@@ -23,6 +27,10 @@ final class CurlMultiLoop {
     private var idleHandles: [CurlEasyHandle] = []
     /// Transfers currently in the multi handle, by their easy handle's `CURL *`.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Requests taken from the queue and not yet started, oldest first (see ``startsPerTurn``).
+    private var backlog: [QueuedTransfer] = []
+    /// Where the next request to start is in ``backlog``.
+    private var backlogHead = 0
     /// When libcurl wants its timeout handled (monotonic nanoseconds), `nil` when it wants none.
     private var timerDeadline: UInt64?
 
@@ -48,16 +56,19 @@ final class CurlMultiLoop {
         defer { try? multi.setEventCallbacks(socket: nil, timer: nil, context: nil) }
         while true {
             let (newTransfers, isOpen) = queue.takePending()
+            backlog += newTransfers
             guard isOpen else {
-                for queued in newTransfers {
+                for queued in backlog[backlogHead...] {
                     queue.complete(queued, with: .failure(.shutDown(requestMayHaveBeenSent: false)))
                 }
+                backlog.removeAll()
                 failActiveTransfers { transfer in .shutDown(requestMayHaveBeenSent: transfer.requestMayHaveBeenSent) }
                 return
             }
-            for queued in newTransfers { start(queued) }
+            startFromBacklog()
             do throws(CurlError) {
-                for ready in try poll.wait(timeoutMilliseconds: millisecondsUntilTimer()) {
+                let timeout = backlogHead < backlog.count ? 0 : millisecondsUntilTimer()
+                for ready in try poll.wait(timeoutMilliseconds: timeout) {
                     try multi.socketReady(ready.socket, select: ready.select)
                 }
                 if let deadline = timerDeadline, deadline <= Self.now() {
@@ -75,6 +86,17 @@ final class CurlMultiLoop {
                         requestMayHaveBeenSent: transfer.requestMayHaveBeenSent, isTimeout: false)
                 }
             }
+        }
+    }
+
+    /// Starts up to ``startsPerTurn`` requests of the backlog, oldest first.
+    private func startFromBacklog() {
+        let end = min(backlog.count, backlogHead + Self.startsPerTurn)
+        for index in backlogHead..<end { start(backlog[index]) }
+        backlogHead = end
+        if backlogHead == backlog.count {
+            backlog.removeAll(keepingCapacity: true)
+            backlogHead = 0
         }
     }
 

@@ -9,7 +9,9 @@ import Synchronization
 /// file: a batch of records is parsed, its rows are built and their numbers normalized on every
 /// core (libphonenumber is the costly part), then duplicates are marked in input order and the batch
 /// is handed to the store, which inserts it in one transaction on its own queue while the next batch
-/// is read (at most one batch waits there, so at most two are in memory).
+/// is read (at most one batch waits there, so at most two are in memory). The first batch is small
+/// (``firstBatchSize`` rows) and each next one twice as large, up to the configured size, so the store
+/// starts inserting at once and a small file's last insert, which nothing overlaps, is a short one.
 /// Duplicates are found with a map from the E.164 digits (as an integer) to the first line, 16 bytes
 /// a distinct number.
 public struct JobIntake: Sendable {
@@ -19,7 +21,7 @@ public struct JobIntake: Sendable {
         public var defaultChannel: Channel
         /// The locale for rows without one (`--locale`), `nil` for the API's default.
         public var defaultLocale: String?
-        /// Rows per insert transaction.
+        /// Rows per insert transaction, at most (the first batches are smaller).
         public var batchSize: Int
         /// `--dry-run`: rows that would be sent are stored finished as `would_send` right away.
         public var dryRun: Bool
@@ -41,6 +43,8 @@ public struct JobIntake: Sendable {
 
     private let configuration: Configuration
     private let normalizer = PhoneNormalizer()
+    /// Rows of the first batch; batches then double up to ``Configuration/batchSize``.
+    static let firstBatchSize = 1000
 
     /// Creates an intake.
     public init(configuration: Configuration) { self.configuration = configuration }
@@ -70,6 +74,7 @@ public struct JobIntake: Sendable {
         }
         var firstLine: [UInt64: Int] = [:]
         var items: [InputItem] = []
+        var batchSize = min(Self.firstBatchSize, configuration.batchSize)
         items.reserveCapacity(configuration.batchSize)
         var sequence = 0
         var finished: [RowStatus: Int] = [:]
@@ -83,6 +88,7 @@ public struct JobIntake: Sendable {
             }
             try inserts.submit(rows.map(\.row))
             items.removeAll(keepingCapacity: true)
+            batchSize = min(batchSize * 2, configuration.batchSize)
         }
         while let item = try reader.next() {
             if reader.columns.count != layout.columns.count {
@@ -92,7 +98,7 @@ public struct JobIntake: Sendable {
             }
             items.append(item)
             sequence += 1
-            if items.count >= configuration.batchSize { try submitBatch() }
+            if items.count >= batchSize { try submitBatch() }
         }
         if !items.isEmpty { try submitBatch() }
         try inserts.finish()

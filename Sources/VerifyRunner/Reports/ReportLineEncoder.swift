@@ -28,8 +28,8 @@ struct ReportLineEncoder {
         jsonl = []
         line.number(row.line)
         // The input's own cells (an invalid phone_number may be `=cmd|…`) are neutralized like the extras.
-        line.text(row.phoneInput, csvText: CSVText.neutralized)
-        line.text(row.countryInput, csvText: CSVText.neutralized)
+        line.text(row.phoneInput, neutralizingCSV: true)
+        line.text(row.countryInput, neutralizingCSV: true)
         line.text(row.e164)
         line.text(row.channel)
         line.text(row.status?.rawValue)
@@ -44,7 +44,7 @@ struct ReportLineEncoder {
         line.text(row.startedAt)
         line.text(row.finishedAt)
         for column in 0..<extraCount {
-            line.text(column < row.extras.count ? row.extras[column] : "", csvText: CSVText.neutralized)
+            line.text(column < row.extras.count ? row.extras[column] : "", neutralizingCSV: true)
         }
         line.csv.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
         line.jsonl.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
@@ -65,11 +65,19 @@ struct ReportLineEncoder {
             self.jsonl = jsonl
         }
 
-        /// A text value: the CSV field (empty for `nil`) and a JSON string or `null`.
-        mutating func text(_ value: String?, csvText: (String) -> String = { $0 }) {
+        /// A text value: the CSV field (empty for `nil`; spreadsheet-neutralized when asked) and a JSON string
+        /// or `null`, both from one look at its bytes.
+        mutating func text(_ value: String?, neutralizingCSV: Bool = false) {
             next()
-            if let value { CSVText.appendField(csvText(value), to: &csv) }
-            JSONText.appendString(value, to: &jsonl)
+            guard var value else { return JSONText.appendString(nil, to: &jsonl) }
+            if neutralizingCSV, CSVText.needsNeutralizing(value) {
+                CSVText.appendField(CSVText.neutralized(value), to: &csv)
+                return JSONText.appendString(value, to: &jsonl)
+            }
+            value.withUTF8 { bytes in
+                CSVText.appendField(bytes, to: &csv)
+                JSONText.appendString(bytes, to: &jsonl)
+            }
         }
 
         /// A number: its digits (empty for `nil`) and a JSON number or `null`.

@@ -217,17 +217,21 @@ enum CSVText {
     /// Appends `value` as one CSV field, quoted as ``field(_:)`` says.
     static func appendField(_ value: String, to out: inout [UInt8]) {
         var value = value
-        value.withUTF8 { bytes in
-            let needsQuotes = bytes.first == space || bytes.last == space
-                || bytes.contains { $0 == comma || $0 == quote || $0 == lineFeed || $0 == carriageReturn }
-            guard needsQuotes else { return out.append(contentsOf: bytes) }
-            out.append(quote)
-            for byte in bytes {
-                if byte == quote { out.append(quote) }
-                out.append(byte)
-            }
-            out.append(quote)
+        value.withUTF8 { appendField($0, to: &out) }
+    }
+
+    /// Appends the UTF-8 `bytes` as one CSV field, quoted as ``field(_:)`` says.
+    static func appendField(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        let needsQuotes =
+            bytes.first == space || bytes.last == space
+            || bytes.contains { $0 == comma || $0 == quote || $0 == lineFeed || $0 == carriageReturn }
+        guard needsQuotes else { return out.append(contentsOf: bytes) }
+        out.append(quote)
+        for byte in bytes {
+            if byte == quote { out.append(quote) }
+            out.append(byte)
         }
+        out.append(quote)
     }
 
     private static let space = UInt8(ascii: " ")
@@ -238,11 +242,20 @@ enum CSVText {
 
     /// A carried-through cell that starts with `=`, `+`, `-`, `@`, tab or CR and is not a phone
     /// number gets a leading `'` so spreadsheets show it as text (OWASP CSV injection).
-    static func neutralized(_ value: String) -> String {
-        guard let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return value }
-        let looksLikePhone = value.unicodeScalars.dropFirst().allSatisfy {
-            ("0"..."9").contains($0) || " -().".unicodeScalars.contains($0)
+    static func neutralized(_ value: String) -> String { needsNeutralizing(value) ? "'" + value : value }
+
+    /// Whether ``neutralized(_:)`` changes `value`.
+    static func needsNeutralizing(_ value: String) -> Bool {
+        let bytes = value.utf8
+        guard let first = bytes.first, formulaStarts.contains(first) else { return false }
+        let looksLikePhone = bytes.dropFirst().allSatisfy {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || phonePunctuation.contains($0)
         }
-        return looksLikePhone && (first == "+" || first == "-") ? value : "'" + value
+        return !(looksLikePhone && (first == UInt8(ascii: "+") || first == UInt8(ascii: "-")))
     }
+
+    /// The first bytes that make a spreadsheet read a cell as a formula.
+    private static let formulaStarts: [UInt8] = Array("=+-@\t\r".utf8)
+    /// What a phone number may hold besides digits.
+    private static let phonePunctuation: [UInt8] = Array(" -().".utf8)
 }

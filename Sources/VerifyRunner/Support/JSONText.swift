@@ -35,13 +35,17 @@ enum JSONText {
     /// Appends `value` as a JSON string literal, quotes included, or `null`.
     static func appendString(_ value: String?, to out: inout [UInt8]) {
         guard var value else { return out.append(contentsOf: nullBytes) }
+        value.withUTF8 { appendString($0, to: &out) }
+    }
+
+    /// Appends the UTF-8 `bytes` as a JSON string literal, quotes included.
+    static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(quote)
-        value.withUTF8 { bytes in
-            // Fast path: most values (numbers, ids, ISO times) need no escaping at all.
-            guard bytes.contains(where: { $0 < 0x20 || $0 == quote || $0 == backslash }) else {
-                return out.append(contentsOf: bytes)
-            }
+        // Fast path: most values (numbers, ids, ISO times) need no escaping at all.
+        if bytes.contains(where: { $0 < 0x20 || $0 == quote || $0 == backslash }) {
             for byte in bytes { appendEscaped(byte, to: &out) }
+        } else {
+            out.append(contentsOf: bytes)
         }
         out.append(quote)
     }

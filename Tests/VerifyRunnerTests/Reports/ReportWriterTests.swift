@@ -15,6 +15,7 @@ import Testing
     @Test(arguments: [
         ("=SUM(A1:A2)", "'=SUM(A1:A2)"), ("@cmd", "'@cmd"), ("-2+3", "'-2+3"), ("\tx", "'\tx"),
         ("+1 202 555 0189", "+1 202 555 0189"), ("-", "-"), ("ref-1", "ref-1"), ("+", "+"),
+        ("+1 (202) 555-0189", "+1 (202) 555-0189"), ("+12é", "'+12é"), ("\r1", "'\r1"), ("", ""), ("é=", "é="),
     ])
     func spreadsheetFormulasAreNeutralized(value: String, written: String) {
         #expect(CSVText.neutralized(value) == written)
