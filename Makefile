@@ -1,5 +1,5 @@
 # verifyd — the two commands of README.md, and a few more for development.
-.PHONY: demo test build deps bench clean
+.PHONY: demo test build release deps bench clean
 
 demo:            ## Build, start the sandbox, run the example jobs, print summary and reports.
 	./scripts/demo.sh
@@ -13,8 +13,10 @@ build: deps
 deps:            ## Debian packages (libcurl, SQLite, libphonenumber, test tools) and the official API clients (Python venv) if missing.
 	./scripts/install-deps.sh
 
-bench: deps      ## The benchmark suite (release build, sandbox on loopback); figures in bench/README.md.
-	swift build -c release --product verifyd
+release: deps    ## The binary to deploy: .build/release/verifyd, the Swift runtime linked in (README.md, "A binary to deploy").
+	swift build -c release --product verifyd --static-swift-stdlib
+
+bench: release   ## The benchmark suite (release build, sandbox on loopback); figures in bench/README.md.
 	bench/run-all.sh
 
 clean:

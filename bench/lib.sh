@@ -62,7 +62,7 @@ die() { log "ERROR: $*"; exit 1; }
 require_binary() {
     if [ ! -x "$VERIFYD" ]; then
         log "building $VERIFYD"
-        (cd "$ROOT" && swift build -c release --product verifyd) >&2
+        (cd "$ROOT" && swift build -c release --product verifyd --static-swift-stdlib) >&2
     fi
     [ -x "$VERIFYD" ] || die "no binary at $VERIFYD"
 }
