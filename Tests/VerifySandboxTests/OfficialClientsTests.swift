@@ -67,7 +67,7 @@ import Testing
     static func run(_ program: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         let outputURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("official-clients-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outputURL) }
         let output = try FileHandle(forWritingTo: outputURL)
         defer { try? output.close() }

@@ -5,46 +5,36 @@ import VerifyRunner
 /// The send rate holds under noise and finds a real limit; a limit about one number waits for that number
 /// alone (issue 13).
 @Suite(.serialized) struct RateControlTests {
-    /// `verifyd run --once` of `rows` distinct mobiles against `sandbox`, with `options`; returns the run and
-    /// its wall time in seconds.
-    private static func timedRun(
+    /// `verifyd run --once` of `rows` distinct mobiles against `sandbox`, with `options`.
+    private static func run(
         rows: Int, sandbox: SandboxProcess, spool: TemporaryDirectory, options: [String]
-    ) async throws -> (run: BuiltBinary.Output, seconds: Double) {
+    ) async throws -> BuiltBinary.Output {
         try spool.write(KilledRuns.mobilesCSV(rows).csv, to: "incoming/numbers.csv")
-        let started = ContinuousClock.now
-        let run = try await BuiltBinary.run(
+        return try await BuiltBinary.run(
             ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s"] + options,
             environment: SandboxProcess.credentials)
-        let elapsed = ContinuousClock.now - started
-        return (run, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    /// 2 % of the starts answered 429 at random, capacity far above `--rate 300`: the rate is never cut, and
-    /// the job takes at most 1.15 times as long as without them.
-    @Test func randomTooManyRequestsDoNotSlowTheRun() async throws {
+    /// 2 % of the starts answered 429 at random, capacity far above `--rate 300`: the rate is never cut, each
+    /// refused start is made once more and nothing else is added. (What that costs in wall time, at most 1.15
+    /// times the clean run, is measured by bench scenario g: a wall-time bound is no test on a shared machine.)
+    @Test func randomTooManyRequestsNeverCutTheRate() async throws {
         let rows = 3000
-        let options = ["--rate", "300", "--concurrency", "64"]
-        let cleanSpool = try TemporaryDirectory()
-        defer { cleanSpool.remove() }
-        let clean = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
-        defer { Task { try? await clean.stop() } }
-        let baseline = try await Self.timedRun(rows: rows, sandbox: clean, spool: cleanSpool, options: options)
-        #expect(baseline.run.status == 0)
-
-        let noisySpool = try TemporaryDirectory()
-        defer { noisySpool.remove() }
-        let noisy = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20", "--fault-429", "0.02"])
-        defer { Task { try? await noisy.stop() } }
-        let measured = try await Self.timedRun(rows: rows, sandbox: noisy, spool: noisySpool, options: options)
-        #expect(measured.run.status == 0, "stderr: \(measured.run.stderr.suffix(1000))")
-        let refused = try await noisy.stats().faults["429"] ?? 0
-        print(
-            "2 % noise at --rate 300: \(rows) rows in \(measured.seconds) s, without noise \(baseline.seconds) s, "
-                + "\(refused) answers 429")
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20", "--fault-429", "0.02"])
+        defer { Task { try? await sandbox.stop() } }
+        let run = try await Self.run(
+            rows: rows, sandbox: sandbox, spool: spool, options: ["--rate", "300", "--concurrency", "64"])
+        #expect(run.status == 0, "stderr: \(run.stderr.suffix(1000))")
+        let counts = try await sandbox.stats()
+        let refused = counts.faults["429"] ?? 0
+        print("2 % noise at --rate 300: \(rows) rows, \(counts.requests) requests, \(refused) answers 429")
         #expect(refused > 0)
-        #expect(!measured.run.stderr.contains("slowing down"), "noise never cuts the rate")
-        #expect(measured.seconds <= 1.15 * baseline.seconds)
-        #expect(try Report(spool: noisySpool.path).rows.allSatisfy { $0["status"] == "sent" })
+        #expect(!run.stderr.contains("slowing down"), "noise never cuts the rate")
+        #expect(counts.requests == rows + refused)
+        #expect(counts.deliveredByNumber.count == rows && counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+        #expect(try Report(spool: spool.path).rows.allSatisfy { $0["status"] == "sent" })
     }
 
     /// The API admits 200 requests a second and verifyd is told `--rate 400`: it finds the limit and keeps to
@@ -54,7 +44,7 @@ import VerifyRunner
         defer { spool.remove() }
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20", "--rate-limit", "200"])
         defer { Task { try? await sandbox.stop() } }
-        let (run, _) = try await Self.timedRun(
+        let run = try await Self.run(
             rows: 4000, sandbox: sandbox, spool: spool, options: ["--rate", "400", "--concurrency", "64"])
         #expect(run.status == 0, "stderr: \(run.stderr.suffix(1000))")
         let counts = try await sandbox.stats()
@@ -130,7 +120,7 @@ import VerifyRunner
         defer { spool.remove() }
         let sandbox = try await SandboxProcess.start(extraArguments: ["--fault-60212", "0.05"])
         defer { Task { try? await sandbox.stop() } }
-        let (run, _) = try await Self.timedRun(
+        let run = try await Self.run(
             rows: 1000, sandbox: sandbox, spool: spool, options: ["--provider", "verify-v2", "--rate", "0"])
         #expect(run.status == 0)
         #expect(!run.stderr.contains("slowing down"))
@@ -138,5 +128,41 @@ import VerifyRunner
         #expect((counts.faults["60212"] ?? 0) > 0)
         #expect(try Report(spool: spool.path).rows.allSatisfy { $0["status"] == "sent" && $0["attempts"] == "1" })
         #expect(counts.deliveredByNumber.count == 1000 && counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+    }
+
+    /// Status questions take tokens from the same budget as starts. 100 of 200 rows were left in flight by a run
+    /// that died (the API never saw them): with `--in-doubt check` each of them costs a V1 status question, then
+    /// its start. The API admits 40 requests a second and verifyd is told `--rate 30`: the 300 requests, the 100
+    /// questions first, are all admitted. Questions sent outside the budget would go at once, 16 at a time, and
+    /// find the limit.
+    @Test func statusQuestionsTakeTokensFromTheSendRate() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20", "--rate-limit", "40"])
+        defer { Task { try? await sandbox.stop() } }
+        let options = ["--rate", "30", "--concurrency", "16", "--in-doubt", "check"]
+        let held = try await Self.run(
+            rows: 200, sandbox: sandbox, spool: spool, options: options + ["--max-sends", "0"])
+        #expect(held.status == 0)
+        let store = try JobStore(path: spool.path + "/verifyd.sqlite")
+        let job = try #require(try store.jobs().first)
+        let now = Timestamp.nowSeconds()
+        let leftInFlight = try store.rowsToSend(jobID: job.id, after: -1, limit: 100).map { row in
+            RowWrite(
+                sequence: row.sequence, state: .inFlight(attempt: 1), timestamp: Timestamp.iso8601(now), sentAt: now)
+        }
+        try store.commit(
+            jobID: job.id, writes: leftInFlight, requests: 0, retries: 0, sendingSeconds: 0, startedAt: nil)
+        #expect(try store.inFlightRows(jobID: job.id).count == 100)
+
+        let run = try await BuiltBinary.run(
+            ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s"] + options,
+            environment: SandboxProcess.credentials)
+        #expect(run.status == 0, "stderr: \(run.stderr.suffix(1000))")
+        let counts = try await sandbox.stats()
+        #expect(counts.requests == 300)
+        #expect(counts.responsesByStatus["429"] == nil)
+        #expect(counts.startsByNumber.count == 200 && counts.startsByNumber.values.allSatisfy { $0 == 1 })
+        #expect(try Report(spool: spool.path).rows.allSatisfy { $0["status"] == "sent" })
     }
 }
