@@ -7,7 +7,7 @@ import VerifyRunner
 ///
 /// Exit status: 0 when the API answered (approved or denied — the printed status says which),
 /// 1 when it could not be asked or refused the request.
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Check one verification code for one number.")
 
@@ -22,7 +22,7 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "The code the person received.")
     var code: String
 
-    func run() throws {
+    func runBlocking() throws {
         if let problem = JobIntake.problem(via: "", code: code) { throw ValidationError(problem) }
         let number: NormalizedPhone
         switch PhoneNormalizer().normalize(phoneNumber: phone, countryCode: countryCode) {

@@ -49,7 +49,7 @@ struct OutcomesCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(format: logFormat)
         // The store and the credential files are read on a Dispatch queue, never on the cooperative pool.
-        let (store, groups) = try await onDispatchQueue { () throws -> (JobStore, [ProviderName: [JobRecord]]) in
+        let (store, groups) = try await onOwnThread { () throws -> (JobStore, [ProviderName: [JobRecord]]) in
             let store = try spoolOptions.openStore()
             return (store, try selectJobs(in: store))
         }
@@ -139,12 +139,5 @@ enum OutcomeText {
         let unanswered = result.unanswered > 0 ? " (\(result.unanswered) rows could not be asked; run again)" : ""
         return "job \(result.job.id) \(result.job.fileName.printable): outcomes \(counts.joined(separator: ", "))"
             + rate + unanswered + "\n  report: \(result.reportDirectory)/report.csv"
-    }
-}
-
-/// Runs blocking `body` on a Dispatch queue and resumes with its result.
-func onDispatchQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import VerifyRunner
 
 /// `verifyd report JOB_ID`: (re)writes a job's report files from the store.
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Write a job's report files again from the store.")
 
@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The job.")
     var jobID: String
 
-    func run() throws {
+    func runBlocking() throws {
         let store = try spoolOptions.openStore()
         guard let job = try store.job(id: jobID) else { throw CommandFailure("no job \(jobID)") }
         let directory = spoolOptions.layout.reportDirectory(jobID: jobID)

@@ -5,7 +5,7 @@ import Logging
 import VerifyRunner
 
 /// `verifyd run`: the daemon, or with `--once` the cron mode that drains the spool and exits.
-struct RunCommand: ParsableCommand {
+struct RunCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Process the spool: claim files, send verifications, write reports.")
 
@@ -139,7 +139,7 @@ struct RunCommand: ParsableCommand {
         return overflow ? nil : total
     }
 
-    func run() throws {
+    func runBlocking() throws {
         do {
             try runSpool()
         } catch let error where logFormat == .json && !(error is ExitCode) {

@@ -7,7 +7,7 @@ import VerifyRunner
 ///
 /// It only reads the store, so it can be run while `verifyd run` works (SQLite's WAL lets readers
 /// see the last committed state).
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show the jobs and their progress.")
 
@@ -19,7 +19,7 @@ struct StatusCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON for scripts.")
     var json = false
 
-    func run() throws {
+    func runBlocking() throws {
         let store = try spoolOptions.openStore()
         var jobs = try store.jobs()
         if let jobID {

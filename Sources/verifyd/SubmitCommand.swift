@@ -4,7 +4,7 @@ import VerifyRunner
 
 /// `verifyd submit FILE...`: copies files into `incoming/` atomically (hidden temporary name,
 /// fsync, rename), so the daemon never reads half a file.
-struct SubmitCommand: ParsableCommand {
+struct SubmitCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit", abstract: "Copy job files into the spool's incoming folder, atomically.")
 
@@ -14,7 +14,7 @@ struct SubmitCommand: ParsableCommand {
     @Option(name: .long, help: "The spool folder.")
     var spool: String = "./jobs"
 
-    func run() throws {
+    func runBlocking() throws {
         let layout = Spool(root: spool)
         try layout.prepare()
         for file in files {

@@ -8,7 +8,7 @@ import Synchronization
 /// through the provider it was read for; with `--follow-up`, it also collects the outcomes of finished
 /// jobs (``OutcomeCollector``).
 ///
-/// ``run()`` blocks its calling thread (the process's main thread, never a cooperative-pool
+/// ``run()`` blocks its calling thread (a thread of the command's own, never a cooperative-pool
 /// thread) until the spool is drained (`--once`) or ``stop()`` is called (daemon mode).
 public final class SpoolRunner: Sendable {
     /// Settings, filled from `verifyd run`'s options.
