@@ -15,7 +15,7 @@ struct SpoolOptions: ParsableArguments {
     var layout: Spool { Spool(root: spool) }
 
     /// Opens the store, with a clear message on failure.
-    func openStore() throws -> JobStore {
+    func openStore() throws -> any JobStoring {
         try layout.prepare()
         let path = db ?? layout.defaultDatabase
         do {

@@ -224,16 +224,16 @@ struct RunCommand: BlockingCommand {
         do {
             result = try runner.run()
             progress?.stop()
-        } catch let error as SQLiteError {
+        } catch let error as any StoreError {
             progress?.stop()
-            throw CommandFailure(Self.storeFailureMessage(store.path, "\(error)"))
+            throw CommandFailure(Self.storeFailureMessage(store.location, "\(error)"))
         }
         if result.succeeded, once { metrics.succeeded(at: Timestamp.nowSeconds()) }
         printSummary(result, spool: spoolOptions.layout, store: store)
         if let reason = result.pauseReason {
             throw CommandFailure("job paused: \(reason). Fix the cause (e.g. the credentials) and run again.")
         }
-        if let failure = result.storeFailure { throw CommandFailure(Self.storeFailureMessage(store.path, failure)) }
+        if let failure = result.storeFailure { throw CommandFailure(Self.storeFailureMessage(store.location, failure)) }
     }
 
     /// A line redrawn on stdout when it is a terminal; else a log line every `--progress-every`.
@@ -251,7 +251,7 @@ struct RunCommand: BlockingCommand {
             + "(no row lost, none sent twice); fix the cause and run again: the jobs resume where they stopped."
     }
 
-    private func printSummary(_ result: SpoolRunner.Result, spool: Spool, store: JobStore) {
+    private func printSummary(_ result: SpoolRunner.Result, spool: Spool, store: any JobStoring) {
         for job in result.finishedJobs {
             let counts = (try? store.statusCounts(jobID: job.id)) ?? [:]
             print(JobSummaryText.line(for: job, counts: counts))

@@ -5,8 +5,8 @@ import VerifyRunner
 /// `verifyd status [JOB_ID] [--json]`: where the jobs stand — a table for people, JSON for scripts,
 /// and for one job its error codes with what they mean.
 ///
-/// It only reads the store, so it can be run while `verifyd run` works (SQLite's WAL lets readers
-/// see the last committed state).
+/// It only reads the store, so it can be run while `verifyd run` works (readers see the last committed
+/// state beside the writer).
 struct StatusCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show the jobs and their progress.")

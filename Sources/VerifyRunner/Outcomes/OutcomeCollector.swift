@@ -68,7 +68,7 @@ public final class OutcomeCollector: @unchecked Sendable {
         public var description: String { "outcomes of job \(jobID) could not be asked: \(reason)" }
     }
 
-    private let store: JobStore
+    private let store: any JobStoring
     private let provider: any VerificationProvider
     private let transport: any HTTPTransport
     private let attemptsClient: AttemptsClient?
@@ -84,7 +84,7 @@ public final class OutcomeCollector: @unchecked Sendable {
     ///   - attemptsClient: the process's Verification Attempts client, for V2 (required there).
     ///   - reportDirectory: a job's report folder, by job id.
     public init(
-        store: JobStore, provider: any VerificationProvider, transport: any HTTPTransport,
+        store: any JobStoring, provider: any VerificationProvider, transport: any HTTPTransport,
         attemptsClient: AttemptsClient?, configuration: Configuration, logger: Logger, metrics: RunMetrics? = nil,
         reportDirectory: @escaping @Sendable (String) -> String
     ) {

@@ -72,7 +72,7 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     private let jobID: String
-    private let store: JobStore
+    private let store: any JobStoring
     private let provider: any VerificationProvider
     private let transport: any HTTPTransport
     private let configuration: Configuration
@@ -146,7 +146,7 @@ public final class JobScheduler: @unchecked Sendable {
     /// - Parameter attemptsClient: for a provider without a status look-up by number (V2), where rows in
     ///   doubt are looked up (``AttemptEvidence``); `nil` otherwise.
     public init(
-        jobID: String, store: JobStore, provider: any VerificationProvider, transport: any HTTPTransport,
+        jobID: String, store: any JobStoring, provider: any VerificationProvider, transport: any HTTPTransport,
         configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
         metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil
     ) {
@@ -197,7 +197,7 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// Rows still marked in flight were in the air when the last process died: they are in doubt.
     private func recoverInFlightRows() throws {
-        let rows = try store.inFlightRows(jobID: jobID)
+        let rows = try store.rowsLeftInFlight(jobID: jobID)
         guard !rows.isEmpty else { return }
         logger.warning("rows found in flight after a restart", metadata: ["rows": "\(rows.count)"])
         // The process that sent them is dead (this one holds the spool's lock): nothing leaves after now.

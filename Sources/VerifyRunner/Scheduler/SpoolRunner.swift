@@ -84,7 +84,7 @@ public final class SpoolRunner: Sendable {
     }
 
     private let configuration: Configuration
-    private let store: JobStore
+    private let store: any JobStoring
     private let provider: any VerificationProvider
     private let transport: any HTTPTransport
     private let logger: Logger
@@ -105,7 +105,7 @@ public final class SpoolRunner: Sendable {
     /// - Parameter attemptsClient: the process's Verification Attempts client, for a provider that has the
     ///   API (V2): in-doubt look-ups and outcomes go through it.
     public init(
-        configuration: Configuration, store: JobStore, provider: any VerificationProvider,
+        configuration: Configuration, store: any JobStoring, provider: any VerificationProvider,
         transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil
     ) {
         self.configuration = configuration

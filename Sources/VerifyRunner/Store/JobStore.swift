@@ -1,10 +1,8 @@
 import Dispatch
 import Glibc
 
-/// The state store: jobs and rows in one SQLite file in WAL mode.
-///
-/// The store is the truth (design principle 1): a row's state changes here before the world is
-/// told, and a row is marked in flight here before its request leaves the process.
+/// The embedded ``JobStoring``: jobs and rows in one SQLite file in WAL mode, used by one runner at a time
+/// (the spool's lock).
 ///
 /// One connection per process, owned by a private serial DispatchQueue: every method runs its
 /// SQLite work with `queue.sync`, so callers on any Dispatch queue (never on Swift's cooperative
@@ -12,7 +10,7 @@ import Glibc
 ///
 /// Durability: `journal_mode=WAL` with `synchronous=FULL`, so every committed transaction has been
 /// fsynced; results are group-committed by the scheduler, so the fsync cost is paid per batch.
-public final class JobStore: @unchecked Sendable {
+public final class JobStore: JobStoring, @unchecked Sendable {
     // @unchecked: `connection` is not thread-safe and is only touched inside `queue.sync`.
     private let connection: SQLiteConnection
     private let queue = DispatchQueue(label: "verifyd.store")
@@ -20,6 +18,9 @@ public final class JobStore: @unchecked Sendable {
     private var jobKeys: [String: RowKeyRange] = [:]
     /// The database file.
     public let path: String
+
+    /// The database file's path.
+    public var location: String { path }
 
     /// Opens (or creates) the store at `path` and brings its schema up to date.
     ///
@@ -61,7 +62,8 @@ public final class JobStore: @unchecked Sendable {
 
     // MARK: Jobs
 
-    /// Records a newly claimed file as a job in state `intake`, read for `provider`.
+    /// Records a newly claimed file as a job in state `intake`, read for `provider`, numbered one above the
+    /// highest number so far.
     public func createJob(
         id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName? = nil
     ) throws {
@@ -278,7 +280,7 @@ public final class JobStore: @unchecked Sendable {
 
     /// Up to `limit` rows of a job that still need a request, after sequence `after`, in input order.
     ///
-    /// Rows in flight are not included (see ``inFlightRows(jobID:)``).
+    /// Rows in flight are not included (see ``rowsLeftInFlight(jobID:)``).
     public func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
         try sync {
             let statement = try connection.statement(
@@ -293,8 +295,9 @@ public final class JobStore: @unchecked Sendable {
         }
     }
 
-    /// The rows of a job still marked in flight: after a crash, their requests may have left.
-    public func inFlightRows(jobID: String) throws -> [WorkRow] {
+    /// The rows of a job still marked in flight: at the start of a run (the spool's lock is this process's),
+    /// rows left by a process that died, whose requests may have left.
+    public func rowsLeftInFlight(jobID: String) throws -> [WorkRow] {
         try sync {
             let statement = try connection.statement(
                 """

@@ -3,7 +3,7 @@ import Glibc
 
 /// A failed SQLite call, with SQLite's own code and message, the system's error and the SQL that
 /// was attempted.
-public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+public struct SQLiteError: StoreError, Sendable {
     /// The extended result code.
     public var code: Int32
     /// `sqlite3_errmsg` at the time of the failure.

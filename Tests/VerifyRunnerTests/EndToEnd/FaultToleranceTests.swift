@@ -118,7 +118,7 @@ import VerifyRunner
         #expect(StoreIntegrity.check(job.spool.path + "/verifyd.sqlite") == "ok")
         let store = try JobStore(path: job.spool.path + "/verifyd.sqlite")
         let record = try #require(try store.jobs().first)
-        #expect(try store.inFlightRows(jobID: record.id).count == job.rows)
+        #expect(try store.rowsLeftInFlight(jobID: record.id).count == job.rows)
 
         try await job.expectTheNextRunChecksEveryRow()
     }

@@ -153,7 +153,7 @@ import VerifyRunner
         }
         try store.commit(
             jobID: job.id, writes: leftInFlight, requests: 0, retries: 0, sendingSeconds: 0, startedAt: nil)
-        #expect(try store.inFlightRows(jobID: job.id).count == 100)
+        #expect(try store.rowsLeftInFlight(jobID: job.id).count == 100)
 
         let run = try await BuiltBinary.run(
             ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s"] + options,

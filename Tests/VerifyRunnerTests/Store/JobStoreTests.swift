@@ -144,7 +144,7 @@ import Testing
                     RowWrite(sequence: 1, state: .inFlight(attempt: 1), timestamp: "T0"),
                     RowWrite(sequence: 2, state: .inFlight(attempt: 1), timestamp: "T0"),
                 ], requests: 0, retries: 0, sendingSeconds: 0, startedAt: "T0")
-            #expect(try store.inFlightRows(jobID: "j1").map(\.sequence) == [0, 1, 2])
+            #expect(try store.rowsLeftInFlight(jobID: "j1").map(\.sequence) == [0, 1, 2])
             #expect(try store.rowsToSend(jobID: "j1", after: -1, limit: 10).isEmpty)
             let sent = ProviderResult(
                 verdict: .sent, httpStatus: 200, message: "ok", providerID: "u-1", carrier: "C", isCellphone: true)
@@ -233,7 +233,7 @@ import Testing
                     jobID: "j1", writes: [mark(attempt, time)], requests: 0, retries: 0, sendingSeconds: 0,
                     startedAt: nil)
             }
-            let inFlight = try #require(try store.inFlightRows(jobID: "j1").first)
+            let inFlight = try #require(try store.rowsLeftInFlight(jobID: "j1").first)
             #expect(inFlight.firstSentAt == 1000 && inFlight.lastSentAt == 1030)
         }
     }

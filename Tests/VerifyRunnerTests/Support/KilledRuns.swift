@@ -30,7 +30,7 @@ enum KilledRuns {
             try await offThePool { process.waitUntilExit() }
             let store = try JobStore(path: spool.path + "/verifyd.sqlite")
             let job = try #require(try store.jobs().first)
-            inFlight.append(try store.inFlightRows(jobID: job.id).count)
+            inFlight.append(try store.rowsLeftInFlight(jobID: job.id).count)
         }
         return (fractions, inFlight)
     }

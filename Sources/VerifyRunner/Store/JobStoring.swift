@@ -1,0 +1,142 @@
+/// Where jobs and their rows live: the seam between verifyd and its database. Intake, the scheduler, the
+/// runner, the reports and the commands use only this; ``JobStore`` (SQLite, one file per spool) is the
+/// embedded implementation.
+///
+/// The store is the truth (design principle 1): a row's state changes here before the world is told, and a
+/// row is marked in flight here before its request leaves the process. Every method may block on I/O: call
+/// it from a Dispatch queue or a thread of its own, never from Swift's cooperative pool.
+///
+/// Where a method's meaning depends on there being one runner per store, its comment says "single runner".
+public protocol JobStoring: AnyObject, Sendable {
+    /// Where the store is, for messages: a file path, or a database address without its password.
+    var location: String { get }
+
+    /// Records a newly claimed file as a job in state `intake`, read for `provider`. The store numbers its
+    /// jobs; single runner: the SQLite store takes the highest number plus one, under its one writer.
+    func createJob(
+        id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName?
+    ) throws
+
+    /// Records the provider of a job stored before verifyd kept it, when a run is about to send it; a job
+    /// that has one keeps it.
+    func adoptProvider(jobID: String, provider: ProviderName) throws
+
+    /// One job, or `nil` if there is no job with that id.
+    func job(id: String) throws -> JobRecord?
+
+    /// Every job, oldest first.
+    func jobs() throws -> [JobRecord]
+
+    /// Jobs that are not finished, oldest first.
+    func unfinishedJobs() throws -> [JobRecord]
+
+    /// Forgets the rows of a job whose intake was interrupted, so intake can start over.
+    func restartIntake(jobID: String) throws
+
+    /// Inserts a batch of rows read by intake, in one transaction, while intake reads the next batch;
+    /// `completion` gets `nil` once the rows are written, or the error. They need no durability before
+    /// ``finishIntake(jobID:extraColumns:totalRows:)``: a job still in `intake` is read again from the start.
+    func insertRowsAsync(
+        jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
+    )
+
+    /// Ends intake: records the extra columns and the row count and queues the job for sending.
+    func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws
+
+    /// Pauses a job (rows untouched) with a reason for the operator.
+    func pauseJob(id: String, reason: String) throws
+
+    /// Holds a job (rows untouched) that would send more than `--max-sends` allows.
+    func holdJob(id: String, reason: String) throws
+
+    /// Puts a paused or held job back in the queue.
+    func resumeJob(id: String) throws
+
+    /// Marks a job finished and records where its input file now lives.
+    func finishJob(id: String, workPath: String, finishedAt: String) throws
+
+    /// Marks a job whose file cannot be read as a job at all, and records where the file went.
+    func rejectJob(id: String, workPath: String, reason: String) throws
+
+    /// Up to `limit` rows of a job that still need a request, after sequence `after`, in input order.
+    ///
+    /// Rows in flight are not included (see ``rowsLeftInFlight(jobID:)``). Single runner: the rows are
+    /// handed out without a lease; the SQLite store has one runner per spool (its lock).
+    func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow]
+
+    /// The rows of a job left marked in flight by a runner that is gone: their requests may have left, so
+    /// they are in doubt. Single runner: the SQLite store has one runner per spool (its lock), so at the
+    /// start of a run every row still in flight is one of them.
+    func rowsLeftInFlight(jobID: String) throws -> [WorkRow]
+    /// `--dry-run`: every row still waiting for its first request ends `would_send`; returns how many.
+    @discardableResult
+    func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int
+    /// `--cooldown`: marks the job's rows that would start a verification for a number that another job
+    /// sent successfully at or after `since` (ISO 8601) as `skipped`, unsent. Rows not yet sent and
+    /// dry-run rows (`would_send`) are looked at; checks are not. Idempotent.
+    ///
+    /// - Returns: the rows skipped by this call.
+    @discardableResult
+    func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int
+
+    /// The group commit: writes a batch of row changes and the job's counters in one transaction.
+    ///
+    /// - Parameters:
+    ///   - jobID: the job.
+    ///   - writes: row changes, applied in order.
+    ///   - requests: requests sent since the last commit.
+    ///   - retries: of which retries.
+    ///   - sendingSeconds: time spent sending since the last commit.
+    ///   - startedAt: the job's first send, recorded if the job has none yet.
+    func commit(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
+    ) throws
+
+    /// The same group commit, run on the store's queue while the caller goes on; `completion` gets
+    /// `nil` once the transaction is durable, or the error.
+    func commitAsync(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    )
+
+    /// Calls `body` with every row of a job in input order, for the reports.
+    func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws
+
+    /// Rows of a job that will still start a verification (unfinished rows without a code to check).
+    func verificationsToStart(jobID: String) throws -> Int
+
+    /// Rows of a job per final status (unfinished rows are counted under `unfinished`).
+    func statusCounts(jobID: String) throws -> [String: Int]
+
+    /// Rows of a job without a final status, counted beside the store's own work: the commits the sending
+    /// waits for do not wait for this scan of the whole job (about half a second for a million rows).
+    func unfinishedRowsCountedAside(jobID: String) throws -> Int
+
+    /// Rows of a job whose last answer was an error, per error code and final status, most frequent
+    /// first. An error answer without a code counts under `http_STATUS` (e.g. `http_503`).
+    func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount]
+
+    /// A job's answered requests per wall-clock second (seconds since 1970), in time order.
+    func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)]
+
+    /// The rows of a job whose start the API accepted (`sent`), in input order.
+    func sentRows(jobID: String) throws -> [SentRow]
+
+    /// Stores outcomes of a job's rows, and when they were asked for, in one transaction.
+    ///
+    /// - Parameters:
+    ///   - jobID: the job.
+    ///   - outcomes: the outcome to store per row sequence (merged by the caller with the stored one).
+    ///   - checkedAt: when the API was asked (ISO 8601).
+    func recordOutcomes(
+        jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
+    ) throws
+
+    /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
+    /// many attempts a listing of that time range may have to page through.
+    func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int
+}
+
+/// An error of the store itself (it cannot be opened, read or written), whichever database it is: the run
+/// stops, and what was committed before stays.
+public protocol StoreError: Error, CustomStringConvertible {}
