@@ -68,9 +68,11 @@ public protocol JobStoring: AnyObject, Sendable {
     /// they are in doubt. Single runner: the SQLite store has one runner per spool (its lock), so at the
     /// start of a run every row still in flight is one of them.
     func rowsLeftInFlight(jobID: String) throws -> [WorkRow]
+
     /// `--dry-run`: every row still waiting for its first request ends `would_send`; returns how many.
     @discardableResult
     func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int
+
     /// `--cooldown`: marks the job's rows that would start a verification for a number that another job
     /// sent successfully at or after `since` (ISO 8601) as `skipped`, unsent. Rows not yet sent and
     /// dry-run rows (`would_send`) are looked at; checks are not. Idempotent.
@@ -92,7 +94,7 @@ public protocol JobStoring: AnyObject, Sendable {
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
     ) throws
 
-    /// The same group commit, run on the store's queue while the caller goes on; `completion` gets
+    /// The same group commit, carried out while the caller goes on; `completion` gets
     /// `nil` once the transaction is durable, or the error.
     func commitAsync(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
