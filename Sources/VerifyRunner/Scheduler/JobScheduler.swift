@@ -251,39 +251,43 @@ public final class JobScheduler: @unchecked Sendable {
     /// Starts kept marked in flight ahead of the window: about an eighth of it, at most 64.
     private var reserveTarget: Int { min(64, configuration.concurrency / 8) }
 
-    /// Fills the window, within the rate: status questions first, then starts from the reserve (their marks
-    /// are durable: they leave at once), then new starts (marked at the next commit, they leave after it);
-    /// keeps the reserve topped up; then commits. Every request takes a token.
+    /// Fills the window, within the rate, and keeps the reserve topped up, as ``SendPlan`` decides (status
+    /// questions first, then starts from the reserve, then new starts; every request takes a token); loads
+    /// more rows while the plan runs out of them; then commits.
     private func pump() {
         guard completion != nil else { return }
         if pauseReason == nil, !stopRequested {
-            loadIfNeeded()
-            while inFlight + sendsBeingCommitted + pendingSends.count < window,
-                !statusQuestions.isEmpty || !reserve.isEmpty || readyHead < ready.count
-            {
-                if let wait = bucket.take(now: Self.uptime()) {
-                    scheduleTokenWait(wait)
-                    break
-                }
-                if !statusQuestions.isEmpty {
-                    send(statusQuestions.removeFirst())
-                } else if !reserve.isEmpty {
-                    send(reserve.removeFirst())
-                } else {
-                    start(ready[readyHead], at: stamp(), intoReserve: false)
-                    readyHead += 1
-                    if readyHead >= ready.count { loadIfNeeded() }
-                }
-            }
-            while reserve.count + pendingReserve.count + reserveBeingCommitted < reserveTarget {
-                if readyHead >= ready.count { loadIfNeeded() }
-                guard readyHead < ready.count else { break }
-                start(ready[readyHead], at: stamp(), intoReserve: true)
-                readyHead += 1
+            while completion != nil {
+                loadIfNeeded()
+                let plan = SendPlan.plan(situation, bucket: &bucket, now: Self.uptime())
+                carryOut(plan)
+                if let wait = plan.tokenWait { scheduleTokenWait(wait) }
+                guard plan.wantsMoreRows, !storeExhausted else { break }
             }
         }
         if !pendingWrites.isEmpty || !pendingSends.isEmpty || !pendingReserve.isEmpty { scheduleCommit() }
         endIfDone()
+    }
+
+    /// What ``SendPlan`` needs to know of the window, the queues and the reserve.
+    private var situation: SendPlan.Situation {
+        SendPlan.Situation(
+            window: window, occupied: inFlight + sendsBeingCommitted + pendingSends.count,
+            statusQuestions: statusQuestions.count, reserve: reserve.count, ready: ready.count - readyHead,
+            reserveTarget: reserveTarget, reserveHeld: reserve.count + pendingReserve.count + reserveBeingCommitted)
+    }
+
+    /// Sends and starts what `plan` says, in its order.
+    private func carryOut(_ plan: SendPlan) {
+        for _ in 0..<plan.statusQuestions { send(statusQuestions.removeFirst()) }
+        for _ in 0..<plan.fromReserve { send(reserve.removeFirst()) }
+        for _ in 0..<plan.newStarts { startNextReady(intoReserve: false) }
+        for _ in 0..<plan.reserveStarts { startNextReady(intoReserve: true) }
+    }
+
+    private func startNextReady(intoReserve: Bool) {
+        start(ready[readyHead], at: stamp(), intoReserve: intoReserve)
+        readyHead += 1
     }
 
     private func loadIfNeeded() {
