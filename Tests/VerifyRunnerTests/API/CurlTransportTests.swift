@@ -214,7 +214,11 @@ struct CurlTransportTests {
         let count = 5
         let server = try ScriptedHTTPServer { _ in .noReply }
         defer { server.stop() }
-        let transport = try CurlTransport(configuration: configuration)
+        // Only the shutdown may end these requests: a machine busy enough to take the default 10 s between
+        // their arrival and the shutdown would end them by timeout instead (curl code 28).
+        var patient = configuration
+        patient.totalTimeout = .seconds(600)
+        let transport = try CurlTransport(configuration: patient)
         let (outcomes, continuation) = AsyncStream.makeStream(of: Result<HTTPResponse, TransportFailure>.self)
         let request = HTTPRequest(method: .post, url: server.url("/hang"), body: Array("a=b".utf8))
         for _ in 0..<count {
