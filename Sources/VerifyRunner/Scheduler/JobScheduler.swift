@@ -654,7 +654,7 @@ public final class JobScheduler: @unchecked Sendable {
         else { return }
         let now = Timestamp.nowSeconds()
         let store = self.store
-        let decision = batcher.decide(now: now, jobIsIdle: isIdle) { range in
+        let decision = batcher.decide(now: now, jobIsIdle: holdings.isIdle) { range in
             // A listing pages through every attempt of the service in the range; this store's own answered
             // requests in it are the best estimate at hand.
             (try? store.answeredRequests(in: Int(range.lowerBound)...Int(range.upperBound))) ?? 0
@@ -761,25 +761,32 @@ public final class JobScheduler: @unchecked Sendable {
     // MARK: The end
 
     private func endIfDone() {
-        guard inFlight == 0, pendingSends.isEmpty, pendingReserve.isEmpty, !commitInProgress else { return }
-        if let pauseReason {
+        switch JobEnding.decide(holdings) {
+        case .notYet:
+            break
+        case .paused(let reason):
             handBackUnsent()
-            commitThen(.paused(reason: pauseReason))
-        } else if stopRequested {
+            commitThen(.paused(reason: reason))
+        case .stopped:
             handBackUnsent()
             commitThen(.stopped)
-        } else if isIdle, inDoubtBatcher?.isEmpty ?? true {
+        case .finished:
             commitThen(.finished)
-        } else if isIdle, inDoubtBatcher?.hasWaitingRows ?? false {
+        case .lookUpInDoubtRows:
             // Only rows in doubt are left: look them up now rather than wait for company.
             lookUpInDoubtRows()
         }
     }
 
-    /// Whether the job has nothing to send, nothing in the air and no retry to wait for.
-    private var isIdle: Bool {
-        storeExhausted && readyHead >= ready.count && waitingRetries == 0 && inFlight == 0 && pendingSends.isEmpty
-            && reserve.isEmpty && pendingReserve.isEmpty && statusQuestions.isEmpty
+    /// What ``JobEnding`` needs to know of the rows and requests the scheduler still holds.
+    private var holdings: JobEnding.Holdings {
+        JobEnding.Holdings(
+            inFlight: inFlight, awaitingCommit: pendingSends.count + pendingReserve.count,
+            committing: commitInProgress, pauseReason: pauseReason, stopRequested: stopRequested,
+            storeExhausted: storeExhausted,
+            waitingToLeave: ready.count - readyHead + reserve.count + statusQuestions.count,
+            waitingRetries: waitingRetries, inDoubtUnresolved: !(inDoubtBatcher?.isEmpty ?? true),
+            inDoubtWaiting: inDoubtBatcher?.hasWaitingRows ?? false)
     }
 
     /// A run that ends early (stopped, paused) hands back the rows of the reserve, marked in flight but never
