@@ -475,16 +475,15 @@ public final class JobScheduler: @unchecked Sendable {
         var result: ProviderResult?
         let windowLeft = retryWindowLeft(sequence)
         let windowIsOver = windowLeft <= .zero
+        record(Self.rateSignal(of: answer))
         switch answer {
-        case .status(let exists, let httpStatus):
-            record(httpStatus == 429 || httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted)
+        case .status(let exists, _):
             action = machine.statusChecked(wasProcessed: exists, retryWindowIsOver: windowIsOver)
         case .result(var interpreted):
             if case .retryable(_, mayHaveBeenProcessed: true) = interpreted.verdict {
                 // The transfer is over: the request cannot leave after now.
                 leftBy[sequence] = Timestamp.nowSeconds()
             }
-            record(Self.rateSignal(of: interpreted))
             action = machine.resultReceived(interpreted, retryWindowLeft: windowLeft)
             if windowIsOver, action == .finish(.failed) {
                 interpreted.message = "gave up: the retry window (\(Int(configuration.retryWindow.seconds)) s) is over; "
@@ -593,10 +592,16 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     /// What an answer says about the account's limits: only account- and service-wide refusals (a 429 that
-    /// is not about one number, a 503) count against the rate.
-    private static func rateSignal(of result: ProviderResult) -> RateController.Answer {
-        if case .rateLimited = result.verdict { return .throttled(concurrentRequests: result.concurrentRequests) }
-        return result.httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted
+    /// is not about one number, a 503) count against the rate. A status question's 429 is the account's (V1
+    /// limits no number).
+    private static func rateSignal(of answer: Answer) -> RateController.Answer {
+        switch answer {
+        case .result(let result):
+            if case .rateLimited = result.verdict { return .throttled(concurrentRequests: result.concurrentRequests) }
+            return result.httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted
+        case .status(_, let httpStatus):
+            return httpStatus == 429 || httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted
+        }
     }
 
     /// Feeds an answer to the rate controller and carries out the change it makes, if any.
