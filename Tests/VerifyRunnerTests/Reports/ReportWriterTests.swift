@@ -23,16 +23,13 @@ import Testing
 
     @Test func writesOneRowPerInputRowInOrderWithExtras() throws {
         try withTemporaryDirectory { directory in
-            let store = try JobStore(path: directory.path + "/s.sqlite")
-            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t", provider: .authyV1)
             let rows = (0..<3).map { index in
                 NewRow(
                     sequence: index, line: index + 2, phoneInput: "p\(index)", countryInput: "1", channel: .sms,
                     locale: nil, kind: .start, code: nil, phone: nil, extras: index == 2 ? ["=cmd()"] : ["r,\(index)"],
                     finalStatus: .invalid, message: "bad \(index)")
             }
-            try store.insertRows(jobID: "j", rows)
-            try store.finishIntake(jobID: "j", extraColumns: ["ref", "late"], totalRows: 3)
+            let store = try directory.storeWithJob(provider: .authyV1, rows: rows, extraColumns: ["ref", "late"])
             let job = try #require(try store.job(id: "j"))
             try ReportWriter(store: store).write(job: job, to: directory.path + "/r")
 
@@ -60,8 +57,6 @@ import Testing
 
     @Test func outcomesGoIntoTheSummaryAndTheRowsNotVerifiedIntoTheirOwnFile() throws {
         try withTemporaryDirectory { directory in
-            let store = try JobStore(path: directory.path + "/s.sqlite")
-            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t", provider: .verifyV2)
             let rows = (0..<4).map { index in
                 NewRow(
                     sequence: index, line: index + 2, phoneInput: "+1202555010\(index)", countryInput: "",
@@ -70,8 +65,7 @@ import Testing
                         e164: "+1202555010\(index)", countryCode: 1, nationalNumber: "202555010\(index)"),
                     extras: ["r\(index)"], finalStatus: nil, message: nil)
             }
-            try store.insertRows(jobID: "j", rows)
-            try store.finishIntake(jobID: "j", extraColumns: ["ref"], totalRows: 4)
+            let store = try directory.storeWithJob(provider: .verifyV2, rows: rows, extraColumns: ["ref"])
             let sent = (0..<4).map { index in
                 RowWrite(
                     sequence: index, state: .finished(.sent, attempts: 1),

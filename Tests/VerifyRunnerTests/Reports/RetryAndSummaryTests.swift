@@ -24,18 +24,14 @@ import Testing
 
     @Test func retryFileHoldsTheRetryableFailuresAsTheyWereRead() throws {
         try withTemporaryDirectory { directory in
-            let store = try JobStore(path: directory.path + "/s.sqlite")
-            try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t", provider: .authyV1)
             let inputs = ["202-555-0100", "(202) 555-0101", "202 555 0102", "202.555.0103"]
-            try store.insertRows(
-                jobID: "j",
-                inputs.enumerated().map { index, phone in
-                    NewRow(
-                        sequence: index, line: index + 2, phoneInput: phone, countryInput: "1",
-                        channel: index == 1 ? .call : .sms, locale: index == 1 ? "es" : nil, kind: .start, code: nil,
-                        phone: nil, extras: ["=ref \(index)", "x,\(index)"], finalStatus: nil, message: nil)
-                })
-            try store.finishIntake(jobID: "j", extraColumns: ["ref", "note"], totalRows: 4)
+            let rows = inputs.enumerated().map { index, phone in
+                NewRow(
+                    sequence: index, line: index + 2, phoneInput: phone, countryInput: "1",
+                    channel: index == 1 ? .call : .sms, locale: index == 1 ? "es" : nil, kind: .start, code: nil,
+                    phone: nil, extras: ["=ref \(index)", "x,\(index)"], finalStatus: nil, message: nil)
+            }
+            let store = try directory.storeWithJob(provider: .authyV1, rows: rows, extraColumns: ["ref", "note"])
             let failed = { (sequence: Int, status: Int?, code: String?) in
                 RowWrite(
                     sequence: sequence, state: .finished(.failed, attempts: 5),
