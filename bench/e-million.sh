@@ -28,9 +28,9 @@ monitored "$WORK/e1.json" "$timeout" \
 report=$("${PYLIB[@]}" report "$spool" "$ROWS")
 log "e: run $(cat "$WORK/e1.json"); report $report"
 failed=0
-if [ "$rc" -ne 0 ] || [ "$(jget "$WORK/e1.json" exit)" != 0 ]; then
+RUN_JSON="$WORK/e1.json"
+if ! run_succeeded e "$rc" "$RUN_JSON.log"; then
     emit e "peak RSS" nan "MB" "<=" 150
-    log "e: the run failed: $(tail -n 5 "$WORK/e1.json.log")"
     failed=1
 else
     emit e "peak RSS" "$(calc "$(jget "$WORK/e1.json" max_rss_kb) / 1024")" "MB" "<=" 150

@@ -185,10 +185,7 @@ throughput_run() {
     monitored "$RUN_JSON" "$timeout" "$VERIFYD" run --once --spool "$spool" --api-base "$BASE" --settle 0s "$@" || rc=$?
     REPORT=$("${PYLIB[@]}" report "$spool" "$rows")
     log "$name: run $(cat "$RUN_JSON"); report $REPORT"
-    if [ "$rc" -ne 0 ] || [ "$(jget "$RUN_JSON" exit)" != 0 ]; then
-        log "the run failed: $(tail -n 5 "$RUN_JSON.log")"
-        return 1
-    fi
+    run_succeeded "$name" "$rc" "$RUN_JSON.log"
 }
 
 # One `verifyd run --once` with the sandbox's counters polled while it runs (c, g, h): NAME ROWS TIMEOUT_S CSV
@@ -212,8 +209,15 @@ polled_run() {
     STATS=$(sandbox_stats)
     REPORT=$("${PYLIB[@]}" report "$spool" "$rows")
     log "$name: run $(cat "$RUN_JSON"); sandbox $STATS; report $REPORT"
+    run_succeeded "$name" "$rc" "$out.log"
+}
+
+# run_succeeded NAME RC LOG: whether the monitored run (its figures in $RUN_JSON, its status RC, its output in
+# LOG) exited 0; if not, logs the output's last lines and returns 1.
+run_succeeded() {
+    local name=$1 rc=$2 output=$3
     if [ "$rc" -ne 0 ] || [ "$(jget "$RUN_JSON" exit)" != 0 ]; then
-        log "$name: the run failed: $(tail -n 5 "$out.log")"
+        log "$name: the run failed: $(tail -n 5 "$output")"
         return 1
     fi
 }
