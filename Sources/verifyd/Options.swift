@@ -8,7 +8,12 @@ struct SpoolOptions: ParsableArguments {
     @Option(name: .long, help: "The spool folder.")
     var spool: String = "./jobs"
 
-    @Option(name: .long, help: "The state store (default: SPOOL/verifyd.sqlite).")
+    @Option(
+        name: .long,
+        help: """
+            The state store: a SQLite file (default: SPOOL/verifyd.sqlite) or a postgresql:// URI \
+            (password from PGPASSWORD or ~/.pgpass).
+            """)
     var db: String?
 
     /// The spool described by the options.
@@ -18,8 +23,14 @@ struct SpoolOptions: ParsableArguments {
     func openStore() throws -> any JobStoring {
         try layout.prepare()
         let path = db ?? layout.defaultDatabase
+        if PostgresAddress.isPostgres(path) && PostgresAddress.hasPassword(path) {
+            throw CommandFailure(
+                "--db must not carry a password (the command line is visible to every user): "
+                    + "set PGPASSWORD or use ~/.pgpass")
+        }
         do {
-            return try JobStore(path: path)
+            if PostgresAddress.isPostgres(path) { return try PostgresJobStore(address: path) }
+            return try SQLiteJobStore(path: path)
         } catch {
             throw CommandFailure("cannot open the state store: \(error)")
         }

@@ -1,5 +1,5 @@
 /// Where jobs and their rows live: the seam between verifyd and its database. Intake, the scheduler, the
-/// runner, the reports and the commands use only this; ``JobStore`` (SQLite, one file per spool) is the
+/// runner, the reports and the commands use only this; ``SQLiteJobStore`` (SQLite, one file per spool) is the
 /// embedded implementation.
 ///
 /// The store is the truth (design principle 1): a row's state changes here before the world is told, and a

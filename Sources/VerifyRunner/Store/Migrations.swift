@@ -1,7 +1,10 @@
-/// The store's schema, as an ordered list of migrations tracked in `PRAGMA user_version`.
+/// The stores' schema, as one ordered list of migrations, each written in SQLite's SQL and in PostgreSQL's.
 ///
-/// Migration *n* (1-based) brings the schema from version *n-1* to *n*. Never edit a shipped
-/// migration: append a new one.
+/// Migration *n* (1-based) brings the schema from version *n-1* to *n*; SQLite tracks the version in
+/// `PRAGMA user_version`, PostgreSQL in the table `schema_version`. Never edit a shipped migration: append a
+/// new one. Both columns of a step make the same tables and columns (a test compares the two schemas); they
+/// differ only where the SQL does: PostgreSQL's integers are `BIGINT`, its reals `DOUBLE PRECISION`, and its
+/// job numbers come from the sequence `job_numbers`, so runners on several hosts never take the same one.
 ///
 /// The rows of all jobs live in `job_rows`, keyed by one integer made of the job's `number` and the
 /// row's `seq` (see ``RowKeyRange``), which keeps a million-row intake cheap (migration 2 replaced the
@@ -20,111 +23,207 @@
 /// adds columns without rewriting the table.
 enum Migrations {
     /// Every migration, in order.
-    static let all: [String] = [
-        """
-        CREATE TABLE jobs (
-            id TEXT PRIMARY KEY,
-            file_name TEXT NOT NULL,
-            work_path TEXT NOT NULL,
-            state TEXT NOT NULL,
-            extra_columns TEXT NOT NULL DEFAULT '',
-            total_rows INTEGER NOT NULL DEFAULT 0,
-            paused_reason TEXT,
-            created_at TEXT NOT NULL,
-            started_at TEXT,
-            finished_at TEXT,
-            requests INTEGER NOT NULL DEFAULT 0,
-            retries INTEGER NOT NULL DEFAULT 0,
-            sending_seconds REAL NOT NULL DEFAULT 0
-        );
-        CREATE TABLE rows (
-            job_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            line INTEGER NOT NULL,
-            phone_input TEXT NOT NULL,
-            country_input TEXT NOT NULL,
-            via TEXT NOT NULL,
-            locale TEXT,
-            kind TEXT NOT NULL,
-            code TEXT,
-            e164 TEXT,
-            country_code INTEGER,
-            national TEXT,
-            extras TEXT NOT NULL DEFAULT '',
-            state TEXT NOT NULL,
-            status TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            not_before REAL,
-            error_code TEXT,
-            message TEXT,
-            provider_id TEXT,
-            carrier TEXT,
-            is_cellphone INTEGER,
-            http_status INTEGER,
-            started_at TEXT,
-            finished_at TEXT,
-            PRIMARY KEY (job_id, seq)
-        ) WITHOUT ROWID;
-        """,
-        """
-        ALTER TABLE jobs ADD COLUMN number INTEGER;
-        UPDATE jobs SET number = rowid;
-        CREATE UNIQUE INDEX jobs_by_number ON jobs (number);
-        CREATE TABLE job_rows (
-            id INTEGER PRIMARY KEY,
-            line INTEGER NOT NULL,
-            phone_input TEXT NOT NULL,
-            country_input TEXT,
-            via TEXT NOT NULL,
-            locale TEXT,
-            code TEXT,
-            e164 TEXT,
-            country_code INTEGER,
-            extras TEXT,
-            state TEXT NOT NULL,
-            status TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            not_before REAL,
-            error_code TEXT,
-            message TEXT,
-            provider_id TEXT,
-            carrier TEXT,
-            is_cellphone INTEGER,
-            http_status INTEGER,
-            started_at TEXT,
-            finished_at TEXT
-        );
-        INSERT INTO job_rows
-            SELECT jobs.number * 4294967296 + seq, line, phone_input, NULLIF(country_input, ''), via, locale, code,
-                   e164, country_code, NULLIF(extras, ''), rows.state, status, attempts, not_before, error_code,
-                   message, provider_id, carrier, is_cellphone, http_status, rows.started_at, rows.finished_at
-            FROM rows JOIN jobs ON jobs.id = rows.job_id;
-        DROP TABLE rows;
-        """,
-        """
-        CREATE TABLE job_request_seconds (
-            job_number INTEGER NOT NULL,
-            second INTEGER NOT NULL,
-            requests INTEGER NOT NULL,
-            PRIMARY KEY (job_number, second)
-        ) WITHOUT ROWID;
-        """,
-        """
-        ALTER TABLE jobs ADD COLUMN provider TEXT;
-        ALTER TABLE jobs ADD COLUMN outcomes_checked_at TEXT;
-        ALTER TABLE job_rows ADD COLUMN sent_at REAL;
-        ALTER TABLE job_rows ADD COLUMN outcome TEXT;
-        """,
+    static let all: [MigrationStep] = [
+        MigrationStep(
+            sqlite: """
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY,
+                    file_name TEXT NOT NULL,
+                    work_path TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    extra_columns TEXT NOT NULL DEFAULT '',
+                    total_rows INTEGER NOT NULL DEFAULT 0,
+                    paused_reason TEXT,
+                    created_at TEXT NOT NULL,
+                    started_at TEXT,
+                    finished_at TEXT,
+                    requests INTEGER NOT NULL DEFAULT 0,
+                    retries INTEGER NOT NULL DEFAULT 0,
+                    sending_seconds REAL NOT NULL DEFAULT 0
+                );
+                CREATE TABLE rows (
+                    job_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    line INTEGER NOT NULL,
+                    phone_input TEXT NOT NULL,
+                    country_input TEXT NOT NULL,
+                    via TEXT NOT NULL,
+                    locale TEXT,
+                    kind TEXT NOT NULL,
+                    code TEXT,
+                    e164 TEXT,
+                    country_code INTEGER,
+                    national TEXT,
+                    extras TEXT NOT NULL DEFAULT '',
+                    state TEXT NOT NULL,
+                    status TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    not_before REAL,
+                    error_code TEXT,
+                    message TEXT,
+                    provider_id TEXT,
+                    carrier TEXT,
+                    is_cellphone INTEGER,
+                    http_status INTEGER,
+                    started_at TEXT,
+                    finished_at TEXT,
+                    PRIMARY KEY (job_id, seq)
+                ) WITHOUT ROWID;
+                """,
+            postgres: """
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY,
+                    file_name TEXT NOT NULL,
+                    work_path TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    extra_columns TEXT NOT NULL DEFAULT '',
+                    total_rows BIGINT NOT NULL DEFAULT 0,
+                    paused_reason TEXT,
+                    created_at TEXT NOT NULL,
+                    started_at TEXT,
+                    finished_at TEXT,
+                    requests BIGINT NOT NULL DEFAULT 0,
+                    retries BIGINT NOT NULL DEFAULT 0,
+                    sending_seconds DOUBLE PRECISION NOT NULL DEFAULT 0
+                );
+                CREATE TABLE rows (
+                    job_id TEXT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    line BIGINT NOT NULL,
+                    phone_input TEXT NOT NULL,
+                    country_input TEXT NOT NULL,
+                    via TEXT NOT NULL,
+                    locale TEXT,
+                    kind TEXT NOT NULL,
+                    code TEXT,
+                    e164 TEXT,
+                    country_code BIGINT,
+                    national TEXT,
+                    extras TEXT NOT NULL DEFAULT '',
+                    state TEXT NOT NULL,
+                    status TEXT,
+                    attempts BIGINT NOT NULL DEFAULT 0,
+                    not_before DOUBLE PRECISION,
+                    error_code TEXT,
+                    message TEXT,
+                    provider_id TEXT,
+                    carrier TEXT,
+                    is_cellphone INTEGER,
+                    http_status INTEGER,
+                    started_at TEXT,
+                    finished_at TEXT,
+                    PRIMARY KEY (job_id, seq)
+                );
+                """),
+        MigrationStep(
+            sqlite: """
+                ALTER TABLE jobs ADD COLUMN number INTEGER;
+                UPDATE jobs SET number = rowid;
+                CREATE UNIQUE INDEX jobs_by_number ON jobs (number);
+                CREATE TABLE job_rows (
+                    id INTEGER PRIMARY KEY,
+                    line INTEGER NOT NULL,
+                    phone_input TEXT NOT NULL,
+                    country_input TEXT,
+                    via TEXT NOT NULL,
+                    locale TEXT,
+                    code TEXT,
+                    e164 TEXT,
+                    country_code INTEGER,
+                    extras TEXT,
+                    state TEXT NOT NULL,
+                    status TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    not_before REAL,
+                    error_code TEXT,
+                    message TEXT,
+                    provider_id TEXT,
+                    carrier TEXT,
+                    is_cellphone INTEGER,
+                    http_status INTEGER,
+                    started_at TEXT,
+                    finished_at TEXT
+                );
+                INSERT INTO job_rows
+                    SELECT jobs.number * 4294967296 + seq, line, phone_input, NULLIF(country_input, ''), via, locale, code,
+                           e164, country_code, NULLIF(extras, ''), rows.state, status, attempts, not_before, error_code,
+                           message, provider_id, carrier, is_cellphone, http_status, rows.started_at, rows.finished_at
+                    FROM rows JOIN jobs ON jobs.id = rows.job_id;
+                DROP TABLE rows;
+                """,
+            postgres: """
+                CREATE SEQUENCE job_numbers;
+                ALTER TABLE jobs ADD COLUMN number BIGINT DEFAULT nextval('job_numbers');
+                UPDATE jobs SET number = nextval('job_numbers');
+                CREATE UNIQUE INDEX jobs_by_number ON jobs (number);
+                CREATE TABLE job_rows (
+                    id BIGINT PRIMARY KEY,
+                    line BIGINT NOT NULL,
+                    phone_input TEXT NOT NULL,
+                    country_input TEXT,
+                    via TEXT NOT NULL,
+                    locale TEXT,
+                    code TEXT,
+                    e164 TEXT,
+                    country_code BIGINT,
+                    extras TEXT,
+                    state TEXT NOT NULL,
+                    status TEXT,
+                    attempts BIGINT NOT NULL DEFAULT 0,
+                    not_before DOUBLE PRECISION,
+                    error_code TEXT,
+                    message TEXT,
+                    provider_id TEXT,
+                    carrier TEXT,
+                    is_cellphone INTEGER,
+                    http_status INTEGER,
+                    started_at TEXT,
+                    finished_at TEXT
+                );
+                INSERT INTO job_rows
+                    SELECT jobs.number * 4294967296 + seq, line, phone_input, NULLIF(country_input, ''), via, locale, code,
+                           e164, country_code, NULLIF(extras, ''), rows.state, status, attempts, not_before, error_code,
+                           message, provider_id, carrier, is_cellphone, http_status, rows.started_at, rows.finished_at
+                    FROM rows JOIN jobs ON jobs.id = rows.job_id;
+                DROP TABLE rows;
+                """),
+        MigrationStep(
+            sqlite: """
+                CREATE TABLE job_request_seconds (
+                    job_number INTEGER NOT NULL,
+                    second INTEGER NOT NULL,
+                    requests INTEGER NOT NULL,
+                    PRIMARY KEY (job_number, second)
+                ) WITHOUT ROWID;
+                """,
+            postgres: """
+                CREATE TABLE job_request_seconds (
+                    job_number BIGINT NOT NULL,
+                    second BIGINT NOT NULL,
+                    requests BIGINT NOT NULL,
+                    PRIMARY KEY (job_number, second)
+                );
+                """),
+        MigrationStep(
+            sqlite: """
+                ALTER TABLE jobs ADD COLUMN provider TEXT;
+                ALTER TABLE jobs ADD COLUMN outcomes_checked_at TEXT;
+                ALTER TABLE job_rows ADD COLUMN sent_at REAL;
+                ALTER TABLE job_rows ADD COLUMN outcome TEXT;
+                """,
+            postgres: """
+                ALTER TABLE jobs ADD COLUMN provider TEXT;
+                ALTER TABLE jobs ADD COLUMN outcomes_checked_at TEXT;
+                ALTER TABLE job_rows ADD COLUMN sent_at DOUBLE PRECISION;
+                ALTER TABLE job_rows ADD COLUMN outcome TEXT;
+                """),
     ]
+}
 
-    /// Applies the migrations the database has not seen yet, each in its own transaction.
-    static func migrate(_ connection: SQLiteConnection) throws {
-        let current = try connection.integerPragma("user_version")
-        for (index, sql) in all.enumerated() where index >= current {
-            try connection.transaction {
-                try connection.execute(sql)
-                try connection.execute("PRAGMA user_version = \(index + 1)")
-            }
-        }
-    }
+/// One change of the schema, in each store's SQL.
+struct MigrationStep {
+    /// The change for the SQLite store.
+    let sqlite: String
+    /// The same change for the PostgreSQL store.
+    let postgres: String
 }

@@ -25,7 +25,7 @@ import VerifyRunner
         ]
         let first = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
         #expect(first.status == 0, "stderr: \(first.stderr)")
-        let firstJob = try #require(try JobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
+        let firstJob = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
         let firstReport = try Report(spool: spool.path, jobID: firstJob.id)
         #expect(firstReport.rows.filter { $0["status"] == "failed" }.count == 13)
 
@@ -66,7 +66,7 @@ import VerifyRunner
         try FileManager.default.copyItem(atPath: retryPath, toPath: spool.path + "/incoming/retry.csv")
         let second = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
         #expect(second.status == 0, "stderr: \(second.stderr)")
-        let secondJob = try #require(try JobStore(path: spool.path + "/verifyd.sqlite").jobs().first { $0.id != firstJob.id })
+        let secondJob = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first { $0.id != firstJob.id })
         let secondReport = try Report(spool: spool.path, jobID: secondJob.id)
         #expect(secondReport.rows.map { $0["ref"] } == firstReport.rows.filter { $0["status"] == "failed" }.map { $0["ref"] })
         #expect(secondReport.rows.filter { $0["status"] == "sent" }.count == 12)
@@ -91,7 +91,7 @@ import VerifyRunner
              "--metrics-file", metricsPath, "--log-format", "json", "--progress-every", "1s"],
             environment: SandboxProcess.credentials)
         #expect(run.status == 0, "stderr: \(run.stderr)")
-        let job = try #require(try JobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
+        let job = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
 
         // The log: one JSON object per line; job events, never a line per number.
         let logLines = try run.stderr.split(separator: "\n").map { line in

@@ -25,7 +25,7 @@ import Testing
             }
             let path = directory.path + "/in.csv"
             try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-            let store = try JobStore(path: directory.path + "/verifyd.sqlite")
+            let store = try SQLiteJobStore(path: directory.path + "/verifyd.sqlite")
             try store.createJob(id: "j", fileName: "in.csv", workPath: path, createdAt: "t", provider: .authyV1)
 
             let read = try JobIntake(configuration: .init()).read(path: path, jobID: "j", into: store)

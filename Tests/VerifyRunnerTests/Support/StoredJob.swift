@@ -3,8 +3,8 @@
 extension TemporaryDirectory {
     /// A store in this folder (`s.sqlite`) holding job `j`, read for `provider`, with `rows` and its intake
     /// finished: where the report tests start.
-    func storeWithJob(provider: ProviderName, rows: [NewRow], extraColumns: [String]) throws -> JobStore {
-        let store = try JobStore(path: path + "/s.sqlite")
+    func storeWithJob(provider: ProviderName, rows: [NewRow], extraColumns: [String]) throws -> SQLiteJobStore {
+        let store = try SQLiteJobStore(path: path + "/s.sqlite")
         try store.createJob(id: "j", fileName: "in.csv", workPath: "/x", createdAt: "t", provider: provider)
         try store.insertRows(jobID: "j", rows)
         try store.finishIntake(jobID: "j", extraColumns: extraColumns, totalRows: rows.count)

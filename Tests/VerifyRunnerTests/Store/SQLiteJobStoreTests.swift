@@ -3,10 +3,10 @@ import Testing
 @testable import VerifyRunner
 
 /// The store against real SQLite in a temporary file.
-@Suite struct JobStoreTests {
-    private func withTemporaryStore(_ body: (JobStore, TemporaryDirectory) throws -> Void) throws {
+@Suite struct SQLiteJobStoreTests {
+    private func withTemporaryStore(_ body: (SQLiteJobStore, TemporaryDirectory) throws -> Void) throws {
         try withTemporaryDirectory { directory in
-            try body(try JobStore(path: directory.path + "/verifyd.sqlite"), directory)
+            try body(try SQLiteJobStore(path: directory.path + "/verifyd.sqlite"), directory)
         }
     }
 
@@ -22,10 +22,10 @@ import Testing
         try withTemporaryDirectory { directory in
             let path = directory.path + "/s.sqlite"
             do {
-                let store = try JobStore(path: path)
+                let store = try SQLiteJobStore(path: path)
                 try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z")
             }
-            let reopened = try JobStore(path: path)
+            let reopened = try SQLiteJobStore(path: path)
             #expect(try reopened.jobs().map(\.id) == ["j1"])
         }
     }
@@ -53,7 +53,7 @@ import Testing
                                 '2025550101', '', 'waiting', NULL, 2, 'busy');
                     """)
             }
-            let store = try JobStore(path: path)
+            let store = try SQLiteJobStore(path: path)
             let toSend = try store.rowsToSend(jobID: "b", after: -1, limit: 10)
             #expect(toSend.map(\.sequence) == [0, 1])
             #expect(toSend.map(\.target.nationalNumber) == ["7911123456", "2025550101"])
@@ -201,7 +201,7 @@ import Testing
 
     @Test func aDirectoryIsNotADatabase() throws {
         try withTemporaryDirectory { directory in
-            #expect(throws: SQLiteError.self) { _ = try JobStore(path: directory.path) }
+            #expect(throws: SQLiteError.self) { _ = try SQLiteJobStore(path: directory.path) }
         }
     }
 

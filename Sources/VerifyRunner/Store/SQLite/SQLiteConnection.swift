@@ -2,7 +2,7 @@ import CSQLite
 
 /// One open SQLite database connection (the raw `sqlite3*` and its lifetime).
 ///
-/// Not thread-safe: ``JobStore`` confines it to one serial DispatchQueue. Result codes are compared
+/// Not thread-safe: ``SQLiteJobStore`` confines it to one serial DispatchQueue. Result codes are compared
 /// in one place, ``SQLiteError/check(_:database:sql:)``.
 final class SQLiteConnection {
     private let handle: OpaquePointer
@@ -11,7 +11,7 @@ final class SQLiteConnection {
 
     /// Opens (creating if needed) the database at `path`.
     ///
-    /// A file SQLite creates here gets 0644 less the umask (``JobStore`` creates its file 0600 first);
+    /// A file SQLite creates here gets 0644 less the umask (``SQLiteJobStore`` creates its file 0600 first);
     /// the connection uses `SQLITE_OPEN_NOMUTEX` because one queue owns it.
     init(path: String) throws(SQLiteError) {
         Self.configureLibrary

@@ -10,7 +10,7 @@ import Glibc
 ///
 /// Durability: `journal_mode=WAL` with `synchronous=FULL`, so every committed transaction has been
 /// fsynced; results are group-committed by the scheduler, so the fsync cost is paid per batch.
-public final class JobStore: JobStoring, @unchecked Sendable {
+public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     // @unchecked: `connection` is not thread-safe and is only touched inside `queue.sync`.
     private let connection: SQLiteConnection
     private let queue = DispatchQueue(label: "verifyd.store")
@@ -103,26 +103,10 @@ public final class JobStore: JobStoring, @unchecked Sendable {
 
     private func readJobs(whereClause: String, _ id: String? = nil) throws -> [JobRecord] {
         let statement = try connection.statement(
-            """
-            SELECT id, file_name, work_path, state, extra_columns, total_rows, paused_reason, created_at,
-                   started_at, finished_at, requests, retries, sending_seconds, provider, outcomes_checked_at
-            FROM jobs \(whereClause) ORDER BY created_at, id
-            """)
+            "SELECT \(StoredRecords.jobColumns) FROM jobs \(whereClause) ORDER BY created_at, id")
         if let id { try statement.bind(id) }
         var jobs: [JobRecord] = []
-        while try statement.step() {
-            jobs.append(
-                JobRecord(
-                    id: statement.text(0), fileName: statement.text(1), workPath: statement.text(2),
-                    state: JobState(rawValue: statement.text(3)) ?? .paused,
-                    extraColumns: ExtrasCodec.decode(statement.text(4)), totalRows: statement.int(5),
-                    pausedReason: statement.optionalText(6), createdAt: statement.text(7),
-                    startedAt: statement.optionalText(8), finishedAt: statement.optionalText(9),
-                    requests: statement.int(10), retries: statement.int(11),
-                    sendingSeconds: statement.optionalDouble(12) ?? 0,
-                    provider: statement.optionalText(13).flatMap(ProviderName.init(rawValue:)),
-                    outcomesCheckedAt: statement.optionalText(14)))
-        }
+        while try statement.step() { jobs.append(StoredRecords.job(statement)) }
         return jobs
     }
 
@@ -285,7 +269,7 @@ public final class JobStore: JobStoring, @unchecked Sendable {
         try sync {
             let statement = try connection.statement(
                 """
-                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at, sent_at
+                SELECT \(StoredRecords.workRowColumns)
                 FROM job_rows WHERE id BETWEEN ? AND ? AND state IN ('pending', 'waiting', 'in_doubt')
                 ORDER BY id LIMIT ?
                 """)
@@ -301,7 +285,7 @@ public final class JobStore: JobStoring, @unchecked Sendable {
         try sync {
             let statement = try connection.statement(
                 """
-                SELECT id, state, attempts, not_before, e164, country_code, via, locale, code, started_at, sent_at
+                SELECT \(StoredRecords.workRowColumns)
                 FROM job_rows WHERE id BETWEEN ? AND ? AND state = 'in_flight' ORDER BY id
                 """)
             let keys = try keys(of: jobID)
@@ -313,22 +297,7 @@ public final class JobStore: JobStoring, @unchecked Sendable {
     private func readWorkRows(_ statement: SQLiteStatement, keys: RowKeyRange) throws -> [WorkRow] {
         var rows: [WorkRow] = []
         while try statement.step() {
-            guard let state = RowState(storedName: statement.text(1), attempts: statement.int(2), status: nil)
-            else { continue }
-            let e164 = statement.text(4)
-            let countryCode = statement.int(5)
-            let code = statement.optionalText(8)
-            // E.164 is `+`, the country code, then the national number.
-            let national = String(e164.utf8.dropFirst(1 + String(countryCode).utf8.count)) ?? ""
-            let target = VerificationTarget(
-                e164: e164, countryCode: countryCode, nationalNumber: national, kind: code == nil ? .start : .check,
-                channel: Channel(rawValue: statement.text(6)) ?? .sms, locale: statement.optionalText(7), code: code)
-            rows.append(
-                WorkRow(
-                    sequence: keys.seq(id: statement.int(0)), target: target, state: state,
-                    notBefore: statement.optionalDouble(3),
-                    firstSentAt: statement.optionalText(9).flatMap(Timestamp.seconds(fromISO8601:)),
-                    lastSentAt: statement.optionalDouble(10)))
+            if let row = StoredRecords.workRow(statement, keys: keys) { rows.append(row) }
         }
         return rows
     }
@@ -472,28 +441,10 @@ public final class JobStore: JobStoring, @unchecked Sendable {
     public func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws {
         try sync {
             let statement = try connection.statement(
-                """
-                SELECT line, phone_input, country_input, e164, via, status, attempts, error_code, message,
-                       provider_id, carrier, is_cellphone, http_status, started_at, finished_at, extras, outcome,
-                       locale, code
-                FROM job_rows WHERE id BETWEEN ? AND ? ORDER BY id
-                """)
+                "SELECT \(StoredRecords.reportRowColumns) FROM job_rows WHERE id BETWEEN ? AND ? ORDER BY id")
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
-            while try statement.step() {
-                try body(
-                    ReportRow(
-                        line: statement.int(0), phoneInput: statement.text(1), countryInput: statement.text(2),
-                        e164: statement.optionalText(3), channel: statement.text(4),
-                        locale: statement.optionalText(17), code: statement.optionalText(18),
-                        status: statement.optionalText(5).flatMap(RowStatus.init(rawValue:)),
-                        outcome: statement.optionalText(16).flatMap(VerificationOutcome.init(rawValue:)),
-                        attempts: statement.int(6), errorCode: statement.optionalText(7),
-                        message: statement.optionalText(8), providerID: statement.optionalText(9),
-                        carrier: statement.optionalText(10), isCellphone: statement.optionalInt(11).map { $0 != 0 },
-                        httpStatus: statement.optionalInt(12), startedAt: statement.optionalText(13),
-                        finishedAt: statement.optionalText(14), extras: ExtrasCodec.decode(statement.text(15))))
-            }
+            while try statement.step() { try body(StoredRecords.reportRow(statement)) }
             statement.reset()
         }
     }
@@ -529,23 +480,11 @@ public final class JobStore: JobStoring, @unchecked Sendable {
     /// first. An error answer without a code counts under `http_STATUS` (e.g. `http_503`).
     public func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
         try sync {
-            let statement = try connection.statement(
-                """
-                SELECT COALESCE(error_code, 'http_' || http_status), COALESCE(status, 'unfinished'), count(*),
-                       max(http_status), min(message)
-                FROM job_rows
-                WHERE id BETWEEN ? AND ? AND (error_code IS NOT NULL OR http_status NOT BETWEEN 200 AND 299)
-                GROUP BY 1, 2 ORDER BY 3 DESC, 1
-                """)
+            let statement = try connection.statement(StoredRecords.errorCodeBreakdownSQL)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
             var counts: [ErrorCodeCount] = []
-            while try statement.step() {
-                counts.append(
-                    ErrorCodeCount(
-                        code: statement.text(0), status: statement.text(1), rows: statement.int(2),
-                        httpStatus: statement.optionalInt(3), sampleMessage: statement.optionalText(4)))
-            }
+            while try statement.step() { counts.append(StoredRecords.errorCodeCount(statement)) }
             return counts
         }
     }
@@ -568,21 +507,11 @@ public final class JobStore: JobStoring, @unchecked Sendable {
     public func sentRows(jobID: String) throws -> [SentRow] {
         try sync {
             let statement = try connection.statement(
-                """
-                SELECT id, e164, provider_id, started_at, outcome FROM job_rows
-                WHERE id BETWEEN ? AND ? AND status = 'sent' ORDER BY id
-                """)
+                "SELECT \(StoredRecords.sentRowColumns) FROM job_rows WHERE id BETWEEN ? AND ? AND status = 'sent' ORDER BY id")
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
             var rows: [SentRow] = []
-            while try statement.step() {
-                rows.append(
-                    SentRow(
-                        sequence: keys.seq(id: statement.int(0)), e164: statement.text(1),
-                        providerID: statement.optionalText(2),
-                        startedAt: statement.optionalText(3).flatMap(Timestamp.seconds(fromISO8601:)),
-                        outcome: statement.optionalText(4).flatMap(VerificationOutcome.init(rawValue:))))
-            }
+            while try statement.step() { rows.append(StoredRecords.sentRow(statement, keys: keys)) }
             statement.reset()
             return rows
         }

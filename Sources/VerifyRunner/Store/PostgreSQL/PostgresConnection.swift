@@ -1,0 +1,189 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection to a PostgreSQL server: runs SQL with parameters in text format and reads the
+/// results. Not thread-safe: ``PostgresJobStore`` owns its connections on its serial queue.
+///
+/// The address is libpq's own (`postgresql://USER@HOST:PORT/DB` or `key=value` pairs); libpq reads the
+/// password from `PGPASSWORD` or `~/.pgpass` itself, so no password passes through verifyd's arguments.
+final class PostgresConnection {
+    private var handle: OpaquePointer?
+    /// The address the connection was opened with, for reconnecting.
+    private let address: String
+
+    /// Connects to `address`.
+    ///
+    /// - Throws: ``PostgresError`` when the server cannot be reached or refuses the connection.
+    init(address: String) throws(PostgresError) {
+        self.address = address
+        handle = PQconnectdb(address)
+        try checkConnected()
+        try execute("SET client_min_messages = warning")
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Whether the connection is still up, as libpq last saw it.
+    var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Opens the connection again after it was lost (the server restarted, the network dropped).
+    func reconnect() throws(PostgresError) {
+        PQreset(handle)
+        try checkConnected()
+        try execute("SET client_min_messages = warning")
+    }
+
+    private func checkConnected() throws(PostgresError) {
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(message: Self.trimmed(PQerrorMessage(handle)), sqlState: nil, sql: nil,
+                                connectionLost: true)
+        }
+    }
+
+    /// Runs one or more statements without parameters (schema changes, `BEGIN`, `COMMIT`).
+    func execute(_ sql: String) throws(PostgresError) {
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+    }
+
+    /// Runs one statement with `parameters` as `$1`, `$2`, … (`nil` is NULL) and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ parameters: (any PostgresParameter)?...) throws(PostgresError) -> PostgresResult {
+        try query(sql, parameters: parameters)
+    }
+
+    /// ``query(_:_:)`` with the parameters as an array.
+    @discardableResult
+    func query(_ sql: String, parameters: [(any PostgresParameter)?]) throws(PostgresError) -> PostgresResult {
+        let texts = parameters.map { $0?.postgresText }
+        let strings = texts.map { text in text.flatMap { strdup($0) } }
+        defer { strings.forEach { free($0) } }
+        let values = strings.map { UnsafePointer<CChar>($0) }
+        let result = values.withUnsafeBufferPointer { buffer in
+            PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        do throws(PostgresError) {
+            try check(result, sql: sql)
+        } catch {
+            PQclear(result)
+            throw error
+        }
+        // Non-nil: check throws for a nil result.
+        return PostgresResult(handle: result.unsafelyUnwrapped)
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isConnected { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    private func check(_ result: OpaquePointer?, sql: String) throws(PostgresError) {
+        let status = PQresultStatus(result)
+        guard result == nil || (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) else { return }
+        let message = result.map { Self.trimmed(PQresultErrorMessage($0)) } ?? ""
+        let sqlState = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+        throw PostgresError(
+            message: message.isEmpty ? Self.trimmed(PQerrorMessage(handle)) : message, sqlState: sqlState, sql: sql,
+            connectionLost: !isConnected)
+    }
+
+    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "unknown error"
+    }
+}
+
+@available(*, unavailable)
+extension PostgresConnection: Sendable {}
+
+/// The rows a statement returned, read by row and column (both 0-based); values arrive as text.
+final class PostgresResult {
+    private let handle: OpaquePointer
+
+    init(handle: OpaquePointer) { self.handle = handle }
+
+    deinit { PQclear(handle) }
+
+    /// How many rows came back.
+    var count: Int { Int(PQntuples(handle)) }
+
+    /// How many rows an `INSERT`, `UPDATE` or `DELETE` touched.
+    var affectedRows: Int { Int(String(cString: PQcmdTuples(handle))) ?? 0 }
+
+    /// Row `index`.
+    subscript(index: Int) -> PostgresRow { PostgresRow(result: self, row: Int32(index)) }
+
+    /// Every row, in order.
+    var rows: [PostgresRow] { (0..<count).map { self[$0] } }
+
+    fileprivate func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(handle, row, column) == 1 }
+
+    fileprivate func text(_ row: Int32, _ column: Int32) -> String { String(cString: PQgetvalue(handle, row, column)) }
+}
+
+/// One row of a ``PostgresResult``.
+struct PostgresRow: StoredColumns {
+    fileprivate let result: PostgresResult
+    fileprivate let row: Int32
+
+    func text(_ index: Int32) -> String { result.text(row, index) }
+    func optionalText(_ index: Int32) -> String? { result.isNull(row, index) ? nil : text(index) }
+    func int(_ index: Int32) -> Int { Int(text(index)) ?? 0 }
+    func optionalInt(_ index: Int32) -> Int? { result.isNull(row, index) ? nil : int(index) }
+    func optionalDouble(_ index: Int32) -> Double? { result.isNull(row, index) ? nil : Double(text(index)) }
+}
+
+/// A value verifyd passes to PostgreSQL as a statement parameter, in PostgreSQL's text format.
+protocol PostgresParameter {
+    /// The value as PostgreSQL reads it.
+    var postgresText: String { get }
+}
+
+extension String: PostgresParameter {
+    var postgresText: String { self }
+}
+
+extension Int: PostgresParameter {
+    var postgresText: String { String(self) }
+}
+
+extension Double: PostgresParameter {
+    // Swift's shortest round-trip form, which PostgreSQL's float8 input reads back exactly.
+    var postgresText: String { "\(self)" }
+}
+
+extension Bool: PostgresParameter {
+    // Stored as an INTEGER 0 or 1, as in the SQLite store.
+    var postgresText: String { self ? "1" : "0" }
+}
+
+/// A failed PostgreSQL call: the server's message, its SQLSTATE code, and the statement.
+public struct PostgresError: StoreError, Sendable {
+    /// The server's (or libpq's) message.
+    public var message: String
+    /// The five-character SQLSTATE, when the server sent one (e.g. `23505`, a unique key taken).
+    public var sqlState: String?
+    /// The statement, when one was involved.
+    public var sql: String?
+    /// Whether the connection was lost (or never made): the work may be tried again once it is back.
+    public var connectionLost: Bool
+
+    /// One line naming what failed, e.g. `PostgreSQL: relation "jobs" does not exist (SQLSTATE 42P01, while
+    /// running: SELECT …)`.
+    public var description: String {
+        var text = "PostgreSQL: \(message)"
+        var details: [String] = []
+        if let sqlState { details.append("SQLSTATE \(sqlState)") }
+        if let sql { details.append("while running: \(sql.prefix(80))") }
+        if !details.isEmpty { text += " (" + details.joined(separator: ", ") + ")" }
+        return text
+    }
+}

@@ -1,0 +1,402 @@
+import Dispatch
+import Foundation
+
+/// The shared ``JobStoring``: jobs and rows in a PostgreSQL database (`--db postgresql://…`), the same schema as
+/// the SQLite store (``Migrations``).
+///
+/// One connection per store, owned by a private serial DispatchQueue, as in ``SQLiteJobStore``: callers on any
+/// Dispatch queue (never on Swift's cooperative pool) see a serialised store. Batches travel as arrays
+/// (``PostgresArray``) in one statement each, so a group commit or an intake batch costs one round trip, not
+/// one per row. Every transaction commits with PostgreSQL's default `synchronous_commit = on`: durable on the
+/// server before the call returns.
+public final class PostgresJobStore: JobStoring, @unchecked Sendable {
+    // @unchecked: `connection` and `jobKeys` are only touched on `queue`.
+    private let connection: PostgresConnection
+    private let queue = DispatchQueue(label: "verifyd.store.postgres")
+    /// Each job's keys in `job_rows`, by job id (numbers never change); touched only on `queue`.
+    private var jobKeys: [String: RowKeyRange] = [:]
+    /// The libpq address the store was opened with.
+    private let address: String
+
+    /// The database address without any password.
+    public let location: String
+
+    /// Connects to the database at `address` (a `postgresql://` URI or libpq `key=value` pairs) and brings
+    /// its schema up to date.
+    ///
+    /// - Throws: ``PostgresError`` when the server cannot be reached, refuses the connection, or the schema
+    ///   cannot be migrated.
+    public init(address: String) throws {
+        self.address = address
+        location = PostgresAddress.withoutPassword(address)
+        connection = try PostgresConnection(address: address)
+        try Migrations.migrate(connection)
+    }
+
+    private func sync<T>(_ body: () throws -> T) throws -> T {
+        try queue.sync { try body() }
+    }
+
+    /// Runs `body` on the store's queue while the caller goes on; `completion` gets `nil` once it is done
+    /// (its transaction committed), or the error.
+    private func async(
+        _ body: @escaping @Sendable () throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        queue.async {
+            do {
+                try body()
+                completion(nil)
+            } catch {
+                completion(error)
+            }
+        }
+    }
+
+    /// The job's keys in `job_rows` (job 0, matching no row, for an unknown job). Call on `queue`.
+    private func keys(of jobID: String) throws -> RowKeyRange {
+        if let known = jobKeys[jobID] { return known }
+        let result = try connection.query("SELECT number FROM jobs WHERE id = $1", jobID)
+        guard result.count > 0 else { return RowKeyRange(job: 0) }
+        let keys = RowKeyRange(job: result[0].int(0))
+        jobKeys[jobID] = keys
+        return keys
+    }
+
+    // MARK: Jobs
+
+    /// Records a newly claimed file as a job in state `intake`; its number comes from the sequence
+    /// `job_numbers`, which no two runners share.
+    public func createJob(
+        id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName? = nil
+    ) throws {
+        try sync {
+            try connection.query(
+                """
+                INSERT INTO jobs (id, file_name, work_path, state, created_at, provider)
+                VALUES ($1, $2, $3, 'intake', $4, $5)
+                """, id, fileName, workPath, createdAt, provider?.rawValue)
+        }
+    }
+
+    public func adoptProvider(jobID: String, provider: ProviderName) throws {
+        try sync {
+            try connection.query(
+                "UPDATE jobs SET provider = $1 WHERE id = $2 AND provider IS NULL", provider.rawValue, jobID)
+        }
+    }
+
+    public func job(id: String) throws -> JobRecord? {
+        try sync { try readJobs(whereClause: "WHERE id = $1", id).first }
+    }
+
+    public func jobs() throws -> [JobRecord] {
+        try sync { try readJobs(whereClause: "") }
+    }
+
+    public func unfinishedJobs() throws -> [JobRecord] {
+        try sync { try readJobs(whereClause: "WHERE state NOT IN ('finished', 'rejected')") }
+    }
+
+    private func readJobs(whereClause: String, _ id: String? = nil) throws -> [JobRecord] {
+        let sql = "SELECT \(StoredRecords.jobColumns) FROM jobs \(whereClause) ORDER BY created_at, id"
+        let result = try id.map { try connection.query(sql, $0) } ?? connection.query(sql)
+        return result.rows.map(StoredRecords.job)
+    }
+
+    public func restartIntake(jobID: String) throws {
+        try sync {
+            let keys = try keys(of: jobID)
+            try connection.query("DELETE FROM job_rows WHERE id BETWEEN $1 AND $2", keys.first, keys.last)
+        }
+    }
+
+    public func insertRowsAsync(
+        jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        async({ try self.insertRows(jobID: jobID, rows) }, completion: completion)
+    }
+
+    /// Inserts a batch of intake's rows with one statement: each column travels as one array.
+    private func insertRows(jobID: String, _ rows: [NewRow]) throws {
+        let keys = try keys(of: jobID)
+        try connection.query(
+            """
+            INSERT INTO job_rows (id, line, phone_input, country_input, via, locale, code, e164, country_code, extras,
+                                  state, status, message)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                 $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[],
+                                 $13::text[])
+            """,
+            PostgresArray(rows.map { keys.id(seq: $0.sequence) }), PostgresArray(rows.map(\.line)),
+            PostgresArray(rows.map(\.phoneInput)), PostgresArray(rows.map { $0.countryInput.isEmpty ? nil : $0.countryInput }),
+            PostgresArray(rows.map(\.channel.rawValue)), PostgresArray(rows.map(\.locale)), PostgresArray(rows.map(\.code)),
+            PostgresArray(rows.map { $0.phone?.e164 }), PostgresArray(rows.map { $0.phone?.countryCode }),
+            PostgresArray(rows.map { $0.extras.isEmpty ? nil : ExtrasCodec.encode($0.extras) }),
+            PostgresArray(rows.map { $0.finalStatus == nil ? "pending" : "finished" }),
+            PostgresArray(rows.map { $0.finalStatus?.rawValue }), PostgresArray(rows.map(\.message)))
+    }
+
+    public func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws {
+        try sync {
+            try connection.query(
+                "UPDATE jobs SET state = 'queued', extra_columns = $1, total_rows = $2 WHERE id = $3",
+                ExtrasCodec.encode(extraColumns), totalRows, jobID)
+        }
+    }
+
+    public func pauseJob(id: String, reason: String) throws {
+        try sync {
+            try connection.query("UPDATE jobs SET state = 'paused', paused_reason = $1 WHERE id = $2", reason, id)
+        }
+    }
+
+    public func holdJob(id: String, reason: String) throws {
+        try sync {
+            try connection.query("UPDATE jobs SET state = 'held', paused_reason = $1 WHERE id = $2", reason, id)
+        }
+    }
+
+    public func resumeJob(id: String) throws {
+        try sync {
+            try connection.query(
+                "UPDATE jobs SET state = 'queued', paused_reason = NULL WHERE id = $1 AND state IN ('paused', 'held')",
+                id)
+        }
+    }
+
+    public func finishJob(id: String, workPath: String, finishedAt: String) throws {
+        try sync {
+            try connection.query(
+                "UPDATE jobs SET state = 'finished', work_path = $1, finished_at = $2 WHERE id = $3", workPath,
+                finishedAt, id)
+        }
+    }
+
+    public func rejectJob(id: String, workPath: String, reason: String) throws {
+        try sync {
+            let keys = try keys(of: id)
+            try connection.transaction {
+                try connection.query("DELETE FROM job_rows WHERE id BETWEEN $1 AND $2", keys.first, keys.last)
+                try connection.query(
+                    "UPDATE jobs SET state = 'rejected', work_path = $1, paused_reason = $2 WHERE id = $3", workPath,
+                    reason, id)
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    public func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
+        try sync {
+            let keys = try keys(of: jobID)
+            let result = try connection.query(
+                """
+                SELECT \(StoredRecords.workRowColumns)
+                FROM job_rows WHERE id BETWEEN $1 AND $2 AND state IN ('pending', 'waiting', 'in_doubt')
+                ORDER BY id LIMIT $3
+                """, keys.id(seq: after + 1), keys.last, limit)
+            return result.rows.compactMap { StoredRecords.workRow($0, keys: keys) }
+        }
+    }
+
+    public func rowsLeftInFlight(jobID: String) throws -> [WorkRow] {
+        try sync {
+            let keys = try keys(of: jobID)
+            let result = try connection.query(
+                """
+                SELECT \(StoredRecords.workRowColumns)
+                FROM job_rows WHERE id BETWEEN $1 AND $2 AND state = 'in_flight' ORDER BY id
+                """, keys.first, keys.last)
+            return result.rows.compactMap { StoredRecords.workRow($0, keys: keys) }
+        }
+    }
+
+    @discardableResult
+    public func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int {
+        try sync {
+            let keys = try keys(of: jobID)
+            return try connection.query(
+                """
+                UPDATE job_rows SET state = 'finished', status = 'would_send', finished_at = $1
+                WHERE id BETWEEN $2 AND $3 AND state = 'pending' AND attempts = 0
+                """, timestamp, keys.first, keys.last
+            ).affectedRows
+        }
+    }
+
+    @discardableResult
+    public func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int {
+        try sync {
+            let keys = try keys(of: jobID)
+            return try connection.query(
+                """
+                UPDATE job_rows SET state = 'finished', status = 'skipped', finished_at = $1,
+                    message = 'sent successfully by an earlier job within --cooldown ' || $2
+                WHERE id BETWEEN $3 AND $4 AND code IS NULL AND e164 IS NOT NULL
+                    AND ((state = 'pending' AND attempts = 0) OR status = 'would_send')
+                    AND e164 IN (
+                        SELECT e164 FROM job_rows
+                        WHERE status = 'sent' AND finished_at >= $5 AND (id < $3 OR id > $4))
+                """, timestamp, window, keys.first, keys.last, since
+            ).affectedRows
+        }
+    }
+
+    public func commit(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
+    ) throws {
+        try sync {
+            try commitTransaction(
+                jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
+                startedAt: startedAt)
+        }
+    }
+
+    public func commitAsync(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        async(
+            {
+                try self.commitTransaction(
+                    jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
+                    startedAt: startedAt)
+            }, completion: completion)
+    }
+
+    private func commitTransaction(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
+    ) throws {
+        let keys = try keys(of: jobID)
+        try connection.transaction {
+            for batch in PostgresRowWrites.batches(of: writes, keys: keys) {
+                try connection.query(PostgresRowWrites.updateSQL, parameters: batch.parameters)
+            }
+            try connection.query(
+                """
+                UPDATE jobs SET requests = requests + $1, retries = retries + $2,
+                                sending_seconds = sending_seconds + $3, started_at = COALESCE(started_at, $4)
+                WHERE id = $5
+                """, requests, retries, sendingSeconds, startedAt, jobID)
+            if requests > 0 {
+                try connection.query(
+                    """
+                    INSERT INTO job_request_seconds (job_number, second, requests) VALUES ($1, $2, $3)
+                    ON CONFLICT (job_number, second) DO UPDATE
+                    SET requests = job_request_seconds.requests + excluded.requests
+                    """, keys.job, Int(Timestamp.nowSeconds()), requests)
+            }
+        }
+    }
+
+    public func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws {
+        try sync {
+            let keys = try keys(of: jobID)
+            // In pages along the key, so a million-row job is never one result in memory.
+            var next = keys.first
+            while true {
+                let page = try connection.query(
+                    """
+                    SELECT \(StoredRecords.reportRowColumns), id FROM job_rows
+                    WHERE id BETWEEN $1 AND $2 ORDER BY id LIMIT \(Self.reportPage)
+                    """, next, keys.last)
+                for row in page.rows { try body(StoredRecords.reportRow(row)) }
+                guard page.count == Self.reportPage else { return }
+                next = page[page.count - 1].int(19) + 1
+            }
+        }
+    }
+
+    /// Rows per page of ``forEachReportRow(jobID:_:)``.
+    private static let reportPage = 10_000
+
+    public func verificationsToStart(jobID: String) throws -> Int {
+        try count(
+            "SELECT count(*) FROM job_rows WHERE id BETWEEN $1 AND $2 AND state != 'finished' AND code IS NULL", jobID)
+    }
+
+    public func statusCounts(jobID: String) throws -> [String: Int] {
+        try sync {
+            let keys = try keys(of: jobID)
+            let result = try connection.query(
+                "SELECT COALESCE(status, 'unfinished'), count(*) FROM job_rows WHERE id BETWEEN $1 AND $2 GROUP BY 1",
+                keys.first, keys.last)
+            return Dictionary(uniqueKeysWithValues: result.rows.map { ($0.text(0), $0.int(1)) })
+        }
+    }
+
+    /// Rows of a job without a final status, counted on a connection of its own, so the commits the sending
+    /// waits for do not queue behind the scan.
+    public func unfinishedRowsCountedAside(jobID: String) throws -> Int {
+        let keys: RowKeyRange = try sync { try self.keys(of: jobID) }
+        let reader = try PostgresConnection(address: address)
+        return try reader.query(
+            "SELECT count(*) FROM job_rows WHERE id BETWEEN $1 AND $2 AND state != 'finished'", keys.first, keys.last
+        )[0].int(0)
+    }
+
+    public func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
+        try sync {
+            let keys = try keys(of: jobID)
+            return try connection.query(PostgresSQL.numbered(StoredRecords.errorCodeBreakdownSQL), keys.first, keys.last)
+                .rows.map(StoredRecords.errorCodeCount)
+        }
+    }
+
+    public func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
+        try sync {
+            let keys = try keys(of: jobID)
+            return try connection.query(
+                "SELECT second, requests FROM job_request_seconds WHERE job_number = $1 ORDER BY second", keys.job
+            ).rows.map { ($0.int(0), $0.int(1)) }
+        }
+    }
+
+    // MARK: Outcomes
+
+    public func sentRows(jobID: String) throws -> [SentRow] {
+        try sync {
+            let keys = try keys(of: jobID)
+            return try connection.query(
+                """
+                SELECT \(StoredRecords.sentRowColumns) FROM job_rows
+                WHERE id BETWEEN $1 AND $2 AND status = 'sent' ORDER BY id
+                """, keys.first, keys.last
+            ).rows.map { StoredRecords.sentRow($0, keys: keys) }
+        }
+    }
+
+    public func recordOutcomes(
+        jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
+    ) throws {
+        try sync {
+            let keys = try keys(of: jobID)
+            try connection.transaction {
+                try connection.query(
+                    """
+                    UPDATE job_rows SET outcome = o.outcome
+                    FROM unnest($1::bigint[], $2::text[]) AS o(id, outcome) WHERE job_rows.id = o.id
+                    """, PostgresArray(outcomes.map { keys.id(seq: $0.sequence) }),
+                    PostgresArray(outcomes.map(\.outcome.rawValue)))
+                try connection.query("UPDATE jobs SET outcomes_checked_at = $1 WHERE id = $2", checkedAt, jobID)
+            }
+        }
+    }
+
+    public func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
+        try sync {
+            try connection.query(
+                "SELECT COALESCE(sum(requests), 0) FROM job_request_seconds WHERE second BETWEEN $1 AND $2",
+                seconds.lowerBound, seconds.upperBound
+            )[0].int(0)
+        }
+    }
+
+    /// The single count `sql` returns for a job's key range (its `$1` and `$2`).
+    private func count(_ sql: String, _ jobID: String) throws -> Int {
+        try sync {
+            let keys = try keys(of: jobID)
+            return try connection.query(sql, keys.first, keys.last)[0].int(0)
+        }
+    }
+}
