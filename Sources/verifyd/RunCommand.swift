@@ -93,7 +93,22 @@ struct RunCommand: BlockingCommand {
     @Option(name: .long, help: "The address --metrics-port listens on.")
     var metricsHost = "127.0.0.1"
 
+    @Option(
+        name: .long,
+        help: """
+            With a PostgreSQL --db: how long this runner keeps its rows without telling the database it is alive; \
+            longer than --timeout.
+            """)
+    var lease = "30s"
+
     func validate() throws {
+        guard let lease = DurationText.parse(lease), lease >= .seconds(2) else {
+            throw ValidationError("--lease must be a whole number and s, m, h or d, at least 2s, e.g. 30s, not '\(lease)'")
+        }
+        guard lease > providerOptions.connection.requestTimeout else {
+            throw ValidationError(
+                "--lease (\(self.lease)) must be longer than --timeout: a runner's requests must be over when its lease is")
+        }
         guard let margin = DurationText.parse(inDoubtMargin), margin >= .seconds(1) else {
             throw ValidationError("--in-doubt-margin must be a whole number and s, m, h or d, at least 1s, e.g. 60s")
         }
@@ -180,7 +195,8 @@ struct RunCommand: BlockingCommand {
             once: once, dryRun: dryRun, maxSends: maxSends, settle: DurationText.parse(settle) ?? .seconds(1),
             cooldown: cooldown, followUp: followUp.flatMap(DurationText.parse),
             outcomes: outcomeOptions.configuration(
-                concurrency: followUpConcurrency, rate: rate / 4, timeout: timeout, maxTries: maxAttempts))
+                concurrency: followUpConcurrency, rate: rate / 4, timeout: timeout, maxTries: maxAttempts),
+            lease: DurationText.parse(lease) ?? .seconds(30))
         let metrics = RunMetrics(
             provider: providerOptions.provider, startedAt: startedAt,
             lastSuccess: metricsFile.flatMap(MetricsFileWriter.lastSuccess(inFileAt:)))

@@ -110,6 +110,9 @@ public final class JobScheduler: @unchecked Sendable {
     private var inFlight = 0
     private var waitingRetries = 0
     private var bucket: TokenBucket
+    /// On a shared store with a rate: the tokens its bucket granted this runner, spent instead of
+    /// ``bucket``'s (whose rate, moved by ``rateController``, is the rate asked of the shared bucket).
+    private var granted: GrantedTokens?
     /// The rate and the window in force, moved by the account's "too many requests" answers.
     private var rateController: RateController
     private var tokenWaitScheduled = false
@@ -166,6 +169,7 @@ public final class JobScheduler: @unchecked Sendable {
         self.metrics = metrics
         self.queue = DispatchQueue(label: "verifyd.scheduler.\(jobID)")
         self.bucket = TokenBucket(rate: configuration.rate)
+        if store.isShared, configuration.rate > 0 { granted = GrantedTokens() }
         self.rateController = RateController(
             configuration: .init(ceiling: configuration.rate, concurrency: configuration.concurrency))
         self.lastCommitUptime = Self.uptime()
@@ -259,7 +263,14 @@ public final class JobScheduler: @unchecked Sendable {
         if pauseReason == nil, !stopRequested {
             while completion != nil {
                 loadIfNeeded()
-                let plan = SendPlan.plan(situation, bucket: &bucket, now: Self.uptime())
+                let plan: SendPlan
+                if var tokens = granted {
+                    askForTokensIfNeeded(&tokens)
+                    plan = SendPlan.plan(situation, bucket: &tokens, now: Self.uptime())
+                    granted = tokens
+                } else {
+                    plan = SendPlan.plan(situation, bucket: &bucket, now: Self.uptime())
+                }
                 carryOut(plan)
                 if let wait = plan.tokenWait { scheduleTokenWait(wait) }
                 guard plan.wantsMoreRows, !storeExhausted else { break }
@@ -267,6 +278,22 @@ public final class JobScheduler: @unchecked Sendable {
         }
         if !pendingWrites.isEmpty || !pendingSends.isEmpty || !pendingReserve.isEmpty { scheduleCommit() }
         endIfDone()
+    }
+
+    /// Asks the shared store's bucket for tokens when none are left and a request could leave now.
+    private func askForTokensIfNeeded(_ tokens: inout GrantedTokens) {
+        let situation = self.situation
+        guard tokens.count == 0, situation.occupied < situation.window,
+            situation.statusQuestions + situation.reserve + situation.ready > 0
+        else { return }
+        let size = GrantedTokens.grantSize(rate: bucket.rate)
+        do {
+            let grant = try store.takeRateTokens(upTo: size, rate: bucket.rate, capacity: 2 * size)
+            tokens.count += grant.granted
+            tokens.wait = grant.wait
+        } catch {
+            end(.storeFailed("\(error)"))
+        }
     }
 
     /// What ``SendPlan`` needs to know of the window, the queues and the reserve.

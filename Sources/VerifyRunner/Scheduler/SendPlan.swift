@@ -37,7 +37,7 @@ struct SendPlan: Equatable {
 
     /// Plans a pass. Every request takes a token from `bucket`; rows marked for the reserve take none
     /// (they take theirs when they leave).
-    static func plan(_ situation: Situation, bucket: inout TokenBucket, now: Double) -> SendPlan {
+    static func plan(_ situation: Situation, bucket: inout some RequestTokens, now: Double) -> SendPlan {
         var plan = SendPlan()
         var occupied = situation.occupied
         var questions = situation.statusQuestions

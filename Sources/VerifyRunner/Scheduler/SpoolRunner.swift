@@ -38,6 +38,8 @@ public final class SpoolRunner: Sendable {
         public var followUp: Duration?
         /// How outcomes are collected (`--code-lifetime`, and the sending limits).
         public var outcomes: OutcomeCollector.Configuration
+        /// `--lease`: how long a runner of a shared store keeps its rows without being seen.
+        public var lease: Duration
 
         /// Creates a configuration.
         public init(
@@ -45,7 +47,7 @@ public final class SpoolRunner: Sendable {
             scheduler: JobScheduler.Configuration = .init(), once: Bool, pollInterval: Duration = .seconds(1),
             dryRun: Bool = false, maxSends: Int? = nil, settle: Duration = .seconds(1),
             cooldown: String? = nil, followUp: Duration? = nil,
-            outcomes: OutcomeCollector.Configuration = OutcomeCollector.Configuration()
+            outcomes: OutcomeCollector.Configuration = OutcomeCollector.Configuration(), lease: Duration = .seconds(30)
         ) {
             self.spool = spool
             self.providerName = providerName
@@ -59,6 +61,7 @@ public final class SpoolRunner: Sendable {
             self.cooldown = cooldown
             self.followUp = followUp
             self.outcomes = outcomes
+            self.lease = lease
         }
     }
 
@@ -132,6 +135,8 @@ public final class SpoolRunner: Sendable {
     public func run() throws -> Result {
         try configuration.spool.prepare()
         var result = Result()
+        try store.startRunning(lease: configuration.lease)
+        defer { store.stopRunning() }
         try adoptOrphans()
         try settleInterruptedEndings()
         for job in try store.unfinishedJobs() where job.state == .paused && otherProvider(of: job) == nil {
@@ -141,21 +146,37 @@ public final class SpoolRunner: Sendable {
         // With --once each job is worked on at most once, so a job that cannot progress ends the run
         // instead of spinning. A held job is looked at once per process: only a new limit frees it.
         var attempted = Set<String>()
+        /// Jobs this run has sent its part of while other runners still hold some of their rows.
+        var othersHold = Set<String>()
         var announcedSettling = false
         defer { waitForFollowUp() }
         while !isStopped {
             try claimIncoming()
+            let ownFiles = Set(scanner.claimedFiles().map(\.jobID))
             let jobs = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }.filter {
+                // A job still being read belongs to the runner whose spool holds its file.
+                $0.state != .intake || ownFiles.contains($0.id)
+            }
+            let toAttempt = jobs.filter {
                 !attempted.contains($0.id) || (!configuration.once && $0.state != .held)
             }
-            for job in jobs where !isStopped {
+            for job in toAttempt where !isStopped {
                 attempted.insert(job.id)
-                try process(job, into: &result)
+                if try process(job, into: &result) { othersHold.insert(job.id) }
                 if !result.succeeded { return result }
             }
+            try settleInterruptedEndings()
             if !configuration.once { startDueFollowUp() }
             if configuration.once {
-                guard jobs.isEmpty else { continue }
+                guard toAttempt.isEmpty else { continue }
+                // Jobs whose last rows other runners of a shared store hold: they finish them, or this run
+                // takes them over once their lease is over, so look again in a while.
+                othersHold.formIntersection(jobs.filter { $0.state == .queued }.map(\.id))
+                if !othersHold.isEmpty {
+                    attempted.subtract(othersHold)
+                    _ = wakeUp.wait(timeout: .now() + min(1, configuration.lease.seconds / 4))
+                    continue
+                }
                 let candidates = scanner.candidates(settle: configuration.settle.seconds)
                 if candidates.ready.isEmpty, candidates.settling == 0 {
                     result.followedUp += startDueFollowUp()?.results() ?? []
@@ -216,10 +237,17 @@ public final class SpoolRunner: Sendable {
     /// again and the file moved.
     private func settleInterruptedEndings() throws {
         for claimed in scanner.claimedFiles() {
-            guard let job = try store.job(id: claimed.jobID), job.state == .finished || job.state == .rejected else {
+            guard var job = try store.job(id: claimed.jobID), job.state == .finished || job.state == .rejected else {
                 continue
             }
-            logger.warning("completing a job's files after an interruption", metadata: ["job.id": "\(job.id)"])
+            if job.workPath == claimed.path {
+                // Finished by another runner of a shared store, which left the file to this one.
+                try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: job.finishedAt ?? Timestamp.now())
+                job = try store.job(id: job.id) ?? job
+                logger.info("moving the file of a job another runner finished", metadata: ["job.id": "\(job.id)"])
+            } else {
+                logger.warning("completing a job's files after an interruption", metadata: ["job.id": "\(job.id)"])
+            }
             try settle(job)
         }
     }
@@ -234,7 +262,9 @@ public final class SpoolRunner: Sendable {
         }
     }
 
-    private func process(_ job: JobRecord, into result: inout Result) throws {
+    /// Reads, checks and sends one job, and finishes it when its last row is done. Returns whether rows of
+    /// the job remain with other runners of a shared store (this run has sent every row it could take).
+    private func process(_ job: JobRecord, into result: inout Result) throws -> Bool {
         var job = job
         if job.provider == nil {
             try store.adoptProvider(jobID: job.id, provider: configuration.providerName)
@@ -243,7 +273,7 @@ public final class SpoolRunner: Sendable {
         // A dry run's intake stores rows `would_send` already; only jobs read earlier need marking.
         let readByDryRun = configuration.dryRun && job.state == .intake
         if job.state == .intake {
-            guard let read = try readFile(of: job, into: &result) else { return }
+            guard let read = try readFile(of: job, into: &result) else { return false }
             job = read
         }
         if let cooldown = configuration.cooldown, let window = DurationText.parse(cooldown),
@@ -266,14 +296,14 @@ public final class SpoolRunner: Sendable {
                 logger.warning("job held", metadata: ["job.id": "\(job.id)", "reason": "\(reason)"])
                 metrics?.jobCompleted("held")
                 result.heldJobs.append((job.id, job.fileName, reason))
-                return
+                return false
             }
         }
         if job.state == .held {
             try store.resumeJob(id: job.id)
             job.state = .queued
         }
-        guard job.state == .queued else { return }
+        guard job.state == .queued else { return false }
         let outcome: JobScheduler.Outcome
         if configuration.dryRun {
             if !readByDryRun {
@@ -286,10 +316,13 @@ public final class SpoolRunner: Sendable {
         }
         switch outcome {
         case .finished:
+            if store.isShared, try store.unfinishedRowsCountedAside(jobID: job.id) > 0 {
+                logger.info("rows of the job are with other runners", metadata: ["job.id": "\(job.id)"])
+                return true
+            }
             // The store first (design principle 1), then the files: see settleInterruptedEndings().
-            let donePath = SpoolScanner.unusedPath(in: configuration.spool.done, name: job.fileName)
-            try store.finishJob(id: job.id, workPath: donePath, finishedAt: Timestamp.now())
-            guard let finished = try store.job(id: job.id) else { return }
+            try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: Timestamp.now())
+            guard let finished = try store.job(id: job.id) else { return false }
             try settle(finished)
             logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
             metrics?.jobCompleted("finished")
@@ -303,6 +336,16 @@ public final class SpoolRunner: Sendable {
         case .storeFailed(let message):
             result.storeFailure = message
         }
+        return false
+    }
+
+    /// Where a finished job's file goes: `done/` of this spool when its file is here; where it is otherwise
+    /// (another runner's spool, whose runner moves it: see ``settleInterruptedEndings()``).
+    private func donePath(of job: JobRecord) -> String {
+        guard FileManager.default.fileExists(atPath: scanner.claimedPath(jobID: job.id, name: job.fileName)) else {
+            return job.workPath
+        }
+        return SpoolScanner.unusedPath(in: configuration.spool.done, name: job.fileName)
     }
 
     /// Reads a claimed file into rows, or moves it to `rejected/` when it is not a job at all.
@@ -341,7 +384,9 @@ public final class SpoolRunner: Sendable {
         case .intake, .queued, .paused, .held:
             return
         }
-        try scanner.move(scanner.claimedPath(jobID: job.id, name: job.fileName), to: job.workPath)
+        let claimed = scanner.claimedPath(jobID: job.id, name: job.fileName)
+        guard job.workPath != claimed, FileManager.default.fileExists(atPath: claimed) else { return }
+        try scanner.move(claimed, to: job.workPath)
     }
 
     /// Runs the job's scheduler and waits for it on this (non-cooperative) thread.

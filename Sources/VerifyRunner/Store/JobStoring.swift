@@ -11,6 +11,9 @@ public protocol JobStoring: AnyObject, Sendable {
     /// Where the store is, for messages: a file path, or a database address without its password.
     var location: String { get }
 
+    /// Whether several runners may share the store (PostgreSQL), so that rows of a job can be with others.
+    var isShared: Bool { get }
+
     /// Records a newly claimed file as a job in state `intake`, read for `provider`. The store numbers its
     /// jobs; single runner: the SQLite store takes the highest number plus one, under its one writer.
     func createJob(
@@ -58,15 +61,20 @@ public protocol JobStoring: AnyObject, Sendable {
     /// Marks a job whose file cannot be read as a job at all, and records where the file went.
     func rejectJob(id: String, workPath: String, reason: String) throws
 
-    /// Up to `limit` rows of a job that still need a request, after sequence `after`, in input order.
+    /// Up to `limit` rows of a job that still need a request and that this runner has not been handed yet,
+    /// starting after sequence `after` (the last row handed to it), in input order.
     ///
-    /// Rows in flight are not included (see ``rowsLeftInFlight(jobID:)``). Single runner: the rows are
-    /// handed out without a lease; the SQLite store has one runner per spool (its lock).
+    /// The SQLite store has one runner per spool (its lock): every row after `after` is this runner's, and rows
+    /// in flight are not included (see ``rowsLeftInFlight(jobID:)``). The PostgreSQL store leases the rows it
+    /// hands out to this runner; it skips rows of live runners, and takes over those of runners not seen for
+    /// their lease, its rows in flight as `in_doubt`. When fewer than `limit` rows follow `after`, it looks
+    /// from the job's start too, for rows whose runner is gone.
     func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow]
 
     /// The rows of a job left marked in flight by a runner that is gone: their requests may have left, so
-    /// they are in doubt. Single runner: the SQLite store has one runner per spool (its lock), so at the
-    /// start of a run every row still in flight is one of them.
+    /// they are in doubt. The SQLite store has one runner per spool (its lock), so at the start of a run every
+    /// row still in flight is one of them. The PostgreSQL store returns none: it hands such rows out, in doubt,
+    /// through ``rowsToSend(jobID:after:limit:)`` once their runner's lease is over.
     func rowsLeftInFlight(jobID: String) throws -> [WorkRow]
 
     /// `--dry-run`: every row still waiting for its first request ends `would_send`; returns how many.
@@ -133,6 +141,25 @@ public protocol JobStoring: AnyObject, Sendable {
     func recordOutcomes(
         jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
     ) throws
+
+    /// Records this process as a runner of the store (``RunnerRecord/thisProcess()``) and keeps telling the
+    /// store it is alive, every quarter of `lease`, until ``stopRunning()``. Every group commit tells it too.
+    /// On a shared store, the rows handed to a runner are its own while it is alive; a runner not seen for
+    /// `lease` loses them, and its rows in flight are in doubt for whoever takes them.
+    func startRunning(lease: Duration) throws
+
+    /// Stops telling the store this process is alive (the run is over).
+    func stopRunning()
+
+    /// The runners the store has seen, most recently seen first.
+    func runners() throws -> [RunnerRecord]
+
+    /// Takes up to `wanted` tokens from the store's rate bucket, which refills at `rate` per second and holds
+    /// at most `capacity`: `--rate` is the budget of every runner of the store together. The PostgreSQL store
+    /// keeps the bucket in a row (`rate_budget`) on the database's clock, so runners on hosts whose clocks
+    /// differ still share one rate. The SQLite store, with one runner, grants every token asked for: that
+    /// runner's own bucket is the budget.
+    func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant
 
     /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
     /// many attempts a listing of that time range may have to page through.

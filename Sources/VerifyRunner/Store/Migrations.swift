@@ -21,6 +21,12 @@
 /// it) and when its outcomes were last asked for; and per row, when it was last marked in flight
 /// (`sent_at`, seconds since 1970: where an in-doubt look-up starts searching) and its `outcome`. SQLite
 /// adds columns without rewriting the table.
+///
+/// Migration 5 is for runners sharing a PostgreSQL store: `runners` lists them (`verifyd runners`), each with
+/// when it was last seen; a row handed to a runner carries its id in `job_rows.lease_owner`, and is that
+/// runner's for as long as the runner is seen and has not ended (`ended_at`; see ``PostgresJobStore``).
+/// `rate_budget` is the token bucket of `--rate` that the runners share (one row). The SQLite store, with one runner
+/// per spool, keeps the same tables so that both schemas stay one.
 enum Migrations {
     /// Every migration, in order.
     static let all: [MigrationStep] = [
@@ -216,6 +222,42 @@ enum Migrations {
                 ALTER TABLE jobs ADD COLUMN outcomes_checked_at TEXT;
                 ALTER TABLE job_rows ADD COLUMN sent_at DOUBLE PRECISION;
                 ALTER TABLE job_rows ADD COLUMN outcome TEXT;
+                """),
+        MigrationStep(
+            sqlite: """
+                ALTER TABLE job_rows ADD COLUMN lease_owner TEXT;
+                CREATE TABLE runners (
+                    id TEXT PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    started_at TEXT NOT NULL,
+                    last_seen REAL NOT NULL,
+                    sent INTEGER NOT NULL DEFAULT 0,
+                    ended_at TEXT
+                );
+                CREATE TABLE rate_budget (
+                    id INTEGER PRIMARY KEY,
+                    tokens REAL NOT NULL,
+                    refilled_at REAL NOT NULL
+                );
+                """,
+            postgres: """
+                ALTER TABLE job_rows ADD COLUMN lease_owner TEXT;
+                CREATE TABLE runners (
+                    id TEXT PRIMARY KEY,
+                    host TEXT NOT NULL,
+                    pid BIGINT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    last_seen DOUBLE PRECISION NOT NULL,
+                    sent BIGINT NOT NULL DEFAULT 0,
+                    ended_at TEXT
+                );
+                CREATE TABLE rate_budget (
+                    id INTEGER PRIMARY KEY,
+                    tokens DOUBLE PRECISION NOT NULL,
+                    refilled_at DOUBLE PRECISION NOT NULL
+                );
+                INSERT INTO rate_budget (id, tokens, refilled_at) VALUES (1, 0, extract(epoch FROM clock_timestamp()));
                 """),
     ]
 }

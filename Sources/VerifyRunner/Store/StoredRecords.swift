@@ -108,4 +108,14 @@ enum StoredRecords {
             code: columns.text(0), status: columns.text(1), rows: columns.int(2),
             httpStatus: columns.optionalInt(3), sampleMessage: columns.optionalText(4))
     }
+
+    /// The columns of a ``RunnerRecord``, for ``runner(_:)``.
+    static let runnerColumns = "id, host, pid, started_at, last_seen, sent, ended_at"
+
+    /// A runner from the columns of ``runnerColumns``.
+    static func runner(_ columns: some StoredColumns) -> RunnerRecord {
+        RunnerRecord(
+            id: columns.text(0), host: columns.text(1), pid: columns.int(2), startedAt: columns.text(3),
+            lastSeen: columns.optionalDouble(4) ?? 0, sent: columns.int(5), endedAt: columns.optionalText(6))
+    }
 }

@@ -9,6 +9,15 @@ import Foundation
 /// (``PostgresArray``) in one statement each, so a group commit or an intake batch costs one round trip, not
 /// one per row. Every transaction commits with PostgreSQL's default `synchronous_commit = on`: durable on the
 /// server before the call returns.
+///
+/// Several runners share the store. Each row handed to a runner (``rowsToSend(jobID:after:limit:)``, with
+/// `FOR UPDATE SKIP LOCKED`, so two runners never take the same row) carries the runner's id in
+/// `job_rows.lease_owner`, and stays its own while the runner is alive: seen, in `runners.last_seen`, within
+/// `--lease` (every group commit and a heartbeat every quarter of the lease say so). A lease per runner, not
+/// per row: staying alive costs one small `UPDATE`, whatever the number of rows held. Rows of a runner not
+/// seen for its lease are taken over by the next runner that asks, those in flight as `in_doubt` (their
+/// requests may have left). `--lease` is longer than `--timeout`, and every in-flight mark is committed
+/// together with a sign of life, so by the time a lease is over every request of that runner has ended.
 public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     // @unchecked: `connection` and `jobKeys` are only touched on `queue`.
     private let connection: PostgresConnection
@@ -20,6 +29,15 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     /// The database address without any password.
     public let location: String
+
+    /// Shared by every runner pointed at the database.
+    public var isShared: Bool { true }
+    /// This process as a runner of the store: the owner of the rows it is handed.
+    private let runner = RunnerRecord.thisProcess()
+    /// How long a runner not seen keeps its rows; touched only on `queue`.
+    private var lease = Duration.seconds(30)
+    /// The beat that keeps this runner seen while it runs; touched only on `queue`.
+    private var heartbeat: RunnerHeartbeat?
 
     /// Connects to the database at `address` (a `postgresql://` URI or libpq `key=value` pairs) and brings
     /// its schema up to date.
@@ -189,27 +207,41 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     public func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
         try sync {
             let keys = try keys(of: jobID)
-            let result = try connection.query(
-                """
-                SELECT \(StoredRecords.workRowColumns)
-                FROM job_rows WHERE id BETWEEN $1 AND $2 AND state IN ('pending', 'waiting', 'in_doubt')
-                ORDER BY id LIMIT $3
-                """, keys.id(seq: after + 1), keys.last, limit)
-            return result.rows.compactMap { StoredRecords.workRow($0, keys: keys) }
+            var rows = try leaseRows(in: keys.id(seq: after + 1)...keys.last, limit: limit, keys: keys)
+            if rows.count < limit, after >= 0 {
+                rows += try leaseRows(in: keys.first...keys.id(seq: after), limit: limit - rows.count, keys: keys)
+            }
+            return rows
         }
     }
 
-    public func rowsLeftInFlight(jobID: String) throws -> [WorkRow] {
-        try sync {
-            let keys = try keys(of: jobID)
-            let result = try connection.query(
+    /// Leases up to `limit` rows with keys in `range` to this runner, in key order: rows no one holds, and rows
+    /// of runners not seen for the lease (taking over a row in flight makes it `in_doubt`). Rows another
+    /// transaction is leasing right now are skipped, not waited for.
+    private func leaseRows(in range: ClosedRange<Int>, limit: Int, keys: RowKeyRange) throws -> [WorkRow] {
+        let now = Timestamp.nowSeconds()
+        let leased = try connection.transaction {
+            try connection.query(
                 """
-                SELECT \(StoredRecords.workRowColumns)
-                FROM job_rows WHERE id BETWEEN $1 AND $2 AND state = 'in_flight' ORDER BY id
-                """, keys.first, keys.last)
-            return result.rows.compactMap { StoredRecords.workRow($0, keys: keys) }
+                WITH picked AS (
+                    SELECT id AS picked_id FROM job_rows
+                    WHERE id BETWEEN $1 AND $2 AND state IN ('pending', 'waiting', 'in_doubt', 'in_flight')
+                        AND (lease_owner IS NULL
+                             OR (lease_owner <> $4 AND lease_owner NOT IN (
+                                 SELECT id FROM runners WHERE last_seen >= $5 AND ended_at IS NULL)))
+                    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                UPDATE job_rows SET lease_owner = $4,
+                    state = CASE WHEN job_rows.state = 'in_flight' THEN 'in_doubt' ELSE job_rows.state END
+                FROM picked WHERE id = picked_id
+                RETURNING \(StoredRecords.workRowColumns)
+                """, range.lowerBound, range.upperBound, limit, runner.id, now - lease.seconds)
         }
+        return leased.rows.compactMap { StoredRecords.workRow($0, keys: keys) }.sorted { $0.sequence < $1.sequence }
     }
+
+    /// None: rows in flight of a runner that is gone come back, in doubt, through
+    /// ``rowsToSend(jobID:after:limit:)`` once its lease is over.
+    public func rowsLeftInFlight(jobID: String) throws -> [WorkRow] { [] }
 
     @discardableResult
     public func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int {
@@ -278,6 +310,9 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
                                 sending_seconds = sending_seconds + $3, started_at = COALESCE(started_at, $4)
                 WHERE id = $5
                 """, requests, retries, sendingSeconds, startedAt, jobID)
+            try connection.query(
+                "UPDATE runners SET last_seen = $1, sent = sent + $2 WHERE id = $3", Timestamp.nowSeconds(), requests,
+                runner.id)
             if requests > 0 {
                 try connection.query(
                     """
@@ -380,6 +415,69 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
                     PostgresArray(outcomes.map(\.outcome.rawValue)))
                 try connection.query("UPDATE jobs SET outcomes_checked_at = $1 WHERE id = $2", checkedAt, jobID)
             }
+        }
+    }
+
+    // MARK: Runners
+
+    public func startRunning(lease: Duration) throws {
+        try sync {
+            self.lease = lease
+            try connection.query(
+                """
+                INSERT INTO runners (id, host, pid, started_at, last_seen) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen
+                """, runner.id, runner.host, runner.pid, runner.startedAt, Timestamp.nowSeconds())
+            heartbeat = RunnerHeartbeat(queue: queue, lease: lease) { [weak self] in self?.beat() }
+        }
+    }
+
+    /// Tells the store this runner is alive; on the store's queue. A lost connection is opened again here, so
+    /// the next commit finds it up.
+    private func beat() {
+        if !connection.isConnected { try? connection.reconnect() }
+        _ = try? connection.query("UPDATE runners SET last_seen = $1 WHERE id = $2", Timestamp.nowSeconds(), runner.id)
+    }
+
+    /// Stops the beat and records that this runner ended, which gives its lease up: the rows this runner still holds (none in flight: a run ends
+    /// after its last answer) go to whoever asks next, a restart of this one included, without waiting out the
+    /// lease.
+    public func stopRunning() {
+        queue.sync {
+            heartbeat?.stop()
+            heartbeat = nil
+            _ = try? connection.query(
+                "UPDATE runners SET last_seen = $1, ended_at = $2 WHERE id = $3", Timestamp.nowSeconds(),
+                Timestamp.now(), runner.id)
+        }
+    }
+
+    public func runners() throws -> [RunnerRecord] {
+        try sync {
+            try connection.query("SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
+                .rows.map(StoredRecords.runner)
+        }
+    }
+
+    public func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
+        try sync {
+            let grant = try connection.query(
+                """
+                WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS at),
+                bucket AS (
+                    SELECT LEAST($3::float8, tokens + GREATEST(0, now.at - refilled_at) * $2::float8) AS available,
+                           now.at
+                    FROM rate_budget, now WHERE id = 1 FOR UPDATE),
+                grant_ AS (SELECT available, at, LEAST($1::float8, floor(available)) AS granted FROM bucket)
+                UPDATE rate_budget SET tokens = grant_.available - grant_.granted,
+                                       refilled_at = GREATEST(refilled_at, grant_.at)
+                FROM grant_ WHERE id = 1
+                RETURNING grant_.granted, grant_.available
+                """, wanted, rate, capacity)
+            guard grant.count > 0 else { return RateGrant(granted: 0, wait: 1 / max(rate, 1)) }
+            let granted = grant[0].int(0)
+            let left = (grant[0].optionalDouble(1) ?? 0) - Double(granted)
+            return RateGrant(granted: granted, wait: granted < wanted ? max(0, 1 - left) / max(rate, 1e-9) : 0)
         }
     }
 

@@ -18,9 +18,18 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     private var jobKeys: [String: RowKeyRange] = [:]
     /// The database file.
     public let path: String
+    /// This process as the store's runner (one at a time: the spool's lock), for `verifyd runners`.
+    private let runner = RunnerRecord.thisProcess()
+    /// Whether this process runs on the store (``startRunning(lease:)``); touched only on `queue`.
+    private var isRunning = false
+    /// The beat that keeps this runner seen while it runs; touched only on `queue`.
+    private var heartbeat: RunnerHeartbeat?
 
     /// The database file's path.
     public var location: String { path }
+
+    /// One runner per spool: never shared.
+    public var isShared: Bool { false }
 
     /// Opens (or creates) the store at `path` and brings its schema up to date.
     ///
@@ -387,6 +396,10 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
                 WHERE id = ?
                 """
             ).bind(requests, retries, sendingSeconds, startedAt, jobID).run()
+            if isRunning {
+                try connection.statement("UPDATE runners SET last_seen = ?, sent = sent + ? WHERE id = ?")
+                    .bind(Timestamp.nowSeconds(), requests, runner.id).run()
+            }
             if requests > 0 {
                 try connection.statement(
                     """
@@ -537,6 +550,52 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
                     .run()
             }
         }
+    }
+
+    // MARK: Runners
+
+    /// Records this process in `runners` and keeps it seen while it runs (the SQLite store hands rows out
+    /// without leases: one runner per spool).
+    public func startRunning(lease: Duration) throws {
+        try sync {
+            try connection.statement(
+                "INSERT INTO runners (id, host, pid, started_at, last_seen) VALUES (?, ?, ?, ?, ?)"
+            ).bind(runner.id, runner.host, runner.pid, runner.startedAt, Timestamp.nowSeconds()).run()
+            isRunning = true
+            heartbeat = RunnerHeartbeat(queue: queue, lease: lease) { [weak self] in self?.beat() }
+        }
+    }
+
+    /// Tells the store this runner is alive; on the store's queue.
+    private func beat() {
+        _ = try? connection.statement("UPDATE runners SET last_seen = ? WHERE id = ?")
+            .bind(Timestamp.nowSeconds(), runner.id).run()
+    }
+
+    /// Stops the beat and records that this runner ended.
+    public func stopRunning() {
+        queue.sync {
+            heartbeat?.stop()
+            heartbeat = nil
+            isRunning = false
+            _ = try? connection.statement("UPDATE runners SET last_seen = ?, ended_at = ? WHERE id = ?")
+                .bind(Timestamp.nowSeconds(), Timestamp.now(), runner.id).run()
+        }
+    }
+
+    public func runners() throws -> [RunnerRecord] {
+        try sync {
+            let statement = try connection.statement(
+                "SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
+            var runners: [RunnerRecord] = []
+            while try statement.step() { runners.append(StoredRecords.runner(statement)) }
+            return runners
+        }
+    }
+
+    /// Every token asked for: one runner per spool, whose own bucket is the budget.
+    public func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
+        RateGrant(granted: wanted, wait: 0)
     }
 
     /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
