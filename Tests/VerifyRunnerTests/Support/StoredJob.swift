@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 @testable import VerifyRunner
 
 extension TemporaryDirectory {
@@ -9,5 +12,19 @@ extension TemporaryDirectory {
         try store.insertRows(jobID: "j", rows)
         try store.finishIntake(jobID: "j", extraColumns: extraColumns, totalRows: rows.count)
         return store
+    }
+}
+
+extension JobStoring {
+    /// Inserts intake rows and waits until they are written (the stores only offer the asynchronous insert).
+    func insertRowsNow(jobID: String, _ rows: [NewRow]) throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        insertRowsAsync(jobID: jobID, rows) { error in
+            failure.withLock { $0 = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 }

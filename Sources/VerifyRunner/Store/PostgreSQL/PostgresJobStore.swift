@@ -34,6 +34,8 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     public var isShared: Bool { true }
     /// This process as a runner of the store: the owner of the rows it is handed.
     private let runner = RunnerRecord.thisProcess()
+    /// This runner's id, the `lease_owner` of the rows it holds.
+    var runnerID: String { runner.id }
     /// How long a runner not seen keeps its rows; touched only on `queue`.
     private var lease = Duration.seconds(30)
     /// The beat that keeps this runner seen while it runs; touched only on `queue`.
@@ -216,7 +218,8 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     }
 
     /// Leases up to `limit` rows with keys in `range` to this runner, in key order: rows no one holds, and rows
-    /// of runners not seen for the lease (taking over a row in flight makes it `in_doubt`). Rows another
+    /// of runners not seen for the lease or ended (taking over a row in flight makes it `in_doubt`; a row in
+    /// flight is always some runner's). Rows another
     /// transaction is leasing right now are skipped, not waited for.
     private func leaseRows(in range: ClosedRange<Int>, limit: Int, keys: RowKeyRange) throws -> [WorkRow] {
         let now = Timestamp.nowSeconds()
@@ -225,10 +228,11 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
                 """
                 WITH picked AS (
                     SELECT id AS picked_id FROM job_rows
-                    WHERE id BETWEEN $1 AND $2 AND state IN ('pending', 'waiting', 'in_doubt', 'in_flight')
-                        AND (lease_owner IS NULL
-                             OR (lease_owner <> $4 AND lease_owner NOT IN (
-                                 SELECT id FROM runners WHERE last_seen >= $5 AND ended_at IS NULL)))
+                    WHERE id BETWEEN $1 AND $2
+                        AND ((state IN ('pending', 'waiting', 'in_doubt') AND lease_owner IS NULL)
+                             OR (state IN ('pending', 'waiting', 'in_doubt', 'in_flight') AND lease_owner <> $4
+                                 AND lease_owner NOT IN (
+                                     SELECT id FROM runners WHERE last_seen >= $5 AND ended_at IS NULL)))
                     ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
                 UPDATE job_rows SET lease_owner = $4,
                     state = CASE WHEN job_rows.state = 'in_flight' THEN 'in_doubt' ELSE job_rows.state END
