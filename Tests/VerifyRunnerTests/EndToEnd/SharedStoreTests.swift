@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import VerifyRunner
+
+/// Several runners on one PostgreSQL store (issue 14), each with its own spool, against the real sandbox and
+/// the test run's real PostgreSQL server.
+@Suite(.serialized) struct SharedStoreTests {
+    /// `verifyd run --once` of `spool` on the database `address`, with a 5 s lease (and so a 3 s `--timeout`).
+    private static func arguments(_ spool: TemporaryDirectory, _ address: String, _ sandbox: SandboxProcess) -> [String]
+    {
+        [
+            "run", "--once", "--spool", spool.path, "--db", address, "--api-base", sandbox.baseURL, "--settle", "0s",
+            "--rate", "600", "--concurrency", "32", "--lease", "5s", "--timeout", "3",
+        ]
+    }
+
+    /// Three runners, 30,000 rows in three files, `--rate 600` for the store; one runner is killed (-9) at a
+    /// third of the codes and not restarted. The other two take its rows over once its lease is over: every row
+    /// `sent`, each number started once, the store's rate held, and each survivor did at least a fifth.
+    @Test func threeRunnersOneKilledEveryNumberStartedOnce() async throws {
+        let server = try PostgresServer.shared()
+        let address = try server.createDatabase()
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
+        defer { Task { try? await sandbox.stop() } }
+        let (_, numbers) = KilledRuns.mobilesCSV(30_000)
+        let spools = try (0..<3).map { _ in try TemporaryDirectory() }
+        defer { spools.forEach { $0.remove() } }
+        for (index, spool) in spools.enumerated() {
+            let part = numbers[(index * 10_000)..<((index + 1) * 10_000)]
+            try spool.write("phone_number\n" + part.joined(separator: "\n") + "\n", to: "incoming/part-\(index).csv")
+        }
+        let runners = try spools.map { spool in
+            try BuiltBinary.start(
+                Self.arguments(spool, address, sandbox), environment: SandboxProcess.credentials,
+                stderrFile: spool.path + "/runner.log")
+        }
+        _ = await sandbox.codes.waitFor(10_000, orExitOf: runners[0])
+        try #require(runners[0].isRunning, "the first runner was still going at the kill")
+        kill(runners[0].processIdentifier, SIGKILL)
+        var statuses: [Int32] = []
+        for runner in runners.dropFirst() { statuses.append(try await runner.exitStatus(killedAfter: 600)) }
+        let log = (try? String(contentsOfFile: spools[1].path + "/runner.log", encoding: .utf8)) ?? ""
+        #expect(statuses == [0, 0], "a survivor's log: \(log.suffix(2000))")
+
+        let counts = try await sandbox.stats()
+        let startedOnce = numbers.filter { counts.startsByNumber[$0] == 1 }.count
+        #expect(startedOnce == numbers.count, "every number was started exactly once")
+        #expect(counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+        let store = try PostgresJobStore(address: address)
+        let jobs = try store.jobs()
+        #expect(jobs.count == 3 && jobs.allSatisfy { $0.state == .finished })
+        let statusesByJob = try jobs.map { try store.statusCounts(jobID: $0.id) }
+        #expect(statusesByJob.allSatisfy { $0 == ["sent": 10_000] }, "\(statusesByJob)")
+
+        // The store's rate, over every 10 s window of the run: within 600/s + 5 %.
+        let perSecond = try jobs.flatMap { try store.requestsPerSecond(jobID: $0.id) }
+            .reduce(into: [Int: Int]()) { $0[$1.second, default: 0] += $1.requests }
+        let seconds = perSecond.keys.sorted()
+        let windows = seconds.map { start in (start..<start + 10).reduce(0) { $0 + perSecond[$1, default: 0] } }
+        let fastest = Double(windows.max() ?? 0) / 10
+        let byRunner = try store.runners().sorted { $0.startedAt < $1.startedAt }
+        print("3 runners, 30,000 rows, --rate 600, one killed at a third: fastest 10 s window \(fastest)/s")
+        print("  requests per runner: \(byRunner.map(\.sent)), starts: \(counts.starts), requests: \(counts.requests)")
+        #expect(fastest <= 630, "the store's rate held: \(fastest)/s")
+        let killedID = "\(runners[0].processIdentifier)"
+        let survivors = byRunner.filter { !$0.id.contains(":\(killedID):") }
+        #expect(survivors.count == 2)
+        #expect(survivors.allSatisfy { Double($0.sent) >= 0.2 * Double(numbers.count) }, "\(survivors.map(\.sent))")
+    }
+}
