@@ -5,12 +5,14 @@ import VerifyRunner
 /// Several runners on one PostgreSQL store (issue 14), each with its own spool, against the real sandbox and
 /// the test run's real PostgreSQL server.
 @Suite(.serialized) struct SharedStoreTests {
-    /// `verifyd run --once` of `spool` on the database `address`, with a 5 s lease (and so a 3 s `--timeout`).
-    private static func arguments(_ spool: TemporaryDirectory, _ address: String, _ sandbox: SandboxProcess) -> [String]
-    {
+    /// `verifyd run --once` of `spool` on the database `address` at `--rate RATE`, with `--lease LEASE` (and
+    /// a 3 s `--timeout`, shorter than the lease).
+    private static func arguments(
+        _ spool: TemporaryDirectory, _ address: String, _ sandbox: SandboxProcess, rate: Int, lease: String
+    ) -> [String] {
         [
             "run", "--once", "--spool", spool.path, "--db", address, "--api-base", sandbox.baseURL, "--settle", "0s",
-            "--rate", "600", "--concurrency", "32", "--lease", "5s", "--timeout", "3",
+            "--rate", "\(rate)", "--concurrency", "32", "--lease", lease, "--timeout", "3",
         ]
     }
 
@@ -31,7 +33,7 @@ import VerifyRunner
         }
         let runners = try spools.map { spool in
             try BuiltBinary.start(
-                Self.arguments(spool, address, sandbox), environment: SandboxProcess.credentials,
+                Self.arguments(spool, address, sandbox, rate: 600, lease: "5s"), environment: SandboxProcess.credentials,
                 stderrFile: spool.path + "/runner.log")
         }
         _ = await sandbox.codes.waitFor(10_000, orExitOf: runners[0])
@@ -66,5 +68,40 @@ import VerifyRunner
         let survivors = byRunner.filter { !$0.id.contains(":\(killedID):") }
         #expect(survivors.count == 2)
         #expect(survivors.allSatisfy { Double($0.sent) >= 0.2 * Double(numbers.count) }, "\(survivors.map(\.sent))")
+    }
+
+    /// The database goes away for 5 s in the middle of a run (its server stopped, then started again on the
+    /// same socket): the runner waits, reconnects and goes on; every row `sent`, each number started once.
+    @Test func aRunnerWaitsOutTheDatabaseGoingAway() async throws {
+        let server = try PostgresServer.start()
+        defer { server.remove() }
+        let address = try server.createDatabase()
+        let sandbox = try await SandboxProcess.start()
+        defer { Task { try? await sandbox.stop() } }
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let (csv, numbers) = KilledRuns.mobilesCSV(3_000)
+        try spool.write(csv, to: "incoming/cut.csv")
+        let runner = try BuiltBinary.start(
+            Self.arguments(spool, address, sandbox, rate: 300, lease: "30s"), environment: SandboxProcess.credentials, stderrFile: spool.path + "/runner.log")
+        _ = await sandbox.codes.waitFor(1_000, orExitOf: runner)
+        try #require(runner.isRunning, "the run was still going when the database went away")
+        try await offThePool { try server.stop() }
+        let sentWhileAway = sandbox.codes.count
+        // The outage itself is what is tested: the database stays away for 5 s, whatever the runner does.
+        try await Task.sleep(for: .seconds(5))
+        let sentDuringOutage = sandbox.codes.count - sentWhileAway
+        try await offThePool { try server.startAgain() }
+        let status = try await runner.exitStatus(killedAfter: 300)
+        let log = (try? String(contentsOfFile: spool.path + "/runner.log", encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(log.suffix(2000))")
+        let counts = try await sandbox.stats()
+        #expect(numbers.allSatisfy { counts.startsByNumber[$0] == 1 }, "every number was started exactly once")
+        let store = try PostgresJobStore(address: address)
+        let job = try #require(try store.jobs().first)
+        #expect(job.state == .finished)
+        #expect(try store.statusCounts(jobID: job.id) == ["sent": numbers.count])
+        print("database away for 5 s: \(sentDuringOutage) codes sent meanwhile (answers to requests already out)")
+        #expect(sentDuringOutage <= 32, "no request left while the database was away, beyond those in flight")
     }
 }

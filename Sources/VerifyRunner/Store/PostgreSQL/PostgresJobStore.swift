@@ -54,8 +54,28 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     }
 
     private func sync<T>(_ body: () throws -> T) throws -> T {
-        try queue.sync { try body() }
+        try queue.sync { try whileReconnecting(body) }
     }
+
+    /// Runs `body`; when the connection is lost (the server restarts, the network drops), waits, opens it
+    /// again and runs `body` again, for up to twice the lease (at least a minute), then gives up with the
+    /// error. Call on `queue`, which waits meanwhile: no commit, so no request, goes out while the database is
+    /// away. A transaction cut before its `COMMIT` was rolled back by the server; one cut during its `COMMIT`
+    /// may have been written, and is written again: its row changes are the same, its counters count twice.
+    private func whileReconnecting<T>(_ body: () throws -> T) throws -> T {
+        let giveUpAt = Timestamp.nowSeconds() + max(60, 2 * lease.seconds)
+        while true {
+            do {
+                return try body()
+            } catch let error as PostgresError where error.connectionLost && Timestamp.nowSeconds() < giveUpAt {
+                usleep(Self.reconnectPause)
+                try? connection.reconnect()
+            }
+        }
+    }
+
+    /// The pause between two attempts to reach a database that went away (microseconds).
+    private static let reconnectPause: UInt32 = 250_000
 
     /// Runs `body` on the store's queue while the caller goes on; `completion` gets `nil` once it is done
     /// (its transaction committed), or the error.
@@ -64,7 +84,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     ) {
         queue.async {
             do {
-                try body()
+                try self.whileReconnecting(body)
                 completion(nil)
             } catch {
                 completion(error)
@@ -305,8 +325,14 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     ) throws {
         let keys = try keys(of: jobID)
         try connection.transaction {
-            for batch in PostgresRowWrites.batches(of: writes, keys: keys) {
-                try connection.query(PostgresRowWrites.updateSQL, parameters: batch.parameters)
+            for batch in PostgresRowWrites.batches(of: writes, keys: keys, runner: runner.id) {
+                let written = try connection.query(PostgresRowWrites.updateSQL, parameters: batch.parameters)
+                guard written.affectedRows == batch.count else {
+                    throw PostgresError(
+                        message: "this runner lost its rows: it was not seen for --lease (\(lease)), and another "
+                            + "runner has taken them over; nothing of this commit was written",
+                        sqlState: nil, sql: nil, connectionLost: false)
+                }
             }
             try connection.query(
                 """

@@ -6,24 +6,27 @@
 enum PostgresRowWrites {
     /// One statement's worth of writes, none of them for the same row.
     struct Batch {
-        /// The 15 array parameters of ``updateSQL``.
+        /// The 16 parameters of ``updateSQL``.
         let parameters: [(any PostgresParameter)?]
+        /// The rows it writes: the statement must change exactly as many.
+        let count: Int
     }
 
-    /// The writes in order, cut into batches wherever a row comes back.
-    static func batches(of writes: [RowWrite], keys: RowKeyRange) -> [Batch] {
+    /// The writes in order, cut into batches wherever a row comes back; each batch writes only rows that
+    /// `runner` holds (or no runner does).
+    static func batches(of writes: [RowWrite], keys: RowKeyRange, runner: String) -> [Batch] {
         var batches: [Batch] = []
         var current: [RowWrite] = []
         var rowsInCurrent: Set<Int> = []
         for write in writes {
             if !rowsInCurrent.insert(write.sequence).inserted {
-                batches.append(batch(current, keys: keys))
+                batches.append(batch(current, keys: keys, runner: runner))
                 current = []
                 rowsInCurrent = [write.sequence]
             }
             current.append(write)
         }
-        if !current.isEmpty { batches.append(batch(current, keys: keys)) }
+        if !current.isEmpty { batches.append(batch(current, keys: keys, runner: runner)) }
         return batches
     }
 
@@ -33,7 +36,7 @@ enum PostgresRowWrites {
         return write.result == nil ? "untouched" : "answered"
     }
 
-    private static func batch(_ writes: [RowWrite], keys: RowKeyRange) -> Batch {
+    private static func batch(_ writes: [RowWrite], keys: RowKeyRange, runner: String) -> Batch {
         let statuses: [String?] = writes.map { write in
             if case .finished(let final, _) = write.state { return final.rawValue }
             return nil
@@ -54,12 +57,14 @@ enum PostgresRowWrites {
             PostgresArray(writes.map { $0.result?.isCellphone }),
             PostgresArray(writes.map { $0.result?.httpStatus }),
             PostgresArray(zip(writes, statuses).map { $1 == nil ? nil : $0.timestamp }),
-        ])
+            runner,
+        ], count: writes.count)
     }
 
     /// Applies a batch: an in-flight mark sets the attempt and when it left; an answer sets the state, the
     /// answer's fields and, for a final status, `finished_at`; a row handed back untouched forgets the
-    /// start of an attempt that never left.
+    /// start of an attempt that never left. A row another runner has taken over (this one was not seen for its
+    /// lease) is not written: the statement then changes fewer rows than the batch holds, and the commit fails.
     static let updateSQL = """
         UPDATE job_rows AS r SET
             state = w.state,
@@ -87,6 +92,6 @@ enum PostgresRowWrites {
                     $15::text[])
             AS w(id, kind, state, status, attempts, not_before, at, sent_at, error_code, message, provider_id,
                  carrier, is_cellphone, http_status, finished_at)
-        WHERE r.id = w.id
+        WHERE r.id = w.id AND (r.lease_owner IS NULL OR r.lease_owner = $16)
         """
 }
