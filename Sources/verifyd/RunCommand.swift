@@ -105,9 +105,10 @@ struct RunCommand: BlockingCommand {
         guard let lease = DurationText.parse(lease), lease >= .seconds(2) else {
             throw ValidationError("--lease must be a whole number and s, m, h or d, at least 2s, e.g. 30s, not '\(lease)'")
         }
-        guard lease > providerOptions.connection.requestTimeout else {
+        if PostgresAddress.isPostgres(spoolOptions.db ?? ""), lease <= providerOptions.connection.requestTimeout {
             throw ValidationError(
-                "--lease (\(self.lease)) must be longer than --timeout: a runner's requests must be over when its lease is")
+                "--lease (\(self.lease)) must be longer than --timeout: a runner's requests must be over when its lease is"
+            )
         }
         guard let margin = DurationText.parse(inDoubtMargin), margin >= .seconds(1) else {
             throw ValidationError("--in-doubt-margin must be a whole number and s, m, h or d, at least 1s, e.g. 60s")

@@ -60,6 +60,18 @@ public struct SpoolScanner: Sendable {
         return (jobID, target)
     }
 
+    /// Gives a claimed file a new job id (its first one was taken in the store): renames
+    /// `processing/JOB_ID--NAME` to a new id's name and returns it with the new path.
+    public func reclaim(jobID: String, name: String, now: Double = Timestamp.nowSeconds()) throws -> (
+        jobID: String, path: String
+    ) {
+        let newID = Self.makeJobID(now: now)
+        let source = claimedPath(jobID: jobID, name: name)
+        let target = claimedPath(jobID: newID, name: name)
+        guard rename(source, target) == 0 else { throw SpoolError.moveFailed(from: source, to: target, errno: errno) }
+        return (newID, target)
+    }
+
     /// Where a claimed file lives while its job runs: `processing/JOB_ID--NAME`.
     public func claimedPath(jobID: String, name: String) -> String {
         spool.processing + "/" + jobID + Self.separator + name

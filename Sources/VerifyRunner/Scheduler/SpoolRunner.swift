@@ -226,9 +226,7 @@ public final class SpoolRunner: Sendable {
         let known = Set(try store.jobs().map(\.id))
         for orphan in scanner.orphans(knownJobIDs: known) {
             logger.warning("adopting a claimed file without a job", metadata: ["file": "\(orphan.name.printable)"])
-            try store.createJob(
-                id: orphan.jobID, fileName: orphan.name, workPath: orphan.path, createdAt: Timestamp.now(),
-                provider: configuration.providerName)
+            try recordJob(jobID: orphan.jobID, name: orphan.name, path: orphan.path)
         }
     }
 
@@ -255,12 +253,32 @@ public final class SpoolRunner: Sendable {
     private func claimIncoming() throws {
         for name in scanner.candidates(settle: configuration.settle.seconds).ready {
             guard let claimed = try scanner.claim(name) else { continue }
-            try store.createJob(
-                id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now(),
-                provider: configuration.providerName)
-            logger.info("claimed file", metadata: ["job.id": "\(claimed.jobID)", "file": "\(name.printable)"])
+            let jobID = try recordJob(jobID: claimed.jobID, name: name, path: claimed.path)
+            logger.info("claimed file", metadata: ["job.id": "\(jobID)", "file": "\(name.printable)"])
         }
     }
+
+    /// Records a claimed file as a job; when its id is taken (another host of a shared store claimed a file in
+    /// the same second with the same random part), gives the file a new id and tries again. Returns the id.
+    @discardableResult
+    private func recordJob(jobID: String, name: String, path: String) throws -> String {
+        var claimed = (jobID: jobID, path: path)
+        for _ in 0..<Self.idAttempts {
+            do {
+                try store.createJob(
+                    id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now(),
+                    provider: configuration.providerName)
+                return claimed.jobID
+            } catch let taken as JobIDTaken {
+                logger.warning("job id taken; claiming the file under a new one", metadata: ["job.id": "\(taken.id)"])
+                claimed = try scanner.reclaim(jobID: claimed.jobID, name: name)
+            }
+        }
+        throw JobIDTaken(id: claimed.jobID)
+    }
+
+    /// Ids tried for one claimed file before the claim fails.
+    private static let idAttempts = 5
 
     /// Reads, checks and sends one job, and finishes it when its last row is done. Returns whether rows of
     /// the job remain with other runners of a shared store (this run has sent every row it could take).

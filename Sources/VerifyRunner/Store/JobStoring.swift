@@ -15,7 +15,8 @@ public protocol JobStoring: AnyObject, Sendable {
     var isShared: Bool { get }
 
     /// Records a newly claimed file as a job in state `intake`, read for `provider`. The store numbers its
-    /// jobs; single runner: the SQLite store takes the highest number plus one, under its one writer.
+    /// jobs: the SQLite store takes the highest number plus one, under its one writer; the PostgreSQL store
+    /// takes the next of a sequence. Throws ``JobIDTaken`` when a job has that id already.
     func createJob(
         id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName?
     ) throws
@@ -164,6 +165,15 @@ public protocol JobStoring: AnyObject, Sendable {
     /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
     /// many attempts a listing of that time range may have to page through.
     func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int
+}
+
+/// ``JobStoring/createJob(id:fileName:workPath:createdAt:provider:)`` found the id taken: by a job another host
+/// claimed in the same second with the same random part (a shared store), or a file claimed twice.
+public struct JobIDTaken: Error, CustomStringConvertible {
+    /// The id.
+    public var id: String
+
+    public var description: String { "job id \(id) is taken" }
 }
 
 /// An error of the store itself (it cannot be opened, read or written), whichever database it is: the run

@@ -109,12 +109,16 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     public func createJob(
         id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName? = nil
     ) throws {
-        try sync {
-            try connection.query(
-                """
-                INSERT INTO jobs (id, file_name, work_path, state, created_at, provider)
-                VALUES ($1, $2, $3, 'intake', $4, $5)
-                """, id, fileName, workPath, createdAt, provider?.rawValue)
+        do {
+            try sync {
+                try connection.query(
+                    """
+                    INSERT INTO jobs (id, file_name, work_path, state, created_at, provider)
+                    VALUES ($1, $2, $3, 'intake', $4, $5)
+                    """, id, fileName, workPath, createdAt, provider?.rawValue)
+            }
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            throw JobIDTaken(id: id)
         }
     }
 

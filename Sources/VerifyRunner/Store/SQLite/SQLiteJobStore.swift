@@ -1,4 +1,5 @@
 import Dispatch
+import CSQLite
 import Glibc
 
 /// The embedded ``JobStoring``: jobs and rows in one SQLite file in WAL mode, used by one runner at a time
@@ -76,13 +77,17 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     public func createJob(
         id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName? = nil
     ) throws {
-        try sync {
-            try connection.statement(
-                """
-                INSERT INTO jobs (id, number, file_name, work_path, state, created_at, provider)
-                VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM jobs), ?, ?, 'intake', ?, ?)
-                """
-            ).bind(id, fileName, workPath, createdAt, provider?.rawValue).run()
+        do {
+            try sync {
+                try connection.statement(
+                    """
+                    INSERT INTO jobs (id, number, file_name, work_path, state, created_at, provider)
+                    VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM jobs), ?, ?, 'intake', ?, ?)
+                    """
+                ).bind(id, fileName, workPath, createdAt, provider?.rawValue).run()
+            }
+        } catch let error as SQLiteError where error.code == SQLITE_CONSTRAINT | (6 << 8) {  // SQLITE_CONSTRAINT_PRIMARYKEY
+            throw JobIDTaken(id: id)
         }
     }
 
