@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 import VerifyRunner
 
 /// `verifyd run`: the daemon, or with `--once` the cron mode that drains the spool and exits.
@@ -171,6 +172,11 @@ struct RunCommand: BlockingCommand {
         signal(SIGXFSZ, SIG_IGN)
         let startedAt = Timestamp.nowSeconds()
         let logger = makeLogger(format: logFormat)
+        // Watched from the start, so a signal while the run starts up (the spool's lock taken, the store
+        // opening) is a graceful stop too, not the default action's death.
+        let stopSwitch = StopSwitch()
+        let signals = SignalWatcher(logger: logger) { stopSwitch.flip() }
+        defer { signals.cancel() }
         let provider = try providerOptions.makeProvider(requireCredentials: !dryRun)
         try spoolOptions.layout.prepare()
         let lock = try SpoolLock(spool: spoolOptions.layout)
@@ -224,7 +230,7 @@ struct RunCommand: BlockingCommand {
         // answered and recorded. After that the transport is shut down: what is still in the air ends as
         // a transport failure, and those rows stay in flight in the store, in doubt for the next run.
         let grace = shutdownGrace
-        let signals = SignalWatcher(logger: logger) {
+        stopSwitch.connect {
             runner.stop()
             DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
                 let abandoned = transport.inFlightCount
@@ -236,7 +242,6 @@ struct RunCommand: BlockingCommand {
                 transport.shutdown()
             }
         }
-        defer { signals.cancel() }
         let result: SpoolRunner.Result
         do {
             result = try runner.run()
@@ -330,6 +335,30 @@ final class SignalWatcher: @unchecked Sendable {
 
     /// Stops watching.
     func cancel() { sources.forEach { $0.cancel() } }
+}
+
+/// What the first signal stops: the run once it is connected; a signal that comes before is kept and carried
+/// out when it is.
+final class StopSwitch: Sendable {
+    private let state = Mutex<(flipped: Bool, stop: (@Sendable () -> Void)?)>((false, nil))
+
+    /// The signal came: stops the run, now or once it is connected.
+    func flip() {
+        let stop = state.withLock { state in
+            state.flipped = true
+            return state.stop
+        }
+        stop?()
+    }
+
+    /// Connects the run's stop; carried out at once if the signal already came.
+    func connect(_ stop: @escaping @Sendable () -> Void) {
+        let flipped = state.withLock { state in
+            state.stop = stop
+            return state.flipped
+        }
+        if flipped { stop() }
+    }
 }
 
 /// Counts signals; only touched on the signal queue.
