@@ -49,6 +49,7 @@ bench_cleanup() {
     for pid in $(tac "$PIDS" 2>/dev/null); do
         ours "$pid" && kill -KILL "$pid" 2>/dev/null
     done
+    pg_stop
     rm -rf "$WORK"
     exit "$rc"
 }
@@ -98,6 +99,38 @@ sandbox_start() {
     done
     [ -n "$BASE" ] || die "the sandbox did not report its port within 10 s"
     log "sandbox${*:+ $*} at $BASE"
+}
+
+# pg_start: a throwaway PostgreSQL cluster for the scenarios of the shared store (i), in $WORK/pg, listening only
+# on a Unix socket there, run as the `postgres` user when this runs as root (initdb refuses root). Default
+# durability (fsync, synchronous_commit on), as an operator's server would have. Sets PG_DIR.
+PG_DIR=
+pg_as() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+pg_start() {
+    local bin
+    bin=$(pg_bin)
+    [ -x "$bin/initdb" ] || die "PostgreSQL is not installed: apt-get install postgresql"
+    PG_DIR=$WORK/pg
+    mkdir -p "$PG_DIR"
+    chmod 755 "$WORK" "$PG_DIR"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$PG_DIR"
+    pg_as "$bin/initdb" -D "$PG_DIR/data" --auth=trust -U postgres --no-sync -E UTF8 --locale=C >/dev/null
+    printf "listen_addresses = ''\nunix_socket_directories = '%s'\nmax_connections = 100\n" "$PG_DIR" \
+        | pg_as tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
+    pg_as "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null \
+        || die "PostgreSQL did not start: $(tail -n 5 "$PG_DIR/server.log")"
+    log "PostgreSQL $("$bin/postgres" --version | awk '{ print $3 }') on the socket in $PG_DIR"
+}
+pg_stop() {
+    [ -n "$PG_DIR" ] && [ -d "$PG_DIR/data" ] && pg_as "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop \
+        >/dev/null 2>&1
+    PG_DIR=
+}
+# pg_database NAME: creates database NAME in the cluster and prints its libpq URI.
+pg_database() {
+    "$(pg_bin)/createdb" -h "$PG_DIR" -U postgres "$1"
+    echo "postgresql://postgres@/$1?host=$PG_DIR"
 }
 
 sandbox_stop() {
@@ -186,6 +219,39 @@ throughput_run() {
     REPORT=$("${PYLIB[@]}" report "$spool" "$rows")
     log "$name: run $(cat "$RUN_JSON"); report $REPORT"
     run_succeeded "$name" "$rc" "$RUN_JSON.log"
+}
+
+# N runners on one store at once, each `verifyd run --once` of its own spool holding its share of CSV's rows:
+# NAME N TIMEOUT_S CSV DB, then the runs' extra options. Sets WALL_S (from the first start to the last exit).
+# Returns non-zero when a run failed, after logging why.
+runners_run() {
+    local name=$1 count=$2 timeout=$3 csv=$4 db=$5
+    shift 5
+    local rows per i spool started ended rc=0 pids=()
+    rows=$(($(wc -l <"$csv") - 1))
+    per=$((rows / count))
+    for i in $(seq "$count"); do
+        spool=$WORK/$name-$i
+        rm -rf "$spool"
+        mkdir -p "$spool/incoming"
+        { head -n 1 "$csv"; tail -n +2 "$csv" | sed -n "$(((i - 1) * per + 1)),$((i * per))p"; } \
+            >"$spool/incoming/.part.csv"
+        mv "$spool/incoming/.part.csv" "$spool/incoming/part-$i.csv"
+    done
+    started=$(date +%s.%N)
+    for i in $(seq "$count"); do
+        timeout "$timeout" "$VERIFYD" run --once --spool "$WORK/$name-$i" --db "$db" --api-base "$BASE" --settle 0s \
+            "$@" >"$WORK/$name-$i.log" 2>&1 &
+        pids+=($!)
+        echo "$!" >>"$PIDS"
+    done
+    for i in $(seq "$count"); do
+        wait "${pids[$((i - 1))]}" || { rc=$?; log "$name: runner $i failed ($rc): $(tail -n 5 "$WORK/$name-$i.log")"; }
+    done
+    ended=$(date +%s.%N)
+    WALL_S=$(calc "$ended - $started")
+    log "$name: $count runners, $rows rows, $WALL_S s"
+    return "$rc"
 }
 
 # One `verifyd run --once` with the sandbox's counters polled while it runs (c, g, h): NAME ROWS TIMEOUT_S CSV

@@ -100,6 +100,9 @@ public final class SpoolRunner: Sendable {
     /// The follow-up collection under way, if any (signalled when it ends), and the jobs whose last one
     /// failed, with when (they are tried again after ``followUpRetryDelay``).
     private let followUpState = Mutex<(running: FollowUpRun?, failedAt: [String: Double])>((nil, [:]))
+    /// How often `--once` looks again at jobs whose last rows other runners hold, in seconds: the run ends
+    /// this long at most after the last of them is finished.
+    private static let othersHoldPoll = 0.25
     /// How long a job whose follow-up failed waits before it is tried again, in seconds.
     private static let followUpRetryDelay = 300.0
 
@@ -174,7 +177,7 @@ public final class SpoolRunner: Sendable {
                 othersHold.formIntersection(jobs.filter { $0.state == .queued }.map(\.id))
                 if !othersHold.isEmpty {
                     attempted.subtract(othersHold)
-                    _ = wakeUp.wait(timeout: .now() + min(1, configuration.lease.seconds / 4))
+                    _ = wakeUp.wait(timeout: .now() + min(Self.othersHoldPoll, configuration.lease.seconds / 4))
                     continue
                 }
                 let candidates = scanner.candidates(settle: configuration.settle.seconds)

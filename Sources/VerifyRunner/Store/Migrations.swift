@@ -25,7 +25,8 @@
 /// Migration 5 is for runners sharing a PostgreSQL store: `runners` lists them (`verifyd runners`), each with
 /// when it was last seen; a row handed to a runner carries its id in `job_rows.lease_owner`, and is that
 /// runner's for as long as the runner is seen and has not ended (`ended_at`; see ``PostgresJobStore``).
-/// `rate_budget` is the token bucket of `--rate` that the runners share (one row). The SQLite store, with one runner
+/// `rate_budget` is the token bucket of `--rate` that the runners share (one row). PostgreSQL also gets the
+/// function `verifyd_fence`, which fails a group commit that would write rows another runner has taken over. The SQLite store, with one runner
 /// per spool, keeps the same tables so that both schemas stay one.
 enum Migrations {
     /// Every migration, in order.
@@ -258,6 +259,16 @@ enum Migrations {
                     refilled_at DOUBLE PRECISION NOT NULL
                 );
                 INSERT INTO rate_budget (id, tokens, refilled_at) VALUES (1, 0, extract(epoch FROM clock_timestamp()));
+                CREATE FUNCTION verifyd_fence(written bigint, expected bigint) RETURNS bigint
+                LANGUAGE plpgsql AS $fence$
+                BEGIN
+                    IF written <> expected THEN
+                        RAISE EXCEPTION 'rows taken over by another runner: % of % written', written, expected
+                            USING ERRCODE = 'VF001';
+                    END IF;
+                    RETURN written;
+                END
+                $fence$;
                 """),
     ]
 }

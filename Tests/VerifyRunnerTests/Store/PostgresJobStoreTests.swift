@@ -75,6 +75,18 @@ import Testing
         #expect(taken.first?.lastSentAt == 1000)
         #expect(taken.dropFirst().allSatisfy { $0.state == .pending(attempts: 0) })
         #expect(try taker.rowsToSend(jobID: "j", after: 3, limit: 10).isEmpty, "rows already handed out")
+        // The first runner comes back: its commit for a row it no longer holds is refused as a whole.
+        let late = [
+            RowWrite(sequence: 1, state: .inFlight(attempt: 1), timestamp: "T1", sentAt: 2000),
+            RowWrite(sequence: 3, state: .finished(.sent, attempts: 1), timestamp: "T1"),
+        ]
+        #expect(throws: PostgresError.self) {
+            try gone.commit(jobID: "j", writes: late, requests: 1, retries: 0, sendingSeconds: 0, startedAt: nil)
+        }
+        var report: [ReportRow] = []
+        try taker.forEachReportRow(jobID: "j") { report.append($0) }
+        #expect(report.map(\.status) == [nil, nil, nil, nil], "nothing of the refused commit was written")
+        #expect(try taker.job(id: "j")?.requests == 0)
     }
 
     @Test func anEndedRunnersRowsAreFreeAtOnce() throws {

@@ -328,33 +328,25 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
     ) throws {
         let keys = try keys(of: jobID)
-        try connection.transaction {
-            for batch in PostgresRowWrites.batches(of: writes, keys: keys, runner: runner.id) {
-                let written = try connection.query(PostgresRowWrites.updateSQL, parameters: batch.parameters)
-                guard written.affectedRows == batch.count else {
-                    throw PostgresError(
-                        message: "this runner lost its rows: it was not seen for --lease (\(lease)), and another "
-                            + "runner has taken them over; nothing of this commit was written",
-                        sqlState: nil, sql: nil, connectionLost: false)
+        let now = Timestamp.nowSeconds()
+        let counters: [(any PostgresParameter)?] = [
+            requests, retries, sendingSeconds, startedAt, jobID, now, runner.id, keys.job, Int(now),
+        ]
+        let batches = PostgresRowWrites.batches(of: writes, keys: keys, runner: runner.id)
+        do {
+            if batches.count == 1 {
+                try connection.query(PostgresRowWrites.commitSQL, parameters: batches[0].parameters + counters)
+            } else {
+                try connection.transaction {
+                    for batch in batches { try connection.query(PostgresRowWrites.batchSQL, parameters: batch.parameters) }
+                    try connection.query(PostgresRowWrites.countersOnlySQL, parameters: counters)
                 }
             }
-            try connection.query(
-                """
-                UPDATE jobs SET requests = requests + $1, retries = retries + $2,
-                                sending_seconds = sending_seconds + $3, started_at = COALESCE(started_at, $4)
-                WHERE id = $5
-                """, requests, retries, sendingSeconds, startedAt, jobID)
-            try connection.query(
-                "UPDATE runners SET last_seen = $1, sent = sent + $2 WHERE id = $3", Timestamp.nowSeconds(), requests,
-                runner.id)
-            if requests > 0 {
-                try connection.query(
-                    """
-                    INSERT INTO job_request_seconds (job_number, second, requests) VALUES ($1, $2, $3)
-                    ON CONFLICT (job_number, second) DO UPDATE
-                    SET requests = job_request_seconds.requests + excluded.requests
-                    """, keys.job, Int(Timestamp.nowSeconds()), requests)
-            }
+        } catch let error as PostgresError where error.sqlState == PostgresRowWrites.fenceState {
+            throw PostgresError(
+                message: "this runner lost its rows: it was not seen for --lease (\(lease)), and another runner has "
+                    + "taken them over; nothing of this commit was written",
+                sqlState: error.sqlState, sql: nil, connectionLost: false)
         }
     }
 

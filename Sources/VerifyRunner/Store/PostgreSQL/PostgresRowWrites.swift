@@ -1,19 +1,22 @@
-/// The group commit's row changes as PostgreSQL statements: one `UPDATE … FROM unnest(…)` per batch, each
-/// column of the batch one array parameter.
+/// The group commit as PostgreSQL statements: one `UPDATE … FROM unnest(…)` per batch of row changes, each
+/// column of the batch one array parameter, checked by the fence (`verifyd_fence`, which fails the statement,
+/// and with it the transaction, when the batch changed fewer rows than it holds).
 ///
 /// An `UPDATE` changes a row at most once, so a row that changes twice in one commit (an answer, then the
-/// retry's in-flight mark) starts a new batch: batches run in order, and so do the changes.
+/// retry's in-flight mark) starts a new batch: batches run in order, and so do the changes. The usual commit
+/// is one batch, and is sent as one statement together with the job's counters (``commitSQL``): one round
+/// trip, and PostgreSQL's own transaction around the statement.
 enum PostgresRowWrites {
     /// One statement's worth of writes, none of them for the same row.
     struct Batch {
-        /// The 16 parameters of ``updateSQL``.
+        /// The 17 parameters of ``batchSQL``: 15 arrays, the runner, the batch's size.
         let parameters: [(any PostgresParameter)?]
         /// The rows it writes: the statement must change exactly as many.
         let count: Int
     }
 
-    /// The writes in order, cut into batches wherever a row comes back; each batch writes only rows that
-    /// `runner` holds (or no runner does).
+    /// The writes in order, cut into batches wherever a row comes back (at least one batch, maybe empty);
+    /// each batch writes only rows that `runner` holds (or no runner does).
     static func batches(of writes: [RowWrite], keys: RowKeyRange, runner: String) -> [Batch] {
         var batches: [Batch] = []
         var current: [RowWrite] = []
@@ -26,7 +29,7 @@ enum PostgresRowWrites {
             }
             current.append(write)
         }
-        if !current.isEmpty { batches.append(batch(current, keys: keys, runner: runner)) }
+        if !current.isEmpty || batches.isEmpty { batches.append(batch(current, keys: keys, runner: runner)) }
         return batches
     }
 
@@ -57,15 +60,16 @@ enum PostgresRowWrites {
             PostgresArray(writes.map { $0.result?.isCellphone }),
             PostgresArray(writes.map { $0.result?.httpStatus }),
             PostgresArray(zip(writes, statuses).map { $1 == nil ? nil : $0.timestamp }),
-            runner,
+            runner, writes.count,
         ], count: writes.count)
     }
 
     /// Applies a batch: an in-flight mark sets the attempt and when it left; an answer sets the state, the
     /// answer's fields and, for a final status, `finished_at`; a row handed back untouched forgets the
     /// start of an attempt that never left. A row another runner has taken over (this one was not seen for its
-    /// lease) is not written: the statement then changes fewer rows than the batch holds, and the commit fails.
-    static let updateSQL = """
+    /// lease) is not written: the statement then changes fewer rows than the batch holds, and the fence fails
+    /// it.
+    private static let updateSQL = """
         UPDATE job_rows AS r SET
             state = w.state,
             attempts = w.attempts,
@@ -93,5 +97,48 @@ enum PostgresRowWrites {
             AS w(id, kind, state, status, attempts, not_before, at, sent_at, error_code, message, provider_id,
                  carrier, is_cellphone, http_status, finished_at)
         WHERE r.id = w.id AND (r.lease_owner IS NULL OR r.lease_owner = $16)
+        RETURNING 1
         """
+
+    /// The SQLSTATE of the fence (`verifyd_fence`, migration 5): the batch changed fewer rows than it holds.
+    static let fenceState = "VF001"
+
+    /// One batch, fenced.
+    static let batchSQL = """
+        WITH written AS (\(updateSQL))
+        SELECT verifyd_fence((SELECT count(*) FROM written), $17)
+        """
+
+    /// The job's counters, this runner's sign of life and the requests of this second: parameters `$n`… are
+    /// requests, retries, sending seconds, the first send's time, the job id, now (seconds), the runner, the
+    /// job's number, this second.
+    static func countersSQL(from n: Int) -> String {
+        let p = (0..<9).map { "$\(n + $0)" }
+        return """
+            counted AS (
+                UPDATE jobs SET requests = requests + \(p[0])::bigint, retries = retries + \(p[1])::bigint,
+                                sending_seconds = sending_seconds + \(p[2])::float8,
+                                started_at = COALESCE(started_at, \(p[3])::text)
+                WHERE id = \(p[4])::text RETURNING id),
+            seen AS (
+                UPDATE runners SET last_seen = \(p[5])::float8, sent = sent + \(p[0])::bigint
+                WHERE id = \(p[6])::text RETURNING id),
+            per_second AS (
+                INSERT INTO job_request_seconds (job_number, second, requests)
+                SELECT \(p[7])::bigint, \(p[8])::bigint, \(p[0])::bigint WHERE \(p[0])::bigint > 0
+                ON CONFLICT (job_number, second) DO UPDATE
+                SET requests = job_request_seconds.requests + excluded.requests RETURNING 1)
+            """
+    }
+
+    /// The usual commit, one batch and the counters, as one statement (parameters: the batch's 17, then the
+    /// counters' 9).
+    static let commitSQL = """
+        WITH written AS (\(updateSQL)),
+        \(countersSQL(from: 18))
+        SELECT verifyd_fence((SELECT count(*) FROM written), $17)
+        """
+
+    /// The counters alone, after the batches of a commit of several (parameters: the counters' 9).
+    static let countersOnlySQL = "WITH \(countersSQL(from: 1)) SELECT 1"
 }

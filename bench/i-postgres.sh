@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Scenario i: the shared PostgreSQL store (issue 14), on a throwaway cluster of its own (pg_start).
+# 1. One runner, no latency: scenario a's run (ROWS, default 50,000, --concurrency 64 --rate 0) with the
+#    PostgreSQL store and with the SQLite store, one after the other; target PostgreSQL ≥ 70 % of SQLite.
+# 2. Latency-bound (sandbox --latency-ms 200): one runner with --concurrency 100 against three runners with
+#    --concurrency 100 each, 6,000 rows per runner; target: three ≥ 2.5 × one.
+# 3. The store's rate: three runners at --rate 600 (sandbox --latency-ms 20, --concurrency 32 each), 18,000
+#    rows; the store's requests over its sending time (the first send of any job to the end of the last job)
+#    within ±5 % of 600; rows / wall time of the three processes for information.
+# Usage: bench/i-postgres.sh [ROWS]
+source "$(dirname "$0")/lib.sh"
+ROWS=${1:-${I_ROWS:-50000}}
+require_binary
+pg_start
+
+csv=$(csv_file "$ROWS")
+sandbox_start
+log "i: $ROWS numbers, --concurrency 64 --rate 0, SQLite store then PostgreSQL store"
+sqlite_rate=nan
+postgres_rate=nan
+if throughput_run i-sqlite "$ROWS" $((120 + ROWS / 200)) "$csv" --concurrency 64 --rate 0; then
+    sqlite_rate=$(calc "$ROWS / $(jget "$RUN_JSON" wall_s)")
+fi
+sandbox_start
+if throughput_run i-postgres "$ROWS" $((120 + ROWS / 200)) "$csv" --concurrency 64 --rate 0 \
+    --db "$(pg_database one_runner)"; then
+    postgres_rate=$(calc "$ROWS / $(jget "$RUN_JSON" wall_s)")
+fi
+emit i "numbers/s, SQLite store" "$sqlite_rate" "/s" info ""
+emit i "numbers/s, PostgreSQL store" "$postgres_rate" "/s" info ""
+if [ "$sqlite_rate" != nan ] && [ "$postgres_rate" != nan ]; then
+    emit i "PostgreSQL / SQLite, one runner" "$(calc "$postgres_rate / $sqlite_rate")" "x" ">=" 0.70
+else
+    emit i "PostgreSQL / SQLite, one runner" nan "x" ">=" 0.70
+fi
+
+sandbox_start --latency-ms 200
+latency_csv=$(csv_file 18000)
+one=nan
+three=nan
+if runners_run i-one 1 300 "$(csv_file 6000)" "$(pg_database latency_one)" --concurrency 100 --rate 0; then
+    one=$(calc "6000 / $WALL_S")
+fi
+sandbox_start --latency-ms 200
+if runners_run i-three 3 300 "$latency_csv" "$(pg_database latency_three)" --concurrency 100 --rate 0; then
+    three=$(calc "18000 / $WALL_S")
+fi
+emit i "numbers/s, 1 runner, 200 ms" "$one" "/s" info ""
+emit i "numbers/s, 3 runners, 200 ms" "$three" "/s" info ""
+if [ "$one" != nan ] && [ "$three" != nan ]; then
+    emit i "3 runners / 1 runner, 200 ms" "$(calc "$three / $one")" "x" ">=" 2.5
+else
+    emit i "3 runners / 1 runner, 200 ms" nan "x" ">=" 2.5
+fi
+
+sandbox_start --latency-ms 20
+rate_db=$(pg_database shared_rate)
+if runners_run i-rate 3 300 "$latency_csv" "$rate_db" --concurrency 32 --rate 600; then
+    # Requests over the store's sending time: from the first job's first send to the last job's end.
+    sending=$(psql "$rate_db" -XtAc "SELECT sum(requests), extract(epoch FROM max(finished_at::timestamptz)
+        - min(started_at::timestamptz)) FROM jobs")
+    emit i "rate of 3 runners at --rate 600" "$(calc "${sending%%|*} / ${sending##*|}")" "/s" within5% 600
+    emit i "rows / wall time, 3 runners at --rate 600" "$(calc "18000 / $WALL_S")" "/s" info ""
+else
+    emit i "rate of 3 runners at --rate 600" nan "/s" within5% 600
+fi
