@@ -107,6 +107,8 @@ public final class JobScheduler: @unchecked Sendable {
     private var readyHead = 0
     private var lastLoaded = -1
     private var storeExhausted = false
+    /// Whether a load of rows is under way on the store's queue.
+    private var loading = false
     private var inFlight = 0
     private var waitingRetries = 0
     private var bucket: TokenBucket
@@ -253,7 +255,7 @@ public final class JobScheduler: @unchecked Sendable {
     private var window: Int { min(configuration.concurrency, rateController.window) }
 
     /// Starts kept marked in flight ahead of the window: about an eighth of it, at most 64.
-    private var reserveTarget: Int { min(64, configuration.concurrency / 8) }
+    private var reserveTarget: Int { min(256, configuration.concurrency / 2) }
 
     /// Fills the window, within the rate, and keeps the reserve topped up, as ``SendPlan`` decides (status
     /// questions first, then starts from the reserve, then new starts; every request takes a token); loads
@@ -273,7 +275,7 @@ public final class JobScheduler: @unchecked Sendable {
                 }
                 carryOut(plan)
                 if let wait = plan.tokenWait { scheduleTokenWait(wait) }
-                guard plan.wantsMoreRows, !storeExhausted else { break }
+                guard plan.wantsMoreRows, !storeExhausted, !loading else { break }
             }
         }
         if !pendingWrites.isEmpty || !pendingSends.isEmpty || !pendingReserve.isEmpty { scheduleCommit() }
@@ -317,14 +319,30 @@ public final class JobScheduler: @unchecked Sendable {
         readyHead += 1
     }
 
+    /// Asks the store for the next rows while the ready rows still last: the store reads (and, shared, leases)
+    /// them on its own queue, and the scheduler goes on sending meanwhile.
     private func loadIfNeeded() {
-        guard !storeExhausted, ready.count - readyHead < configuration.concurrency else { return }
+        let readyLeft = ready.count - readyHead
+        guard !storeExhausted, !loading, readyLeft < max(configuration.concurrency, configuration.loadBatch / 2)
+        else { return }
         if readyHead > 4096 {
             ready.removeFirst(readyHead)
             readyHead = 0
         }
-        do {
-            let rows = try store.rowsToSend(jobID: jobID, after: lastLoaded, limit: configuration.loadBatch)
+        loading = true
+        store.rowsToSendAsync(jobID: jobID, after: lastLoaded, limit: configuration.loadBatch) { result in
+            self.queue.async { self.loaded(result) }
+        }
+    }
+
+    /// Takes in the rows a load returned (or ends the run on the store's error), then pumps.
+    private func loaded(_ result: Result<[WorkRow], any Error>) {
+        loading = false
+        guard completion != nil else { return }
+        switch result {
+        case .failure(let error):
+            end(.storeFailed("\(error)"))
+        case .success(let rows):
             if rows.count < configuration.loadBatch { storeExhausted = true }
             let now = Timestamp.nowSeconds()
             for row in rows {
@@ -339,8 +357,7 @@ public final class JobScheduler: @unchecked Sendable {
                     ready.append(row.sequence)
                 }
             }
-        } catch {
-            end(.storeFailed("\(error)"))
+            pump()
         }
     }
 

@@ -72,6 +72,12 @@ public protocol JobStoring: AnyObject, Sendable {
     /// from the job's start too, for rows whose runner is gone.
     func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow]
 
+    /// ``rowsToSend(jobID:after:limit:)`` on the store's queue while the caller goes on; `completion` gets the
+    /// rows or the error.
+    func rowsToSendAsync(
+        jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
+    )
+
     /// The rows of a job left marked in flight by a runner that is gone: their requests may have left, so
     /// they are in doubt. The SQLite store has one runner per spool (its lock), so at the start of a run every
     /// row still in flight is one of them. The PostgreSQL store returns none: it hands such rows out, in doubt,

@@ -259,6 +259,7 @@ enum Migrations {
                     refilled_at DOUBLE PRECISION NOT NULL
                 );
                 INSERT INTO rate_budget (id, tokens, refilled_at) VALUES (1, 0, extract(epoch FROM clock_timestamp()));
+                ALTER TABLE job_rows SET (fillfactor = 40);
                 CREATE FUNCTION verifyd_fence(written bigint, expected bigint) RETURNS bigint
                 LANGUAGE plpgsql AS $fence$
                 BEGIN

@@ -104,4 +104,30 @@ import VerifyRunner
         print("database away for 5 s: \(sentDuringOutage) codes sent meanwhile (answers to requests already out)")
         #expect(sentDuringOutage <= 32, "no request left while the database was away, beyond those in flight")
     }
+
+    /// `verifyd runners --json` lists the runners of a store, alive or gone; a `--db` with a password is refused
+    /// without echoing it.
+    @Test func runnersAreListedAndAPasswordInTheAddressIsRefused() async throws {
+        let address = try PostgresServer.shared().createDatabase()
+        let ended = try PostgresJobStore(address: address)
+        try ended.startRunning(lease: .seconds(30))
+        ended.stopRunning()
+        let running = try PostgresJobStore(address: address)
+        try running.startRunning(lease: .seconds(30))
+        defer { running.stopRunning() }
+        let listed = try await BuiltBinary.run(["runners", "--json", "--db", address])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let runners = try #require(
+            try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        #expect(runners.count == 2)
+        #expect(Set(runners.compactMap { $0["state"] as? String }) == ["alive", "gone"])
+        let gone = try #require(runners.first { $0["state"] as? String == "gone" })
+        #expect(gone["ended_at"] is String && gone["pid"] as? Int == Int(ProcessInfo.processInfo.processIdentifier))
+
+        let withPassword = address.replacingOccurrences(of: "postgres@", with: "postgres:hunter2@")
+        let refused = try await BuiltBinary.run(["status", "--db", withPassword])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("--db must not carry a password"))
+        #expect(!(refused.stdout + refused.stderr).contains("hunter2"))
+    }
 }

@@ -10,6 +10,9 @@ final class PostgresConnection {
     private var handle: OpaquePointer?
     /// The address the connection was opened with, for reconnecting.
     private let address: String
+    /// The statements prepared on this session, by SQL text: each is parsed and planned by the server once,
+    /// not at every group commit.
+    private var prepared: [String: String] = [:]
 
     /// Connects to `address`.
     ///
@@ -28,6 +31,7 @@ final class PostgresConnection {
 
     /// Opens the connection again after it was lost (the server restarted, the network dropped).
     func reconnect() throws(PostgresError) {
+        prepared.removeAll()
         PQreset(handle)
         try checkConnected()
         try execute("SET client_min_messages = warning")
@@ -60,8 +64,9 @@ final class PostgresConnection {
         let strings = texts.map { text in text.flatMap { strdup($0) } }
         defer { strings.forEach { free($0) } }
         let values = strings.map { UnsafePointer<CChar>($0) }
+        let name = try preparedName(of: sql, parameterCount: values.count)
         let result = values.withUnsafeBufferPointer { buffer in
-            PQexecParams(handle, sql, Int32(buffer.count), nil, buffer.baseAddress, nil, nil, 0)
+            PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, nil, nil, 0)
         }
         do throws(PostgresError) {
             try check(result, sql: sql)
@@ -71,6 +76,17 @@ final class PostgresConnection {
         }
         // Non-nil: check throws for a nil result.
         return PostgresResult(handle: result.unsafelyUnwrapped)
+    }
+
+    /// The name `sql` is prepared under on this session, preparing it on first use.
+    private func preparedName(of sql: String, parameterCount: Int) throws(PostgresError) -> String {
+        if let name = prepared[sql] { return name }
+        let name = "verifyd_\(prepared.count + 1)"
+        let result = PQprepare(handle, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+        prepared[sql] = name
+        return name
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.

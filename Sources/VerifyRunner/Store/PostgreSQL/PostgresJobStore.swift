@@ -231,14 +231,25 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     // MARK: Rows
 
     public func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
-        try sync {
-            let keys = try keys(of: jobID)
-            var rows = try leaseRows(in: keys.id(seq: after + 1)...keys.last, limit: limit, keys: keys)
-            if rows.count < limit, after >= 0 {
-                rows += try leaseRows(in: keys.first...keys.id(seq: after), limit: limit - rows.count, keys: keys)
-            }
-            return rows
+        try sync { try leaseRowsToSend(jobID: jobID, after: after, limit: limit) }
+    }
+
+    public func rowsToSendAsync(
+        jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
+    ) {
+        queue.async {
+            completion(Result { try self.whileReconnecting { try self.leaseRowsToSend(jobID: jobID, after: after, limit: limit) } })
         }
+    }
+
+    /// ``rowsToSend(jobID:after:limit:)``'s leases; call on `queue`.
+    private func leaseRowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
+        let keys = try keys(of: jobID)
+        var rows = try leaseRows(in: keys.id(seq: after + 1)...keys.last, limit: limit, keys: keys)
+        if rows.count < limit, after >= 0 {
+            rows += try leaseRows(in: keys.first...keys.id(seq: after), limit: limit - rows.count, keys: keys)
+        }
+        return rows
     }
 
     /// Leases up to `limit` rows with keys in `range` to this runner, in key order: rows no one holds, and rows

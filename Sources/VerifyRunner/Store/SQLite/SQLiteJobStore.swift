@@ -280,17 +280,26 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     ///
     /// Rows in flight are not included (see ``rowsLeftInFlight(jobID:)``).
     public func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
-        try sync {
-            let statement = try connection.statement(
-                """
-                SELECT \(StoredRecords.workRowColumns)
-                FROM job_rows WHERE id BETWEEN ? AND ? AND state IN ('pending', 'waiting', 'in_doubt')
-                ORDER BY id LIMIT ?
-                """)
-            let keys = try keys(of: jobID)
-            try statement.bind(keys.id(seq: after + 1), keys.last, limit)
-            return try readWorkRows(statement, keys: keys)
-        }
+        try sync { try selectRowsToSend(jobID: jobID, after: after, limit: limit) }
+    }
+
+    /// ``rowsToSend(jobID:after:limit:)``'s query; call on `queue`.
+    private func selectRowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
+        let statement = try connection.statement(
+            """
+            SELECT \(StoredRecords.workRowColumns)
+            FROM job_rows WHERE id BETWEEN ? AND ? AND state IN ('pending', 'waiting', 'in_doubt')
+            ORDER BY id LIMIT ?
+            """)
+        let keys = try keys(of: jobID)
+        try statement.bind(keys.id(seq: after + 1), keys.last, limit)
+        return try readWorkRows(statement, keys: keys)
+    }
+
+    public func rowsToSendAsync(
+        jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
+    ) {
+        queue.async { completion(Result { try self.selectRowsToSend(jobID: jobID, after: after, limit: limit) }) }
     }
 
     /// The rows of a job still marked in flight: at the start of a run (the spool's lock is this process's),
