@@ -29,8 +29,7 @@ struct SpoolOptions: ParsableArguments {
                     + "set PGPASSWORD or use ~/.pgpass")
         }
         do {
-            if PostgresAddress.isPostgres(path) { return try PostgresJobStore(address: path) }
-            return try SQLiteJobStore(path: path)
+            return try JobStores.open(path)
         } catch {
             throw CommandFailure("cannot open the state store: \(error)")
         }

@@ -104,7 +104,8 @@ struct RunCommand: BlockingCommand {
 
     func validate() throws {
         guard let lease = DurationText.parse(lease), lease >= .seconds(2) else {
-            throw ValidationError("--lease must be a whole number and s, m, h or d, at least 2s, e.g. 30s, not '\(lease)'")
+            throw ValidationError(
+                "--lease must be a whole number and s, m, h or d, at least 2s, e.g. 30s, not '\(self.lease)'")
         }
         if PostgresAddress.isPostgres(spoolOptions.db ?? ""), lease <= providerOptions.connection.requestTimeout {
             throw ValidationError(

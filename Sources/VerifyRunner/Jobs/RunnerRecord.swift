@@ -18,7 +18,9 @@ public struct RunnerRecord: Sendable, Equatable, Codable {
     public var endedAt: String?
 
     /// Creates a record.
-    public init(id: String, host: String, pid: Int, startedAt: String, lastSeen: Double, sent: Int, endedAt: String? = nil) {
+    public init(
+        id: String, host: String, pid: Int, startedAt: String, lastSeen: Double, sent: Int, endedAt: String? = nil
+    ) {
         self.id = id
         self.host = host
         self.pid = pid

@@ -243,7 +243,8 @@ public final class SpoolRunner: Sendable {
             }
             if job.workPath == claimed.path {
                 // Finished by another runner of a shared store, which left the file to this one.
-                try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: job.finishedAt ?? Timestamp.now())
+                try store.finishJob(
+                    id: job.id, workPath: donePath(of: job), finishedAt: job.finishedAt ?? Timestamp.now())
                 job = try store.job(id: job.id) ?? job
                 logger.info("moving the file of a job another runner finished", metadata: ["job.id": "\(job.id)"])
             } else {

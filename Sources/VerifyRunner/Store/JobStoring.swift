@@ -179,7 +179,20 @@ public struct JobIDTaken: Error, CustomStringConvertible {
     /// The id.
     public var id: String
 
+    /// `job id ID is taken`.
     public var description: String { "job id \(id) is taken" }
+}
+
+/// Opens the store a `--db` names: a `postgresql://` (or `postgres://`) URI is a shared PostgreSQL store, anything
+/// else the path of a SQLite file.
+public enum JobStores {
+    /// Opens (creating and migrating as needed) the store at `address`.
+    ///
+    /// - Throws: a ``StoreError`` when it cannot be opened.
+    public static func open(_ address: String) throws -> any JobStoring {
+        if PostgresAddress.isPostgres(address) { return try PostgresJobStore(address: address) }
+        return try SQLiteJobStore(path: address)
+    }
 }
 
 /// An error of the store itself (it cannot be opened, read or written), whichever database it is: the run

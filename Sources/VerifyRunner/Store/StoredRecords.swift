@@ -39,7 +39,8 @@ enum StoredRecords {
     }
 
     /// The columns of a ``WorkRow``, for ``workRow(_:keys:)``.
-    static let workRowColumns = "id, state, attempts, not_before, e164, country_code, via, locale, code, started_at, sent_at"
+    static let workRowColumns =
+        "id, state, attempts, not_before, e164, country_code, via, locale, code, started_at, sent_at"
 
     /// A row to send from the columns of ``workRowColumns``, or `nil` for a state this version does not know.
     static func workRow(_ columns: some StoredColumns, keys: RowKeyRange) -> WorkRow? {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import VerifyRunner
+
+@testable import VerifyRunner
 
 /// Several runners on one PostgreSQL store (issue 14), each with its own spool, against the real sandbox and
 /// the test run's real PostgreSQL server.
@@ -33,7 +34,8 @@ import VerifyRunner
         }
         let runners = try spools.map { spool in
             try BuiltBinary.start(
-                Self.arguments(spool, address, sandbox, rate: 600, lease: "5s"), environment: SandboxProcess.credentials,
+                Self.arguments(spool, address, sandbox, rate: 600, lease: "5s"),
+                environment: SandboxProcess.credentials,
                 stderrFile: spool.path + "/runner.log")
         }
         _ = await sandbox.codes.waitFor(10_000, orExitOf: runners[0])
@@ -83,7 +85,8 @@ import VerifyRunner
         let (csv, numbers) = KilledRuns.mobilesCSV(3_000)
         try spool.write(csv, to: "incoming/cut.csv")
         let runner = try BuiltBinary.start(
-            Self.arguments(spool, address, sandbox, rate: 300, lease: "30s"), environment: SandboxProcess.credentials, stderrFile: spool.path + "/runner.log")
+            Self.arguments(spool, address, sandbox, rate: 300, lease: "30s"), environment: SandboxProcess.credentials,
+            stderrFile: spool.path + "/runner.log")
         _ = await sandbox.codes.waitFor(1_000, orExitOf: runner)
         try #require(runner.isRunning, "the run was still going when the database went away")
         try await offThePool { try server.stop() }

@@ -68,7 +68,8 @@ import Testing
 
     @Test(arguments: StoreKind.allCases) func intakeRowsAndJobLifecycle(kind: StoreKind) throws {
         try withStore(kind) { store in
-            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z", provider: nil)
+            try store.createJob(
+                id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z", provider: nil)
             #expect(try store.job(id: "j1")?.state == .intake)
             try store.insertRowsNow(jobID: "j1", [row(0), row(1, e164: nil, status: .invalid), row(2)])
             try store.finishIntake(jobID: "j1", extraColumns: ["ref", "note"], totalRows: 3)
@@ -117,7 +118,8 @@ import Testing
                 jobID: "j1",
                 writes: [
                     RowWrite(sequence: 0, state: .finished(.sent, attempts: 1), result: sent, timestamp: "T1"),
-                    RowWrite(sequence: 1, state: .waitingToRetry(attempts: 1), result: busy, notBefore: 99, timestamp: "T1"),
+                    RowWrite(
+                        sequence: 1, state: .waitingToRetry(attempts: 1), result: busy, notBefore: 99, timestamp: "T1"),
                     RowWrite(sequence: 2, state: .pending(attempts: 0), timestamp: "T1"),
                 ], requests: 3, retries: 0, sendingSeconds: 1.5, startedAt: "T9")
             let waiting = try store.rowsToSend(jobID: "j1", after: -1, limit: 10)
@@ -162,7 +164,9 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func aJobKeepsItsProviderAndAnOlderJobAdoptsTheFirstOneThatSendsIt(kind: StoreKind) throws {
+    @Test(arguments: StoreKind.allCases) func aJobKeepsItsProviderAndAnOlderJobAdoptsTheFirstOneThatSendsIt(
+        kind: StoreKind
+    ) throws {
         try withStore(kind) { store in
             try store.createJob(id: "v2", fileName: "a.csv", workPath: "/p", createdAt: "1", provider: .verifyV2)
             try store.createJob(id: "old", fileName: "b.csv", workPath: "/q", createdAt: "2", provider: nil)

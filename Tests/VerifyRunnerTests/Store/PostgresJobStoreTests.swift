@@ -154,6 +154,8 @@ import Testing
         let (server, address) = try newDatabase()
         _ = try PostgresJobStore(address: address)
         _ = try PostgresJobStore(address: address)
-        #expect(try server.psql(address, "SELECT count(*), max(version) FROM schema_version") == "1|\(Migrations.all.count)")
+        #expect(
+            try server.psql(address, "SELECT count(*), max(version) FROM schema_version") == "1|\(Migrations.all.count)"
+        )
     }
 }

@@ -39,8 +39,9 @@ final class PostgresConnection {
 
     private func checkConnected() throws(PostgresError) {
         guard PQstatus(handle) == CONNECTION_OK else {
-            throw PostgresError(message: Self.trimmed(PQerrorMessage(handle)), sqlState: nil, sql: nil,
-                                connectionLost: true)
+            throw PostgresError(
+                message: Self.trimmed(PQerrorMessage(handle)), sqlState: nil, sql: nil,
+                connectionLost: true)
         }
     }
 

@@ -18,7 +18,7 @@ import Foundation
 /// seen for its lease are taken over by the next runner that asks, those in flight as `in_doubt` (their
 /// requests may have left). `--lease` is longer than `--timeout`, and every in-flight mark is committed
 /// together with a sign of life, so by the time a lease is over every request of that runner has ended.
-public final class PostgresJobStore: JobStoring, @unchecked Sendable {
+final class PostgresJobStore: JobStoring, @unchecked Sendable {
     // @unchecked: `connection` and `jobKeys` are only touched on `queue`.
     private let connection: PostgresConnection
     private let queue = DispatchQueue(label: "verifyd.store.postgres")
@@ -28,10 +28,10 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     private let address: String
 
     /// The database address without any password.
-    public let location: String
+    let location: String
 
     /// Shared by every runner pointed at the database.
-    public var isShared: Bool { true }
+    var isShared: Bool { true }
     /// This process as a runner of the store: the owner of the rows it is handed.
     private let runner = RunnerRecord.thisProcess()
     /// This runner's id, the `lease_owner` of the rows it holds.
@@ -46,7 +46,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     ///
     /// - Throws: ``PostgresError`` when the server cannot be reached, refuses the connection, or the schema
     ///   cannot be migrated.
-    public init(address: String) throws {
+    init(address: String) throws {
         self.address = address
         location = PostgresAddress.withoutPassword(address)
         connection = try PostgresConnection(address: address)
@@ -106,7 +106,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     /// Records a newly claimed file as a job in state `intake`; its number comes from the sequence
     /// `job_numbers`, which no two runners share.
-    public func createJob(
+    func createJob(
         id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName? = nil
     ) throws {
         do {
@@ -122,22 +122,22 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func adoptProvider(jobID: String, provider: ProviderName) throws {
+    func adoptProvider(jobID: String, provider: ProviderName) throws {
         try sync {
             try connection.query(
                 "UPDATE jobs SET provider = $1 WHERE id = $2 AND provider IS NULL", provider.rawValue, jobID)
         }
     }
 
-    public func job(id: String) throws -> JobRecord? {
+    func job(id: String) throws -> JobRecord? {
         try sync { try readJobs(whereClause: "WHERE id = $1", id).first }
     }
 
-    public func jobs() throws -> [JobRecord] {
+    func jobs() throws -> [JobRecord] {
         try sync { try readJobs(whereClause: "") }
     }
 
-    public func unfinishedJobs() throws -> [JobRecord] {
+    func unfinishedJobs() throws -> [JobRecord] {
         try sync { try readJobs(whereClause: "WHERE state NOT IN ('finished', 'rejected')") }
     }
 
@@ -147,14 +147,14 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         return result.rows.map(StoredRecords.job)
     }
 
-    public func restartIntake(jobID: String) throws {
+    func restartIntake(jobID: String) throws {
         try sync {
             let keys = try keys(of: jobID)
             try connection.query("DELETE FROM job_rows WHERE id BETWEEN $1 AND $2", keys.first, keys.last)
         }
     }
 
-    public func insertRowsAsync(
+    func insertRowsAsync(
         jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
         async({ try self.insertRows(jobID: jobID, rows) }, completion: completion)
@@ -172,15 +172,17 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
                                  $13::text[])
             """,
             PostgresArray(rows.map { keys.id(seq: $0.sequence) }), PostgresArray(rows.map(\.line)),
-            PostgresArray(rows.map(\.phoneInput)), PostgresArray(rows.map { $0.countryInput.isEmpty ? nil : $0.countryInput }),
-            PostgresArray(rows.map(\.channel.rawValue)), PostgresArray(rows.map(\.locale)), PostgresArray(rows.map(\.code)),
+            PostgresArray(rows.map(\.phoneInput)),
+            PostgresArray(rows.map { $0.countryInput.isEmpty ? nil : $0.countryInput }),
+            PostgresArray(rows.map(\.channel.rawValue)), PostgresArray(rows.map(\.locale)),
+            PostgresArray(rows.map(\.code)),
             PostgresArray(rows.map { $0.phone?.e164 }), PostgresArray(rows.map { $0.phone?.countryCode }),
             PostgresArray(rows.map { $0.extras.isEmpty ? nil : ExtrasCodec.encode($0.extras) }),
             PostgresArray(rows.map { $0.finalStatus == nil ? "pending" : "finished" }),
             PostgresArray(rows.map { $0.finalStatus?.rawValue }), PostgresArray(rows.map(\.message)))
     }
 
-    public func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws {
+    func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws {
         try sync {
             try connection.query(
                 "UPDATE jobs SET state = 'queued', extra_columns = $1, total_rows = $2 WHERE id = $3",
@@ -188,19 +190,19 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func pauseJob(id: String, reason: String) throws {
+    func pauseJob(id: String, reason: String) throws {
         try sync {
             try connection.query("UPDATE jobs SET state = 'paused', paused_reason = $1 WHERE id = $2", reason, id)
         }
     }
 
-    public func holdJob(id: String, reason: String) throws {
+    func holdJob(id: String, reason: String) throws {
         try sync {
             try connection.query("UPDATE jobs SET state = 'held', paused_reason = $1 WHERE id = $2", reason, id)
         }
     }
 
-    public func resumeJob(id: String) throws {
+    func resumeJob(id: String) throws {
         try sync {
             try connection.query(
                 "UPDATE jobs SET state = 'queued', paused_reason = NULL WHERE id = $1 AND state IN ('paused', 'held')",
@@ -208,7 +210,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func finishJob(id: String, workPath: String, finishedAt: String) throws {
+    func finishJob(id: String, workPath: String, finishedAt: String) throws {
         try sync {
             try connection.query(
                 "UPDATE jobs SET state = 'finished', work_path = $1, finished_at = $2 WHERE id = $3", workPath,
@@ -216,7 +218,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func rejectJob(id: String, workPath: String, reason: String) throws {
+    func rejectJob(id: String, workPath: String, reason: String) throws {
         try sync {
             let keys = try keys(of: id)
             try connection.transaction {
@@ -230,15 +232,18 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     // MARK: Rows
 
-    public func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
+    func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
         try sync { try leaseRowsToSend(jobID: jobID, after: after, limit: limit) }
     }
 
-    public func rowsToSendAsync(
+    func rowsToSendAsync(
         jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
     ) {
         queue.async {
-            completion(Result { try self.whileReconnecting { try self.leaseRowsToSend(jobID: jobID, after: after, limit: limit) } })
+            completion(
+                Result {
+                    try self.whileReconnecting { try self.leaseRowsToSend(jobID: jobID, after: after, limit: limit) }
+                })
         }
     }
 
@@ -280,10 +285,10 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     /// None: rows in flight of a runner that is gone come back, in doubt, through
     /// ``rowsToSend(jobID:after:limit:)`` once its lease is over.
-    public func rowsLeftInFlight(jobID: String) throws -> [WorkRow] { [] }
+    func rowsLeftInFlight(jobID: String) throws -> [WorkRow] { [] }
 
     @discardableResult
-    public func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int {
+    func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int {
         try sync {
             let keys = try keys(of: jobID)
             return try connection.query(
@@ -296,7 +301,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     }
 
     @discardableResult
-    public func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int {
+    func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int {
         try sync {
             let keys = try keys(of: jobID)
             return try connection.query(
@@ -313,7 +318,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func commit(
+    func commit(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
     ) throws {
         try sync {
@@ -323,7 +328,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func commitAsync(
+    func commitAsync(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
         completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
@@ -349,7 +354,9 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
                 try connection.query(PostgresRowWrites.commitSQL, parameters: batches[0].parameters + counters)
             } else {
                 try connection.transaction {
-                    for batch in batches { try connection.query(PostgresRowWrites.batchSQL, parameters: batch.parameters) }
+                    for batch in batches {
+                        try connection.query(PostgresRowWrites.batchSQL, parameters: batch.parameters)
+                    }
                     try connection.query(PostgresRowWrites.countersOnlySQL, parameters: counters)
                 }
             }
@@ -361,7 +368,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws {
+    func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws {
         try sync {
             let keys = try keys(of: jobID)
             // In pages along the key, so a million-row job is never one result in memory.
@@ -382,12 +389,12 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// Rows per page of ``forEachReportRow(jobID:_:)``.
     private static let reportPage = 10_000
 
-    public func verificationsToStart(jobID: String) throws -> Int {
+    func verificationsToStart(jobID: String) throws -> Int {
         try count(
             "SELECT count(*) FROM job_rows WHERE id BETWEEN $1 AND $2 AND state != 'finished' AND code IS NULL", jobID)
     }
 
-    public func statusCounts(jobID: String) throws -> [String: Int] {
+    func statusCounts(jobID: String) throws -> [String: Int] {
         try sync {
             let keys = try keys(of: jobID)
             let result = try connection.query(
@@ -399,7 +406,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     /// Rows of a job without a final status, counted on a connection of its own, so the commits the sending
     /// waits for do not queue behind the scan.
-    public func unfinishedRowsCountedAside(jobID: String) throws -> Int {
+    func unfinishedRowsCountedAside(jobID: String) throws -> Int {
         let keys: RowKeyRange = try sync { try self.keys(of: jobID) }
         let reader = try PostgresConnection(address: address)
         return try reader.query(
@@ -407,15 +414,17 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         )[0].int(0)
     }
 
-    public func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
+    func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
         try sync {
             let keys = try keys(of: jobID)
-            return try connection.query(PostgresSQL.numbered(StoredRecords.errorCodeBreakdownSQL), keys.first, keys.last)
-                .rows.map(StoredRecords.errorCodeCount)
+            return try connection.query(
+                PostgresSQL.numbered(StoredRecords.errorCodeBreakdownSQL), keys.first, keys.last
+            )
+            .rows.map(StoredRecords.errorCodeCount)
         }
     }
 
-    public func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
+    func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
         try sync {
             let keys = try keys(of: jobID)
             return try connection.query(
@@ -426,7 +435,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     // MARK: Outcomes
 
-    public func sentRows(jobID: String) throws -> [SentRow] {
+    func sentRows(jobID: String) throws -> [SentRow] {
         try sync {
             let keys = try keys(of: jobID)
             return try connection.query(
@@ -438,7 +447,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func recordOutcomes(
+    func recordOutcomes(
         jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
     ) throws {
         try sync {
@@ -457,7 +466,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     // MARK: Runners
 
-    public func startRunning(lease: Duration) throws {
+    func startRunning(lease: Duration) throws {
         try sync {
             self.lease = lease
             try connection.query(
@@ -479,7 +488,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// Stops the beat and records that this runner ended, which gives its lease up: the rows this runner still holds (none in flight: a run ends
     /// after its last answer) go to whoever asks next, a restart of this one included, without waiting out the
     /// lease.
-    public func stopRunning() {
+    func stopRunning() {
         queue.sync {
             heartbeat?.stop()
             heartbeat = nil
@@ -489,14 +498,14 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func runners() throws -> [RunnerRecord] {
+    func runners() throws -> [RunnerRecord] {
         try sync {
             try connection.query("SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
                 .rows.map(StoredRecords.runner)
         }
     }
 
-    public func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
+    func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
         try sync {
             let grant = try connection.query(
                 """
@@ -518,7 +527,7 @@ public final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    public func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
+    func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
         try sync {
             try connection.query(
                 "SELECT COALESCE(sum(requests), 0) FROM job_request_seconds WHERE second BETWEEN $1 AND $2",

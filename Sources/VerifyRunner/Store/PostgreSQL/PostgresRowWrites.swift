@@ -44,24 +44,25 @@ enum PostgresRowWrites {
             if case .finished(let final, _) = write.state { return final.rawValue }
             return nil
         }
-        return Batch(parameters: [
-            PostgresArray(writes.map { keys.id(seq: $0.sequence) }),
-            PostgresArray(writes.map { kind(of: $0) }),
-            PostgresArray(writes.map(\.state.storedName)),
-            PostgresArray(statuses),
-            PostgresArray(writes.map(\.state.attempts)),
-            PostgresArray(writes.map(\.notBefore)),
-            PostgresArray(writes.map(\.timestamp)),
-            PostgresArray(writes.map(\.sentAt)),
-            PostgresArray(writes.map { $0.result?.errorCode }),
-            PostgresArray(writes.map { $0.result?.message }),
-            PostgresArray(writes.map { $0.result?.providerID }),
-            PostgresArray(writes.map { $0.result?.carrier }),
-            PostgresArray(writes.map { $0.result?.isCellphone }),
-            PostgresArray(writes.map { $0.result?.httpStatus }),
-            PostgresArray(zip(writes, statuses).map { $1 == nil ? nil : $0.timestamp }),
-            runner, writes.count,
-        ], count: writes.count)
+        return Batch(
+            parameters: [
+                PostgresArray(writes.map { keys.id(seq: $0.sequence) }),
+                PostgresArray(writes.map { kind(of: $0) }),
+                PostgresArray(writes.map(\.state.storedName)),
+                PostgresArray(statuses),
+                PostgresArray(writes.map(\.state.attempts)),
+                PostgresArray(writes.map(\.notBefore)),
+                PostgresArray(writes.map(\.timestamp)),
+                PostgresArray(writes.map(\.sentAt)),
+                PostgresArray(writes.map { $0.result?.errorCode }),
+                PostgresArray(writes.map { $0.result?.message }),
+                PostgresArray(writes.map { $0.result?.providerID }),
+                PostgresArray(writes.map { $0.result?.carrier }),
+                PostgresArray(writes.map { $0.result?.isCellphone }),
+                PostgresArray(writes.map { $0.result?.httpStatus }),
+                PostgresArray(zip(writes, statuses).map { $1 == nil ? nil : $0.timestamp }),
+                runner, writes.count,
+            ], count: writes.count)
     }
 
     /// Applies a batch: an in-flight mark sets the attempt and when it left; an answer sets the state, the

@@ -29,6 +29,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// The database file's path.
     public var location: String { path }
 
+    /// `SQLITE_CONSTRAINT_PRIMARYKEY`, a macro Swift does not import.
+    private static let primaryKeyTaken = SQLITE_CONSTRAINT | (6 << 8)
+
     /// One runner per spool: never shared.
     public var isShared: Bool { false }
 
@@ -86,7 +89,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
                     """
                 ).bind(id, fileName, workPath, createdAt, provider?.rawValue).run()
             }
-        } catch let error as SQLiteError where error.code == SQLITE_CONSTRAINT | (6 << 8) {  // SQLITE_CONSTRAINT_PRIMARYKEY
+        } catch let error as SQLiteError where error.code == Self.primaryKeyTaken {
             throw JobIDTaken(id: id)
         }
     }
@@ -296,6 +299,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         return try readWorkRows(statement, keys: keys)
     }
 
+    /// ``rowsToSend(jobID:after:limit:)`` on the store's queue while the caller goes on.
     public func rowsToSendAsync(
         jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
     ) {
@@ -534,7 +538,10 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     public func sentRows(jobID: String) throws -> [SentRow] {
         try sync {
             let statement = try connection.statement(
-                "SELECT \(StoredRecords.sentRowColumns) FROM job_rows WHERE id BETWEEN ? AND ? AND status = 'sent' ORDER BY id")
+                """
+                SELECT \(StoredRecords.sentRowColumns) FROM job_rows
+                WHERE id BETWEEN ? AND ? AND status = 'sent' ORDER BY id
+                """)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
             var rows: [SentRow] = []
@@ -597,6 +604,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
+    /// The runners that have worked on this store, one at a time, most recently seen first.
     public func runners() throws -> [RunnerRecord] {
         try sync {
             let statement = try connection.statement(
