@@ -1,12 +1,13 @@
 /// Where jobs and their rows live: the seam between verifyd and its database. Intake, the scheduler, the
 /// runner, the reports and the commands use only this; ``SQLiteJobStore`` (SQLite, one file per spool) is the
-/// embedded implementation.
+/// embedded implementation, ``PostgresJobStore`` the one several runners share.
 ///
 /// The store is the truth (design principle 1): a row's state changes here before the world is told, and a
 /// row is marked in flight here before its request leaves the process. Every method may block on I/O: call
 /// it from a Dispatch queue or a thread of its own, never from Swift's cooperative pool.
 ///
-/// Where a method's meaning depends on there being one runner per store, its comment says "single runner".
+/// Where a method means something else for the embedded store (one runner per spool) than for the shared one
+/// (several runners on one PostgreSQL database), its comment says what.
 public protocol JobStoring: AnyObject, Sendable {
     /// Where the store is, for messages: a file path, or a database address without its password.
     var location: String { get }
