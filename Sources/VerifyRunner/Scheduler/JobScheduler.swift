@@ -543,25 +543,18 @@ public final class JobScheduler: @unchecked Sendable {
         carryOut(action, sequence: sequence, result: result)
     }
 
-    /// Carries out a state machine's action for one row.
+    /// Carries out a state machine's action for one row, as ``RowFollowUp`` decides.
     private func carryOut(_ action: RowStateMachine.Action, sequence: Int, result: ProviderResult?) {
-        guard let machine = machines[sequence] else { return }
+        guard let machine = machines[sequence], let target = targets[sequence] else { return }
         let result = result ?? (action.endsUnresolved ? lastResults[sequence] : nil)
         let now = stamp()
-        switch action {
+        // Whether the provider has a status question is only asked of a row in doubt (it builds the request).
+        let means = RowFollowUp.Means(
+            kind: target.kind, hasStatusQuestion: action == .checkStatus && provider.statusRequest(for: target) != nil,
+            hasAttemptsLookUp: inDoubtBatcher != nil, stopping: stopRequested)
+        switch RowFollowUp.decide(action, means: means, retryPolicy: retryPolicy) {
         case .finish(let status):
-            if let code = result?.errorCode, status != .sent, loggedErrorCodes.insert(code).inserted,
-                let e164 = targets[sequence]?.e164
-            {
-                let message = result?.message ?? ""
-                logger.warning(
-                    "a row ended with an API error; later rows with the same code are not logged",
-                    metadata: [
-                        "error_code": "\(code)", "status": "\(status.rawValue)",
-                        "message": "\(configuration.logNumbers ? message : PhoneMask.maskedNumbers(in: message))",
-                        "number": "\(configuration.logNumbers ? e164 : PhoneMask.masked(e164))",
-                    ])
-            }
+            logFirstError(of: result, status: status, e164: target.e164)
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             metrics?.rowFinished(status.rawValue)
             machines[sequence] = nil
@@ -570,52 +563,40 @@ public final class JobScheduler: @unchecked Sendable {
             lastSentAt[sequence] = nil
             leftBy[sequence] = nil
             lastResults[sequence] = nil
-        case .retry(let attempts, let retryAfter):
-            retry(
-                sequence, state: machine.state, result: result, timestamp: now,
-                after: retryPolicy.delay(afterAttempt: attempts, retryAfter: retryAfter))
-        case .backOff(let retryAfter):
-            retry(
-                sequence, state: machine.state, result: result, timestamp: now,
-                after: retryPolicy.delay(afterAttempt: 1, retryAfter: retryAfter))
-        case .park(let wait):
+        case .sendAgain(let wait):
             retry(sequence, state: machine.state, result: result, timestamp: now, after: wait)
         case .requeue:
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             ready.insert(sequence, at: readyHead)
-        case .checkStatus:
-            guard let target = targets[sequence] else { return }
-            if stopRequested {
-                // Stopping takes no new request, not even a status query: the row is recorded in doubt
-                // and the next run resolves it.
-                pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
-                return
-            }
-            if target.kind == .check {
-                // A check sends no code: checking again is safe. (If the lost check was the one that approved
-                // the code, the second finds nothing pending and the row ends denied; see docs/in-doubt.md.)
-                var machine = machine
-                let next = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
-                machines[sequence] = machine
-                carryOut(next, sequence: sequence, result: result)
-            } else if let request = provider.statusRequest(for: target) {
-                statusQuestions.append(Outgoing(sequence: sequence, request: request, isStatusQuestion: true))
-            } else if inDoubtBatcher != nil {
-                let now = Timestamp.nowSeconds()
-                let request = AttemptEvidence.Request(
-                    e164: target.e164, sentAt: lastSentAt[sequence] ?? firstSentAt[sequence] ?? now,
-                    leftBy: leftBy[sequence] ?? now)
-                inDoubtBatcher?.add(sequence: sequence, request: request, now: now)
-                lookUpInDoubtRows()
-            } else {
-                // No way to ask: the row stays in doubt rather than risk a second code.
-                var machine = machine
-                let next = machine.statusUnknowable()
-                machines[sequence] = machine
-                carryOut(next, sequence: sequence, result: result)
-            }
-        case .checkStatusLater(let failedChecks):
-            scheduleStatusCheck(sequence, after: retryPolicy.delay(afterAttempt: failedChecks, retryAfter: nil))
+        case .leaveInDoubt:
+            // Stopping takes no new request, not even a status query: the row is recorded in doubt and the
+            // next run resolves it.
+            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+        case .checkAgain:
+            // A check sends no code: checking again is safe. (If the lost check was the one that approved the
+            // code, the second finds nothing pending and the row ends denied; see docs/in-doubt.md.)
+            var machine = machine
+            let next = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
+            machines[sequence] = machine
+            carryOut(next, sequence: sequence, result: result)
+        case .askStatus:
+            guard let request = provider.statusRequest(for: target) else { return }
+            statusQuestions.append(Outgoing(sequence: sequence, request: request, isStatusQuestion: true))
+        case .lookUp:
+            let now = Timestamp.nowSeconds()
+            let request = AttemptEvidence.Request(
+                e164: target.e164, sentAt: lastSentAt[sequence] ?? firstSentAt[sequence] ?? now,
+                leftBy: leftBy[sequence] ?? now)
+            inDoubtBatcher?.add(sequence: sequence, request: request, now: now)
+            lookUpInDoubtRows()
+        case .cannotAsk:
+            // No way to ask: the row stays in doubt rather than risk a second code.
+            var machine = machine
+            let next = machine.statusUnknowable()
+            machines[sequence] = machine
+            carryOut(next, sequence: sequence, result: result)
+        case .askStatusLater(let wait):
+            scheduleStatusCheck(sequence, after: wait)
         case .pauseJob:
             pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
             machines[sequence] = nil
@@ -624,9 +605,22 @@ public final class JobScheduler: @unchecked Sendable {
                 pauseReason = "the API refused the job: \(result?.message ?? "no message")\(code)"
                 logger.error("job paused", metadata: ["reason": "\(pauseReason ?? "")"])
             }
-        case .send, .none:
+        case .nothing:
             break
         }
+    }
+
+    /// Logs the first row of the job that ends `status` with an API error code, once per code.
+    private func logFirstError(of result: ProviderResult?, status: RowStatus, e164: String) {
+        guard let code = result?.errorCode, status != .sent, loggedErrorCodes.insert(code).inserted else { return }
+        let message = result?.message ?? ""
+        logger.warning(
+            "a row ended with an API error; later rows with the same code are not logged",
+            metadata: [
+                "error_code": "\(code)", "status": "\(status.rawValue)",
+                "message": "\(configuration.logNumbers ? message : PhoneMask.maskedNumbers(in: message))",
+                "number": "\(configuration.logNumbers ? e164 : PhoneMask.masked(e164))",
+            ])
     }
 
     private func retry(
