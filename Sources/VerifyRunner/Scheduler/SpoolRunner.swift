@@ -149,7 +149,7 @@ public final class SpoolRunner: Sendable {
         // With --once each job is worked on at most once, so a job that cannot progress ends the run
         // instead of spinning. A held job is looked at once per process: only a new limit frees it.
         var attempted = Set<String>()
-        /// Jobs this run has sent its part of while other runners still hold some of their rows.
+        // Jobs this run has sent its part of while other runners still hold some of their rows.
         var othersHold = Set<String>()
         var announcedSettling = false
         defer { waitForFollowUp() }
