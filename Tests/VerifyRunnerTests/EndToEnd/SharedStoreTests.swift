@@ -73,7 +73,8 @@ import Testing
     }
 
     /// The database goes away for 5 s in the middle of a run (its server stopped, then started again on the
-    /// same socket): the runner waits, reconnects and goes on; every row `sent`, each number started once.
+    /// same socket): the runner waits, reconnects and goes on; every row `sent`, each number started once. Then
+    /// `status --json` and `report` read the job from the same `--db`.
     @Test func aRunnerWaitsOutTheDatabaseGoingAway() async throws {
         let server = try PostgresServer.start()
         defer { server.remove() }
@@ -105,6 +106,17 @@ import Testing
         #expect(job.state == .finished)
         #expect(try store.statusCounts(jobID: job.id) == ["sent": numbers.count])
         print("database away for 5 s: \(sentDuringOutage) codes sent meanwhile (answers to requests already out)")
+
+        // The commands that read the store take the same --db.
+        let listed = try await BuiltBinary.run(["status", "--json", "--spool", spool.path, "--db", address])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("\"\(job.id)\"") && listed.stdout.contains("\"finished\""))
+        try FileManager.default.removeItem(atPath: spool.path + "/reports")
+        let report = try await BuiltBinary.run(["report", job.id, "--spool", spool.path, "--db", address])
+        #expect(report.status == 0, "\(report.stderr)")
+        let rows = try String(contentsOfFile: spool.path + "/reports/\(job.id)/report.csv", encoding: .utf8)
+        let lines = rows.utf8.filter { $0 == UInt8(ascii: "\n") }.count
+        #expect(lines == numbers.count + 1, "the header and one line per row")
         #expect(sentDuringOutage <= 32, "no request left while the database was away, beyond those in flight")
     }
 
