@@ -9,6 +9,14 @@
 #    within ±5 % of 600; rows / wall time of the three processes for information.
 # Usage: bench/i-postgres.sh [ROWS]
 source "$(dirname "$0")/lib.sh"
+
+# emit_ratio METRIC NUMERATOR DENOMINATOR TARGET: records NUMERATOR / DENOMINATOR against ">= TARGET" (nan when
+# either is nan: a run failed).
+emit_ratio() {
+    local value=nan
+    [ "$2" != nan ] && [ "$3" != nan ] && value=$(calc "$2 / $3")
+    emit i "$1" "$value" "x" ">=" "$4"
+}
 ROWS=${1:-${I_ROWS:-50000}}
 require_binary
 pg_start
@@ -28,11 +36,7 @@ if throughput_run i-postgres "$ROWS" $((120 + ROWS / 200)) "$csv" --concurrency 
 fi
 emit i "numbers/s, SQLite store" "$sqlite_rate" "/s" info ""
 emit i "numbers/s, PostgreSQL store" "$postgres_rate" "/s" info ""
-if [ "$sqlite_rate" != nan ] && [ "$postgres_rate" != nan ]; then
-    emit i "PostgreSQL / SQLite, one runner" "$(calc "$postgres_rate / $sqlite_rate")" "x" ">=" 0.70
-else
-    emit i "PostgreSQL / SQLite, one runner" nan "x" ">=" 0.70
-fi
+emit_ratio "PostgreSQL / SQLite, one runner" "$postgres_rate" "$sqlite_rate" 0.70
 
 sandbox_start --latency-ms 200
 latency_csv=$(csv_file 18000)
@@ -47,11 +51,7 @@ if runners_run i-three 3 300 "$latency_csv" "$(pg_database latency_three)" --con
 fi
 emit i "numbers/s, 1 runner, 200 ms" "$one" "/s" info ""
 emit i "numbers/s, 3 runners, 200 ms" "$three" "/s" info ""
-if [ "$one" != nan ] && [ "$three" != nan ]; then
-    emit i "3 runners / 1 runner, 200 ms" "$(calc "$three / $one")" "x" ">=" 2.5
-else
-    emit i "3 runners / 1 runner, 200 ms" nan "x" ">=" 2.5
-fi
+emit_ratio "3 runners / 1 runner, 200 ms" "$three" "$one" 2.5
 
 sandbox_start --latency-ms 20
 rate_db=$(pg_database shared_rate)

@@ -168,7 +168,8 @@ public final class SpoolRunner: Sendable {
                 if try process(job, into: &result) { othersHold.insert(job.id) }
                 if !result.succeeded { return result }
             }
-            try settleInterruptedEndings()
+            // On a shared store another runner may have finished a job whose file is in this spool.
+            if store.isShared { try settleInterruptedEndings() }
             if !configuration.once { startDueFollowUp() }
             if configuration.once {
                 guard toAttempt.isEmpty else { continue }

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Where jobs and their rows live: the seam between verifyd and its database. Intake, the scheduler, the
 /// runner, the reports and the commands use only this; ``SQLiteJobStore`` (SQLite, one file per spool) is the
 /// embedded implementation, ``PostgresJobStore`` the one several runners share.
@@ -97,7 +100,9 @@ public protocol JobStoring: AnyObject, Sendable {
     @discardableResult
     func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int
 
-    /// The group commit: writes a batch of row changes and the job's counters in one transaction.
+    /// The group commit: writes a batch of row changes and the job's counters in one transaction, carried out
+    /// while the caller goes on; `completion` gets `nil` once the transaction is durable, or the error.
+    /// ``commit(jobID:writes:requests:retries:sendingSeconds:startedAt:)`` waits for it.
     ///
     /// - Parameters:
     ///   - jobID: the job.
@@ -106,12 +111,6 @@ public protocol JobStoring: AnyObject, Sendable {
     ///   - retries: of which retries.
     ///   - sendingSeconds: time spent sending since the last commit.
     ///   - startedAt: the job's first send, recorded if the job has none yet.
-    func commit(
-        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
-    ) throws
-
-    /// The same group commit, carried out while the caller goes on; `completion` gets
-    /// `nil` once the transaction is durable, or the error.
     func commitAsync(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
         completion: @escaping @Sendable ((any Error)?) -> Void
@@ -172,6 +171,33 @@ public protocol JobStoring: AnyObject, Sendable {
     /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
     /// many attempts a listing of that time range may have to page through.
     func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int
+}
+
+extension JobStoring {
+    /// The group commit, waited for: ``commitAsync(jobID:writes:requests:retries:sendingSeconds:startedAt:completion:)``
+    /// with the calling thread blocked until the transaction is durable (never call it from Swift's cooperative
+    /// pool).
+    public func commit(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
+    ) throws {
+        try waitForStore { done in
+            commitAsync(
+                jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
+                startedAt: startedAt, completion: done)
+        }
+    }
+}
+
+/// Starts an asynchronous store call and blocks the calling thread until it completes; throws its error, if any.
+func waitForStore(_ start: (_ done: @escaping @Sendable ((any Error)?) -> Void) -> Void) throws {
+    let done = DispatchSemaphore(value: 0)
+    let failure = Mutex<(any Error)?>(nil)
+    start { error in
+        failure.withLock { $0 = error }
+        done.signal()
+    }
+    done.wait()
+    if let error = failure.withLock({ $0 }) { throw error }
 }
 
 /// ``JobStoring/createJob(id:fileName:workPath:createdAt:provider:)`` found the id taken: by a job another host

@@ -26,19 +26,11 @@ import Testing
         }
     }
 
-    private func row(_ sequence: Int, e164: String? = "+12025550100", status: RowStatus? = nil) -> NewRow {
-        NewRow(
-            sequence: sequence, line: sequence + 2, phoneInput: "202-555-0100", countryInput: "1", channel: .sms,
-            locale: nil, kind: .start, code: nil,
-            phone: e164.map { NormalizedNumber(e164: $0, countryCode: 1, nationalNumber: String($0.dropFirst(2))) },
-            extras: ["ref-\(sequence)", "a,\"b\"\nc"], finalStatus: status, message: status == nil ? nil : "why")
-    }
-
     @Test(arguments: StoreKind.allCases) func jobsKeepTheirRowsApart(kind: StoreKind) throws {
         try withStore(kind) { store in
             for id in ["j1", "j2"] {
                 try store.createJob(id: id, fileName: "\(id).csv", workPath: "/p", createdAt: "t", provider: nil)
-                try store.insertRowsNow(jobID: id, [row(0), row(1), row(2, status: .invalid)])
+                try store.insertRowsNow(jobID: id, [.sample(0), .sample(1), .sample(2, status: .invalid)])
             }
             try store.restartIntake(jobID: "j1")
             #expect(try store.statusCounts(jobID: "j1").isEmpty)
@@ -51,10 +43,10 @@ import Testing
     @Test(arguments: StoreKind.allCases) func heldJobsCountTheVerificationsTheyWouldStart(kind: StoreKind) throws {
         try withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: nil)
-            var check = row(3)
+            var check = NewRow.sample(3)
             check.kind = .check
             check.code = "123456"
-            try store.insertRowsNow(jobID: "j1", [row(0), row(1), row(2, status: .duplicate), check])
+            try store.insertRowsNow(jobID: "j1", [.sample(0), .sample(1), .sample(2, status: .duplicate), check])
             try store.finishIntake(jobID: "j1", extraColumns: [], totalRows: 4)
             #expect(try store.verificationsToStart(jobID: "j1") == 2)
             try store.holdJob(id: "j1", reason: "too many")
@@ -71,7 +63,7 @@ import Testing
             try store.createJob(
                 id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z", provider: nil)
             #expect(try store.job(id: "j1")?.state == .intake)
-            try store.insertRowsNow(jobID: "j1", [row(0), row(1, e164: nil, status: .invalid), row(2)])
+            try store.insertRowsNow(jobID: "j1", [.sample(0), .sample(1, e164: nil, status: .invalid), .sample(2)])
             try store.finishIntake(jobID: "j1", extraColumns: ["ref", "note"], totalRows: 3)
             let job = try #require(try store.job(id: "j1"))
             #expect(job.state == .queued)
@@ -87,9 +79,9 @@ import Testing
     @Test(arguments: StoreKind.allCases) func restartedIntakeStartsFromScratch(kind: StoreKind) throws {
         try withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: nil)
-            try store.insertRowsNow(jobID: "j1", [row(0), row(1)])
+            try store.insertRowsNow(jobID: "j1", [.sample(0), .sample(1)])
             try store.restartIntake(jobID: "j1")
-            try store.insertRowsNow(jobID: "j1", [row(0), row(1)])
+            try store.insertRowsNow(jobID: "j1", [.sample(0), .sample(1)])
             #expect(try store.statusCounts(jobID: "j1")["unfinished"] == 2)
         }
     }
@@ -97,7 +89,7 @@ import Testing
     @Test(arguments: StoreKind.allCases) func groupCommitRecordsStatesResultsAndCounters(kind: StoreKind) throws {
         try withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: nil)
-            try store.insertRowsNow(jobID: "j1", [row(0), row(1), row(2)])
+            try store.insertRowsNow(jobID: "j1", [.sample(0), .sample(1), .sample(2)])
             try store.finishIntake(jobID: "j1", extraColumns: ["ref", "note"], totalRows: 3)
             try store.commit(
                 jobID: "j1",
@@ -155,7 +147,7 @@ import Testing
             #expect(try store.job(id: "j1")?.pausedReason == "Invalid API key")
             try store.resumeJob(id: "j1")
             #expect(try store.job(id: "j1")?.state == .queued)
-            try store.insertRowsNow(jobID: "j2", [row(0)])
+            try store.insertRowsNow(jobID: "j2", [.sample(0)])
             try store.rejectJob(id: "j2", workPath: "/r/b.csv", reason: "no header")
             #expect(try store.statusCounts(jobID: "j2").isEmpty)
             try store.finishJob(id: "j1", workPath: "/d/a.csv", finishedAt: "3")
@@ -179,7 +171,8 @@ import Testing
     @Test(arguments: StoreKind.allCases) func outcomesAreStoredPerSentRow(kind: StoreKind) throws {
         try withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: .verifyV2)
-            try store.insertRowsNow(jobID: "j1", [row(0, e164: "+12025550101"), row(1, e164: "+12025550103"), row(2)])
+            try store.insertRowsNow(
+                jobID: "j1", [.sample(0, e164: "+12025550101"), .sample(1, e164: "+12025550103"), .sample(2)])
             let sent = { (sequence: Int, id: String) in
                 RowWrite(
                     sequence: sequence, state: .finished(.sent, attempts: 1),

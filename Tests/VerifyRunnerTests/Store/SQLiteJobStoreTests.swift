@@ -10,14 +10,6 @@ import Testing
         }
     }
 
-    private func row(_ sequence: Int, e164: String? = "+12025550100", status: RowStatus? = nil) -> NewRow {
-        NewRow(
-            sequence: sequence, line: sequence + 2, phoneInput: "202-555-0100", countryInput: "1", channel: .sms,
-            locale: nil, kind: .start, code: nil,
-            phone: e164.map { NormalizedNumber(e164: $0, countryCode: 1, nationalNumber: String($0.dropFirst(2))) },
-            extras: ["ref-\(sequence)", "a,\"b\"\nc"], finalStatus: status, message: status == nil ? nil : "why")
-    }
-
     @Test func migratesOnceAndReopens() throws {
         try withTemporaryDirectory { directory in
             let path = directory.path + "/s.sqlite"
@@ -67,7 +59,7 @@ import Testing
             #expect(try store.statusCounts(jobID: "a") == ["sent": 1])
             // New jobs are numbered after the migrated ones.
             try store.createJob(id: "c", fileName: "c.csv", workPath: "/c", createdAt: "t")
-            try store.insertRows(jobID: "c", [row(0)])
+            try store.insertRows(jobID: "c", [.sample(0)])
             #expect(try store.statusCounts(jobID: "c") == ["unfinished": 1])
             #expect(try store.statusCounts(jobID: "b") == ["unfinished": 2])
         }
@@ -87,7 +79,7 @@ import Testing
     @Test func theInFlightMarkRecordsWhenTheLatestRequestLeft() throws {
         try withTemporaryStore { store, _ in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t")
-            try store.insertRows(jobID: "j1", [row(0)])
+            try store.insertRows(jobID: "j1", [.sample(0)])
             let mark = { (attempt: Int, at: Double) in
                 RowWrite(
                     sequence: 0, state: .inFlight(attempt: attempt), timestamp: Timestamp.iso8601(at), sentAt: at)

@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 @testable import VerifyRunner
 
 extension TemporaryDirectory {
@@ -18,13 +15,18 @@ extension TemporaryDirectory {
 extension JobStoring {
     /// Inserts intake rows and waits until they are written (the stores only offer the asynchronous insert).
     func insertRowsNow(jobID: String, _ rows: [NewRow]) throws {
-        let done = DispatchSemaphore(value: 0)
-        let failure = Mutex<(any Error)?>(nil)
-        insertRowsAsync(jobID: jobID, rows) { error in
-            failure.withLock { $0 = error }
-            done.signal()
-        }
-        done.wait()
-        if let error = failure.withLock({ $0 }) { throw error }
+        try waitForStore { done in insertRowsAsync(jobID: jobID, rows, completion: done) }
+    }
+}
+
+extension NewRow {
+    /// A row for the store tests: a start of `e164` (or, with `nil`, a row without a number), ending `status` if
+    /// given, with two extra columns whose text needs quoting.
+    static func sample(_ sequence: Int, e164: String? = "+12025550100", status: RowStatus? = nil) -> NewRow {
+        NewRow(
+            sequence: sequence, line: sequence + 2, phoneInput: "202-555-0100", countryInput: "1", channel: .sms,
+            locale: nil, kind: .start, code: nil,
+            phone: e164.map { NormalizedNumber(e164: $0, countryCode: 1, nationalNumber: String($0.dropFirst(2))) },
+            extras: ["ref-\(sequence)", "a,\"b\"\nc"], finalStatus: status, message: status == nil ? nil : "why")
     }
 }

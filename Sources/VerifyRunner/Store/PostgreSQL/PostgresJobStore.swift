@@ -318,16 +318,6 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    func commit(
-        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
-    ) throws {
-        try sync {
-            try commitTransaction(
-                jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
-                startedAt: startedAt)
-        }
-    }
-
     func commitAsync(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
         completion: @escaping @Sendable ((any Error)?) -> Void

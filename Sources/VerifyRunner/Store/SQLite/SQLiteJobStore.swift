@@ -368,27 +368,8 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    /// The group commit: writes a batch of row changes and the job's counters in one transaction.
-    ///
-    /// - Parameters:
-    ///   - jobID: the job.
-    ///   - writes: row changes, applied in order.
-    ///   - requests: requests sent since the last commit.
-    ///   - retries: of which retries.
-    ///   - sendingSeconds: time spent sending since the last commit.
-    ///   - startedAt: the job's first send, recorded if the job has none yet.
-    public func commit(
-        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
-    ) throws {
-        try sync {
-            try commitTransaction(
-                jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
-                startedAt: startedAt)
-        }
-    }
-
-    /// The same group commit, run on the store's queue while the caller goes on; `completion` gets
-    /// `nil` once the transaction is durable, or the error.
+    /// The group commit, run on the store's queue while the caller goes on; `completion` gets `nil` once the
+    /// transaction is durable, or the error.
     public func commitAsync(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
         completion: @escaping @Sendable ((any Error)?) -> Void
