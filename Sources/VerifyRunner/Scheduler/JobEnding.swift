@@ -1,5 +1,5 @@
 /// Whether a job's run is over, and how, decided as a pure value from what the scheduler still holds:
-/// ``JobScheduler`` asks after every pass and carries the answer out.
+/// ``SchedulerMachine`` asks after every pass.
 enum JobEnding: Equatable {
     /// Not yet: something is still in the air, waiting for a commit, or left to send.
     case notYet

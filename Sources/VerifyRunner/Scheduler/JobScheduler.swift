@@ -2,7 +2,10 @@ import Dispatch
 import Synchronization
 public import Logging
 
-/// Sends one job's rows: the concurrency window, the token bucket, retries and the group commit.
+/// Sends one job's rows: carries out what its ``SchedulerMachine`` decides (the concurrency window, the
+/// token bucket, rate control, the group commit, the end of the run) and what each row's
+/// ``RowStateMachine`` and ``RowFollowUp`` decide (retries, in-doubt questions), and does the I/O: the
+/// store, the transport, timers, logs and metrics.
 ///
 /// All of its state lives on one serial DispatchQueue; transfers run on the transport's own thread
 /// and their completions come back to that queue. Nothing here runs on Swift's cooperative pool.
@@ -83,6 +86,8 @@ public final class JobScheduler: @unchecked Sendable {
     /// The Verification Attempts API's client, for providers that look in-doubt rows up there (V2).
     private let attemptsClient: AttemptsClient?
 
+    /// The scheduler's decisions: window, tokens, rate, commits, loads, the end of the run.
+    private var decisions: SchedulerMachine
     private var machines: [Int: RowStateMachine] = [:]
     private var targets: [Int: VerificationTarget] = [:]
     /// When each unfinished row's first request left (seconds since 1970): its retry window's start.
@@ -93,8 +98,15 @@ public final class JobScheduler: @unchecked Sendable {
     /// For rows in doubt: a moment after which their request could no longer leave (the transfer had ended,
     /// or the process that sent it was dead).
     private var leftBy: [Int: Double] = [:]
-    /// V2 rows in doubt waiting for a look-up in the Verification Attempts API (``attemptsClient`` set).
-    private var inDoubtBatcher: InDoubtBatcher?
+    /// V2 rows in doubt waiting for a look-up in the Verification Attempts API (``attemptsClient`` set); the
+    /// machine is told of every change, as the end of the job waits for them.
+    private var inDoubtBatcher: InDoubtBatcher? {
+        didSet {
+            handle(
+                .inDoubt(
+                    unresolved: !(inDoubtBatcher?.isEmpty ?? true), waiting: inDoubtBatcher?.hasWaitingRows ?? false))
+        }
+    }
     /// Attempts found so far by each look-up under way, by number (look-ups are numbered as they start).
     private var lookupFindings: [Int: [String: [VerificationAttempt]]] = [:]
     private var lookupsStarted = 0
@@ -103,47 +115,15 @@ public final class JobScheduler: @unchecked Sendable {
     /// The last answer of each unfinished row that got one, so a row that ends failed or in doubt after
     /// a status query (which has no answer of its own for the report) shows the answer that led there.
     private var lastResults: [Int: ProviderResult] = [:]
-    private var ready: [Int] = []
-    private var readyHead = 0
-    private var lastLoaded = -1
-    private var storeExhausted = false
-    /// Whether a load of rows is under way on the store's queue.
-    private var loading = false
-    private var inFlight = 0
-    private var waitingRetries = 0
-    private var bucket: TokenBucket
-    /// On a shared store with a rate: the tokens its bucket granted this runner, spent instead of
-    /// ``bucket``'s (whose rate, moved by ``rateController``, is the rate asked of the shared bucket).
-    private var granted: GrantedTokens?
-    /// The rate and the window in force, moved by the account's "too many requests" answers.
-    private var rateController: RateController
-    private var tokenWaitScheduled = false
-    private var commitScheduled = false
-    /// Requests whose in-flight marks are being committed right now; they count in the window.
-    private var sendsBeingCommitted = 0
-    /// Rows marked in flight in the commit under way that go to ``reserve``.
-    private var reserveBeingCommitted = 0
-    private var commitInProgress = false
+    /// Row writes for the next commit.
     private var pendingWrites: [RowWrite] = []
-    /// Starts whose in-flight marks wait for the next commit, to leave right after it.
-    private var pendingSends: [Outgoing] = []
-    /// Starts whose in-flight marks wait for the next commit, to join ``reserve``.
-    private var pendingReserve: [Outgoing] = []
-    /// Starts whose in-flight mark is committed, waiting for a free place in the window: when an answer
-    /// frees one, the next request leaves at once instead of after a commit. Rows marked but never sent
-    /// (the run stopped) are handed back; after a crash they are in doubt like any row in flight.
-    private var reserve: [Outgoing] = []
-    /// Status questions waiting for a token (they need no in-flight mark).
-    private var statusQuestions: [Outgoing] = []
     private var requestsSinceCommit = 0
     private var retriesSinceCommit = 0
     private var firstSendAt: String?
     private var cachedStamp: (at: Double, text: String) = (0, "")
     private var lastCommitUptime: Double
-    private var pauseReason: String?
     /// API error codes already logged for this job (one line per error class).
     private var loggedErrorCodes: Set<String> = []
-    private var stopRequested = false
     private var completion: (@Sendable (Outcome) -> Void)?
 
     /// Creates a scheduler for one job.
@@ -170,10 +150,10 @@ public final class JobScheduler: @unchecked Sendable {
         self.logger = logger
         self.metrics = metrics
         self.queue = DispatchQueue(label: "verifyd.scheduler.\(jobID)")
-        self.bucket = TokenBucket(rate: configuration.rate)
-        if store.isShared, configuration.rate > 0 { granted = GrantedTokens() }
-        self.rateController = RateController(
-            configuration: .init(ceiling: configuration.rate, concurrency: configuration.concurrency))
+        self.decisions = SchedulerMachine(
+            settings: .init(
+                concurrency: configuration.concurrency, rate: configuration.rate, loadBatch: configuration.loadBatch,
+                sharedRate: store.isShared))
         self.lastCommitUptime = Self.uptime()
     }
 
@@ -187,15 +167,15 @@ public final class JobScheduler: @unchecked Sendable {
                 self.end(.storeFailed("\(error)"))
                 return
             }
-            self.pump()
+            self.advance()
         }
     }
 
     /// Stops taking new rows; requests in flight finish and are recorded, then the run ends `stopped`.
     public func stop() {
         queue.async {
-            self.stopRequested = true
-            self.pump()
+            self.handle(.stopRequested)
+            self.advance()
         }
     }
 
@@ -239,117 +219,76 @@ public final class JobScheduler: @unchecked Sendable {
         return .seconds(sentAt + configuration.retryWindow.seconds - Timestamp.nowSeconds())
     }
 
-    // MARK: The pump
+    // MARK: Carrying out the machine's actions
 
-    /// A request waiting to leave: a start (its in-flight mark in a commit) or a status question.
-    private struct Outgoing {
-        /// The row.
-        var sequence: Int
-        /// The request.
-        var request: HTTPRequest
-        /// Whether it asks whether an in-doubt request was processed (V1 status by number).
-        var isStatusQuestion: Bool
+    /// Tells the machine what happened.
+    private func handle(_ event: SchedulerMachine.Event) { decisions.handle(event, now: Self.uptime()) }
+
+    /// Asks the machine what to do now, and does it in its order.
+    private func advance() {
+        guard completion != nil else { return }
+        for action in decisions.next(now: Self.uptime()) { perform(action) }
     }
 
-    /// Requests in flight at most: `--concurrency`, or less when the API said so (`Twilio-Concurrent-Requests`).
-    private var window: Int { min(configuration.concurrency, rateController.window) }
-
-    /// Starts kept marked in flight ahead of the window: half of it, at most 256. A start whose mark is durable
-    /// leaves the moment an answer frees a place, while the next commit is under way: the larger the reserve,
-    /// the less the sending waits for the store (a PostgreSQL commit is a round trip). Its cost: after a crash,
-    /// the reserve's rows are in doubt like the rows in flight, and are asked about, not sent again.
-    private var reserveTarget: Int { min(256, configuration.concurrency / 2) }
-
-    /// Fills the window, within the rate, and keeps the reserve topped up, as ``SendPlan`` decides (status
-    /// questions first, then starts from the reserve, then new starts; every request takes a token); loads
-    /// more rows while the plan runs out of them; then commits.
-    private func pump() {
+    private func perform(_ action: SchedulerMachine.Action) {
         guard completion != nil else { return }
-        if pauseReason == nil, !stopRequested {
-            while completion != nil {
-                loadIfNeeded()
-                let plan: SendPlan
-                if var tokens = granted {
-                    askForTokensIfNeeded(&tokens)
-                    plan = SendPlan.plan(situation, bucket: &tokens, now: Self.uptime())
-                    granted = tokens
-                } else {
-                    plan = SendPlan.plan(situation, bucket: &bucket, now: Self.uptime())
-                }
-                carryOut(plan)
-                if let wait = plan.tokenWait { scheduleTokenWait(wait) }
-                guard plan.wantsMoreRows, !storeExhausted, !loading else { break }
+        switch action {
+        case .load(let after, let limit):
+            store.rowsToSendAsync(jobID: jobID, after: after, limit: limit) { result in
+                self.queue.async { self.loaded(result) }
+            }
+        case .start(let sequence, _):
+            start(sequence, at: stamp())
+        case .send(let sequence):
+            transmit(sequence, request: targets[sequence].map(provider.request(for:)), isStatusQuestion: false)
+        case .askStatus(let sequence):
+            transmit(sequence, request: targets[sequence].flatMap(provider.statusRequest(for:)), isStatusQuestion: true)
+        case .askForTokens(let size, let rate, let capacity):
+            do {
+                handle(.tokensGranted(try store.takeRateTokens(upTo: size, rate: rate, capacity: capacity)))
+                advance()
+            } catch {
+                end(.storeFailed("\(error)"))
+            }
+        case .waitForToken(let seconds):
+            metrics?.rateLimitWaited(seconds: seconds)
+            queue.asyncAfter(deadline: .now() + seconds) {
+                self.handle(.tokenWaitOver)
+                self.advance()
+            }
+        case .scheduleCommit:
+            // After the completions already queued, so that they share one transaction.
+            queue.async {
+                self.handle(.commitDue)
+                self.advance()
+            }
+        case .commit(let marksStarts):
+            commit(marksStarts: marksStarts)
+        case .rateChanged(let change):
+            log(change)
+        case .handBack(let reserve, let statusQuestions):
+            handBack(reserve: reserve, statusQuestions: statusQuestions)
+        case .lookUpInDoubtRows:
+            lookUpInDoubtRows()
+        case .end(let ending):
+            switch ending {
+            case .finished: commitThen(.finished)
+            case .paused(let reason): commitThen(.paused(reason: reason))
+            case .stopped: commitThen(.stopped)
             }
         }
-        if !pendingWrites.isEmpty || !pendingSends.isEmpty || !pendingReserve.isEmpty { scheduleCommit() }
-        endIfDone()
     }
 
-    /// Asks the shared store's bucket for tokens when none are left and a request could leave now.
-    private func askForTokensIfNeeded(_ tokens: inout GrantedTokens) {
-        let situation = self.situation
-        guard tokens.count == 0, situation.occupied < situation.window,
-            situation.statusQuestions + situation.reserve + situation.ready > 0
-        else { return }
-        let size = GrantedTokens.grantSize(rate: bucket.rate)
-        do {
-            let grant = try store.takeRateTokens(upTo: size, rate: bucket.rate, capacity: 2 * size)
-            tokens.count += grant.granted
-            tokens.wait = grant.wait
-        } catch {
-            end(.storeFailed("\(error)"))
-        }
-    }
-
-    /// What ``SendPlan`` needs to know of the window, the queues and the reserve.
-    private var situation: SendPlan.Situation {
-        SendPlan.Situation(
-            window: window, occupied: inFlight + sendsBeingCommitted + pendingSends.count,
-            statusQuestions: statusQuestions.count, reserve: reserve.count, ready: ready.count - readyHead,
-            reserveTarget: reserveTarget, reserveHeld: reserve.count + pendingReserve.count + reserveBeingCommitted)
-    }
-
-    /// Sends and starts what `plan` says, in its order.
-    private func carryOut(_ plan: SendPlan) {
-        for _ in 0..<plan.statusQuestions { send(statusQuestions.removeFirst()) }
-        for _ in 0..<plan.fromReserve { send(reserve.removeFirst()) }
-        for _ in 0..<plan.newStarts { startNextReady(intoReserve: false) }
-        for _ in 0..<plan.reserveStarts { startNextReady(intoReserve: true) }
-    }
-
-    private func startNextReady(intoReserve: Bool) {
-        start(ready[readyHead], at: stamp(), intoReserve: intoReserve)
-        readyHead += 1
-    }
-
-    /// Asks the store for the next rows while the ready rows still last: the store reads (and, shared, leases)
-    /// them on its own queue, and the scheduler goes on sending meanwhile.
-    private func loadIfNeeded() {
-        let readyLeft = ready.count - readyHead
-        guard !storeExhausted, !loading, readyLeft < max(configuration.concurrency, configuration.loadBatch / 2)
-        else { return }
-        if readyHead > 4096 {
-            ready.removeFirst(readyHead)
-            readyHead = 0
-        }
-        loading = true
-        store.rowsToSendAsync(jobID: jobID, after: lastLoaded, limit: configuration.loadBatch) { result in
-            self.queue.async { self.loaded(result) }
-        }
-    }
-
-    /// Takes in the rows a load returned (or ends the run on the store's error), then pumps.
+    /// Takes in the rows a load returned (or ends the run on the store's error).
     private func loaded(_ result: Result<[WorkRow], any Error>) {
-        loading = false
         guard completion != nil else { return }
         switch result {
         case .failure(let error):
             end(.storeFailed("\(error)"))
         case .success(let rows):
-            if rows.count < configuration.loadBatch { storeExhausted = true }
+            handle(.loaded(last: rows.last?.sequence, exhausted: rows.count < configuration.loadBatch))
             let now = Timestamp.nowSeconds()
             for row in rows {
-                lastLoaded = row.sequence
                 adopt(row, machine: RowStateMachine(state: row.state, policy: policy))
                 if case .inDoubt = row.state {
                     leftBy[row.sequence] = now
@@ -357,10 +296,10 @@ public final class JobScheduler: @unchecked Sendable {
                 } else if let notBefore = row.notBefore, notBefore > now {
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
                 } else {
-                    ready.append(row.sequence)
+                    handle(.rowReady(row.sequence, first: false))
                 }
             }
-            pump()
+            advance()
         }
     }
 
@@ -371,13 +310,12 @@ public final class JobScheduler: @unchecked Sendable {
         carryOut(action, sequence: sequence, result: nil)
     }
 
-    /// Moves one ready row into flight: in the store first, at the next commit; then it leaves, or joins the
-    /// reserve.
-    private func start(_ sequence: Int, at timestamp: String, intoReserve: Bool) {
-        guard var machine = machines[sequence], let target = targets[sequence] else { return }
+    /// Marks one ready row in flight, in the store at the next commit; the machine sends it after that commit.
+    private func start(_ sequence: Int, at timestamp: String) {
+        guard var machine = machines[sequence] else { return handle(.withdrawn(sequence)) }
         let action = machine.sendRequested()
         machines[sequence] = machine
-        guard case .send(let attempt) = action else { return }
+        guard case .send(let attempt) = action else { return handle(.withdrawn(sequence)) }
         if attempt > 1 {
             retriesSinceCommit += 1
             metrics?.retried()
@@ -386,84 +324,55 @@ public final class JobScheduler: @unchecked Sendable {
         if firstSentAt[sequence] == nil { firstSentAt[sequence] = now }
         lastSentAt[sequence] = now
         leftBy[sequence] = nil
-        pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp, sentAt: now))
-        let outgoing = Outgoing(sequence: sequence, request: provider.request(for: target), isStatusQuestion: false)
-        if intoReserve { pendingReserve.append(outgoing) } else { pendingSends.append(outgoing) }
+        write(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp, sentAt: now))
     }
 
-    private func scheduleTokenWait(_ seconds: Double) {
-        guard !tokenWaitScheduled else { return }
-        tokenWaitScheduled = true
-        metrics?.rateLimitWaited(seconds: seconds)
-        queue.asyncAfter(deadline: .now() + seconds) {
-            self.tokenWaitScheduled = false
-            self.pump()
-        }
+    /// Queues a row write for the next commit.
+    private func write(_ rowWrite: RowWrite) {
+        pendingWrites.append(rowWrite)
+        handle(.wrote)
     }
 
-    /// The group commit: runs after the completions already queued, so they share one transaction.
-    private func scheduleCommit() {
-        guard !commitScheduled, !commitInProgress else { return }
-        commitScheduled = true
-        queue.async {
-            self.commitScheduled = false
-            self.commitAndSend()
-        }
-    }
-
-    /// Commits what has accumulated on the store's queue; answers keep arriving meanwhile and join
-    /// the next commit. The requests whose in-flight marks were in it leave once it is durable.
-    private func commitAndSend() {
-        guard completion != nil, !commitInProgress else { return }
+    /// Commits the writes queued so far on the store's queue; answers keep arriving meanwhile and join the
+    /// next commit. The machine sends the starts whose in-flight marks were in it once it is durable.
+    private func commit(marksStarts: Bool) {
         let now = Self.uptime()
-        let sends = pendingSends
-        let reserved = pendingReserve
-        if firstSendAt == nil, !sends.isEmpty || !reserved.isEmpty { firstSendAt = Timestamp.now() }
-        commitInProgress = true
-        sendsBeingCommitted = sends.count
-        reserveBeingCommitted = reserved.count
+        if firstSendAt == nil, marksStarts { firstSendAt = Timestamp.now() }
         store.commitAsync(
             jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
             sendingSeconds: firstSendAt == nil ? 0 : now - lastCommitUptime, startedAt: firstSendAt
         ) { error in
-            self.queue.async { self.committed(sends, reserved: reserved, error: error) }
+            self.queue.async { self.committed(error: error) }
         }
         lastCommitUptime = now
         pendingWrites.removeAll(keepingCapacity: true)
-        pendingSends.removeAll(keepingCapacity: true)
-        pendingReserve.removeAll(keepingCapacity: true)
         requestsSinceCommit = 0
         retriesSinceCommit = 0
     }
 
-    private func committed(_ sends: [Outgoing], reserved: [Outgoing], error: (any Error)?) {
-        commitInProgress = false
-        sendsBeingCommitted = 0
-        reserveBeingCommitted = 0
+    private func committed(error: (any Error)?) {
         if let error {
             logger.error("store write failed", metadata: ["error": "\(error)"])
             end(.storeFailed("\(error)"))
             return
         }
-        guard completion != nil else { return }
-        for outgoing in sends { send(outgoing) }
-        reserve += reserved
-        pump()
+        handle(.committed)
+        advance()
     }
 
-    /// Hands one request to the transport; its answer comes back to ``received(_:sequence:)``.
-    private func send(_ outgoing: Outgoing) {
-        guard let target = targets[outgoing.sequence] else { return }
+    /// Hands one request to the transport; its answer comes back to ``received(_:sequence:)``. A row with no
+    /// request to send is withdrawn.
+    private func transmit(_ sequence: Int, request: HTTPRequest?, isStatusQuestion: Bool) {
+        guard let target = targets[sequence], let request else { return handle(.withdrawn(sequence)) }
         let provider = self.provider
         let metrics = self.metrics
-        inFlight += 1
-        metrics?.inFlightChanged(to: inFlight)
+        metrics?.inFlightChanged(to: decisions.inFlight)
         let sentAt = ContinuousClock.now
-        transport.send(outgoing.request, timeout: configuration.timeout, on: Self.answerQueue) { outcome in
+        transport.send(request, timeout: configuration.timeout, on: Self.answerQueue) { outcome in
             // The answer (its JSON) is read here, beside the scheduler's queue: a burst of answers is
             // read on every core, and the serial queue only applies the results.
             let answer: Answer =
-                outgoing.isStatusQuestion
+                isStatusQuestion
                 ? .status(exists: provider.interpretStatus(outcome), httpStatus: try? outcome.get().status)
                 : .result(provider.interpret(outcome, for: target))
             if let metrics {
@@ -474,7 +383,7 @@ public final class JobScheduler: @unchecked Sendable {
                 metrics.requestAnswered(
                     outcome: label, httpStatus: try? outcome.get().status, duration: ContinuousClock.now - sentAt)
             }
-            self.deliver(answer, sequence: outgoing.sequence)
+            self.deliver(answer, sequence: sequence)
         }
     }
 
@@ -508,21 +417,20 @@ public final class JobScheduler: @unchecked Sendable {
                 return inbox
             }
             for (answer, sequence) in answers { self.received(answer, sequence: sequence) }
-            self.metrics?.inFlightChanged(to: self.inFlight)
-            self.pump()
+            self.metrics?.inFlightChanged(to: self.decisions.inFlight)
+            self.advance()
         }
     }
 
     /// Applies one answer to its row; the caller pumps.
     private func received(_ answer: Answer, sequence: Int) {
-        inFlight -= 1
         requestsSinceCommit += 1
+        handle(.answered(Self.rateSignal(of: answer)))
         guard completion != nil, var machine = machines[sequence] else { return }
         let action: RowStateMachine.Action
         var result: ProviderResult?
         let windowLeft = retryWindowLeft(sequence)
         let windowIsOver = windowLeft <= .zero
-        record(Self.rateSignal(of: answer))
         switch answer {
         case .status(let exists, _):
             action = machine.statusChecked(wasProcessed: exists, retryWindowIsOver: windowIsOver)
@@ -533,7 +441,8 @@ public final class JobScheduler: @unchecked Sendable {
             }
             action = machine.resultReceived(interpreted, retryWindowLeft: windowLeft)
             if windowIsOver, action == .finish(.failed) {
-                interpreted.message = "gave up: the retry window (\(Int(configuration.retryWindow.seconds)) s) is over; "
+                interpreted.message =
+                    "gave up: the retry window (\(Int(configuration.retryWindow.seconds)) s) is over; "
                     + "last answer: \(interpreted.message ?? "none")"
             }
             result = interpreted
@@ -551,11 +460,11 @@ public final class JobScheduler: @unchecked Sendable {
         // Whether the provider has a status question is only asked of a row in doubt (it builds the request).
         let means = RowFollowUp.Means(
             kind: target.kind, hasStatusQuestion: action == .checkStatus && provider.statusRequest(for: target) != nil,
-            hasAttemptsLookUp: inDoubtBatcher != nil, stopping: stopRequested)
+            hasAttemptsLookUp: inDoubtBatcher != nil, stopping: decisions.stopRequested)
         switch RowFollowUp.decide(action, means: means, retryPolicy: retryPolicy) {
         case .finish(let status):
             logFirstError(of: result, status: status, e164: target.e164)
-            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            write(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
             metrics?.rowFinished(status.rawValue)
             machines[sequence] = nil
             targets[sequence] = nil
@@ -566,12 +475,12 @@ public final class JobScheduler: @unchecked Sendable {
         case .sendAgain(let wait):
             retry(sequence, state: machine.state, result: result, timestamp: now, after: wait)
         case .requeue:
-            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
-            ready.insert(sequence, at: readyHead)
+            write(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            handle(.rowReady(sequence, first: true))
         case .leaveInDoubt:
             // Stopping takes no new request, not even a status query: the row is recorded in doubt and the
             // next run resolves it.
-            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            write(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
         case .checkAgain:
             // A check sends no code: checking again is safe. (If the lost check was the one that approved the
             // code, the second finds nothing pending and the row ends denied; see docs/in-doubt.md.)
@@ -580,8 +489,7 @@ public final class JobScheduler: @unchecked Sendable {
             machines[sequence] = machine
             carryOut(next, sequence: sequence, result: result)
         case .askStatus:
-            guard let request = provider.statusRequest(for: target) else { return }
-            statusQuestions.append(Outgoing(sequence: sequence, request: request, isStatusQuestion: true))
+            handle(.statusQuestion(sequence))
         case .lookUp:
             let now = Timestamp.nowSeconds()
             let request = AttemptEvidence.Request(
@@ -598,12 +506,13 @@ public final class JobScheduler: @unchecked Sendable {
         case .askStatusLater(let wait):
             scheduleStatusCheck(sequence, after: wait)
         case .pauseJob:
-            pendingWrites.append(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
+            write(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
             machines[sequence] = nil
-            if pauseReason == nil {
+            if self.decisions.pauseReason == nil {
                 let code = result?.errorCode.map { " (error \($0))" } ?? ""
-                pauseReason = "the API refused the job: \(result?.message ?? "no message")\(code)"
-                logger.error("job paused", metadata: ["reason": "\(pauseReason ?? "")"])
+                let reason = "the API refused the job: \(result?.message ?? "no message")\(code)"
+                handle(.paused(reason: reason))
+                logger.error("job paused", metadata: ["reason": "\(reason)"])
             }
         case .nothing:
             break
@@ -627,8 +536,7 @@ public final class JobScheduler: @unchecked Sendable {
         _ sequence: Int, state: RowState, result: ProviderResult?, timestamp: String, after delay: Duration
     ) {
         let notBefore = Timestamp.nowSeconds() + delay.seconds
-        pendingWrites.append(
-            RowWrite(sequence: sequence, state: state, result: result, notBefore: notBefore, timestamp: timestamp))
+        write(RowWrite(sequence: sequence, state: state, result: result, notBefore: notBefore, timestamp: timestamp))
         scheduleRetry(sequence, after: delay)
     }
 
@@ -645,11 +553,8 @@ public final class JobScheduler: @unchecked Sendable {
         }
     }
 
-    /// Feeds an answer to the rate controller and carries out the change it makes, if any.
-    private func record(_ signal: RateController.Answer) {
-        let now = Self.uptime()
-        guard let change = rateController.record(signal, now: now) else { return }
-        bucket.setRate(change.rate ?? 0, now: now)
+    /// Logs a change of the rate controller's.
+    private func log(_ change: RateController.Change) {
         let rate = change.rate.map { "\(Int($0.rounded()))/s" } ?? "no limit"
         switch change.reason {
         case .limit(let share, let background, let admitted):
@@ -670,25 +575,25 @@ public final class JobScheduler: @unchecked Sendable {
     private static func percent(_ share: Double) -> String { "\((share * 1000).rounded() / 10)%" }
 
     private func scheduleRetry(_ sequence: Int, after delay: Duration) {
-        afterWaiting(delay) { self.ready.insert(sequence, at: self.readyHead) }
+        afterWaiting(delay) { self.handle(.rowReady(sequence, first: true)) }
     }
 
     /// Asks the in-doubt row's status question again after `delay`.
     private func scheduleStatusCheck(_ sequence: Int, after delay: Duration) {
         afterWaiting(delay) {
-            guard self.completion != nil, !self.stopRequested, self.pauseReason == nil else { return }
+            guard self.completion != nil, !self.decisions.isWindingDown else { return }
             self.carryOut(.checkStatus, sequence: sequence, result: nil)
         }
     }
 
-    /// Runs `body` on the scheduler's queue after `delay`, then pumps; until then the job counts a
-    /// row waiting, so it does not end.
+    /// Runs `body` on the scheduler's queue after `delay`, then advances; until then the machine counts a
+    /// row waiting, so the job does not end.
     private func afterWaiting(_ delay: Duration, _ body: @escaping @Sendable () -> Void) {
-        waitingRetries += 1
+        handle(.waitStarted)
         queue.asyncAfter(deadline: .now() + max(0, delay.seconds)) {
-            self.waitingRetries -= 1
+            self.handle(.waitEnded)
             body()
-            self.pump()
+            self.advance()
         }
     }
 
@@ -696,11 +601,11 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// Asks the batcher whether to look rows in doubt up now, and starts the listings it hands out.
     private func lookUpInDoubtRows() {
-        guard completion != nil, !stopRequested, pauseReason == nil, let attemptsClient, var batcher = inDoubtBatcher
+        guard completion != nil, !decisions.isWindingDown, let attemptsClient, var batcher = inDoubtBatcher
         else { return }
         let now = Timestamp.nowSeconds()
         let store = self.store
-        let decision = batcher.decide(now: now, jobIsIdle: holdings.isIdle) { range in
+        let decision = batcher.decide(now: now, jobIsIdle: decisions.isIdle) { range in
             // A listing pages through every attempt of the service in the range; this store's own answered
             // requests in it are the best estimate at hand.
             (try? store.answeredRequests(in: Int(range.lowerBound)...Int(range.upperBound))) ?? 0
@@ -774,7 +679,7 @@ public final class JobScheduler: @unchecked Sendable {
             }
         }
         lookUpInDoubtRows()
-        pump()
+        advance()
     }
 
     /// Carries out what the Verification Attempts API proved about one row.
@@ -806,51 +711,20 @@ public final class JobScheduler: @unchecked Sendable {
 
     // MARK: The end
 
-    private func endIfDone() {
-        switch JobEnding.decide(holdings) {
-        case .notYet:
-            break
-        case .paused(let reason):
-            handBackUnsent()
-            commitThen(.paused(reason: reason))
-        case .stopped:
-            handBackUnsent()
-            commitThen(.stopped)
-        case .finished:
-            commitThen(.finished)
-        case .lookUpInDoubtRows:
-            // Only rows in doubt are left: look them up now rather than wait for company.
-            lookUpInDoubtRows()
-        }
-    }
-
-    /// What ``JobEnding`` needs to know of the rows and requests the scheduler still holds.
-    private var holdings: JobEnding.Holdings {
-        JobEnding.Holdings(
-            inFlight: inFlight, awaitingCommit: pendingSends.count + pendingReserve.count,
-            committing: commitInProgress, pauseReason: pauseReason, stopRequested: stopRequested,
-            storeExhausted: storeExhausted,
-            waitingToLeave: ready.count - readyHead + reserve.count + statusQuestions.count,
-            waitingRetries: waitingRetries, inDoubtUnresolved: !(inDoubtBatcher?.isEmpty ?? true),
-            inDoubtWaiting: inDoubtBatcher?.hasWaitingRows ?? false)
-    }
-
     /// A run that ends early (stopped, paused) hands back the rows of the reserve, marked in flight but never
     /// sent, as they were before; rows waiting for a status question stay in doubt for the next run.
-    private func handBackUnsent() {
+    private func handBack(reserve: [Int], statusQuestions: [Int]) {
         let now = stamp()
-        for outgoing in reserve {
-            guard var machine = machines[outgoing.sequence] else { continue }
+        for sequence in reserve {
+            guard var machine = machines[sequence] else { continue }
             _ = machine.sendWithdrawn()
-            machines[outgoing.sequence] = machine
-            pendingWrites.append(RowWrite(sequence: outgoing.sequence, state: machine.state, timestamp: now))
+            machines[sequence] = machine
+            write(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
         }
-        reserve.removeAll()
-        for outgoing in statusQuestions {
-            guard let machine = machines[outgoing.sequence] else { continue }
-            pendingWrites.append(RowWrite(sequence: outgoing.sequence, state: machine.state, timestamp: now))
+        for sequence in statusQuestions {
+            guard let machine = machines[sequence] else { continue }
+            write(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
         }
-        statusQuestions.removeAll()
     }
 
     private func commitThen(_ outcome: Outcome) {

@@ -1,7 +1,7 @@
-/// One pass of the scheduler's pump, decided as a pure value: which requests leave now (status questions
+/// One pass over the window, decided as a pure value: which requests leave now (status questions
 /// first, then starts whose in-flight mark is already durable, then new starts), how many more rows are
 /// marked ahead for the reserve, and how long to wait when a token is what is missing. Counts and the token
-/// bucket in, a plan out; ``JobScheduler`` carries it out.
+/// bucket in, a plan out; ``SchedulerMachine`` carries it out.
 struct SendPlan: Equatable {
     /// What the pump sees when it runs.
     struct Situation: Equatable {
@@ -31,9 +31,6 @@ struct SendPlan: Equatable {
     var reserveStarts = 0
     /// Seconds until the next token, when the rate stopped the pass with places still free.
     var tokenWait: Double?
-    /// Whether the ready rows ran out while the window or the reserve still had room: more rows may be
-    /// loaded and the pass run again.
-    var wantsMoreRows = false
 
     /// Plans a pass. Every request takes a token from `bucket`; rows marked for the reserve take none
     /// (they take theirs when they leave).
@@ -67,8 +64,6 @@ struct SendPlan: Equatable {
             held += 1
             plan.reserveStarts += 1
         }
-        let roomLeft = (occupied < situation.window && plan.tokenWait == nil) || held < situation.reserveTarget
-        plan.wantsMoreRows = ready == 0 && roomLeft
         return plan
     }
 }

@@ -21,44 +21,34 @@ import Testing
             + String(repeating: "n", count: plan.newStarts)
     }
 
-    /// Case, situation, then the plan's requests (q = status question, r = from the reserve, n = new start),
-    /// reserve starts and whether it wants more rows; without a rate.
+    /// Case, situation, then the plan's requests (q = status question, r = from the reserve, n = new start)
+    /// and its reserve starts; without a rate.
     @Test(arguments: [
         (
             "questions, then the reserve, then new starts",
-            situation(questions: 3, reserve: 2, ready: 20, reserveTarget: 4),
-            "qqqrrnnnnn", 4, false
+            situation(questions: 3, reserve: 2, ready: 20, reserveTarget: 4), "qqqrrnnnnn", 4
         ),
         (
             "a full window sends nothing but tops the reserve up", situation(occupied: 10, ready: 20, reserveTarget: 4),
-            "", 4, false
+            "", 4
         ),
-        ("a window partly taken", situation(occupied: 7, reserve: 1, ready: 20, reserveTarget: 2), "rnn", 2, false),
-        ("the ready rows run out: more are wanted", situation(ready: 3, reserveTarget: 4), "nnn", 0, true),
+        ("a window partly taken", situation(occupied: 7, reserve: 1, ready: 20, reserveTarget: 2), "rnn", 2),
+        ("the ready rows run out before the window is full", situation(ready: 3, reserveTarget: 4), "nnn", 0),
         (
             "the window is full and the reserve is short of rows", situation(occupied: 10, ready: 1, reserveTarget: 4),
-            "", 1, true
+            "", 1
         ),
-        (
-            "room in the window and nothing ready: more rows are wanted",
-            situation(reserveTarget: 2, reserveHeld: 2), "", 0, true
-        ),
-        (
-            "a full window and a full reserve want nothing", situation(occupied: 10, reserveTarget: 2, reserveHeld: 2),
-            "", 0, false
-        ),
+        ("room in the window and nothing ready", situation(reserveTarget: 2, reserveHeld: 2), "", 0),
         (
             "a reserve held in commits counts as held",
-            situation(occupied: 10, ready: 5, reserveTarget: 4, reserveHeld: 3),
-            "", 1, false
+            situation(occupied: 10, ready: 5, reserveTarget: 4, reserveHeld: 3), "", 1
         ),
     ])
-    func planWithoutARate(case _: String, situation: Situation, requests: String, reserveStarts: Int, wantsMore: Bool) {
+    func planWithoutARate(case _: String, situation: Situation, requests: String, reserveStarts: Int) {
         var bucket = TokenBucket(rate: 0)
         let plan = SendPlan.plan(situation, bucket: &bucket, now: 0)
         #expect(Self.letters(plan) == requests)
         #expect(plan.reserveStarts == reserveStarts)
-        #expect(plan.wantsMoreRows == wantsMore)
         #expect(plan.tokenWait == nil)
     }
 
@@ -68,7 +58,6 @@ import Testing
         #expect(Self.letters(plan) == "qqnnn")
         #expect(abs(try #require(plan.tokenWait) - 0.01) < 1e-9)
         #expect(plan.reserveStarts == 3, "marking rows ahead takes no token")
-        #expect(!plan.wantsMoreRows)
         let later = SendPlan.plan(Self.situation(ready: 12), bucket: &bucket, now: 50.02)
         #expect(Self.letters(later) == "nn", "two tokens earned in 20 ms at 100/s")
     }
