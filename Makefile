@@ -1,5 +1,5 @@
 # verifyd — the two commands of README.md, and a few more for development.
-.PHONY: demo test build release deps bench clean
+.PHONY: demo test build release deps build-deps bench clean
 
 demo:            ## Build, start the sandbox, run the example jobs, print summary and reports.
 	./scripts/demo.sh
@@ -8,16 +8,19 @@ test: deps       ## The whole test suite; the rate-control runs last, on their o
 	swift test --skip RateControlTests
 	swift test --skip-build --filter RateControlTests
 
-build: deps
+build: build-deps
 	swift build
 
-deps:            ## Debian packages (libcurl, SQLite, libphonenumber, test tools) and the official API clients (Python venv) if missing.
-	./scripts/install-deps.sh
+build-deps:      ## The Debian packages verifyd builds against (libcurl, SQLite, libphonenumber, libpq), if missing.
+	./scripts/install-deps.sh build
 
-release: deps    ## The binary to deploy: .build/release/verifyd, the Swift runtime linked in (README.md, "A binary to deploy").
+deps:            ## Those, plus the test tools (PostgreSQL server, headless Chromium) and the official API clients (Python venv).
+	./scripts/install-deps.sh test
+
+release: build-deps ## The binary to deploy: .build/release/verifyd, the Swift runtime linked in (README.md, "A binary to deploy").
 	swift build -c release --product verifyd --static-swift-stdlib
 
-bench: release   ## The benchmark suite (release build, sandbox on loopback); figures in bench/README.md.
+bench: deps release ## The benchmark suite (release build, sandbox on loopback); figures in bench/README.md.
 	bench/run-all.sh
 
 clean:

@@ -4,7 +4,7 @@
 # the status its example file predicts (the `expect` column).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh build
 swift build --product verifyd
 bin=.build/debug/verifyd
 spool=jobs

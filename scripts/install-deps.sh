@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
-# Installs the Debian packages verifyd builds against, the headless Chromium its page tests render with
-# (scripts/render-html.sh) and the PostgreSQL its store tests start throwaway clusters of
-# (Tests/VerifyRunnerTests/Support/PostgresServer.swift), if any is missing (needs root or sudo); then the
-# Python environment with the official API clients the sandbox tests run (scripts/client-venv.sh).
+# Installs what a command needs, if any of it is missing (Debian packages need root or sudo):
+#   build  the libraries verifyd builds and links against (libcurl, SQLite, libphonenumber, libpq) and
+#          what `make demo` checks its reports with (python3);
+#   test   those, plus the PostgreSQL server whose throwaway clusters the store tests start
+#          (Tests/VerifyRunnerTests/Support/PostgresServer.swift), the headless Chromium the page tests
+#          render with (scripts/render-html.sh), and the Python environment with the official API clients
+#          the sandbox tests run (scripts/client-venv.sh).
+# Usage: scripts/install-deps.sh [--list] build|test   (--list prints the packages and installs nothing)
 set -euo pipefail
-packages=(libcurl4-openssl-dev libsqlite3-dev libphonenumber-dev libprotobuf-dev pkg-config openssl python3 python3-venv
-    chromium postgresql libpq-dev)
+list=false
+if [ "${1:-}" = --list ]; then
+    list=true
+    shift
+fi
+profile=${1:-test}
+packages=(libcurl4-openssl-dev libsqlite3-dev libphonenumber-dev libprotobuf-dev libpq-dev pkg-config openssl python3)
+case $profile in
+build) ;;
+test) packages+=(python3-venv chromium postgresql) ;;
+*)
+    echo "usage: $0 [--list] build|test" >&2
+    exit 64
+    ;;
+esac
+if $list; then
+    printf '%s\n' "${packages[@]}"
+    exit 0
+fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -17,4 +38,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
-"$(dirname "$0")/client-venv.sh"
+if [ "$profile" = test ]; then "$(dirname "$0")/client-venv.sh"; fi

@@ -88,6 +88,7 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// The scheduler's decisions: window, tokens, rate, commits, loads, the end of the run.
     private var decisions: SchedulerMachine
+    /// Each loaded, unfinished row's own state machine, and its number and kind.
     private var machines: [Int: RowStateMachine] = [:]
     private var targets: [Int: VerificationTarget] = [:]
     /// When each unfinished row's first request left (seconds since 1970): its retry window's start.
