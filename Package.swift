@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Upcoming features every Swift target enables (STYLE.md §2.2).
+/// Upcoming features every Swift target enables (SE-0335, SE-0444, SE-0409).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),

@@ -1,4 +1,4 @@
-/// What the sandbox does with a national number (SPEC.md §6).
+/// What the sandbox does with a national number (docs/contract.md, "Sandbox number rules").
 ///
 /// The class depends only on the national significant number, never on the country.
 enum NumberKind: Equatable, Sendable {

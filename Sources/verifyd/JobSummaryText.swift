@@ -9,7 +9,7 @@ enum JobSummaryText {
             + (parts.isEmpty ? "" : " — " + parts)
     }
 
-    /// Non-zero counts in the order of the status table of SPEC.md §5.
+    /// Non-zero counts in the order of the status table of docs/contract.md, "Row statuses".
     static func countsText(_ counts: [String: Int]) -> String {
         (RowStatus.allCases.map(\.rawValue) + ["unfinished"])
             .compactMap { name in counts[name].flatMap { $0 > 0 ? "\(name) \($0)" : nil } }

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `verifyd`: the batch phone-verification job runner (SPEC.md §2). Parses, wires, runs; no
+/// `verifyd`: the batch phone-verification job runner (docs/contract.md, "Commands"). Parses, wires, runs; no
 /// business logic lives here.
 @main
 struct Verifyd: AsyncParsableCommand {

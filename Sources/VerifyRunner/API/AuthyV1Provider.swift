@@ -1,11 +1,12 @@
-/// The legacy Authy Phone Verification V1 API (verify-apis.md §1–4).
+/// The legacy Authy Phone Verification V1 API (docs/verification-apis.md, "Authy Phone Verification V1").
 ///
 /// Start: `POST /protected/json/phones/verification/start` with a form body; check:
 /// `GET …/verification/check`; status by number: `GET …/verification/status`. Every response field
 /// is optional: `success` may be a string, `error_code` a string or missing, `carrier` and
 /// `is_cellphone` missing.
 public struct AuthyV1Provider: VerificationProvider {
-    /// V1 error codes by batch meaning (verify-apis.md §3.3, derived there from the V1 table).
+    /// V1 error codes by batch meaning (docs/verification-apis.md, "V1 error codes": our grouping of Twilio's
+    /// V1 table).
     static let errorTable = ResponseClassifier.ErrorTable(
         fatalForJob: ["60001", "60007", "60008", "60047", "60057", "60060", "60061", "60063"],
         rejectedNumber: ["60033", "60078", "60082", "60083", "60115", "60013"],
@@ -87,7 +88,7 @@ public struct AuthyV1Provider: VerificationProvider {
             headers: response.headers, table: Self.errorTable, kind: target.kind)
     }
 
-    /// `GET …/verification/status?country_code=&phone_number=` (verify-apis.md §2.3).
+    /// `GET …/verification/status?country_code=&phone_number=` (docs/verification-apis.md, "V1 requests").
     public func statusRequest(for target: VerificationTarget) -> HTTPRequest? {
         HTTPRequest(
             method: .get,

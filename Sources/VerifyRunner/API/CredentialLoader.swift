@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads a provider's credentials from the environment or from files, never from a flag value
-/// (SPEC.md §1: `ps` must not show them).
+/// (`ps` must not show them: docs/contract.md, "Providers and credentials").
 public struct CredentialLoader: Sendable {
     /// Why credentials could not be had.
     public enum LoadError: Error, Equatable, CustomStringConvertible {
@@ -106,7 +106,8 @@ extension ProviderName {
         }
     }
 
-    /// Checks an `--api-base` value: https, or http only for loopback hosts (SPEC.md §1).
+    /// Checks an `--api-base` value: https, or http only for loopback hosts (docs/contract.md, "Providers and
+    /// credentials").
     ///
     /// - Returns: a reason when the URL is refused, `nil` when it is fine.
     public static func problem(withBaseURL url: String) -> String? {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The pure mapping from an API answer to what it means for the row and the job
-/// (verify-apis.md §3.3 and §5.6).
+/// (docs/verification-apis.md, "How verifyd classifies an answer").
 ///
 /// Order of the rules for an error answer:
 /// 1. the API's error code, looked up in the provider's ``ErrorTable`` (a limit about one number, V2 60203

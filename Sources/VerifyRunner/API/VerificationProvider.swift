@@ -1,5 +1,5 @@
-/// One verification API, behind the interface the scheduler uses (SPEC.md §1: the scheduler,
-/// store and reports never look at provider-specific fields except through it).
+/// One verification API, behind the interface the scheduler uses (docs/contract.md, "Providers and
+/// credentials": the scheduler, store and reports never look at provider-specific fields except through it).
 ///
 /// Implementations are pure: they build requests and read answers, and never do I/O.
 public protocol VerificationProvider: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Twilio Verify V2 (verify-apis.md §5).
+/// Twilio Verify V2 (docs/verification-apis.md, "Twilio Verify V2").
 ///
 /// Start: `POST /v2/Services/{ServiceSid}/Verifications` (form: `To`, `Channel`, `Locale`), success is
 /// 201 with `sid`; check: `POST …/VerificationCheck` (`To`, `Code`), `status` `approved` or `pending`

@@ -1,4 +1,4 @@
-/// A streaming reader of one job file (SPEC.md §4), yielding its data rows one at a time.
+/// A streaming reader of one job file (docs/contract.md, "Job files"), yielding its data rows one at a time.
 ///
 /// Readers hold an open file and a bounded buffer; they never load the whole file. They are not
 /// thread-safe: use one reader from one thread at a time.

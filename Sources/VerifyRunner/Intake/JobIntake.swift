@@ -3,7 +3,7 @@ import Glibc
 import Synchronization
 
 /// Reads a claimed job file into the store: each data row becomes a ``NewRow``, normalized to
-/// E.164, with invalid rows and repeated numbers finished on the spot (SPEC.md §4).
+/// E.164, with invalid rows and repeated numbers finished on the spot (docs/contract.md, "Job files").
 ///
 /// The file is streamed and rows are handled in batches, so memory stays flat however large the
 /// file: a batch of records is parsed, its rows are built and their numbers normalized on every

@@ -8,7 +8,7 @@
 public enum KnownColumn: Int, CaseIterable, Sendable {
     case phoneNumber, countryCode, via, locale, verificationCode
 
-    /// The column's name as SPEC.md §4 writes it.
+    /// The column's name as docs/contract.md, "Job files", writes it.
     public var name: String {
         switch self {
         case .phoneNumber: "phone_number"

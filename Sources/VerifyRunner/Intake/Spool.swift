@@ -1,6 +1,6 @@
 import Foundation
 
-/// The spool folders of SPEC.md §3, under one root.
+/// The spool folders (docs/contract.md, "The spool"), under one root.
 public struct Spool: Sendable, Equatable {
     /// The spool root (`--spool`).
     public var root: String

@@ -15,7 +15,7 @@ public struct SpoolScanner: Sendable {
     public init(spool: Spool) { self.spool = spool }
 
     /// Whether `name` in `incoming/` is a job file to claim: `.csv` or `.jsonl`, not hidden, not a
-    /// temporary name (`.tmp`, `.part`), per SPEC.md §3.
+    /// temporary name (`.tmp`, `.part`), per docs/contract.md, "The spool".
     public static func isCandidate(_ name: String) -> Bool {
         let lower = name.lowercased()
         guard !name.hasPrefix("."), !lower.hasSuffix(".tmp"), !lower.hasSuffix(".part") else { return false }

@@ -1,4 +1,4 @@
-/// What to do with a request whose fate is unknown (`--in-doubt`, SPEC.md §2).
+/// What to do with a request whose fate is unknown (`--in-doubt`, docs/in-doubt.md).
 ///
 /// A request is in doubt when it may have reached the API but no answer was recorded: the process
 /// died while it was in flight, or the transfer failed after the request was written (timeout,

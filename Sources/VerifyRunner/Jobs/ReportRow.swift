@@ -1,4 +1,4 @@
-/// One finished (or unfinished) row as the report prints it; every field of SPEC.md §5.
+/// One finished (or unfinished) row as the report prints it; every column of docs/contract.md, "Report files".
 public struct ReportRow: Sendable, Equatable {
     /// 1-based physical line in the input file.
     public var line: Int

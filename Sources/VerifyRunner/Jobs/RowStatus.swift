@@ -1,4 +1,4 @@
-/// The final status of a job row, exactly the words of SPEC.md §5.
+/// The final status of a job row, exactly the words of docs/contract.md, "Row statuses", in its order.
 ///
 /// A row carries one of these once it is finished; the report prints ``rawValue``.
 public enum RowStatus: String, Sendable, Equatable, CaseIterable, Codable {

@@ -6,7 +6,7 @@ public enum VerificationKind: String, Sendable, Equatable, Codable {
     case check
 }
 
-/// The channel a code is delivered by (`via` in SPEC.md §4).
+/// The channel a code is delivered by (`via` in docs/contract.md, "Job files").
 public enum Channel: String, Sendable, Equatable, CaseIterable, Codable {
     /// A text message.
     case sms

@@ -1,5 +1,6 @@
 /// Plain-language meanings of the error codes rows end with, for people reading `status JOB_ID` and
-/// `summary.html` (verify-apis.md §3 and §5; the API's own message stays in the report).
+/// `summary.html` (docs/verification-apis.md, "V1 error codes" and "V2 error codes"; the API's own message
+/// stays in the report).
 ///
 /// The V1 (600xx) and V2 (20xxx, 602xx…) codes do not overlap, so one table serves both providers.
 public enum ErrorCodeMeaning {

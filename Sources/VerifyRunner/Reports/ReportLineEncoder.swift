@@ -1,5 +1,5 @@
-/// Encodes report rows as `report.csv` and `report.jsonl` lines (SPEC.md §5) straight into byte
-/// buffers, the columns in ``ReportWriter/fixedColumns`` order followed by the job's extra columns.
+/// Encodes report rows as `report.csv` and `report.jsonl` lines (docs/contract.md, "Report files") straight into
+/// byte buffers, the columns in ``ReportWriter/fixedColumns`` order followed by the job's extra columns.
 struct ReportLineEncoder {
     /// `"name":` for every column, fixed then extra.
     private let jsonKeys: [[UInt8]]

@@ -16,7 +16,7 @@ public enum SummaryPage {
         public var state: String
         /// Data rows in the input.
         public var totalRows: Int
-        /// Rows per status, in the order of SPEC.md §5's table (zero counts are left out).
+        /// Rows per status, in the order of docs/contract.md, "Row statuses" (zero counts are left out).
         public var statuses: [(status: String, rows: Int)]
         /// Rows per error code and status.
         public var errorCodes: [ErrorCodeCount]

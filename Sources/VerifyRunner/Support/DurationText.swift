@@ -1,5 +1,5 @@
-/// Durations as SPEC.md §3 writes them on the command line: a whole number and a unit, `90s`, `10m`,
-/// `24h`, `30d`.
+/// Durations as the command line takes them (docs/contract.md, "Durations"): a whole number and a unit,
+/// `90s`, `10m`, `24h`, `30d`.
 public enum DurationText {
     /// The duration `text` names, or `nil` when it is not a whole number followed by s, m, h or d.
     public static func parse(_ text: String) -> Duration? {

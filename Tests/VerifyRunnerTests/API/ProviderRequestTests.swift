@@ -2,7 +2,7 @@ import Testing
 
 @testable import VerifyRunner
 
-/// The wire form of each provider's requests (verify-apis.md §8).
+/// The wire form of each provider's requests (docs/verification-apis.md, "Wire examples").
 @Suite struct ProviderRequestTests {
     private let target = VerificationTarget(
         e164: "+447911123456", countryCode: 44, nationalNumber: "7911123456", kind: .start, channel: .call,

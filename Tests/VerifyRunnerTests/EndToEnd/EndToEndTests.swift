@@ -4,10 +4,11 @@ import VerifyRunner
 
 /// The built `verifyd` against the built sandbox over real sockets on 127.0.0.1 (port 0).
 ///
-/// The job files carry an `expect` column: the status SPEC.md §6 predicts for the row. It is an
-/// ordinary extra column, so it comes back in the report beside the status actually reached.
+/// The job files carry an `expect` column: the status the sandbox's number rules (docs/contract.md, "Sandbox
+/// number rules") predict for the row. It is an ordinary extra column, so it comes back in the report beside the
+/// status actually reached.
 @Suite(.serialized) struct EndToEndTests {
-    /// Rows exercising every rule of SPEC.md §6 and every intake outcome, CSV form (CRLF, a blank
+    /// Rows exercising every sandbox number rule and every intake outcome, CSV form (CRLF, a blank
     /// line, a quoted field with a comma, and one with a newline and doubled quotes).
     static let exampleCSV = [
         "phone_number,country_code,via,verification_code,ref,expect",

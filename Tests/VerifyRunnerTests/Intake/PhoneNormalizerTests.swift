@@ -30,7 +30,8 @@ import VerifyRunner
         Case("+44 (0) 0471685669", nil, .error(.trunkPrefixAfterCountryCode(44))),
         Case("+4900080431029", nil, .error(.trunkPrefixAfterCountryCode(49))),
         Case("+39 06 6982 0000", nil, .e164("+390669820000")),
-        // US national formats (SPEC.md §4) and the sandbox's landline / not-provisioned endings (§6).
+        // US national formats (docs/contract.md, "Job files") and the sandbox's landline / not-provisioned
+        // endings ("Sandbox number rules").
         Case("202-555-0189", "1", .e164("+12025550189")),
         Case("(202) 555 0189", "1", .e164("+12025550189")),
         Case("  202.555.0189\t", " +1 ", .e164("+12025550189")),
