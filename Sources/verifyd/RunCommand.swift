@@ -85,7 +85,9 @@ struct RunCommand: BlockingCommand {
 
     @Option(
         name: .long,
-        help: "Write the metrics (Prometheus text format) to this file every 5 seconds and at exit, e.g. for node_exporter.")
+        help:
+            "Write the metrics (Prometheus text format) to this file every 5 seconds and at exit, e.g. for node_exporter."
+    )
     var metricsFile: String?
 
     @Option(name: .long, help: "Serve the metrics at http://HOST:N/metrics while running (0: any free port).")
@@ -122,9 +124,12 @@ struct RunCommand: BlockingCommand {
             throw ValidationError("--cooldown must be a whole number and s, m, h or d, e.g. 24h, not '\(cooldown)'")
         }
         guard DurationText.parse(progressEvery) != nil else {
-            throw ValidationError("--progress-every must be a whole number and s, m, h or d, e.g. 30s, not '\(progressEvery)'")
+            throw ValidationError(
+                "--progress-every must be a whole number and s, m, h or d, e.g. 30s, not '\(progressEvery)'")
         }
-        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0…65535") }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be 0…65535")
+        }
         if let metricsFile, metricsFile.isEmpty || metricsFile.hasSuffix("/") {
             throw ValidationError("--metrics-file must name a file, e.g. /var/lib/node_exporter/verifyd.prom")
         }
@@ -139,9 +144,12 @@ struct RunCommand: BlockingCommand {
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be 1…100") }
         if let maxSends, maxSends < 0 { throw ValidationError("--max-sends must be 0 or more") }
         guard DurationText.parse(retryWindow) != nil else {
-            throw ValidationError("--retry-window must be a whole number and s, m, h or d, e.g. 10m, not '\(retryWindow)'")
+            throw ValidationError(
+                "--retry-window must be a whole number and s, m, h or d, e.g. 10m, not '\(retryWindow)'")
         }
-        guard shutdownGrace >= 0, shutdownGrace <= 3600 else { throw ValidationError("--shutdown-grace must be 0…3600") }
+        guard shutdownGrace >= 0, shutdownGrace <= 3600 else {
+            throw ValidationError("--shutdown-grace must be 0…3600")
+        }
         if let locale, locale.isEmpty || locale.count > 16 {
             throw ValidationError("--locale looks wrong: '\(locale)'")
         }
@@ -176,7 +184,12 @@ struct RunCommand: BlockingCommand {
         // Watched from the start, so a signal while the run starts up (the spool's lock taken, the store
         // opening) is a graceful stop too, not the default action's death.
         let stopSwitch = StopSwitch()
-        let signals = SignalWatcher(logger: logger) { stopSwitch.flip() }
+        let signals = SignalWatcher(
+            logger: logger, stopping: "requests in flight get --shutdown-grace",
+            aborting: "rows in flight are in doubt for the next run"
+        ) {
+            stopSwitch.flip()
+        }
         defer { signals.cancel() }
         let provider = try providerOptions.makeProvider(requireCredentials: !dryRun)
         try spoolOptions.layout.prepare()
@@ -310,8 +323,9 @@ final class SignalWatcher: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
     /// Starts watching; `onFirstSignal` runs on a Dispatch queue. Both signals are logged through
-    /// `logger` (so `--log-format json` keeps every line JSON).
-    init(logger: Logger, onFirstSignal: @escaping @Sendable () -> Void) {
+    /// `logger` (so `--log-format json` keeps every line JSON): the first with `stopping`, what the stop does,
+    /// the second with `aborting`, what the abort leaves behind.
+    init(logger: Logger, stopping: String, aborting: String, onFirstSignal: @escaping @Sendable () -> Void) {
         let queue = DispatchQueue(label: "verifyd.signals")
         let seen = SignalCounter()
         sources = [SIGTERM, SIGINT].map { number in
@@ -321,11 +335,11 @@ final class SignalWatcher: @unchecked Sendable {
                 // Signals that arrive together are delivered as one event; `data` counts them.
                 let (before, after) = seen.add(Int(source.data))
                 if after > 1 {
-                    logger.critical("second signal: aborting now; rows in flight are in doubt for the next run")
+                    logger.critical("second signal: aborting now; \(aborting)")
                     _exit(130)
                 }
                 if before == 0 {
-                    logger.notice("stopping: requests in flight get --shutdown-grace; signal again to abort")
+                    logger.notice("stopping: \(stopping); signal again to abort")
                     onFirstSignal()
                 }
             }

@@ -28,10 +28,13 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Random extra delay, 0…MS milliseconds, before every API reply.")
     var jitterMs = 0
 
-    @Option(name: .customLong("fault-429"), help: "Probability (0…1) of a 429 with Retry-After (request not processed).")
+    @Option(
+        name: .customLong("fault-429"), help: "Probability (0…1) of a 429 with Retry-After (request not processed).")
     var fault429 = 0.0
 
-    @Option(name: .customLong("fault-429-no-retry-after"), help: "Probability of a 429 without Retry-After (not processed).")
+    @Option(
+        name: .customLong("fault-429-no-retry-after"), help: "Probability of a 429 without Retry-After (not processed)."
+    )
     var fault429NoRetryAfter = 0.0
 
     @Option(name: .customLong("fault-503"), help: "Probability of a 503 (not processed).")
@@ -85,7 +88,8 @@ struct SandboxCommand: AsyncParsableCommand {
         guard (0...600_000).contains(latencyMs) else { throw ValidationError("--latency-ms must be 0…600000") }
         guard (0...600_000).contains(jitterMs) else { throw ValidationError("--jitter-ms must be 0…600000") }
         let probabilities = [
-            fault429, fault429NoRetryAfter, fault503, fault500, faultDropBefore, faultDropAfter, faultHang, faultGarbage,
+            fault429, fault429NoRetryAfter, fault503, fault500, faultDropBefore, faultDropAfter, faultHang,
+            faultGarbage,
             fault60212,
         ]
         guard probabilities.allSatisfy({ (0...1).contains($0) }) else {
@@ -99,7 +103,9 @@ struct SandboxCommand: AsyncParsableCommand {
         if let rateLimitFor, DurationText.parse(rateLimitFor) == nil {
             throw ValidationError("--rate-limit-for must be a whole number and s, m, h or d, e.g. 30s")
         }
-        guard faults.totalProbability <= 1 else { throw ValidationError("the --fault-… probabilities add up to more than 1") }
+        guard faults.totalProbability <= 1 else {
+            throw ValidationError("the --fault-… probabilities add up to more than 1")
+        }
     }
 
     func run() async throws {
@@ -109,6 +115,15 @@ struct SandboxCommand: AsyncParsableCommand {
             codeLifetime: DurationText.parse(codeLifetime) ?? SandboxConfiguration.defaultCodeLifetime,
             attemptsPerMinute: attemptsPerMinute)
         configuration.rateLimitFor = rateLimitFor.flatMap(DurationText.parse)
+        // Signals are watched before the port is announced: a SIGTERM right after the banner stops it gracefully.
+        let (stopRequested, requestStop) = AsyncStream<Void>.makeStream()
+        let watcher = SignalWatcher(
+            logger: logger, stopping: "closing the connections and writing the code log",
+            aborting: "the code log may lack its last lines"
+        ) {
+            requestStop.yield()
+        }
+        defer { watcher.cancel() }
         let server = try await SandboxServer.start(configuration: configuration, logger: logger) { port in
             let banner = """
                 listening on http://127.0.0.1:\(port)
@@ -118,11 +133,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 """
             FileHandle.standardOutput.write(Data(banner.utf8))
         }
-        var watcher: SignalWatcher?
-        await withCheckedContinuation { continuation in
-            watcher = SignalWatcher(logger: logger) { continuation.resume() }
-        }
-        watcher?.cancel()
+        for await _ in stopRequested { break }
         try await server.shutdown()
     }
 }

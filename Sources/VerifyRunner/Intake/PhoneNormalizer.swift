@@ -33,8 +33,9 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
     case malformedCountryCode(String)
     /// The calling code (from the `country_code` column) is not assigned.
     case unknownCountryCode(Int)
-    /// The international number starts with no assigned calling code.
-    case unknownCountryCodeInNumber
+    /// The international number starts with no assigned calling code: its first digits (up to 3, the longest
+    /// calling code), as read.
+    case unknownCountryCodeInNumber(leadingDigits: String)
     /// A national number (no `+` or `00`) came without a `country_code`.
     case missingCountryCode
     /// The `country_code` column and the calling code in the number differ.
@@ -53,6 +54,9 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
     case tooShort(region: String?)
     /// Longer than every number of the region (`nil`: longer than any phone number, 17 digits).
     case tooLong(region: String?)
+    /// A number the region's plan allows, but longer than the 15 digits E.164 allows (calling code included):
+    /// no API takes it. The digit count.
+    case longerThanE164(digits: Int)
     /// Between the region's shortest and longest lengths, but not a length its numbers have.
     case invalidLength(region: String)
     /// Only a local number, missing its area code.
@@ -68,7 +72,7 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
         case .emptyPhoneNumber: "empty phone number"
         case .malformedCountryCode(let value): "invalid country_code \"\(value)\" (expected 1 to 3 digits)"
         case .unknownCountryCode(let code): "unknown country code \(code)"
-        case .unknownCountryCodeInNumber: "unknown country code in international number"
+        case .unknownCountryCodeInNumber(let digits): "unknown country code in international number starting +\(digits)"
         case .missingCountryCode: "missing country_code for a national number"
         case .countryCodeMismatch(let given, let inNumber): "country code \(given) does not match +\(inNumber) number"
         case .containsLetters: "contains letters"
@@ -78,6 +82,7 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
         case .notANumber: "not a phone number"
         case .tooShort(let region): "too short" + Self.forRegion(region)
         case .tooLong(let region): "too long" + Self.forRegion(region)
+        case .longerThanE164(let digits): "not an E.164 number: \(digits) digits, at most 15 with the country code"
         case .invalidLength(let region): "invalid length" + Self.forRegion(region)
         case .localNumberOnly(let region): "local number without area code" + Self.forRegion(region)
         case .trunkPrefixAfterCountryCode(let code): "a trunk prefix 0 after the country code (+\(code) 0…): drop the 0"
@@ -163,6 +168,9 @@ public struct PhoneNormalizer: Sendable {
         let output: LibraryOutput
         if let international {
             output = LibraryOutput(number: international, callingCode: 0, libraryOnly: libraryOnly)
+            if output.status == CPHONE_UNKNOWN_CALLING_CODE {
+                return .failure(.unknownCountryCodeInNumber(leadingDigits: Self.callingCodeDigits(of: international)))
+            }
         } else if let givenCode {
             output = LibraryOutput(number: number, callingCode: givenCode, libraryOnly: libraryOnly)
         } else {
@@ -172,6 +180,12 @@ public struct PhoneNormalizer: Sendable {
             return .failure(.countryCodeMismatch(given: givenCode, inNumber: output.countryCode))
         }
         return output.result
+    }
+
+    /// The digits a calling code is read from: the first 3 digits of an international number, punctuation
+    /// skipped.
+    private static func callingCodeDigits(of international: String) -> String {
+        String(international.unicodeScalars.lazy.filter { ("0"..."9").contains($0) }.prefix(3).map(Character.init))
     }
 
     /// Returns why `number` has a character that is not allowed in a phone number, if it has one.
@@ -315,6 +329,9 @@ private struct LibraryOutput {
     /// strips one per parse, so a number it does not know as valid is refused rather than sent.
     private static let leadingZeroCountries: Set<Int> = [39, 378, 379, 225, 241, 242]
 
+    /// The longest E.164 number as text: `+` and 15 digits (ITU-T E.164, section 6.1).
+    private static let longestE164 = 16
+
     /// The NUL-terminated UTF-8 text at `pointer`.
     ///
     /// Same result as `String(cString:)` (invalid UTF-8 repaired), but decoding a counted buffer takes the fast
@@ -333,6 +350,9 @@ private struct LibraryOutput {
         switch status {
         case CPHONE_POSSIBLE where nationalNumber.hasPrefix("0") && !Self.leadingZeroCountries.contains(countryCode):
             return .failure(.trunkPrefixAfterCountryCode(countryCode))
+        case CPHONE_VALID where e164.utf8.count > Self.longestE164,
+            CPHONE_POSSIBLE where e164.utf8.count > Self.longestE164:
+            return .failure(.longerThanE164(digits: e164.utf8.count - 1))
         case CPHONE_VALID, CPHONE_POSSIBLE:
             return .success(
                 NormalizedPhone(
@@ -340,7 +360,7 @@ private struct LibraryOutput {
                     isKnownValid: status == CPHONE_VALID))
         case CPHONE_NOT_A_NUMBER: return .failure(.notANumber)
         case CPHONE_UNKNOWN_CALLING_CODE:
-            return .failure(countryCode == 0 ? .unknownCountryCodeInNumber : .unknownCountryCode(countryCode))
+            return .failure(.unknownCountryCode(countryCode))
         case CPHONE_TOO_SHORT: return .failure(.tooShort(region: knownRegion))
         case CPHONE_TOO_LONG: return .failure(.tooLong(region: knownRegion))
         case CPHONE_INVALID_LENGTH: return .failure(.invalidLength(region: region))

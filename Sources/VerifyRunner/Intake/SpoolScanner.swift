@@ -22,29 +22,76 @@ public struct SpoolScanner: Sendable {
         return lower.hasSuffix(".csv") || lower.hasSuffix(".jsonl")
     }
 
-    /// The candidate files in `incoming/`, by name: `ready` to claim, and the number still `settling`.
+    /// What a look into `incoming/` found.
+    public struct Candidates: Sendable, Equatable {
+        /// Files to claim, by name.
+        public var ready: [String] = []
+        /// Files still changing (or not yet watched for long enough).
+        public var settling = 0
+        /// Files seen for the first time with a time stamp ahead of this machine's clock, and that time stamp
+        /// (seconds since 1970): worth a line in the log.
+        public var futureDated: [(name: String, changed: Double)] = []
+
+        public static func == (lhs: Candidates, rhs: Candidates) -> Bool {
+            lhs.ready == rhs.ready && lhs.settling == rhs.settling
+                && lhs.futureDated.elementsEqual(rhs.futureDated) { $0.name == $1.name && $0.changed == $1.changed }
+        }
+    }
+
+    /// Files dated in the future as first seen with their current size and time stamp, kept by the caller from
+    /// one look into `incoming/` to the next.
+    public struct Sightings: Sendable {
+        /// A file's size and time stamp, and when they were first seen.
+        fileprivate struct Sighting: Sendable {
+            var size: Int64
+            var changed: Double
+            var seenAt: Double
+        }
+
+        /// By file name.
+        fileprivate var files: [String: Sighting] = [:]
+
+        /// None yet.
+        public init() {}
+    }
+
+    /// The candidate files in `incoming/`: `ready` to claim, and the number still `settling`.
     ///
     /// A regular file is ready once it has not changed for `settle` seconds, so a writer that does
-    /// not rename its file in is not read half-way. A symbolic link is ready at once: it is claimed to
-    /// be rejected with the reason (it is never followed). Folders, FIFOs and devices are left alone.
-    public func candidates(settle: Double = 0, now: Double = Timestamp.nowSeconds()) -> (ready: [String], settling: Int) {
+    /// not rename its file in is not read half-way. A file whose time stamp is ahead of this machine's clock (a
+    /// clock-skewed NFS client, a `touch -d`) would never look settled by it: it is ready once this scanner has
+    /// seen its size and time stamp unchanged for `settle` seconds (`sightings`, kept between looks). A symbolic link is ready at once: it is
+    /// claimed to be rejected with the reason (it is never followed). Folders, FIFOs and devices are left alone.
+    public func candidates(settle: Double = 0, now: Double = Timestamp.nowSeconds(), sightings: inout Sightings)
+        -> Candidates
+    {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.incoming)) ?? []
-        var ready: [String] = []
-        var settling = 0
+        var found = Candidates()
+        var stillSighted: [String: Sightings.Sighting] = [:]
         for name in names.sorted() where Self.isCandidate(name) {
             var info = stat()
             guard lstat(spool.incoming + "/" + name, &info) == 0 else { continue }
             switch info.st_mode & S_IFMT {
             case S_IFLNK:
-                ready.append(name)
+                found.ready.append(name)
             case S_IFREG:
                 let changed = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-                if settle <= 0 || now - changed >= settle { ready.append(name) } else { settling += 1 }
+                var settledAt = changed
+                if changed > now {
+                    let seen = Sightings.Sighting(size: Int64(info.st_size), changed: changed, seenAt: now)
+                    var sighting = sightings.files[name] ?? seen
+                    if sighting.size != seen.size || sighting.changed != seen.changed { sighting = seen }
+                    if sightings.files[name] == nil { found.futureDated.append((name, changed)) }
+                    stillSighted[name] = sighting
+                    settledAt = sighting.seenAt
+                }
+                if settle <= 0 || now - settledAt >= settle { found.ready.append(name) } else { found.settling += 1 }
             default:
                 continue
             }
         }
-        return (ready, settling)
+        sightings.files = stillSighted
+        return found
     }
 
     /// Claims `name`: renames it into `processing/` under a new job id.
@@ -82,7 +129,9 @@ public struct SpoolScanner: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.processing)) ?? []
         return names.sorted().compactMap { entry in
             guard let range = entry.range(of: Self.separator) else { return nil }
-            return (String(entry[..<range.lowerBound]), String(entry[range.upperBound...]), spool.processing + "/" + entry)
+            return (
+                String(entry[..<range.lowerBound]), String(entry[range.upperBound...]), spool.processing + "/" + entry
+            )
         }
     }
 

@@ -152,9 +152,10 @@ public final class SpoolRunner: Sendable {
         // Jobs this run has sent its part of while other runners still hold some of their rows.
         var othersHold = Set<String>()
         var announcedSettling = false
+        var sightings = SpoolScanner.Sightings()
         defer { waitForFollowUp() }
         while !isStopped {
-            try claimIncoming()
+            try claimIncoming(&sightings)
             let ownFiles = Set(scanner.claimedFiles().map(\.jobID))
             let jobs = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }.filter {
                 // A job still being read belongs to the runner whose spool holds its file.
@@ -181,7 +182,7 @@ public final class SpoolRunner: Sendable {
                     _ = wakeUp.wait(timeout: .now() + min(Self.othersHoldPoll, configuration.lease.seconds / 4))
                     continue
                 }
-                let candidates = scanner.candidates(settle: configuration.settle.seconds)
+                let candidates = lookIntoIncoming(&sightings)
                 if candidates.ready.isEmpty, candidates.settling == 0 {
                     result.followedUp += startDueFollowUp()?.results() ?? []
                     break
@@ -255,8 +256,24 @@ public final class SpoolRunner: Sendable {
         }
     }
 
-    private func claimIncoming() throws {
-        for name in scanner.candidates(settle: configuration.settle.seconds).ready {
+    /// The files in `incoming/` ready to claim and still settling; a file dated in the future is said once.
+    private func lookIntoIncoming(_ sightings: inout SpoolScanner.Sightings) -> SpoolScanner.Candidates {
+        let candidates = scanner.candidates(settle: configuration.settle.seconds, sightings: &sightings)
+        for file in candidates.futureDated {
+            logger.warning(
+                """
+                a file in incoming/ is dated in the future (a writer with a clock ahead?): it is claimed once it has \
+                not changed for --settle by this machine's clock
+                """,
+                metadata: [
+                    "file": "\(file.name.printable)", "modified": "\(Timestamp.iso8601WholeSeconds(file.changed))",
+                ])
+        }
+        return candidates
+    }
+
+    private func claimIncoming(_ sightings: inout SpoolScanner.Sightings) throws {
+        for name in lookIntoIncoming(&sightings).ready {
             guard let claimed = try scanner.claim(name) else { continue }
             let jobID = try recordJob(jobID: claimed.jobID, name: name, path: claimed.path)
             logger.info("claimed file", metadata: ["job.id": "\(jobID)", "file": "\(name.printable)"])
@@ -304,7 +321,8 @@ public final class SpoolRunner: Sendable {
         {
             let now = Timestamp.nowSeconds()
             let skipped = try store.skipRecentlySent(
-                jobID: job.id, since: Timestamp.iso8601(now - window.seconds), window: cooldown, at: Timestamp.iso8601(now))
+                jobID: job.id, since: Timestamp.iso8601(now - window.seconds), window: cooldown,
+                at: Timestamp.iso8601(now))
             if skipped > 0 {
                 metrics?.rowsFinished(["skipped": skipped])
                 logger.info("rows skipped by --cooldown", metadata: ["job.id": "\(job.id)", "rows": "\(skipped)"])
@@ -313,7 +331,8 @@ public final class SpoolRunner: Sendable {
         if job.state == .held || job.state == .queued, !configuration.dryRun, let limit = configuration.maxSends {
             let starts = try store.verificationsToStart(jobID: job.id)
             if starts > limit {
-                let reason = "would send \(starts) verifications, more than --max-sends \(limit); "
+                let reason =
+                    "would send \(starts) verifications, more than --max-sends \(limit); "
                     + "run again with --max-sends \(starts) or more"
                 try store.holdJob(id: job.id, reason: reason)
                 logger.warning("job held", metadata: ["job.id": "\(job.id)", "reason": "\(reason)"])

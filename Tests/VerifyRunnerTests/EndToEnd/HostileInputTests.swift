@@ -41,27 +41,45 @@ import VerifyRunner
             ("tab.csv", Array("MSISDN\tref\n+12025550103\tx\n".utf8)),
             ("bom.csv", [0xEF, 0xBB, 0xBF] + Array("phone\n+12025550104\n".utf8)),
             ("utf16.csv", [0xFF, 0xFE] + Array("phone_number\n".utf8).flatMap { [$0, 0] }),
-            ("badutf8.csv", Array("phone_number,name\n+12025550105,".utf8) + [0xFF] + Array("x\n+12025550106,ok\n".utf8)),
-            ("quotes.csv", Array("phone_number,note\n+12025550107,\"two\nlines\"\n+12025550108,\"open\n+12025550109,after\n".utf8)),
+            (
+                "badutf8.csv",
+                Array("phone_number,name\n+12025550105,".utf8) + [0xFF] + Array("x\n+12025550106,ok\n".utf8)
+            ),
+            (
+                "quotes.csv",
+                Array("phone_number,note\n+12025550107,\"two\nlines\"\n+12025550108,\"open\n+12025550109,after\n".utf8)
+            ),
             ("blanks.csv", Array("phone_number\n\n   \n+12025550110\n\t\n".utf8)),
             ("headeronly.csv", Array("phone_number,country_code\n".utf8)),
             ("empty.csv", []),
-            ("longline.csv", Array(("phone_number,note\n+12025550111," + String(repeating: "x", count: 70_000) + "\n+12025550112,ok\n").utf8)),
+            (
+                "longline.csv",
+                Array(
+                    ("phone_number,note\n+12025550111," + String(repeating: "x", count: 70_000) + "\n+12025550112,ok\n")
+                        .utf8)
+            ),
             ("big.csv", Array(("phone_number\n" + String(repeating: "+12025550113\n", count: 20_000)).utf8)),
-            ("numbers.csv", Array("""
-                phone_number,country_code
-                2.02555E+09,1
-                00442079460123,
-                07911 123456,44
-                1-800-FLOWERS,1
-                +999123456,
-                +1202,
-                =cmd|' /C calc'!A0,1
-                (202) 555-0114,+1
+            (
+                "numbers.csv",
+                Array(
+                    """
+                    phone_number,country_code
+                    2.02555E+09,1
+                    00442079460123,
+                    07911 123456,44
+                    1-800-FLOWERS,1
+                    +999123456,
+                    +1202,
+                    =cmd|' /C calc'!A0,1
+                    (202) 555-0114,+1
 
-                """.utf8)),
-            ("numbers.jsonl", Array(#"{"phone_number": 12025550115}"# .utf8) + [10]
-                + Array(#"{"phone_number":"+12025550116","note":"=HYPERLINK(\"http://x\")"}"#.utf8) + [10]),
+                    """.utf8)
+            ),
+            (
+                "numbers.jsonl",
+                Array(#"{"phone_number": 12025550115}"#.utf8) + [10]
+                    + Array(#"{"phone_number":"+12025550116","note":"=HYPERLINK(\"http://x\")"}"#.utf8) + [10]
+            ),
             ("list ü\nnew.csv", Array("phone_number\n+12025550117\n".utf8)),
         ]
         for (name, bytes) in files {
@@ -70,8 +88,10 @@ import VerifyRunner
             try Data(bytes).write(to: URL(fileURLWithPath: path))
         }
         let outside = try spool.write("phone_number\n+12025550118\n", to: "outside.csv")
-        try FileManager.default.createSymbolicLink(atPath: spool.path + "/incoming/link.csv", withDestinationPath: outside)
-        try FileManager.default.createDirectory(atPath: spool.path + "/incoming/folder.csv", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(
+            atPath: spool.path + "/incoming/link.csv", withDestinationPath: outside)
+        try FileManager.default.createDirectory(
+            atPath: spool.path + "/incoming/folder.csv", withIntermediateDirectories: false)
         try spool.write("not a job", to: "incoming/notes.txt")
 
         let run = try await BuiltBinary.run([
@@ -109,7 +129,9 @@ import VerifyRunner
         #expect(outcome("longline.csv", line: 3) == "would_send +12025550112")
         #expect(rejected["big.csv"]?.contains("more than --max-file-size 102400") == true, "\(rejected)")
         // Numbers.
-        #expect(outcome("numbers.csv", line: 2).hasPrefix("invalid") && outcome("numbers.csv", line: 2).contains("scientific"))
+        #expect(
+            outcome("numbers.csv", line: 2).hasPrefix("invalid")
+                && outcome("numbers.csv", line: 2).contains("scientific"))
         #expect(outcome("numbers.csv", line: 3) == "would_send +442079460123")
         #expect(outcome("numbers.csv", line: 4) == "would_send +447911123456")
         #expect(outcome("numbers.csv", line: 5) == "invalid contains letters")
@@ -119,7 +141,9 @@ import VerifyRunner
         #expect(outcome("numbers.jsonl", line: 1).hasPrefix("invalid phone_number is a JSON number"))
         // Spreadsheet safety: a formula is neutralized, a phone number is not.
         let numberRows = rows("numbers.csv")
-        #expect(numberRows.first { $0["line"] == "8" }?["phone_number"] == "'=cmd|' /C calc'!A0", "a formula gets a quote mark")
+        #expect(
+            numberRows.first { $0["line"] == "8" }?["phone_number"] == "'=cmd|' /C calc'!A0",
+            "a formula gets a quote mark")
         #expect(numberRows.first { $0["line"] == "9" }?["country_code"] == "+1", "a country code with + is left alone")
         #expect(rows("numbers.jsonl").last?["note"] == "'=HYPERLINK(\"http://x\")")
         // The spool: odd names work, links are rejected unread, folders and other files are left alone.
@@ -145,6 +169,22 @@ import VerifyRunner
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("waiting for files in incoming/ to stop changing"), "stderr: \(run.stderr)")
         #expect(try Report(spool: spool.path).rows.count == 3, "then it was read whole")
+    }
+
+    /// A file dated a year ahead of this machine's clock would never look settled by its time stamp: `--once`
+    /// still finishes, claiming it once it has been unchanged for `--settle` by this machine's own clock, and
+    /// says what it did.
+    @Test func aFileDatedInTheFutureIsClaimedOnceItHasNotChangedForTheSettleTime() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let file = try spool.write(EndToEndTests.mobilesCSV(count: 3), to: "incoming/ahead.csv")
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(365 * 86_400)], ofItemAtPath: file)
+        let run = try await BuiltBinary.run(["run", "--once", "--dry-run", "--spool", spool.path, "--settle", "1s"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("a file in incoming/ is dated in the future"), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("ahead.csv"), "stderr: \(run.stderr)")
+        #expect(try Report(spool: spool.path).rows.count == 3)
     }
 
     /// A file the daemon cannot read (its permissions) is rejected with the reason, once: it is moved
@@ -202,7 +242,8 @@ import VerifyRunner
         let first = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
         try #require(first.status == 0, "stderr: \(first.stderr)")
         try spool.write(EndToEndTests.mobilesCSV(count: 5), to: "incoming/tuesday.csv")
-        let second = try await BuiltBinary.run(arguments + ["--cooldown", "24h"], environment: SandboxProcess.credentials)
+        let second = try await BuiltBinary.run(
+            arguments + ["--cooldown", "24h"], environment: SandboxProcess.credentials)
         #expect(second.status == 0, "stderr: \(second.stderr)")
 
         let tuesday = try Self.reports(in: spool.path)["tuesday.csv"] ?? []
@@ -237,14 +278,16 @@ import VerifyRunner
         // systemd's LoadCredential= folder is private to the service whatever the mode of the files in it
         // (since systemd 254 an ACL, shown as 0440): a key there is accepted.
         #expect(chmod(keyFile, 0o440) == 0)
-        let credential = try await BuiltBinary.run(arguments, environment: ["CREDENTIALS_DIRECTORY": spool.path + "/keys"])
+        let credential = try await BuiltBinary.run(
+            arguments, environment: ["CREDENTIALS_DIRECTORY": spool.path + "/keys"])
         #expect(credential.stderr.contains("job paused"), "the key was read and sent: \(credential.stderr)")
 
         #expect(chmod(keyFile, 0o600) == 0)
         let refused = try await BuiltBinary.run(arguments)
         #expect(refused.status == 1, "the sandbox refuses the key: the job is paused")
         #expect(refused.stderr.contains("job paused"), "\(refused.stderr)")
-        var everything = refused.stdout + refused.stderr + readable.stdout + readable.stderr + credential.stdout
+        var everything =
+            refused.stdout + refused.stderr + readable.stdout + readable.stderr + credential.stdout
             + credential.stderr
         let spoolFiles = FileManager.default.enumerator(atPath: spool.path + "/spool")?.allObjects as? [String] ?? []
         for file in spoolFiles {
@@ -271,10 +314,13 @@ import VerifyRunner
         let list = try spool.write(EndToEndTests.mobilesCSV(count: 2), to: "elsewhere/modes.csv")
         let submitted = try await BuiltBinary.run(["submit", list, "--spool", spool.path + "/spool"])
         try #require(submitted.status == 0, "stderr: \(submitted.stderr)")
-        let run = try await BuiltBinary.run(["run", "--once", "--dry-run", "--spool", spool.path + "/spool", "--settle", "0s"])
+        let run = try await BuiltBinary.run([
+            "run", "--once", "--dry-run", "--spool", spool.path + "/spool", "--settle", "0s",
+        ])
         try #require(run.status == 0, "stderr: \(run.stderr)")
         func mode(_ path: String) throws -> Int {
-            try (FileManager.default.attributesOfItem(atPath: spool.path + "/spool/" + path)[.posixPermissions] as? Int) ?? -1
+            try (FileManager.default.attributesOfItem(atPath: spool.path + "/spool/" + path)[.posixPermissions] as? Int)
+                ?? -1
         }
         let job = try #require(try SQLiteJobStore(path: spool.path + "/spool/verifyd.sqlite").jobs().first)
         #expect(try mode("verifyd.sqlite") == 0o600)
@@ -316,7 +362,8 @@ import VerifyRunner
         generate.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         generate.arguments = [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1",
-            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder.path + "/key.pem", "-out", folder.path + "/cert.pem",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", folder.path + "/key.pem", "-out",
+            folder.path + "/cert.pem",
         ]
         generate.standardOutput = FileHandle.nullDevice
         generate.standardError = FileHandle.nullDevice

@@ -20,7 +20,8 @@ import VerifyRunner
         defer { Task { try? await sandbox.stop() } }
         try spool.write(Self.mixedCSV, to: "incoming/list.csv")
         let arguments = [
-            "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--retry-window", "1s",
+            "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--retry-window",
+            "1s",
             "--settle", "0s",
         ]
         let first = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
@@ -40,7 +41,8 @@ import VerifyRunner
         #expect((job["requests"] as? Int ?? 0) >= 26, "each row twice: the first try and the retry")
         #expect(job["eta_seconds"] is NSNull && job["error_codes"] == nil)
         let one = try await BuiltBinary.run(["status", firstJob.id, "--json", "--spool", spool.path])
-        let detail = try #require((try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [[String: Any]])?.first)
+        let detail = try #require(
+            (try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [[String: Any]])?.first)
         let codes = try #require(detail["error_codes"] as? [[String: Any]])
         #expect(codes.count == 1)
         #expect(codes.first?["code"] as? String == "60003" && codes.first?["status"] as? String == "failed")
@@ -66,9 +68,12 @@ import VerifyRunner
         try FileManager.default.copyItem(atPath: retryPath, toPath: spool.path + "/incoming/retry.csv")
         let second = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
         #expect(second.status == 0, "stderr: \(second.stderr)")
-        let secondJob = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first { $0.id != firstJob.id })
+        let secondJob = try #require(
+            try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first { $0.id != firstJob.id })
         let secondReport = try Report(spool: spool.path, jobID: secondJob.id)
-        #expect(secondReport.rows.map { $0["ref"] } == firstReport.rows.filter { $0["status"] == "failed" }.map { $0["ref"] })
+        #expect(
+            secondReport.rows.map { $0["ref"] }
+                == firstReport.rows.filter { $0["status"] == "failed" }.map { $0["ref"] })
         #expect(secondReport.rows.filter { $0["status"] == "sent" }.count == 12)
         #expect(secondReport.rows.first { $0["ref"] == "landline" }?["status"] == "rejected")
         #expect(secondReport.rows.first { $0["ref"] == "m3" }?["via"] == "call")
@@ -83,12 +88,16 @@ import VerifyRunner
         let sandbox = try await SandboxProcess.start(extraArguments: ["--fault-503", "0.2", "--latency-ms", "5"])
         defer { Task { try? await sandbox.stop() } }
         try spool.write(
-            EndToEndTests.mobilesCSV(count: 300) + "+1 (202) 555-0000\n+1 202-555-9999\n12345\n", to: "incoming/night.csv")
+            EndToEndTests.mobilesCSV(count: 300) + "+1 (202) 555-0000\n+1 202-555-9999\n12345\n",
+            to: "incoming/night.csv")
         let metricsPath = try spool.write("", to: "metrics/verifyd.prom")
         let startedAt = Date().timeIntervalSince1970
         let run = try await BuiltBinary.run(
-            ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "100", "--settle", "0s",
-             "--metrics-file", metricsPath, "--log-format", "json", "--progress-every", "1s"],
+            [
+                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "100", "--settle",
+                "0s",
+                "--metrics-file", metricsPath, "--log-format", "json", "--progress-every", "1s",
+            ],
             environment: SandboxProcess.credentials)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let job = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
@@ -112,9 +121,12 @@ import VerifyRunner
         let metrics = try PrometheusText(String(contentsOfFile: metricsPath, encoding: .utf8))
         let report = try Report(spool: spool.path)
         #expect(Int(metrics.sum("verifyd_requests_total")) == job.requests)
-        #expect(metrics.value("verifyd_request_duration_seconds_count", ["provider": "authy-v1"]) == Double(job.requests))
+        #expect(
+            metrics.value("verifyd_request_duration_seconds_count", ["provider": "authy-v1"]) == Double(job.requests))
         #expect(metrics.sum("verifyd_requests_total", matching: ["outcome": "sent", "http_status": "200"]) >= 298)
-        #expect(metrics.value("verifyd_requests_total", ["provider": "authy-v1", "outcome": "rejected", "http_status": "403"]) == 2)
+        #expect(
+            metrics.value(
+                "verifyd_requests_total", ["provider": "authy-v1", "outcome": "rejected", "http_status": "403"]) == 2)
         for status in ["sent", "rejected", "invalid"] {
             let rows = report.rows.filter { $0["status"] == status }.count
             #expect(metrics.value("verifyd_rows_total", ["status": status]) == Double(rows), "\(status)")
@@ -131,7 +143,9 @@ import VerifyRunner
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("Requests per second") && html.contains("60082") && html.contains("landline"))
         let png = spool.path + "/summary.png"
-        let errors = try await offThePool { try HeadlessChromium.render(html: page, to: png, width: 1000, height: 1400) }
+        let errors = try await offThePool {
+            try HeadlessChromium.render(html: page, to: png, width: 1000, height: 1400)
+        }
         #expect(errors.isEmpty, "\(errors)")
         #expect(try HeadlessChromium.pngSize(png) == (1000, 1400))
         #expect(try HeadlessChromium.distinctColors(in: png) > 8, "the page painted text, bars and a chart")
@@ -144,8 +158,10 @@ import VerifyRunner
         defer { Task { try? await sandbox.stop() } }
         let stderrFile = spool.path + "/stderr.txt"
         let daemon = try BuiltBinary.start(
-            ["run", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s", "--metrics-port", "0",
-             "--log-format", "json"],
+            [
+                "run", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s", "--metrics-port", "0",
+                "--log-format", "json",
+            ],
             environment: SandboxProcess.credentials, stderrFile: stderrFile)
         let serving = try await BuiltBinary.waitForLine(containing: "serving metrics", in: stderrFile, of: daemon)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(serving.utf8)) as? [String: String])
@@ -167,15 +183,34 @@ import VerifyRunner
         // Every line on stderr is JSON: the signal's too, and a failed run's last word (the spool is free
         // now, but the metrics file's folder does not exist).
         let failed = try await BuiltBinary.run(
-            ["run", "--once", "--spool", spool.path, "--log-format", "json", "--metrics-file", spool.path + "/no/m.prom"],
+            [
+                "run", "--once", "--spool", spool.path, "--log-format", "json", "--metrics-file",
+                spool.path + "/no/m.prom",
+            ],
             environment: SandboxProcess.credentials)
         #expect(failed.status == 1)
-        let lines = try String(contentsOfFile: stderrFile, encoding: .utf8).split(separator: "\n") + failed.stderr
+        let lines =
+            try String(contentsOfFile: stderrFile, encoding: .utf8).split(separator: "\n")
+            + failed.stderr
             .split(separator: "\n")
         for line in lines {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: String], "\(line)")
         }
         #expect(lines.contains { $0.contains("signal again to abort") })
-        #expect(failed.stderr.contains("cannot write --metrics-file") && failed.stderr.contains("\"level\":\"critical\""))
+        #expect(
+            failed.stderr.contains("cannot write --metrics-file") && failed.stderr.contains("\"level\":\"critical\""))
+    }
+
+    /// SIGTERM as soon as the sandbox has said where it listens: it stops gracefully (exit 0, not killed by the
+    /// signal) and says what its stop does, naming no option of `verifyd run`.
+    @Test func theSandboxStopsGracefullyOnSIGTERM() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let stderrFile = directory.path + "/sandbox.stderr"
+        let sandbox = try await SandboxProcess.start(stderrFile: stderrFile)
+        #expect(try await sandbox.stop() == 0)
+        let stderr = try String(contentsOfFile: stderrFile, encoding: .utf8)
+        #expect(stderr.contains("stopping: closing the connections and writing the code log"), "stderr: \(stderr)")
+        #expect(!stderr.contains("--shutdown-grace"), "stderr: \(stderr)")
     }
 }

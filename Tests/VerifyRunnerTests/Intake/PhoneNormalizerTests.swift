@@ -81,7 +81,12 @@ import VerifyRunner
         Case("202-555-0189", "abc", .error(.malformedCountryCode("abc"))),
         Case("202-555-0189", "1234", .error(.malformedCountryCode("1234"))),
         Case("12345678", "999", .error(.unknownCountryCode(999))),
-        Case("+999 123456", nil, .error(.unknownCountryCodeInNumber)),
+        Case("+999 123456", nil, .error(.unknownCountryCodeInNumber(leadingDigits: "999"))),
+        Case("00 (99) 9-123", nil, .error(.unknownCountryCodeInNumber(leadingDigits: "999"))),
+        // Valid by Germany's plan (its numbers are up to 15 digits after +49), but longer than E.164's 15.
+        Case("+49 30 123456789012", nil, .error(.longerThanE164(digits: 16))),
+        Case("030 1234567890123", "49", .error(.longerThanE164(digits: 17))),
+        Case("+49 30 12345678901", nil, .e164("+493012345678901")),
         Case("+1 202 555 0189", "44", .error(.countryCodeMismatch(given: 44, inNumber: 1))),
         Case("0044 7911 123456", "1", .error(.countryCodeMismatch(given: 1, inNumber: 44))),
         Case("011 44 7911 123456", "1", .error(.countryCodeMismatch(given: 1, inNumber: 44))),
@@ -151,6 +156,11 @@ import VerifyRunner
         (.missingCountryCode, "missing country_code for a national number"),
         (.countryCodeMismatch(given: 44, inNumber: 1), "country code 44 does not match +1 number"),
         (.unknownCountryCode(999), "unknown country code 999"),
+        (
+            .unknownCountryCodeInNumber(leadingDigits: "999"),
+            "unknown country code in international number starting +999"
+        ),
+        (.longerThanE164(digits: 16), "not an E.164 number: 16 digits, at most 15 with the country code"),
         (.containsLetters, "contains letters"),
         (.scientificNotation, "looks like a spreadsheet number in scientific notation"),
         (.extensionNotSupported, "extensions are not supported"),

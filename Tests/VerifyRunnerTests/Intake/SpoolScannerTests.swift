@@ -29,14 +29,16 @@ import Testing
             try directory.write("x", to: "elsewhere.csv")
             try FileManager.default.createSymbolicLink(
                 atPath: spool.incoming + "/link.csv", withDestinationPath: directory.path + "/elsewhere.csv")
-            try FileManager.default.createDirectory(atPath: spool.incoming + "/folder.csv", withIntermediateDirectories: false)
-            #expect(scanner.candidates().ready == ["a list.csv", "b.csv", "link.csv"])
+            try FileManager.default.createDirectory(
+                atPath: spool.incoming + "/folder.csv", withIntermediateDirectories: false)
+            var sightings = SpoolScanner.Sightings()
+            #expect(scanner.candidates(sightings: &sightings).ready == ["a list.csv", "b.csv", "link.csv"])
 
             let claimed = try #require(try scanner.claim("a list.csv"))
             #expect(claimed.path == spool.processing + "/" + claimed.jobID + "--a list.csv")
             #expect(FileManager.default.fileExists(atPath: claimed.path))
             #expect(try scanner.claim("a list.csv") == nil, "a file already claimed is gone")
-            #expect(scanner.candidates().ready == ["b.csv", "link.csv"])
+            #expect(scanner.candidates(sightings: &sightings).ready == ["b.csv", "link.csv"])
         }
     }
 
@@ -45,10 +47,36 @@ import Testing
         try withTemporarySpool { spool, scanner, directory in
             let path = try directory.write("phone_number\n", to: "incoming/growing.csv")
             let changed = try #require(
-                (try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?.timeIntervalSince1970)
-            #expect(scanner.candidates(settle: 2, now: changed + 1) == (ready: [], settling: 1))
-            #expect(scanner.candidates(settle: 2, now: changed + 2.5).ready == ["growing.csv"])
-            #expect(scanner.candidates(settle: 0, now: changed).ready == ["growing.csv"])
+                (try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)?
+                    .timeIntervalSince1970)
+            var sightings = SpoolScanner.Sightings()
+            #expect(scanner.candidates(settle: 2, now: changed + 1, sightings: &sightings) == .init(settling: 1))
+            #expect(scanner.candidates(settle: 2, now: changed + 2.5, sightings: &sightings).ready == ["growing.csv"])
+            #expect(scanner.candidates(settle: 0, now: changed, sightings: &sightings).ready == ["growing.csv"])
+        }
+    }
+
+    /// A file dated ahead of this machine's clock (a writer's clock ahead, a `touch -d`) is said once, and
+    /// claimed once the scanner has seen it unchanged for the settle time; a change starts the watch again.
+    @Test func aFileDatedInTheFutureSettlesByTheScannersOwnWatch() throws {
+        try withTemporarySpool { spool, scanner, directory in
+            let path = try directory.write("phone_number\n", to: "incoming/ahead.csv")
+            let now = Date().timeIntervalSince1970
+            let ahead = (now + 86_400).rounded()
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSince1970: ahead)], ofItemAtPath: path)
+            var sightings = SpoolScanner.Sightings()
+            #expect(
+                scanner.candidates(settle: 2, now: now, sightings: &sightings)
+                    == .init(settling: 1, futureDated: [("ahead.csv", ahead)]))
+            #expect(scanner.candidates(settle: 2, now: now + 1.5, sightings: &sightings) == .init(settling: 1))
+            try directory.write("phone_number\n+12025550119\n", to: "incoming/ahead.csv")
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSince1970: ahead)], ofItemAtPath: path)
+            #expect(
+                scanner.candidates(settle: 2, now: now + 2.5, sightings: &sightings) == .init(settling: 1),
+                "it grew: the watch starts again")
+            #expect(scanner.candidates(settle: 2, now: now + 4.5, sightings: &sightings).ready == ["ahead.csv"])
         }
     }
 

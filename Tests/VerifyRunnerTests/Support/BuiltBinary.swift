@@ -7,7 +7,8 @@ enum BuiltBinary {
     /// `.build/<config>/verifyd`, or `$VERIFYD_BINARY`.
     static var path: String {
         if let override = ProcessInfo.processInfo.environment["VERIFYD_BINARY"] { return override }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
         // On Linux the test runner lives in `.build/debug/verifydPackageTests.xctest`.
@@ -42,12 +43,7 @@ enum BuiltBinary {
         process.environment = environment(extra)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        if let stderrFile {
-            guard FileManager.default.createFile(atPath: stderrFile, contents: nil),
-                let handle = FileHandle(forWritingAtPath: stderrFile)
-            else { throw CocoaError(.fileWriteUnknown) }
-            process.standardError = handle
-        }
+        if let stderrFile { process.standardError = try FileHandle.emptyFileForWriting(at: stderrFile) }
         try process.run()
         return process
     }
@@ -143,5 +139,15 @@ func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async t
         DispatchQueue.global().async {
             continuation.resume(with: Result { try body() })
         }
+    }
+}
+
+extension FileHandle {
+    /// A new, empty file at `path` (replacing one there), open for writing: a child process's standard error.
+    static func emptyFileForWriting(at path: String) throws -> FileHandle {
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw CocoaError(.fileWriteUnknown) }
+        return handle
     }
 }

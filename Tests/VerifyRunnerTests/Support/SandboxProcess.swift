@@ -25,8 +25,9 @@ final class SandboxProcess: Sendable {
         self.codes = codes
     }
 
-    /// Starts the sandbox and waits until it prints the port it listens on.
-    static func start(extraArguments: [String] = []) async throws -> SandboxProcess {
+    /// Starts the sandbox and waits until it prints the port it listens on; its standard error goes to
+    /// `stderrFile` if given.
+    static func start(extraArguments: [String] = [], stderrFile: String? = nil) async throws -> SandboxProcess {
         try await offThePool {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
@@ -34,6 +35,7 @@ final class SandboxProcess: Sendable {
             let out = Pipe()
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice
+            if let stderrFile { process.standardError = try FileHandle.emptyFileForWriting(at: stderrFile) }
             try process.run()
             var seen = ""
             while !seen.contains("\n") || !seen.contains("listening on ") {
@@ -50,12 +52,14 @@ final class SandboxProcess: Sendable {
         }
     }
 
-    /// Stops the sandbox and waits for it to exit.
-    func stop() async throws {
+    /// Stops the sandbox (SIGTERM) and waits for it to exit; returns its exit status.
+    @discardableResult
+    func stop() async throws -> Int32 {
         let process = self.process
-        try await offThePool {
+        return try await offThePool {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
+            return process.terminationStatus
         }
     }
 
