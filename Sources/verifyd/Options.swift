@@ -52,7 +52,9 @@ struct ConnectionOptions: ParsableArguments {
     var timeout: Double = 15
 
     func validate() throws {
-        if let apiBase, let problem = ProviderName.problem(withBaseURL: apiBase) { throw ValidationError(problem) }
+        if let apiBase, let problem = ProviderDefinition.problem(withBaseURL: apiBase) {
+            throw ValidationError(problem)
+        }
         guard timeout > 0, timeout <= 600 else { throw ValidationError("--timeout must be between 0 and 600 seconds") }
     }
 
@@ -64,16 +66,23 @@ struct ConnectionOptions: ParsableArguments {
     /// - Parameter requireCredentials: `false` for runs that send nothing (`--dry-run`): missing
     ///   credentials are then replaced by empty ones that no request ever carries.
     func makeProvider(_ name: ProviderName, requireCredentials: Bool = true) throws -> any VerificationProvider {
+        let definition = name.definition
         let credentials: Credentials
         do {
-            credentials = try CredentialLoader().load(
-                provider: name, apiKeyFile: apiKeyFile, authTokenFile: authTokenFile)
+            credentials = try CredentialLoader().load(definition, files: credentialFiles)
         } catch {
             guard !requireCredentials else { throw CommandFailure("\(error)") }
-            credentials =
-                name == .authyV1 ? .authyV1(apiKey: "") : .verifyV2(accountSID: "", authToken: "", serviceSID: "")
+            credentials = Credentials(fields: definition.credentialFields, values: [:])
         }
-        return name.makeProvider(baseURL: apiBase ?? name.defaultBaseURL, credentials: credentials)
+        return definition.makeProvider(baseURL: apiBase ?? definition.defaultBaseURL, credentials: credentials)
+    }
+
+    /// The secret files the options name.
+    private var credentialFiles: [CredentialFile: String] {
+        var files: [CredentialFile: String] = [:]
+        files[.apiKey] = apiKeyFile
+        files[.authToken] = authTokenFile
+        return files
     }
 
     /// The HTTP transport for `concurrency` requests in flight.
@@ -87,8 +96,8 @@ struct ConnectionOptions: ParsableArguments {
 
 /// `--provider` and how to reach it, shared by `run` and `check`.
 struct ProviderOptions: ParsableArguments {
-    @Option(name: .long, help: "authy-v1 or verify-v2.")
-    var provider: ProviderName = .authyV1
+    @Option(name: .long, help: "The verification API.")
+    var provider: ProviderName = ProviderName.allCases[0]
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -134,7 +143,10 @@ func makeAttemptsClient(
     }
 }
 
-extension ProviderName: ExpressibleByArgument {}
+extension ProviderName: ExpressibleByArgument {
+    /// Every registered provider, for `--help` and the error on a wrong name.
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
 extension Channel: ExpressibleByArgument {}
 extension InDoubtPolicy: ExpressibleByArgument {}
 

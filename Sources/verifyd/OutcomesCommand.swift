@@ -26,7 +26,7 @@ struct OutcomesCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "Only jobs read for this provider (authy-v1 or verify-v2); also the provider of older jobs that have none.")
+            "Only jobs read for this provider; also the provider of older jobs that have none.")
     var provider: ProviderName?
 
     @Option(name: .long, help: "authy-v1: status questions in flight at most.")

@@ -34,7 +34,8 @@ struct StatusCommand: BlockingCommand {
         }
         if json {
             let data = try JSONSerialization.data(
-                withJSONObject: statuses.map(\.jsonObject), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                withJSONObject: statuses.map(\.jsonObject),
+                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
             return
         }
@@ -45,7 +46,10 @@ struct StatusCommand: BlockingCommand {
                 print("\(status.job.id): \(reason)")
             }
             guard let codes = status.errorCodes else { continue }
-            print(codes.isEmpty ? "\nno row ended with an error code" : "\n" + StatusTable.errorCodes(codes))
+            print(
+                codes.isEmpty
+                    ? "\nno row ended with an error code"
+                    : "\n" + StatusTable.errorCodes(codes, provider: status.job.provider))
         }
     }
 }
@@ -93,7 +97,8 @@ struct JobStatus {
             object["error_codes"] = errorCodes.map { count in
                 [
                     "code": count.code, "status": count.status, "rows": count.rows,
-                    "http_status": count.httpStatus ?? NSNull(), "meaning": ErrorCodeMeaning.describe(count),
+                    "http_status": count.httpStatus ?? NSNull(),
+                    "meaning": ErrorCodeMeaning.describe(count, provider: job.provider),
                 ] as [String: Any]
             }
         }
@@ -121,8 +126,8 @@ enum StatusTable {
     }
 
     /// The error-code table of `status JOB_ID`.
-    static func errorCodes(_ counts: [ErrorCodeCount]) -> String {
-        let rows = counts.map { [$0.code, $0.status, "\($0.rows)", ErrorCodeMeaning.describe($0)] }
+    static func errorCodes(_ counts: [ErrorCodeCount], provider: ProviderName?) -> String {
+        let rows = counts.map { [$0.code, $0.status, "\($0.rows)", ErrorCodeMeaning.describe($0, provider: provider)] }
         return aligned([["ERROR", "STATUS", "ROWS", "MEANING"]] + rows)
     }
 

@@ -39,7 +39,7 @@ public struct ReportWriter: Sendable {
         // ResponseClassifier.failureIsRetryable); not_verified.csv: the sent rows whose code was never given.
         let retryFile = try ResendFile(path: directory + "/retry.csv", columns: inputColumns)
         let notVerifiedFile = try ResendFile(path: directory + "/not_verified.csv", columns: inputColumns)
-        let tables = job.provider.map { [$0.errorTable] } ?? ProviderName.allCases.map(\.errorTable)
+        let tables = (job.provider.map { [$0.definition] } ?? ProviderDefinition.all).map(\.errorTable)
         let encoder = ReportLineEncoder(extraColumns: job.extraColumns)
         // Lines are encoded as bytes into two buffers handed to the files about every 256 KiB: a million
         // rows must not build a String per field.
@@ -99,7 +99,8 @@ public struct ReportWriter: Sendable {
         let counts = tally.statuses
         let errorCodes = tally.errorCodes
         let rate = job.sendingSeconds > 0 ? Double(job.requests) / job.sendingSeconds : 0
-        let statusMembers = RowStatus.allCases.map { ($0.rawValue, String(counts[$0.rawValue] ?? 0)) }
+        let statusMembers =
+            RowStatus.allCases.map { ($0.rawValue, String(counts[$0.rawValue] ?? 0)) }
             + (counts["unfinished"].map { [("unfinished", String($0))] } ?? [])
         let summary = JSONText.object([
             ("job_id", JSONText.string(job.id)),

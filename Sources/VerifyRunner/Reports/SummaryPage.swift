@@ -77,7 +77,10 @@ public enum SummaryPage {
         if let outcomes = content.outcomes {
             page += "<section>\n<h2>Who verified</h2>\n" + outcomeChart(outcomes) + "</section>\n"
         }
-        page += "<section>\n<h2>Error codes</h2>\n" + errorTable(content.errorCodes) + "</section>\n"
+        page +=
+            "<section>\n<h2>Error codes</h2>\n"
+            + errorTable(content.errorCodes, provider: content.provider.flatMap(ProviderName.init(rawValue:)))
+            + "</section>\n"
         page += "<section>\n<h2>Requests per second</h2>\n" + rateChart(content.requestSeconds) + "</section>\n"
         page += """
             <footer>Written by verifyd. Every row is in <a href="report.csv">report.csv</a>; \
@@ -97,7 +100,10 @@ public enum SummaryPage {
         }
         let cards: [(label: String, value: String, note: String)] = [
             ("rows", "\(content.totalRows)", "in the file"),
-            ("sent or approved", "\(count(["sent", "approved", "would_send"]))", "codes on their way, or checks passed"),
+            (
+                "sent or approved", "\(count(["sent", "approved", "would_send"]))",
+                "codes on their way, or checks passed"
+            ),
             ("refused", "\(count(["rejected", "denied"]))", "by the API, for good"),
             ("not sent", "\(count(["invalid", "duplicate", "skipped"]))", "invalid, duplicate or skipped"),
             ("need attention", "\(count(["failed", "in_doubt", "unfinished"]))", "failed, in doubt or unfinished"),
@@ -105,7 +111,8 @@ public enum SummaryPage {
         ]
         var html = "<section class=\"totals\">\n"
         for card in cards {
-            html += "<div class=\"card\"><span class=\"value\">\(card.value)</span>"
+            html +=
+                "<div class=\"card\"><span class=\"value\">\(card.value)</span>"
                 + "<span class=\"label\">\(escaped(card.label))</span>"
                 + "<span class=\"note\">\(escaped(card.note))</span></div>\n"
         }
@@ -149,7 +156,7 @@ public enum SummaryPage {
                 outcomes.rows.filter { $0.rows > 0 }.map { ($0.outcome, $0.rows) }, label: "Sent rows by outcome")
     }
 
-    private static func errorTable(_ counts: [ErrorCodeCount]) -> String {
+    private static func errorTable(_ counts: [ErrorCodeCount], provider: ProviderName?) -> String {
         guard !counts.isEmpty else { return "<p>No row ended with an error code.</p>\n" }
         var html = """
             <table>
@@ -158,8 +165,9 @@ public enum SummaryPage {
 
             """
         for count in counts {
-            html += "<tr><td><code>\(escaped(count.code))</code></td><td>\(escaped(count.status))</td>"
-                + "<td class=\"number\">\(count.rows)</td><td>\(escaped(ErrorCodeMeaning.describe(count)))</td></tr>\n"
+            html +=
+                "<tr><td><code>\(escaped(count.code))</code></td><td>\(escaped(count.status))</td>"
+                + "<td class=\"number\">\(count.rows)</td><td>\(escaped(ErrorCodeMeaning.describe(count, provider: provider)))</td></tr>\n"
         }
         return html + "</tbody>\n</table>\n"
     }
@@ -179,7 +187,9 @@ public enum SummaryPage {
         let top = niceCeiling(peak)
         let left = 56.0, right = 16.0, topMargin = 12.0, bottom = 32.0, width = 760.0, height = 260.0
         let plotWidth = width - left - right, plotHeight = height - topMargin - bottom
-        let x = { (index: Int) in left + (rates.count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(rates.count - 1)) }
+        let x = { (index: Int) in
+            left + (rates.count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(rates.count - 1))
+        }
         let y = { (rate: Double) in topMargin + plotHeight * (1 - rate / top) }
         var points = ""
         for (index, rate) in rates.enumerated() { points += "\(format(x(index))),\(format(y(rate))) " }
@@ -192,7 +202,8 @@ public enum SummaryPage {
             """
         for step in 0...4 {
             let value = top * Double(step) / 4
-            svg += "<line class=\"grid\" x1=\"\(format(left))\" x2=\"\(format(width - right))\" y1=\"\(format(y(value)))\" "
+            svg +=
+                "<line class=\"grid\" x1=\"\(format(left))\" x2=\"\(format(width - right))\" y1=\"\(format(y(value)))\" "
                 + "y2=\"\(format(y(value)))\"/><text x=\"\(format(left - 8))\" y=\"\(format(y(value) + 4))\" "
                 + "text-anchor=\"end\">\(format(value))</text>\n"
         }
@@ -204,7 +215,8 @@ public enum SummaryPage {
         for fraction in [0.0, 0.5, 1.0] {
             let index = Int((Double(rates.count - 1) * fraction).rounded())
             let anchor = fraction == 0 ? "start" : fraction == 1 ? "end" : "middle"
-            svg += "<text x=\"\(format(x(index)))\" y=\"\(format(height - 10))\" text-anchor=\"\(anchor)\">"
+            svg +=
+                "<text x=\"\(format(x(index)))\" y=\"\(format(height - 10))\" text-anchor=\"\(anchor)\">"
                 + "\(DurationText.describe(seconds: index * bucket))</text>\n"
         }
         let note = bucket > 1 ? " Each point is the average of \(bucket) seconds." : ""

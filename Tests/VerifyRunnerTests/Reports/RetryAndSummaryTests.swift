@@ -5,20 +5,22 @@ import Testing
 
 /// `retry.csv` (which failed rows go back, as they were read) and `summary.html` (what the page says).
 @Suite struct RetryAndSummaryTests {
-    @Test(arguments: [
-        (nil, nil, true),  // no answer at all
-        (nil, "curl_28", true),  // a timeout
-        (429, "60003", true),  // rate limited
-        (503, nil, true),  // a server error
-        (200, nil, true),  // a success whose body could not be read
-        (403, "60082", false),  // a landline: the API would refuse it again
-        (400, "60004", false),  // an invalid parameter
-        (400, nil, false),  // any other refusal
-        (429, "60010", true),  // the daily SMS limit: tomorrow it passes
-    ] as [(Int?, String?, Bool)])
+    @Test(
+        arguments: [
+            (nil, nil, true),  // no answer at all
+            (nil, "curl_28", true),  // a timeout
+            (429, "60003", true),  // rate limited
+            (503, nil, true),  // a server error
+            (200, nil, true),  // a success whose body could not be read
+            (403, "60082", false),  // a landline: the API would refuse it again
+            (400, "60004", false),  // an invalid parameter
+            (400, nil, false),  // any other refusal
+            (429, "60010", true),  // the daily SMS limit: tomorrow it passes
+        ] as [(Int?, String?, Bool)])
     func aFailureIsWorthRetryingOnlyWhenTheAPIMayAcceptItLater(status: Int?, code: String?, retryable: Bool) {
         #expect(
-            ResponseClassifier.failureIsRetryable(httpStatus: status, errorCode: code, table: ProviderName.authyV1.errorTable)
+            ResponseClassifier.failureIsRetryable(
+                httpStatus: status, errorCode: code, table: ProviderDefinition.authyV1.errorTable)
                 == retryable)
     }
 
@@ -35,13 +37,16 @@ import Testing
             let failed = { (sequence: Int, status: Int?, code: String?) in
                 RowWrite(
                     sequence: sequence, state: .finished(.failed, attempts: 5),
-                    result: ProviderResult(verdict: .failedPermanently, httpStatus: status, errorCode: code), timestamp: "t")
+                    result: ProviderResult(verdict: .failedPermanently, httpStatus: status, errorCode: code),
+                    timestamp: "t")
             }
             try store.commit(
                 jobID: "j",
                 writes: [
                     failed(0, 503, nil), failed(1, nil, "curl_28"), failed(2, 400, "60004"),
-                    RowWrite(sequence: 3, state: .finished(.sent, attempts: 1), result: .init(verdict: .sent), timestamp: "t"),
+                    RowWrite(
+                        sequence: 3, state: .finished(.sent, attempts: 1), result: .init(verdict: .sent), timestamp: "t"
+                    ),
                 ], requests: 4, retries: 0, sendingSeconds: 1, startedAt: "t")
             let job = try #require(try store.job(id: "j"))
             try ReportWriter(store: store).write(job: job, to: directory.path + "/r")
@@ -87,11 +92,15 @@ import Testing
         #expect(page.contains("points=\"56,98.4 400,228 744,55.2 \""))
     }
 
-    @Test(arguments: [
-        ("2026-11-27T03:12:40.750Z", "2026-11-27T03:17:14.025Z", "sent 2026-11-27 03:12:40 to 03:17:14 UTC"),
-        ("2026-11-27T23:59:00.000Z", "2026-11-28T00:01:00.000Z", "sent 2026-11-27 23:59:00 to 2026-11-28 00:01:00 UTC"),
-        ("2026-11-27T03:12:40.750Z", nil, "sending since 2026-11-27 03:12:40 UTC"),
-    ] as [(String, String?, String)])
+    @Test(
+        arguments: [
+            ("2026-11-27T03:12:40.750Z", "2026-11-27T03:17:14.025Z", "sent 2026-11-27 03:12:40 to 03:17:14 UTC"),
+            (
+                "2026-11-27T23:59:00.000Z", "2026-11-28T00:01:00.000Z",
+                "sent 2026-11-27 23:59:00 to 2026-11-28 00:01:00 UTC"
+            ),
+            ("2026-11-27T03:12:40.750Z", nil, "sending since 2026-11-27 03:12:40 UTC"),
+        ] as [(String, String?, String)])
     func thePageSaysWhenTheJobWasSent(started: String, finished: String?, text: String) {
         let content = SummaryPage.Content(
             jobID: "j", fileName: "f", provider: nil, state: "finished", totalRows: 0, statuses: [], errorCodes: [],
@@ -108,21 +117,32 @@ import Testing
         #expect(SummaryPage.rateChart([]).contains("No requests were sent"))
     }
 
+    /// Transfer and HTTP codes mean the same for every provider; an API's code is looked up in its provider's
+    /// table, or in every provider's for a job that names none.
     @Test(arguments: [
-        ("curl_28", "The API did not answer within --timeout."),
-        ("curl_99", "The request got no answer (a network or TLS failure)."),
-        ("http_503", "The API had a server error (HTTP 503); the request may or may not have been acted on."),
-        ("60203", "Too many codes were sent to this number; wait for the last one to expire (10 minutes)."),
+        ("curl_28", ProviderName.authyV1, "The API did not answer within --timeout."),
+        ("curl_99", .verifyV2, "The request got no answer (a network or TLS failure)."),
+        ("http_503", .authyV1, "The API had a server error (HTTP 503); the request may or may not have been acted on."),
+        ("60203", .verifyV2, "Too many codes were sent to this number; wait for the last one to expire (10 minutes)."),
+        ("60203", nil, "Too many codes were sent to this number; wait for the last one to expire (10 minutes)."),
+        ("60001", .authyV1, "The API key was refused."),
     ])
-    func errorCodesAreExplained(code: String, meaning: String) {
-        #expect(ErrorCodeMeaning.meaning(of: code) == meaning)
+    func errorCodesAreExplained(code: String, provider: ProviderName?, meaning: String) {
+        #expect(ErrorCodeMeaning.meaning(of: code, provider: provider) == meaning)
+    }
+
+    @Test func aCodeIsExplainedOnlyByItsOwnProvider() {
+        #expect(ErrorCodeMeaning.meaning(of: "60203", provider: .authyV1) == nil)
+        #expect(ErrorCodeMeaning.meaning(of: "60001", provider: .verifyV2) == nil)
     }
 
     @Test func unknownCodesFallBackToTheAPIsMessageOrTheStatus() {
-        #expect(ErrorCodeMeaning.meaning(of: "12345") == nil)
-        #expect(ErrorCodeMeaning.describe(.init(code: "1", status: "failed", rows: 1, sampleMessage: "Nope")) == "The API said: Nope")
+        #expect(ErrorCodeMeaning.meaning(of: "12345", provider: nil) == nil)
         #expect(
-            ErrorCodeMeaning.describe(.init(code: "1", status: "failed", rows: 1, httpStatus: 418))
+            ErrorCodeMeaning.describe(.init(code: "1", status: "failed", rows: 1, sampleMessage: "Nope"), provider: nil)
+                == "The API said: Nope")
+        #expect(
+            ErrorCodeMeaning.describe(.init(code: "1", status: "failed", rows: 1, httpStatus: 418), provider: .verifyV2)
                 == "The API answered HTTP 418 with this code.")
     }
 }

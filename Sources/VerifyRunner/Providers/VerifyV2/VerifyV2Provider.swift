@@ -6,18 +6,6 @@ import Foundation
 /// 201 with `sid`; check: `POST …/VerificationCheck` (`To`, `Code`), `status` `approved` or `pending`
 /// (wrong code). Basic auth with AccountSid:AuthToken.
 public struct VerifyV2Provider: VerificationProvider {
-    /// V2 error codes by batch meaning (docs/rate-control.md, https://www.twilio.com/docs/api/errors). 20404 is
-    /// `denied` for a check (expired) and stops the job for a start (the Verify Service does not exist).
-    /// 20429 and 25109 are the account's and the service's rate limits; 60203 and 60212 concern one number.
-    static let errorTable = ResponseClassifier.ErrorTable(
-        fatalForJob: ["20003", "20403", "20404", "60238"],
-        rejectedNumber: ["60200", "60205", "60605", "60410", "60412", "21211", "21614"],
-        retryable: ["20429", "25109", "60212"],
-        failedPermanently: [],
-        denied: ["20404", "60202"],
-        numberSendLimit: ["60203"],
-        numberBusy: ["60212"])
-
     private let serviceURL: String
     private let authorization: String
     /// The Verification Attempts API of the same account and service.

@@ -5,15 +5,6 @@
 /// is optional: `success` may be a string, `error_code` a string or missing, `carrier` and
 /// `is_cellphone` missing.
 public struct AuthyV1Provider: VerificationProvider {
-    /// V1 error codes by batch meaning (docs/verification-apis.md, "V1 error codes": our grouping of Twilio's
-    /// V1 table).
-    static let errorTable = ResponseClassifier.ErrorTable(
-        fatalForJob: ["60001", "60007", "60008", "60047", "60057", "60060", "60061", "60063"],
-        rejectedNumber: ["60033", "60078", "60082", "60083", "60115", "60013"],
-        retryable: ["60003", "60009", "60010", "60011", "60012", "60120"],
-        failedPermanently: ["60002", "60004", "60005", "60021"],
-        denied: ["60022", "60023"])
-
     private let baseURL: String
     private let apiKey: String
     private let codeLength: Int?

@@ -30,26 +30,22 @@ public struct CredentialLoader: Sendable {
         self.environment = environment ?? ProcessInfo.processInfo.environment
     }
 
-    /// Loads the credentials of `provider`.
+    /// Loads the credentials `provider` needs: each from its environment variable, or a secret from the file
+    /// its option names in `files`.
     ///
-    /// - Parameters:
-    ///   - provider: which API.
-    ///   - apiKeyFile: V1: a file holding the API key (else `AUTHY_API_KEY`).
-    ///   - authTokenFile: V2: a file holding the auth token (else `TWILIO_AUTH_TOKEN`).
-    /// - Throws: ``LoadError``.
-    public func load(provider: ProviderName, apiKeyFile: String?, authTokenFile: String?) throws -> Credentials {
-        switch provider {
-        case .authyV1:
-            let hint = "set AUTHY_API_KEY or pass --api-key-file"
-            let key = try apiKeyFile.map { try readSecret($0) } ?? value("AUTHY_API_KEY", hint: hint)
-            return .authyV1(apiKey: key)
-        case .verifyV2:
-            let account = try value("TWILIO_ACCOUNT_SID", hint: "set TWILIO_ACCOUNT_SID")
-            let hint = "set TWILIO_AUTH_TOKEN or pass --auth-token-file"
-            let token = try authTokenFile.map { try readSecret($0) } ?? value("TWILIO_AUTH_TOKEN", hint: hint)
-            let service = try value("VERIFY_SERVICE_SID", hint: "set VERIFY_SERVICE_SID")
-            return .verifyV2(accountSID: account, authToken: token, serviceSID: service)
+    /// - Throws: ``LoadError``, naming what to set.
+    public func load(_ provider: ProviderDefinition, files: [CredentialFile: String]) throws -> Credentials {
+        var values: [String: String] = [:]
+        for field in provider.credentialFields {
+            if let option = field.file, let path = files[option] {
+                values[field.variable] = try readSecret(path)
+            } else {
+                let hint =
+                    field.file.map { "set \(field.variable) or pass --\($0.rawValue)" } ?? "set \(field.variable)"
+                values[field.variable] = try value(field.variable, hint: hint)
+            }
         }
+        return Credentials(fields: provider.credentialFields, values: values)
     }
 
     private func value(_ name: String, hint: String) throws(LoadError) -> String {
@@ -92,20 +88,7 @@ public struct CredentialLoader: Sendable {
     }
 }
 
-extension ProviderName {
-    /// Builds this provider with its credentials.
-    ///
-    /// - Parameters:
-    ///   - baseURL: the API base (`--api-base`), already validated.
-    ///   - credentials: matching this provider.
-    public func makeProvider(baseURL: String, credentials: Credentials) -> any VerificationProvider {
-        switch credentials {
-        case .authyV1(let key): return AuthyV1Provider(baseURL: baseURL, apiKey: key)
-        case .verifyV2(let account, let token, let service):
-            return VerifyV2Provider(baseURL: baseURL, accountSID: account, authToken: token, serviceSID: service)
-        }
-    }
-
+extension ProviderDefinition {
     /// Checks an `--api-base` value: https, or http only for loopback hosts (docs/contract.md, "Providers and
     /// credentials").
     ///
