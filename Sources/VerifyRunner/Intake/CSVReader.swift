@@ -21,6 +21,7 @@
 /// while let item = try reader.next() { … }
 /// ```
 public final class CSVReader: JobFileReader {
+    /// The header's column names.
     public private(set) var columns: [String] = []
     /// The field separator byte, given or detected from the header line.
     public let delimiter: UInt8
@@ -104,6 +105,7 @@ public final class CSVReader: JobFileReader {
         return candidates[best]
     }
 
+    /// The next record, or `nil` at the end of the file.
     public func next() throws(JobFileError) -> InputItem? {
         while true {
             let rowLine = line

@@ -41,6 +41,7 @@ public struct JobFileError: Error, Equatable, CustomStringConvertible {
         self.line = line
     }
 
+    /// The reason, after the line number when there is one.
     public var description: String {
         if let line {
             return "line \(line): \(reason)"

@@ -11,6 +11,7 @@
 /// whose phone number is a JSON number instead of a string becomes
 /// ``InputItem/unreadable(line:reason:)``; its keys are not added to `columns`.
 public final class JSONLReader: JobFileReader {
+    /// Every key seen so far, in order of first appearance.
     public private(set) var columns: [String] = []
     /// The longest line, in bytes without its line feed, that is read as a row.
     public let maxRowBytes: Int
@@ -51,6 +52,7 @@ public final class JSONLReader: JobFileReader {
         }
     }
 
+    /// The next record, or `nil` at the end of the file.
     public func next() throws(JobFileError) -> InputItem? {
         let extent = try findNonBlankLine()
         let rowLine = line

@@ -122,8 +122,8 @@ public struct JobIntake: Sendable {
             nonisolated(unsafe) let output = buffer
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
                 for index in min(items.count, slice * sliceSize)..<min(items.count, (slice + 1) * sliceSize) {
-                    (output.baseAddress! + index).initialize(
-                        to: prepare(items[index], sequence: firstSequence + index, layout: layout))
+                    output.initializeElement(
+                        at: index, to: prepare(items[index], sequence: firstSequence + index, layout: layout))
                 }
             }
             initialized = items.count

@@ -67,6 +67,7 @@ public enum NormalizationError: Error, Sendable, Equatable, CustomStringConverti
     /// libphonenumber failed in an unexpected way (the raw `cphone_status`).
     case libraryFailure(status: Int)
 
+    /// The reason as the report states it.
     public var description: String {
         switch self {
         case .emptyPhoneNumber: "empty phone number"

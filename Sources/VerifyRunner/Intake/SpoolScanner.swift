@@ -32,6 +32,7 @@ public struct SpoolScanner: Sendable {
         /// (seconds since 1970): worth a line in the log.
         public var futureDated: [(name: String, changed: Double)] = []
 
+        /// Whether both found the same files.
         public static func == (lhs: Candidates, rhs: Candidates) -> Bool {
             lhs.ready == rhs.ready && lhs.settling == rhs.settling
                 && lhs.futureDated.elementsEqual(rhs.futureDated) { $0.name == $1.name && $0.changed == $1.changed }

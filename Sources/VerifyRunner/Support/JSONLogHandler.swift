@@ -20,11 +20,13 @@ public struct JSONLogHandler: LogHandler {
     /// Lines from different threads must not interleave.
     private static let writeLock = Mutex(())
 
+    /// One metadata value of this handler.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes the event as one JSON line.
     public func log(event: LogEvent) {
         var members: [(String, String)] = [
             ("time", JSONText.string(Timestamp.now())), ("level", JSONText.string(event.level.rawValue)),
@@ -38,9 +40,10 @@ public struct JSONLogHandler: LogHandler {
         var line = JSONText.object(members) + "\n"
         Self.writeLock.withLock { _ in
             line.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return }
                 var offset = 0
                 while offset < bytes.count {
-                    let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    let written = write(descriptor, base + offset, bytes.count - offset)
                     if written < 0, errno == EINTR { continue }
                     guard written > 0 else { return }
                     offset += written
