@@ -1,5 +1,5 @@
 # verifyd — the two commands of README.md, and a few more for development.
-.PHONY: demo test build release deps build-deps bench clean
+.PHONY: demo test lint build release deps build-deps bench clean
 
 demo:            ## Build, start the sandbox, run the example jobs, print summary and reports.
 	./scripts/demo.sh
@@ -7,6 +7,9 @@ demo:            ## Build, start the sandbox, run the example jobs, print summar
 test: deps       ## The whole test suite; the rate-control runs last, on their own (README.md, "Development").
 	swift test --skip RateControlTests
 	swift test --skip-build --filter RateControlTests
+
+lint:            ## swift format's findings as errors (.swift-format: 4 spaces, 120 columns); `swift format -i FILE` fixes most.
+	swift format lint --strict --recursive Sources Tests Package.swift
 
 build: build-deps
 	swift build

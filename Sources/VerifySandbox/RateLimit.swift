@@ -43,10 +43,12 @@ final class RateLimit: Sendable {
         let seconds = max(1, Int(retryAfter.seconds.rounded(.up)))
         let body: String
         if request.pathSegments.first == "v2" {
-            body = #"{"code":20429,"message":"Too many requests","#
+            body =
+                #"{"code":20429,"message":"Too many requests","#
                 + #""more_info":"https://www.twilio.com/docs/errors/20429","status":429}"#
         } else {
-            body = #"{"error_code":"60003","message":"DoS protection","#
+            body =
+                #"{"error_code":"60003","message":"DoS protection","#
                 + #""errors":{"message":"DoS protection"},"success":false}"#
         }
         return SandboxResponse(status: 429, body: Array(body.utf8), headers: [("Retry-After", String(seconds))])

@@ -19,7 +19,9 @@ struct SubmitCommand: BlockingCommand {
         try layout.prepare()
         for file in files {
             let name = (file as NSString).lastPathComponent
-            guard SpoolScanner.isCandidate(name) else { throw CommandFailure("\(SpoolError.unsupportedExtension(path: file))") }
+            guard SpoolScanner.isCandidate(name) else {
+                throw CommandFailure("\(SpoolError.unsupportedExtension(path: file))")
+            }
             let temporary = layout.incoming + "/." + name + ".part"
             try? FileManager.default.removeItem(atPath: temporary)
             do {

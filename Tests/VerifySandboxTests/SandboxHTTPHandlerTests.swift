@@ -20,7 +20,8 @@ import Testing
 
     @Test func pipelinedRequestsAreAnsweredInOrderDespiteLatency() async throws {
         try await withSandbox(latency: .milliseconds(5)) { sandbox in
-            let start = "POST /protected/json/phones/verification/start HTTP/1.1\r\nHost: x\r\n"
+            let start =
+                "POST /protected/json/phones/verification/start HTTP/1.1\r\nHost: x\r\n"
                 + "X-Authy-API-Key: \(sandbox.configuration.apiKey)\r\n"
                 + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 46\r\n\r\n"
                 + "via=sms&country_code=1&phone_number=2025550189"

@@ -35,7 +35,8 @@ final class CurlMultiLoop {
     private var timerDeadline: UInt64?
 
     /// Creates the loop; nothing runs until ``run()``.
-    init(multi: CurlMultiHandle, poll: TransportPoll, queue: TransferQueue, configuration: CurlTransport.Configuration) {
+    init(multi: CurlMultiHandle, poll: TransportPoll, queue: TransferQueue, configuration: CurlTransport.Configuration)
+    {
         self.multi = multi
         self.poll = poll
         self.queue = queue

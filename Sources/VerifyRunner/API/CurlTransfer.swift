@@ -159,7 +159,8 @@ final class CurlTransfer {
             return .failure(
                 TransportFailure(
                     curlCode: error.code, message: detail.isEmpty ? error.message : "\(error.message): \(detail)",
-                    requestMayHaveBeenSent: error.code == Int32(CURLE_SEND_FAIL_REWIND.rawValue) || requestMayHaveBeenSent,
+                    requestMayHaveBeenSent: error.code == Int32(CURLE_SEND_FAIL_REWIND.rawValue)
+                        || requestMayHaveBeenSent,
                     isTimeout: error.isTimeout))
         }
     }

@@ -102,7 +102,10 @@ public struct JobIntake: Sendable {
         }
         if !items.isEmpty { try submitBatch() }
         try inserts.finish()
-        return (layout.extraColumns, sequence, Dictionary(uniqueKeysWithValues: finished.map { ($0.key.rawValue, $0.value) }))
+        return (
+            layout.extraColumns, sequence,
+            Dictionary(uniqueKeysWithValues: finished.map { ($0.key.rawValue, $0.value) })
+        )
     }
 
     /// A row built from its record, with its number normalized, before duplicates are known.

@@ -23,8 +23,10 @@ public enum KnownColumn: Int, CaseIterable, Sendable {
     public var aliases: [String] {
         switch self {
         case .phoneNumber:
-            ["phone", "phonenumber", "phone_no", "mobile", "mobile_number", "mobile_phone", "cell", "cell_phone",
-             "msisdn", "telephone", "tel"]
+            [
+                "phone", "phonenumber", "phone_no", "mobile", "mobile_number", "mobile_phone", "cell", "cell_phone",
+                "msisdn", "telephone", "tel",
+            ]
         case .countryCode: ["countrycode", "calling_code", "country_calling_code", "dial_code", "dialing_code"]
         case .via: ["channel"]
         case .locale: ["language", "lang"]

@@ -29,8 +29,10 @@ public struct Spool: Sendable, Equatable {
     /// Creates the folders that are missing (mode 0750; reports 0700).
     public func prepare() throws {
         let manager = FileManager.default
-        for (path, mode) in [(root, 0o750), (incoming, 0o750), (processing, 0o750), (done, 0o750),
-                             (rejected, 0o750), (reports, 0o700)] {
+        for (path, mode) in [
+            (root, 0o750), (incoming, 0o750), (processing, 0o750), (done, 0o750),
+            (rejected, 0o750), (reports, 0o700),
+        ] {
             var isDirectory: ObjCBool = false
             if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
                 guard isDirectory.boolValue else { throw SpoolError.notADirectory(path: path) }

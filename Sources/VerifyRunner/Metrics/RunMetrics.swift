@@ -24,7 +24,8 @@ public final class RunMetrics: Sendable {
         public var retries: Int
 
         /// Creates a progress.
-        public init(jobID: String, fileName: String, totalRows: Int, doneRows: Int, inFlight: Int = 0, retries: Int = 0) {
+        public init(jobID: String, fileName: String, totalRows: Int, doneRows: Int, inFlight: Int = 0, retries: Int = 0)
+        {
             self.jobID = jobID
             self.fileName = fileName
             self.totalRows = totalRows
@@ -114,7 +115,10 @@ public final class RunMetrics: Sendable {
             if let counter = counters[key] { return counter }
             let counter = registry.makeCounter(
                 descriptor: Self.name("requests", "total", "Answered requests by provider, outcome and HTTP status."),
-                labels: [("provider", provider), ("outcome", outcome), ("http_status", httpStatus.map(String.init) ?? "none")])
+                labels: [
+                    ("provider", provider), ("outcome", outcome),
+                    ("http_status", httpStatus.map(String.init) ?? "none"),
+                ])
             counters[key] = counter
             return counter
         }

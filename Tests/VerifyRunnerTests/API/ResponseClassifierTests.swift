@@ -80,9 +80,12 @@ import Testing
                 200,
                 #"{"carrier":"AT&T Wireless","is_cellphone":true,"message":"Text message sent","seconds_to_expire":599,"uuid":"b8eb","success":true}"#
             ), for: start)
-        #expect(full == ProviderResult(
-            verdict: .sent, httpStatus: 200, message: "Text message sent", providerID: "b8eb", carrier: "AT&T Wireless",
-            isCellphone: true))
+        #expect(
+            full
+                == ProviderResult(
+                    verdict: .sent, httpStatus: 200, message: "Text message sent", providerID: "b8eb",
+                    carrier: "AT&T Wireless",
+                    isCellphone: true))
         let sparse = v1.interpret(response(200, #"{"success":"true","carrier":null}"#), for: start)
         #expect(sparse.verdict == .sent)
         #expect(sparse.carrier == nil && sparse.isCellphone == nil && sparse.providerID == nil)
@@ -106,22 +109,26 @@ import Testing
     }
 
     @Test func checkOutcomes() {
-        #expect(v1.interpret(response(200, #"{"message":"Verification code is correct.","success":true}"#), for: check)
-            .verdict == .approved)
+        #expect(
+            v1.interpret(response(200, #"{"message":"Verification code is correct.","success":true}"#), for: check)
+                .verdict == .approved)
         #expect(v1.interpret(response(401, Self.v1Error("60022")), for: check).verdict == .denied)
         #expect(v1.interpret(response(404, Self.v1Error("60023")), for: check).verdict == .denied)
         #expect(v1.interpret(response(401, Self.v1Error("60001")), for: check).verdict == .fatalForJob)
-        #expect(v2.interpret(response(200, #"{"sid":"VE1","status":"approved","valid":true}"#), for: check)
-            .verdict == .approved)
-        #expect(v2.interpret(response(200, #"{"sid":"VE1","status":"pending","valid":false}"#), for: check)
-            .verdict == .denied)
+        #expect(
+            v2.interpret(response(200, #"{"sid":"VE1","status":"approved","valid":true}"#), for: check)
+                .verdict == .approved)
+        #expect(
+            v2.interpret(response(200, #"{"sid":"VE1","status":"pending","valid":false}"#), for: check)
+                .verdict == .denied)
         #expect(v2.interpret(response(404, Self.v2Error(20404, 404)), for: check).verdict == .denied)
     }
 
     @Test func retryAfterIsHonoured() {
         let result = v2.interpret(response(429, Self.v2Error(20429, 429), headers: ["retry-after": "3"]), for: start)
         #expect(result.verdict == .rateLimited(retryAfter: .seconds(3)))
-        #expect(ResponseClassifier.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT", nowSeconds: 1_445_412_470) == .seconds(10))
+        #expect(
+            ResponseClassifier.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT", nowSeconds: 1_445_412_470) == .seconds(10))
         #expect(ResponseClassifier.retryAfter("soon") == nil)
     }
 

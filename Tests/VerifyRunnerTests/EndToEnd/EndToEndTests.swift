@@ -74,8 +74,10 @@ import VerifyRunner
         try spool.write(content, to: "incoming/" + fileName)
 
         let run = try await BuiltBinary.run(
-            ["run", "--once", "--spool", spool.path, "--provider", provider.rawValue, "--api-base", sandbox.baseURL,
-             "--rate", "0"],
+            [
+                "run", "--once", "--spool", spool.path, "--provider", provider.rawValue, "--api-base", sandbox.baseURL,
+                "--rate", "0",
+            ],
             environment: SandboxProcess.credentials)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("finished"))
@@ -118,7 +120,9 @@ import VerifyRunner
             case 18: (number, status) = ("12\(index % 1000)", "invalid")
             case 19:
                 let landline = index / 20
-                (number, status) = ((landline < 800 ? "312" : "415") + String(200 + landline % 800) + "0000", "rejected")
+                (number, status) = (
+                    (landline < 800 ? "312" : "415") + String(200 + landline % 800) + "0000", "rejected"
+                )
             // Odd subscriber numbers never end in 0000; the ones ending in 9999 fall on index % 20 == 19.
             default: (number, status) = (Self.mobile(index), "sent")
             }
@@ -129,8 +133,10 @@ import VerifyRunner
         try spool.write(csv, to: "incoming/big.csv")
 
         let run = try await BuiltBinary.run(
-            ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0",
-             "--concurrency", "64"],
+            [
+                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0",
+                "--concurrency", "64",
+            ],
             environment: SandboxProcess.credentials)
         #expect(run.status == 0, "stderr: \(run.stderr)")
 
@@ -189,7 +195,10 @@ extension EndToEndTests {
         try spool.write(Self.mobilesCSV(count: 600), to: "incoming/limited.csv")
 
         let run = try await BuiltBinary.run(
-            ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--max-attempts", "1"],
+            [
+                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--max-attempts",
+                "1",
+            ],
             environment: SandboxProcess.credentials)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("slowing down"))
@@ -248,7 +257,8 @@ extension EndToEndTests {
         #expect(stillHeld.stdout.contains("held"))
         #expect(try await sandbox.stats().requests == 0)
 
-        let sent = try await BuiltBinary.run(arguments + ["--max-sends", "10"], environment: SandboxProcess.credentials)
+        let sent = try await BuiltBinary.run(
+            arguments + ["--max-sends", "10"], environment: SandboxProcess.credentials)
         #expect(sent.status == 0, "stderr: \(sent.stderr)")
         let report = try Report(spool: spool.path)
         #expect(report.rows.map { $0["status"] } == Array(repeating: "sent", count: 10) + ["duplicate", "invalid"])

@@ -30,7 +30,8 @@ import VerifyRunner
             "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--in-doubt", "check",
         ]
         // Intake alone (--max-sends 0 holds the job), so that the disk fills up while sending.
-        let intake = try await BuiltBinary.run(arguments + ["--max-sends", "0"], environment: SandboxProcess.credentials)
+        let intake = try await BuiltBinary.run(
+            arguments + ["--max-sends", "0"], environment: SandboxProcess.credentials)
         try #require(intake.status == 0, "stderr: \(intake.stderr.suffix(2000))")
         let store = spool.path + "/verifyd.sqlite"
         let limit = try Self.size(of: store) / 1024 + 64
@@ -39,7 +40,8 @@ import VerifyRunner
             arguments + ["--max-sends", "\(rows)"], environment: SandboxProcess.credentials,
             launcher: Self.fileSizeLimit(kibibytes: limit))
         #expect(full.status == 1)
-        #expect(full.stderr.contains("the state store \(store) cannot be written"), "stderr: \(full.stderr.suffix(2000))")
+        #expect(
+            full.stderr.contains("the state store \(store) cannot be written"), "stderr: \(full.stderr.suffix(2000))")
         #expect(full.stderr.contains("File too large"), "the system's reason is named")
         let startsBeforeTheFailure = try await sandbox.stats().starts
         #expect(startsBeforeTheFailure < rows, "the run stopped at the failure")
@@ -47,8 +49,9 @@ import VerifyRunner
 
         let counts = try await runToTheEndSendingEachNumberOnce(
             arguments + ["--max-sends", "\(rows)"], spool: spool, sandbox: sandbox, rows: rows)
-        print("disk full while sending: \(startsBeforeTheFailure) of \(rows) starts before the failure, "
-            + "\(counts.statusQueries) status queries after it, 0 numbers sent twice")
+        print(
+            "disk full while sending: \(startsBeforeTheFailure) of \(rows) starts before the failure, "
+                + "\(counts.statusQueries) status queries after it, 0 numbers sent twice")
     }
 
     @Test func aDiskThatFillsUpDuringIntakeLeavesTheFileToBeReadAgain() async throws {
@@ -64,7 +67,8 @@ import VerifyRunner
         let full = try await BuiltBinary.run(
             ["run", "--once", "--dry-run", "--spool", spool.path], launcher: Self.fileSizeLimit(kibibytes: limit))
         #expect(full.status == 1)
-        #expect(full.stderr.contains("the state store \(store) cannot be written"), "stderr: \(full.stderr.suffix(2000))")
+        #expect(
+            full.stderr.contains("the state store \(store) cannot be written"), "stderr: \(full.stderr.suffix(2000))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path + "/rejected").isEmpty, "not rejected")
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path + "/processing").count == 1)
         #expect(StoreIntegrity.check(store) == "ok")

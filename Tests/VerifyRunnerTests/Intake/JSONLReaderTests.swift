@@ -35,7 +35,8 @@ import VerifyRunner
                         + "e.g. \"+12025550189\""),
                 .unreadable(
                     line: 2,
-                    reason: "Phone is a JSON number (2.02555E+09): write phone numbers as strings, e.g. \"+12025550189\""),
+                    reason:
+                        "Phone is a JSON number (2.02555E+09): write phone numbers as strings, e.g. \"+12025550189\""),
                 .row(line: 3, "2025550189", "1", "42"),
             ])
     }
@@ -62,7 +63,8 @@ import VerifyRunner
         .row(line: 6, "", "", "", #"{"k":[1, "]"]}"#),
         .unreadable(
             line: 7,
-            reason: "phone_number is a JSON number (2.02555E+09): write phone numbers as strings, e.g. \"+12025550189\""),
+            reason: "phone_number is a JSON number (2.02555E+09): write phone numbers as strings, e.g. \"+12025550189\""
+        ),
     ]
 
     @Test(arguments: [1, 2, 3, 7, 64, 65536])

@@ -49,7 +49,8 @@ import Testing
         var row = machine(maxAttempts: 1)
         for _ in 0..<10 {
             #expect(row.sendRequested() == .send(attempt: 1))
-            #expect(row.resultReceived(result(.rateLimited(retryAfter: .seconds(1)))) == .backOff(retryAfter: .seconds(1)))
+            #expect(
+                row.resultReceived(result(.rateLimited(retryAfter: .seconds(1)))) == .backOff(retryAfter: .seconds(1)))
             #expect(row.state == .waitingToRetry(attempts: 0))
         }
         _ = row.sendRequested()

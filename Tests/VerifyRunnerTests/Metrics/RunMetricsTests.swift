@@ -22,8 +22,12 @@ import Testing
         metrics.jobCompleted("finished")
 
         let text = try PrometheusText(String(decoding: metrics.exposition(), as: UTF8.self))
-        #expect(text.value("verifyd_requests_total", ["provider": "verify-v2", "outcome": "sent", "http_status": "201"]) == 2)
-        #expect(text.value("verifyd_requests_total", ["provider": "verify-v2", "outcome": "in_doubt", "http_status": "none"]) == 1)
+        #expect(
+            text.value("verifyd_requests_total", ["provider": "verify-v2", "outcome": "sent", "http_status": "201"])
+                == 2)
+        #expect(
+            text.value(
+                "verifyd_requests_total", ["provider": "verify-v2", "outcome": "in_doubt", "http_status": "none"]) == 1)
         #expect(text.sum("verifyd_requests_total") == 4)
         #expect(text.value("verifyd_request_duration_seconds_count", ["provider": "verify-v2"]) == 4)
         #expect(text.value("verifyd_request_duration_seconds_bucket", ["provider": "verify-v2", "le": "0.05"]) == 2)
@@ -39,7 +43,9 @@ import Testing
         #expect(text.value("verifyd_last_success_timestamp_seconds") == 1_699_999_000)
         #expect(text.types["verifyd_request_duration_seconds"] == "histogram")
         #expect(text.types["verifyd_requests_total"] == "counter")
-        #expect(metrics.progress == .init(jobID: "j", fileName: "f.csv", totalRows: 10, doneRows: 5, inFlight: 3, retries: 1))
+        #expect(
+            metrics.progress
+                == .init(jobID: "j", fileName: "f.csv", totalRows: 10, doneRows: 5, inFlight: 3, retries: 1))
 
         metrics.jobEnded()
         metrics.succeeded(at: 1_700_000_100)
@@ -54,14 +60,26 @@ import Testing
         #expect(throws: PrometheusText.Malformed.self) { try PrometheusText("# TYPE verifyd_x countr") }
     }
 
-    @Test(arguments: [
-        (RunMetrics.Progress(jobID: "j", fileName: "list.csv", totalRows: 50_000, doneRows: 12_000, inFlight: 64, retries: 3),
-         1950.4, "list.csv 12,000/50,000 (24%) · 1,950 rows/s · ETA 20s · 3 retries · 64 in flight"),
-        (.init(jobID: "j", fileName: "a\nb.csv", totalRows: 1_000_000, doneRows: 1, inFlight: 1, retries: 1),
-         100, "a\\u{a}b.csv 1/1,000,000 (0%) · 100 rows/s · ETA 2h 46m · 1 retry · 1 in flight"),
-        (.init(jobID: "j", fileName: "x.csv", totalRows: 10, doneRows: 4), 0, "x.csv 4/10 (40%) · 0 rows/s · ETA — · 0 retries · 0 in flight"),
-        (.init(jobID: "j", fileName: "x.csv", totalRows: 0, doneRows: 0), nil, "x.csv 0/0 (100%) · 0 retries · 0 in flight"),
-    ] as [(RunMetrics.Progress, Double?, String)])
+    @Test(
+        arguments: [
+            (
+                RunMetrics.Progress(
+                    jobID: "j", fileName: "list.csv", totalRows: 50_000, doneRows: 12_000, inFlight: 64, retries: 3),
+                1950.4, "list.csv 12,000/50,000 (24%) · 1,950 rows/s · ETA 20s · 3 retries · 64 in flight"
+            ),
+            (
+                .init(jobID: "j", fileName: "a\nb.csv", totalRows: 1_000_000, doneRows: 1, inFlight: 1, retries: 1),
+                100, "a\\u{a}b.csv 1/1,000,000 (0%) · 100 rows/s · ETA 2h 46m · 1 retry · 1 in flight"
+            ),
+            (
+                .init(jobID: "j", fileName: "x.csv", totalRows: 10, doneRows: 4), 0,
+                "x.csv 4/10 (40%) · 0 rows/s · ETA — · 0 retries · 0 in flight"
+            ),
+            (
+                .init(jobID: "j", fileName: "x.csv", totalRows: 0, doneRows: 0), nil,
+                "x.csv 0/0 (100%) · 0 retries · 0 in flight"
+            ),
+        ] as [(RunMetrics.Progress, Double?, String)])
     func theProgressLineSaysWhereTheJobStands(progress: RunMetrics.Progress, rate: Double?, line: String) {
         #expect(ProgressLine.text(progress, rowsPerSecond: rate) == line)
     }
@@ -76,7 +94,9 @@ import Testing
         logger.info("job \"finished\"\nok", metadata: ["rows": "20", "message": "shadow"])
         logger.debug("not written")
         close(descriptors[1])
-        let text = String(decoding: FileHandle(fileDescriptor: descriptors[0], closeOnDealloc: true).readDataToEndOfFile(), as: UTF8.self)
+        let text = String(
+            decoding: FileHandle(fileDescriptor: descriptors[0], closeOnDealloc: true).readDataToEndOfFile(),
+            as: UTF8.self)
         let lines = text.split(separator: "\n")
         try #require(lines.count == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: String])

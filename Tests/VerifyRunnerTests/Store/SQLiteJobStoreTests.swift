@@ -15,7 +15,8 @@ import Testing
             let path = directory.path + "/s.sqlite"
             do {
                 let store = try SQLiteJobStore(path: path)
-                try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z")
+                try store.createJob(
+                    id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z")
             }
             let reopened = try SQLiteJobStore(path: path)
             #expect(try reopened.jobs().map(\.id) == ["j1"])

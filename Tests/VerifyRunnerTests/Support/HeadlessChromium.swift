@@ -44,7 +44,8 @@ enum HeadlessChromium {
             return FileManager.default.isExecutableFile(atPath: override)
         }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let candidates = ["/usr/lib/chromium/chromium"]
+        let candidates =
+            ["/usr/lib/chromium/chromium"]
             + path.split(separator: ":").flatMap { ["\($0)/chromium", "\($0)/chromium-browser"] }
         return candidates.contains { FileManager.default.isExecutableFile(atPath: $0) }
     }

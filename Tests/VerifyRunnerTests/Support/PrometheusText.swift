@@ -27,7 +27,8 @@ struct PrometheusText {
             if line.hasPrefix("# HELP ") { continue }
             if line.hasPrefix("# TYPE ") {
                 let parts = line.split(separator: " ")
-                guard parts.count == 4, ["counter", "gauge", "histogram", "summary", "untyped"].contains(parts[3]) else {
+                guard parts.count == 4, ["counter", "gauge", "histogram", "summary", "untyped"].contains(parts[3])
+                else {
                     throw Malformed(line: line)
                 }
                 types[String(parts[2])] = String(parts[3])

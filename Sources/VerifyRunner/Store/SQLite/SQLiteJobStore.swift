@@ -181,7 +181,8 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
                 let insert = count == 1 ? single : grouped
                 // Every parameter is bound for every use, so the statement is only rewound in between.
                 for (offset, row) in rows[start..<start + count].enumerated() {
-                    try bindInsertParameters(of: row, key: keys.id(seq: row.sequence), to: insert, from: Int32(offset * 13))
+                    try bindInsertParameters(
+                        of: row, key: keys.id(seq: row.sequence), to: insert, from: Int32(offset * 13))
                 }
                 try insert.run()
                 start += count
@@ -473,7 +474,8 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
 
     /// Rows of a job per final status (unfinished rows are counted under `unfinished`).
     public func statusCounts(jobID: String) throws -> [String: Int] {
-        try grouped("SELECT COALESCE(status, 'unfinished'), count(*) FROM job_rows WHERE id BETWEEN ? AND ? GROUP BY 1", jobID)
+        try grouped(
+            "SELECT COALESCE(status, 'unfinished'), count(*) FROM job_rows WHERE id BETWEEN ? AND ? GROUP BY 1", jobID)
     }
 
     /// Rows of a job without a final status, counted on a connection of its own (SQLite's WAL lets it
