@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Testing
 
 @testable import VerifySandbox
@@ -20,7 +19,8 @@ import Testing
 
     @Test func pipelinedRequestsAreAnsweredInOrderDespiteLatency() async throws {
         try await withSandbox(latency: .milliseconds(5)) { sandbox in
-            let start = "POST /protected/json/phones/verification/start HTTP/1.1\r\nHost: x\r\n"
+            let start =
+                "POST /protected/json/phones/verification/start HTTP/1.1\r\nHost: x\r\n"
                 + "X-Authy-API-Key: \(sandbox.configuration.apiKey)\r\n"
                 + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 46\r\n\r\n"
                 + "via=sms&country_code=1&phone_number=2025550189"
@@ -41,22 +41,6 @@ import Testing
             let text = try await exchange(port: sandbox.server.port, "NOT HTTP AT ALL\r\n\r\n")
             #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
             #expect(text.contains("Connection: close\r\n"))
-        }
-    }
-
-    /// Writes raw bytes on a new connection and reads everything until the server closes it.
-    private func exchange(port: Int, _ request: String) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: request))
-            var received = ByteBuffer()
-            for try await var chunk in inbound { received.writeBuffer(&chunk) }
-            return String(buffer: received)
         }
     }
 }
