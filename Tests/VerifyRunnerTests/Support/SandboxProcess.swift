@@ -181,19 +181,8 @@ final class SandboxCodes: Sendable {
 
     /// Starts reading `handle`, whose first bytes were `start` (the banner, maybe followed by code lines).
     init(reading handle: FileHandle, after start: String) {
-        Thread { [self] in
-            var pending = Array(start.utf8)
-            while true {
-                while let end = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    record(String(decoding: pending[..<end], as: UTF8.self))
-                    pending.removeSubrange(...end)
-                }
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending += chunk
-            }
-            finish()
-        }.start()
+        PipeLines.read(
+            handle, after: Array(start.utf8), lines: { [self] in $0.forEach(record) }, end: { [self] _ in finish() })
     }
 
     /// Every code sent to `number`, oldest first.
@@ -224,19 +213,7 @@ final class SandboxCodes: Sendable {
     /// Returns once the sandbox has printed at least `count` codes, or `run` has exited: whichever comes
     /// first. Returns the codes printed by then.
     func waitFor(_ count: Int, orExitOf run: Process) async -> Int {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumed = Mutex(false)
-            let resume = { @Sendable in
-                let first = resumed.withLock { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume() }
-            }
-            run.terminationHandler = { _ in resume() }
-            if !run.isRunning { resume() }
-            whenCounted(count, resume)
-        }
+        await firstOf({ report in self.whenCounted(count) { report(()) } }, ProcessEnds.source(run, ()))
         return self.count
     }
 
