@@ -95,3 +95,127 @@ enum PipeLines {
         }.start()
     }
 }
+
+/// The standard error of a run started by ``BuiltBinary/start(_:environment:stderrFile:)`` with a file: the run
+/// writes to a pipe, read as it comes (``PipeLines``); each chunk is appended to the file (tests read it
+/// afterwards), then the waiters whose text is in a new line are told. The end of the pipe (the run exited)
+/// tells the others that their line never came.
+final class StderrCopy: Sendable {
+    /// The lines read so far, and who waits for one or for the end.
+    private struct State {
+        /// Every line read, the last one without a newline included once the pipe ended.
+        var lines: [String] = []
+        /// The pipe ended: the file is complete.
+        var ended = false
+        /// Waiters for a line containing a text; told the line, or `nil` when the pipe ended without it.
+        var lineWaiters: [(text: String, notify: @Sendable (String?) -> Void)] = []
+        /// Waiters for the end.
+        var endWaiters: [@Sendable () -> Void] = []
+    }
+
+    /// The copies of runs whose pipe has not ended yet, by run (kept, so its identity is not reused meanwhile).
+    private static let running = Mutex<[ObjectIdentifier: (process: Process, copy: StderrCopy)]>([:])
+
+    /// The file the lines are copied to.
+    let path: String
+    /// The lines and waiters.
+    private let state = Mutex(State())
+
+    private init(path: String) {
+        self.path = path
+    }
+
+    /// Runs `process` with its standard error going to a pipe, copied to a new, empty file at `path`.
+    static func run(_ process: Process, copyingStderrTo path: String) throws {
+        let file = try FileHandle.emptyFileForWriting(at: path)
+        let pipe = Pipe()
+        process.standardError = pipe
+        do {
+            try process.run()  // closes the pipe's write end here: the pipe ends when the run's copy closes
+        } catch {
+            try? file.close()
+            throw error
+        }
+        let copy = StderrCopy(path: path)
+        let id = ObjectIdentifier(process)
+        running.withLock { $0[id] = (process, copy) }
+        PipeLines.read(
+            pipe.fileHandleForReading, chunk: { file.write($0) }, lines: { copy.add($0) },
+            end: { rest in
+                try? file.close()
+                copy.end(lastLine: rest)
+                running.withLock { _ = $0.removeValue(forKey: id) }
+            })
+    }
+
+    /// Calls `notify` with the first line of `process`'s standard error that contains `text`, once it is in the file
+    /// at `path`, or with `nil` once the run's standard error ended without one. When the copy already ended, or
+    /// the run has none, the file is complete: it is read once.
+    static func whenLine(
+        containing text: String, of process: Process, in path: String, _ notify: @escaping @Sendable (String?) -> Void
+    ) {
+        if let copy = running.withLock({ $0[ObjectIdentifier(process)]?.copy }), copy.path == path {
+            copy.whenLine(containing: text, notify)
+            return
+        }
+        let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+        notify(lines.first { $0.contains(text) }.map(String.init))
+    }
+
+    /// Returns once `process`'s standard error is all in its file (at once when it has no copy running).
+    static func finished(_ process: Process) async {
+        guard let copy = running.withLock({ $0[ObjectIdentifier(process)]?.copy }) else { return }
+        await withCheckedContinuation { continuation in copy.whenEnded { continuation.resume() } }
+    }
+
+    /// Tells the waiter of `text` its line, now or once it comes, or `nil` at the end.
+    private func whenLine(containing text: String, _ notify: @escaping @Sendable (String?) -> Void) {
+        let seen = state.withLock { state -> String?? in
+            if let line = state.lines.first(where: { $0.contains(text) }) { return line }
+            if state.ended { return .some(nil) }
+            state.lineWaiters.append((text, notify))
+            return nil
+        }
+        if let seen { notify(seen) }
+    }
+
+    /// Calls `notify` once the pipe ended (at once if it has).
+    private func whenEnded(_ notify: @escaping @Sendable () -> Void) {
+        let ended = state.withLock { state in
+            if !state.ended { state.endWaiters.append(notify) }
+            return state.ended
+        }
+        if ended { notify() }
+    }
+
+    /// Records new lines (already in the file) and tells the waiters whose text is in one.
+    private func add(_ lines: [String]) {
+        let told = state.withLock { state in
+            state.lines += lines
+            var told: [(line: String, notify: @Sendable (String?) -> Void)] = []
+            state.lineWaiters.removeAll { waiter in
+                guard let line = lines.first(where: { $0.contains(waiter.text) }) else { return false }
+                told.append((line, waiter.notify))
+                return true
+            }
+            return told
+        }
+        told.forEach { $0.notify($0.line) }
+    }
+
+    /// Records the end of the pipe (after its last line, `lastLine`, which has no newline), and tells the waiters
+    /// left: their line never came.
+    private func end(lastLine: String) {
+        if !lastLine.isEmpty { add([lastLine]) }
+        let (lineWaiters, endWaiters) = state.withLock { state in
+            state.ended = true
+            defer {
+                state.lineWaiters = []
+                state.endWaiters = []
+            }
+            return (state.lineWaiters, state.endWaiters)
+        }
+        lineWaiters.forEach { $0.notify(nil) }
+        endWaiters.forEach { $0() }
+    }
+}
