@@ -10,7 +10,9 @@ import NIOHTTP1
 /// even when requests are pipelined and answers are delayed. Latency is a task scheduled on the connection's
 /// event loop; no thread ever waits. An answer whose request printed a code line is held until the line is written
 /// (``CodeLog/whenWritten(_:on:_:)``), so a client holding the answer can already read the code on the sandbox's
-/// output. It lives on one event loop and is not `Sendable`.
+/// output. A long poll of the stats (``SandboxAction/respondWithStats(whenStartsReach:timeout:)``) is an answer
+/// held the same way, until the stats recorder says the starts reached the count or the timeout passed; its bytes
+/// are made then. It lives on one event loop and is not `Sendable`.
 final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
@@ -30,9 +32,11 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case closing
     }
 
-    /// An answer waiting for its delay to pass, for its code line to be written, or for the answers before it.
+    /// An answer waiting for its delay to pass, for its code line to be written, for a long poll's event, or for
+    /// the answers before it.
     private struct PendingReply {
-        /// The complete HTTP response; `nil` closes the connection without one (an injected drop).
+        /// The complete HTTP response; `nil` closes the connection without one (an injected drop). A long poll's
+        /// answer is `nil` until it is made, and waits (``isWaiting``) meanwhile.
         var bytes: ByteBuffer?
         /// Whether the connection stays open after it.
         var keepAlive: Bool
@@ -42,8 +46,8 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var number: UInt64
         /// The code line it must not overtake, while that is not known to be written.
         var codeLine: CodeLog.Ticket?
-        /// Whether it waits to be told that its code line is written.
-        var isWaitingForCodeLine = false
+        /// Whether it waits to be told it may go: its code line is written, or a long poll's answer is made.
+        var isWaiting = false
     }
 
     /// The shared request pipeline.
@@ -91,6 +95,10 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 enqueue(bytes: nil, keepAlive: false, due: .now() + TimeAmount(delay), context: context)
             case .hang:
                 state = .closing
+            case .respondWithStats(let count, let timeout):
+                respondWithStats(
+                    whenStartsReach: count, timeout: timeout, version: head.version, keepAlive: head.isKeepAlive,
+                    context: context)
             }
         case (.end, .discarding(let head)):
             state = .closing
@@ -144,46 +152,71 @@ final class SandboxHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             context: context)
     }
 
-    /// Queues an answer (or a drop, `bytes` `nil`) behind the earlier ones.
+    /// Queues an answer (or a drop, `bytes` `nil`) behind the earlier ones; returns its number.
+    @discardableResult
     private func enqueue(
-        bytes: ByteBuffer?, keepAlive: Bool, due: NIODeadline, codeLine: CodeLog.Ticket? = nil,
+        bytes: ByteBuffer?, keepAlive: Bool, due: NIODeadline, codeLine: CodeLog.Ticket? = nil, isWaiting: Bool = false,
         context: ChannelHandlerContext
-    ) {
+    ) -> UInt64 {
+        let number = nextReplyNumber
         pendingReplies.append(
-            PendingReply(bytes: bytes, keepAlive: keepAlive, due: due, number: nextReplyNumber, codeLine: codeLine))
+            PendingReply(
+                bytes: bytes, keepAlive: keepAlive, due: due, number: number, codeLine: codeLine, isWaiting: isWaiting))
         nextReplyNumber += 1
         if scheduledReply == nil { scheduleOldestReply(context: context) }
+        return number
     }
 
-    /// The code line of a pending answer is written: the answer no longer waits for it. Nothing happens when the
-    /// answer is gone (the connection closed meanwhile).
-    private func codeLineWritten(reply number: UInt64, context: ChannelHandlerContext) {
-        guard let index = pendingReplies.firstIndex(where: { $0.number == number }) else { return }
+    /// Queues the stats' answer, to be made and sent once the starts reach `count` or `timeout` has passed (the
+    /// stats recorder says which comes first, on this event loop).
+    private func respondWithStats(
+        whenStartsReach count: Int, timeout: Duration, version: HTTPVersion, keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
+        let number = enqueue(bytes: nil, keepAlive: keepAlive, due: .now(), isWaiting: true, context: context)
+        let pipeline = self.pipeline
+        let allocator = context.channel.allocator
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        pipeline.stats.whenStarts(reach: count, on: context.eventLoop, timeout: TimeAmount(timeout)) {
+            let bytes = Self.serialize(
+                pipeline.statsResponse(), version: version, keepAlive: keepAlive, allocator: allocator)
+            handler.value.release(reply: number, bytes: bytes, context: boundContext.value)
+        }
+    }
+
+    /// A pending answer may go: its code line is written, or (`bytes` given) a long poll's answer is made. Nothing
+    /// happens when the answer is gone (the connection closed meanwhile) or no longer waits.
+    private func release(reply number: UInt64, bytes: ByteBuffer? = nil, context: ChannelHandlerContext) {
+        guard let index = pendingReplies.firstIndex(where: { $0.number == number }), pendingReplies[index].isWaiting
+        else { return }
+        if let bytes { pendingReplies[index].bytes = bytes }
         pendingReplies[index].codeLine = nil
-        pendingReplies[index].isWaitingForCodeLine = false
+        pendingReplies[index].isWaiting = false
         if index == pendingReplies.startIndex, scheduledReply == nil { sendDueReplies(context: context) }
     }
 
-    /// Whether the oldest pending answer may go at `now`: it is due, and its code line (if any) is written. When
-    /// the line is not written yet, the code log is asked to say when it is (``codeLineWritten(reply:context:)``).
+    /// Whether the oldest pending answer may go at `now`: it is due, does not wait for a long poll's event, and its
+    /// code line (if any) is written. When the line is not written yet, the code log is asked to say when it is
+    /// (``release(reply:bytes:context:)``).
     private func oldestIsReady(at now: NIODeadline, context: ChannelHandlerContext) -> Bool {
-        guard let oldest = pendingReplies.first, oldest.due <= now, !oldest.isWaitingForCodeLine else { return false }
+        guard let oldest = pendingReplies.first, oldest.due <= now, !oldest.isWaiting else { return false }
         guard let ticket = oldest.codeLine else { return true }
         let number = oldest.number
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let waits = pipeline.codeLog.whenWritten(ticket, on: context.eventLoop) {
-            handler.value.codeLineWritten(reply: number, context: boundContext.value)
+            handler.value.release(reply: number, context: boundContext.value)
         }
         pendingReplies[pendingReplies.startIndex].codeLine = nil
-        pendingReplies[pendingReplies.startIndex].isWaitingForCodeLine = waits
+        pendingReplies[pendingReplies.startIndex].isWaiting = waits
         return !waits
     }
 
-    /// Schedules the oldest pending answer for its due time; one that waits for its code line is sent by
-    /// ``codeLineWritten(reply:context:)`` instead.
+    /// Schedules the oldest pending answer for its due time; one that waits for its code line or a long poll's
+    /// event is sent by ``release(reply:bytes:context:)`` instead.
     private func scheduleOldestReply(context: ChannelHandlerContext) {
-        guard let oldest = pendingReplies.first, !oldest.isWaitingForCodeLine else { return }
+        guard let oldest = pendingReplies.first, !oldest.isWaiting else { return }
         scheduledReply = context.eventLoop.assumeIsolated().scheduleTask(deadline: oldest.due) {
             self.scheduledReply = nil
             self.sendDueReplies(context: context)

@@ -10,11 +10,15 @@ enum SandboxAction: Sendable {
     case close(after: Duration)
     /// Never answer; later requests on the connection are ignored until the client closes it.
     case hang
+    /// Answer the stats once the starts reach the count, or when the timeout has passed with the counts as they
+    /// are (`GET /_sandbox/stats?wait_for_starts=N`; see ``StatsRecorder/whenStarts(reach:on:timeout:_:)``).
+    case respondWithStats(whenStartsReach: Int, timeout: Duration)
 }
 
 /// Decides what happens to each complete request, in stages:
 ///
 /// 1. Control requests under `/_sandbox/` (stats, reset, faults off) are answered at once: no latency, not counted.
+///    The stats can also be long-polled: `wait_for_starts=N` answers once the starts reach N (``longPoll(_:)``).
 /// 2. The rate limit (``RateLimit``), if set, answers 429 to a request over it.
 /// 3. A fault (``FaultPlan``), if one is drawn and it comes before processing, answers instead of the API.
 /// 4. The router answers as the real API would (``SandboxRouter``).
@@ -41,6 +45,7 @@ struct SandboxPipeline: Sendable {
 
     /// Decides the fate of a request.
     func action(for request: SandboxRequest) -> SandboxAction {
+        if let longPoll = longPoll(request) { return longPoll }
         if let control = controlResponse(for: request) {
             return .respond(control, after: .zero)
         }
@@ -94,6 +99,39 @@ struct SandboxPipeline: Sendable {
         return .respond(response, after: delay)
     }
 
+    /// The longest a long poll of the stats waits, in milliseconds: ten minutes.
+    static let longestStatsWait = 600_000
+    /// How long a long poll of the stats waits without `timeout_ms`, in milliseconds: thirty seconds.
+    static let defaultStatsWait = 30_000
+
+    /// `GET /_sandbox/stats?wait_for_starts=N[&timeout_ms=T]`: the stats once the starts reach N, or after T
+    /// milliseconds (default ``defaultStatsWait``, at most ``longestStatsWait``) with the counts as they are; a 400
+    /// answer for a count or timeout that is not a whole number. `nil` for any other request, the stats without
+    /// `wait_for_starts` included.
+    private func longPoll(_ request: SandboxRequest) -> SandboxAction? {
+        guard request.method == .GET, request.path == "/_sandbox/stats", !request.query.isEmpty else { return nil }
+        let parameters = request.queryParameters
+        guard let countText = parameters["wait_for_starts"] else { return nil }
+        guard let count = Int(countText), count >= 0,
+            let milliseconds = parameters["timeout_ms"].map({ Int($0) }) ?? Self.defaultStatsWait, milliseconds >= 0
+        else {
+            let message = #"{"message":"wait_for_starts and timeout_ms take whole numbers"}"#
+            return .respond(SandboxResponse(status: 400, body: Array(message.utf8)), after: .zero)
+        }
+        return .respondWithStats(
+            whenStartsReach: count, timeout: .milliseconds(min(milliseconds, Self.longestStatsWait)))
+    }
+
+    /// The answer to `GET /_sandbox/stats`: the counters as they are now.
+    func statsResponse() -> SandboxResponse {
+        do {
+            return try JSONResponse.make(status: 200, stats.snapshot())
+        } catch {
+            logger.error("sandbox failed to encode its stats", metadata: ["error": "\(error)"])
+            return .internalError
+        }
+    }
+
     /// Answers `GET /_sandbox/stats`, `POST /_sandbox/reset` and `POST /_sandbox/faults/off`; `nil` for
     /// every other path.
     private func controlResponse(for request: SandboxRequest) -> SandboxResponse? {
@@ -101,7 +139,7 @@ struct SandboxPipeline: Sendable {
         do {
             switch (request.method, request.path) {
             case (.GET, "/_sandbox/stats"):
-                return try JSONResponse.make(status: 200, stats.snapshot())
+                return statsResponse()
             case (.POST, "/_sandbox/reset"):
                 stats.reset()
                 return try JSONResponse.make(status: 200, stats.snapshot())

@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Counters of what the sandbox has received since it started or was last reset.
@@ -47,7 +48,9 @@ public struct SandboxStats: Sendable, Codable, Equatable {
 ///
 /// Every API request passes here once or twice, so the live form is cheaper than ``SandboxStats``: statuses are
 /// counted in an array indexed by code, starts and deliveries per number in one table (one lookup per start),
-/// and only ``snapshot()`` turns them into the public shape.
+/// and only ``snapshot()`` turns them into the public shape. It also keeps the requests that wait for the starts to
+/// reach a count (the long poll of `GET /_sandbox/stats?wait_for_starts=N`, ``whenStarts(reach:on:timeout:_:)``)
+/// and tells each as soon as the start that reaches its count is recorded: nothing polls.
 final class StatsRecorder: Sendable {
     /// The live counters.
     private struct Counters {
@@ -69,6 +72,58 @@ final class StatsRecorder: Sendable {
         var byNumber: [String: PerNumber] = [:]
         /// Responses per HTTP status code, indexed by the code.
         var responsesByStatus = [Int](repeating: 0, count: 600)
+        /// Requests waiting for the starts to reach a count; kept by ``StatsRecorder/reset()``.
+        var startWaiters = StartWaiters()
+    }
+
+    /// The requests waiting for the starts to reach a count, each told once: when the count is reached, or when
+    /// its timeout passes, whichever comes first.
+    private struct StartWaiters {
+        /// One waiting request.
+        struct Waiter {
+            /// Tells it apart from the others, for its timeout.
+            var id: UInt64
+            /// The starts it waits for.
+            var count: Int
+            /// Its connection's event loop, where ``notify`` runs.
+            var eventLoop: any EventLoop
+            /// Sends the answer; runs on ``eventLoop``.
+            var notify: @Sendable () -> Void
+            /// The task that tells it when its timeout passes; cancelled when the count comes first.
+            var timeout: Scheduled<Void>?
+        }
+
+        /// The waiting requests, in no particular order.
+        private var waiters: [Waiter] = []
+        /// The id of the next waiter.
+        private var nextID: UInt64 = 0
+
+        /// Adds a waiter and returns its id.
+        mutating func add(count: Int, eventLoop: any EventLoop, notify: @escaping @Sendable () -> Void) -> UInt64 {
+            nextID += 1
+            waiters.append(Waiter(id: nextID, count: count, eventLoop: eventLoop, notify: notify))
+            return nextID
+        }
+
+        /// Gives a waiter its timeout task; `false` when the waiter is already gone (told meanwhile).
+        mutating func setTimeout(_ timeout: Scheduled<Void>, of id: UInt64) -> Bool {
+            guard let index = waiters.firstIndex(where: { $0.id == id }) else { return false }
+            waiters[index].timeout = timeout
+            return true
+        }
+
+        /// Removes a waiter and returns it; `nil` when it is already gone.
+        mutating func remove(_ id: UInt64) -> Waiter? {
+            guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return waiters.remove(at: index)
+        }
+
+        /// Removes and returns the waiters whose count `starts` reaches (none, without allocating, when none waits).
+        mutating func removeReached(by starts: Int) -> [Waiter] {
+            guard waiters.contains(where: { $0.count <= starts }) else { return [] }
+            defer { waiters.removeAll { $0.count <= starts } }
+            return waiters.filter { $0.count <= starts }
+        }
     }
 
     /// The counters; a `Mutex` because connections on different event loops update them.
@@ -80,11 +135,42 @@ final class StatsRecorder: Sendable {
     ///   - number: the E.164 number as the client sent it, once it could be read as one.
     ///   - delivered: whether a code was sent (the start succeeded); only counted under a number.
     func recordStart(number: String?, delivered: Bool) {
-        counters.withLock { counters in
+        let reached = counters.withLock { counters in
             counters.stats.starts += 1
-            guard let number else { return }
-            counters.byNumber[number, default: Counters.PerNumber()].count(delivered: delivered)
+            if let number { counters.byNumber[number, default: Counters.PerNumber()].count(delivered: delivered) }
+            return counters.startWaiters.removeReached(by: counters.stats.starts)
         }
+        for waiter in reached {
+            waiter.timeout?.cancel()
+            waiter.eventLoop.execute(waiter.notify)
+        }
+    }
+
+    /// Arranges for `notify` to run once on `eventLoop`: as soon as the starts reach `count` (at once when they
+    /// have), or when `timeout` has passed, whichever comes first. Nothing polls: the start that reaches the count
+    /// tells the waiter.
+    ///
+    /// - Parameters:
+    ///   - count: the starts to wait for.
+    ///   - eventLoop: where `notify` runs (the requesting connection's).
+    ///   - timeout: how long to wait at most.
+    ///   - notify: sends the answer, with the counts as they are then.
+    func whenStarts(
+        reach count: Int, on eventLoop: any EventLoop, timeout: TimeAmount, _ notify: @escaping @Sendable () -> Void
+    ) {
+        let id = counters.withLock { counters -> UInt64? in
+            guard counters.stats.starts < count else { return nil }
+            return counters.startWaiters.add(count: count, eventLoop: eventLoop, notify: notify)
+        }
+        guard let id else {
+            eventLoop.execute(notify)
+            return
+        }
+        let timeout = eventLoop.scheduleTask(in: timeout) {
+            guard let waiter = self.counters.withLock({ $0.startWaiters.remove(id) }) else { return }
+            waiter.notify()
+        }
+        if !counters.withLock({ $0.startWaiters.setTimeout(timeout, of: id) }) { timeout.cancel() }
     }
 
     /// Counts a check request.
@@ -134,8 +220,8 @@ final class StatsRecorder: Sendable {
         }
     }
 
-    /// Sets every counter back to zero.
+    /// Sets every counter back to zero; the requests waiting for a count of starts keep waiting (for the new count).
     func reset() {
-        counters.withLock { $0 = Counters() }
+        counters.withLock { $0 = Counters(startWaiters: $0.startWaiters) }
     }
 }

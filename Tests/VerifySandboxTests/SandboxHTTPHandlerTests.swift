@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Testing
 
 @testable import VerifySandbox
@@ -42,22 +41,6 @@ import Testing
             let text = try await exchange(port: sandbox.server.port, "NOT HTTP AT ALL\r\n\r\n")
             #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
             #expect(text.contains("Connection: close\r\n"))
-        }
-    }
-
-    /// Writes raw bytes on a new connection and reads everything until the server closes it.
-    private func exchange(port: Int, _ request: String) async throws -> String {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: request))
-            var received = ByteBuffer()
-            for try await var chunk in inbound { received.writeBuffer(&chunk) }
-            return String(buffer: received)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -46,6 +47,62 @@ import Testing
             #expect(check.status == 200)
             sandbox.server.resetStats()
             #expect(sandbox.server.stats() == SandboxStats())
+        }
+    }
+
+    /// `wait_for_starts=N` when the starts already reached N: the stats come at once (the 10-minute timeout never
+    /// matters; the test's time limit is only a safety net).
+    @Test(.timeLimit(.minutes(1))) func aStatsLongPollAnswersAtOnceWhenTheStartsAreReached() async throws {
+        try await withSandbox { sandbox in
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
+            _ = try await sandbox.v2Post("Verifications", "To=%2B447911123456&Channel=sms")
+            let poll = try await sandbox.client.send(
+                TestRequest(method: .GET, uri: "/_sandbox/stats?wait_for_starts=2&timeout_ms=600000"))
+            #expect(poll.status == 200)
+            #expect(try poll.decode(SandboxStats.self) == sandbox.server.stats())
+            #expect(sandbox.server.stats().starts == 2)
+        }
+    }
+
+    /// A long poll issued before the start it waits for is answered by that start. Both requests go on one
+    /// connection, the poll first, so the sandbox holds the poll before the start arrives: the start's answer
+    /// waits behind the poll's, and both come.
+    @Test(.timeLimit(.minutes(1))) func aStatsLongPollIsAnsweredByTheStartThatReachesItsCount() async throws {
+        try await withSandbox { sandbox in
+            let poll = "GET /_sandbox/stats?wait_for_starts=1&timeout_ms=600000 HTTP/1.1\r\nHost: x\r\n\r\n"
+            let body = "To=%2B447911123456&Channel=sms"
+            let start =
+                "POST /v2/Services/\(sandbox.configuration.serviceSid)/Verifications HTTP/1.1\r\nHost: x\r\n"
+                + "Authorization: \(sandbox.v2Auth[0].1)\r\nConnection: close\r\n"
+                + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                + body
+            let text = try await exchange(port: sandbox.server.port, poll + start)
+            let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "201"], "\(text)")
+            let statsBody = try #require(text.range(of: #""starts":1"#), "\(text)")
+            let startBody = try #require(text.range(of: #""status":"pending""#), "\(text)")
+            #expect(statsBody.lowerBound < startBody.lowerBound, "the poll's answer comes first")
+        }
+    }
+
+    /// A long poll whose count never comes is answered when its timeout passes, with the counts as they are.
+    @Test(.timeLimit(.minutes(1))) func aStatsLongPollAnswersWithTheCountsAsTheyAreWhenItsTimeoutPasses() async throws {
+        try await withSandbox { sandbox in
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
+            let poll = try await sandbox.client.send(
+                TestRequest(method: .GET, uri: "/_sandbox/stats?wait_for_starts=5&timeout_ms=0"))
+            #expect(poll.status == 200)
+            #expect(try poll.decode(SandboxStats.self).starts == 1)
+        }
+    }
+
+    @Test func aStatsLongPollRefusesCountsAndTimeoutsThatAreNotWholeNumbers() async throws {
+        try await withSandbox { sandbox in
+            for query in ["wait_for_starts=x", "wait_for_starts=-1", "wait_for_starts=1&timeout_ms=1.5"] {
+                let poll = try await sandbox.client.send(TestRequest(method: .GET, uri: "/_sandbox/stats?" + query))
+                #expect(poll.status == 400, "\(query)")
+            }
+            #expect(sandbox.server.stats() == SandboxStats(), "control requests are not counted")
         }
     }
 

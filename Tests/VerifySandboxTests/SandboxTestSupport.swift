@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
@@ -142,6 +143,23 @@ func withSandbox(
         throw error
     }
     try await server.shutdown()
+}
+
+/// Writes raw bytes on a new connection to the sandbox on `port` and reads everything until the server closes it:
+/// pipelined requests, the last one saying `Connection: close`.
+func exchange(port: Int, _ request: String) async throws -> String {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+    return try await channel.executeThenClose { inbound, outbound in
+        try await outbound.write(ByteBuffer(string: request))
+        var received = ByteBuffer()
+        for try await var chunk in inbound { received.writeBuffer(&chunk) }
+        return String(buffer: received)
+    }
 }
 
 /// A V1 error body (keys decoded from snake case); `error_code` must be a JSON string.

@@ -60,12 +60,8 @@ import VerifyRunner
         ]
 
         let process = try BuiltBinary.start(arguments, environment: SandboxProcess.credentials)
-        // Wait (bounded) until the job is well under way, then stop it.
-        var started = 0
-        for _ in 0..<600 where started < 300 {
-            started = try await sandbox.stats().starts
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        // Wait until the job is well under way (the sandbox has received its 300th start), then stop it.
+        let started = try await sandbox.waitForStarts(300, of: process)
         try #require(started >= 300 && process.isRunning, "the run was under way when it was stopped")
         process.terminate()
         #expect(try await process.exitStatus() == 0)

@@ -210,14 +210,15 @@ import VerifyRunner
     @Test func aSecondRunOnTheSameSpoolRefusesToStart() async throws {
         let spool = try TemporaryDirectory()
         defer { spool.remove() }
+        let stderrFile = spool.path + "/daemon.log"
         let daemon = try BuiltBinary.start(
-            ["run", "--spool", spool.path, "--api-base", "http://127.0.0.1:9"], environment: SandboxProcess.credentials)
-        let lockFile = spool.path + "/.verifyd.lock"
-        var holder = ""
-        for _ in 0..<1500 where holder.isEmpty && daemon.isRunning {
-            try await Task.sleep(for: .milliseconds(20))
-            holder = ((try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
-        }
+            ["run", "--spool", spool.path, "--api-base", "http://127.0.0.1:9", "--metrics-port", "0"],
+            environment: SandboxProcess.credentials, stderrFile: stderrFile)
+        // The daemon takes the spool's lock before it opens its store and then its metrics port: once it says it
+        // serves its metrics, it holds the lock.
+        _ = try await BuiltBinary.waitForLine(containing: "serving metrics", in: stderrFile, of: daemon)
+        let holder = try String(contentsOfFile: spool.path + "/.verifyd.lock", encoding: .utf8)
+            .trimmingCharacters(in: .newlines)
         try #require(holder == "\(daemon.processIdentifier)", "the daemon holds the lock")
 
         let second = try await BuiltBinary.run(

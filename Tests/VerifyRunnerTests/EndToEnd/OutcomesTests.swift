@@ -59,7 +59,9 @@ import VerifyRunner
         #expect(report.summary["conversion_rate"] as? Double == 0.3)
         #expect(!FileManager.default.fileExists(atPath: spool.path + "/reports/\(jobID)/not_verified.csv"))
 
-        // The codes' lifetime passes.
+        // The codes' lifetime passes. This sleep is the scenario's duration, not a synchronisation: a code is over
+        // `lifetime` after its verification was created, on the clock (the sandbox's and `outcomes`' own), and
+        // every one was created before `sentBy`; one more second covers the whole-second timestamps.
         try await Task.sleep(until: .now + .seconds(sentBy.addingTimeInterval(Self.lifetime + 1).timeIntervalSinceNow))
         let late = try await BuiltBinary.run(ask, environment: SandboxProcess.credentials)
         #expect(late.stdout.contains("outcomes verified 300, not_verified 700, pending 0, unknown 0"), "\(late.stdout)")

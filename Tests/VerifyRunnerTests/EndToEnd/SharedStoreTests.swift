@@ -92,7 +92,9 @@ import Testing
         try #require(runner.isRunning, "the run was still going when the database went away")
         try await offThePool { try server.stop() }
         let sentWhileAway = sandbox.codes.count
-        // The outage itself is what is tested: the database stays away for 5 s, whatever the runner does.
+        // The outage itself is what is tested: the database stays away for 5 s, whatever the runner does. This
+        // sleep is the scenario's duration, not a synchronisation: nothing is waited for, and the test asserts
+        // nothing about how long anything took.
         try await Task.sleep(for: .seconds(5))
         let sentDuringOutage = sandbox.codes.count - sentWhileAway
         try await offThePool { try server.startAgain() }

@@ -33,7 +33,8 @@ enum BuiltBinary {
     }
 
     /// Starts `verifyd ARGUMENTS` in the background, for tests that signal it: standard output is
-    /// discarded, standard error goes to `stderrFile` if given.
+    /// discarded, standard error goes to `stderrFile` if given (through a pipe copied as it comes, so that a test
+    /// can wait for a line: ``waitForLine(containing:in:of:)``).
     static func start(
         _ arguments: [String], environment extra: [String: String] = [:], stderrFile: String? = nil
     ) throws -> Process {
@@ -43,8 +44,11 @@ enum BuiltBinary {
         process.environment = environment(extra)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        if let stderrFile { process.standardError = try FileHandle.emptyFileForWriting(at: stderrFile) }
-        try process.run()
+        if let stderrFile {
+            try StderrCopy.run(process, copyingStderrTo: stderrFile)
+        } else {
+            try process.run()
+        }
         return process
     }
 
@@ -77,23 +81,35 @@ enum BuiltBinary {
 }
 
 extension BuiltBinary {
-    /// Polls (bounded: about 30 s) the standard-error file of a run started with ``start(_:environment:stderrFile:)``
-    /// until a line contains `text`, and returns that line; throws when the run ended or time ran out first.
-    static func waitForLine(containing text: String, in file: String, of run: Process) async throws -> String {
-        for _ in 0..<1500 {
-            let lines = ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n")
-            if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
-            guard run.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
+    /// Waits for a line containing `text` on the standard error of a run started with
+    /// ``start(_:environment:stderrFile:)`` (`file` is its `stderrFile`), and returns that line, which is then in
+    /// the file. The line wakes the wait as it is read (``StderrCopy``); throws ``LineNotSeen`` when the run's
+    /// standard error ends without it, or, as a safety net, after `bound` seconds.
+    static func waitForLine(
+        containing text: String, in file: String, of run: Process, bound: Double = 120
+    ) async throws -> String {
+        let seen: String?? = await firstOf(
+            { report in StderrCopy.whenLine(containing: text, of: run, in: file) { report($0) } },
+            deadline(bound, .none))
+        guard let seen else {
+            throw LineNotSeen(text: text, why: "not within \(Int(bound)) s", stderr: Self.text(of: file))
         }
-        throw LineNotSeen(text: text, stderr: (try? String(contentsOfFile: file, encoding: .utf8)) ?? "")
+        guard let seen else { throw LineNotSeen(text: text, why: "the run ended", stderr: Self.text(of: file)) }
+        return seen
+    }
+
+    /// What a run's standard-error file holds, for failure messages.
+    private static func text(of file: String) -> String {
+        (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
     }
 
     /// A line a test waited for never came.
     struct LineNotSeen: Error, CustomStringConvertible {
         let text: String
+        /// Why the wait ended without it: the run ended, or the bound passed.
+        let why: String
         let stderr: String
-        var description: String { "no line with '\(text)' in: \(stderr)" }
+        var description: String { "no line with '\(text)' (\(why)) in: \(stderr)" }
     }
 }
 
@@ -118,18 +134,21 @@ final class Drain: @unchecked Sendable {
 }
 
 extension Process {
-    /// Waits on a Dispatch queue for the process to end and returns its exit status. A process still
-    /// running after `seconds` is killed (status 9), so a run that fails to stop fails its test instead of
+    /// Waits on a Dispatch queue for the process to end and returns its exit status; its standard error, when
+    /// copied to a file (``BuiltBinary/start(_:environment:stderrFile:)``), is then all in the file. A process
+    /// still running after `seconds` is killed (status 9), so a run that fails to stop fails its test instead of
     /// hanging the suite.
     func exitStatus(killedAfter seconds: Double = 120) async throws -> Int32 {
         let pid = processIdentifier
         let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
         defer { watchdog.cancel() }
-        return try await offThePool {
+        let status = try await offThePool {
             self.waitUntilExit()
             return self.terminationStatus
         }
+        await StderrCopy.finished(self)
+        return status
     }
 }
 

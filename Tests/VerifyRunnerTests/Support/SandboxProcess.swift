@@ -65,7 +65,20 @@ final class SandboxProcess: Sendable {
 
     /// What the sandbox counted so far (`GET /_sandbox/stats`).
     func stats() async throws -> SandboxCounts {
-        let body = try await HTTPFetch.fetch(.get, baseURL + "/_sandbox/stats")
+        try await stats(query: "")
+    }
+
+    /// What the sandbox counted once it has received `count` starts, or after `bound` seconds with the counts as
+    /// they are (`GET /_sandbox/stats?wait_for_starts=N&timeout_ms=T`, a long poll: the sandbox answers as the
+    /// start that reaches the count arrives).
+    func stats(whenStartsReach count: Int, bound: Double = 120) async throws -> SandboxCounts {
+        try await stats(query: "?wait_for_starts=\(count)&timeout_ms=\(Int(bound * 1000))", timeout: bound + 10)
+    }
+
+    /// `GET /_sandbox/stats` with a query.
+    private func stats(query: String, timeout: Double = 10) async throws -> SandboxCounts {
+        let request = HTTPRequest(method: .get, url: baseURL + "/_sandbox/stats" + query)
+        let body = try await HTTPFetch.send(request, timeout: .seconds(timeout)).body
         guard let json = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw SandboxError.badStats
         }
@@ -89,15 +102,16 @@ final class SandboxProcess: Sendable {
         _ = try await HTTPFetch.fetch(.post, baseURL + "/_sandbox/faults/off")
     }
 
-    /// Polls the stats (bounded: about 30 s) until the sandbox has received `count` starts, or `run`
-    /// has ended; returns the starts seen.
-    func waitForStarts(_ count: Int, of run: Process) async throws -> Int {
-        var starts = 0
-        for _ in 0..<1500 where starts < count && run.isRunning {
-            starts = try await stats().starts
-            if starts < count { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        return starts
+    /// Waits until the sandbox has received `count` starts (a long poll of its stats) or `run` has ended,
+    /// whichever comes first, and returns the starts received by then. The long poll's timeout, `bound` seconds, is
+    /// only a safety net: the starts received by then are returned, and the caller's check fails.
+    func waitForStarts(_ count: Int, of run: Process, bound: Double = 120) async throws -> Int {
+        let reached: SandboxCounts? = await firstOf(
+            { report in Task { report(try? await self.stats(whenStartsReach: count, bound: bound)) } },
+            ProcessEnds.source(run, nil))
+        if let reached { return reached.starts }
+        // The run ended first: its long poll is left to time out (or to fail when the sandbox stops).
+        return try await stats().starts
     }
 
     /// Why the sandbox could not be used.
@@ -148,12 +162,12 @@ enum HTTPFetch {
         try await send(HTTPRequest(method: method, url: url)).body
     }
 
-    /// The answer to `request`.
-    static func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    /// The answer to `request`, which may take up to `timeout`.
+    static func send(_ request: HTTPRequest, timeout: Duration = .seconds(10)) async throws -> HTTPResponse {
         let transport = try CurlTransport(configuration: .init())
         defer { transport.shutdown() }
         let response: Result<HTTPResponse, TransportFailure> = await withCheckedContinuation { continuation in
-            transport.send(request, timeout: .seconds(10), on: DispatchQueue(label: "fetch")) {
+            transport.send(request, timeout: timeout, on: DispatchQueue(label: "fetch")) {
                 continuation.resume(returning: $0)
             }
         }
@@ -181,19 +195,8 @@ final class SandboxCodes: Sendable {
 
     /// Starts reading `handle`, whose first bytes were `start` (the banner, maybe followed by code lines).
     init(reading handle: FileHandle, after start: String) {
-        Thread { [self] in
-            var pending = Array(start.utf8)
-            while true {
-                while let end = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    record(String(decoding: pending[..<end], as: UTF8.self))
-                    pending.removeSubrange(...end)
-                }
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending += chunk
-            }
-            finish()
-        }.start()
+        PipeLines.read(
+            handle, after: Array(start.utf8), lines: { [self] in $0.forEach(record) }, end: { [self] _ in finish() })
     }
 
     /// Every code sent to `number`, oldest first.
@@ -224,19 +227,7 @@ final class SandboxCodes: Sendable {
     /// Returns once the sandbox has printed at least `count` codes, or `run` has exited: whichever comes
     /// first. Returns the codes printed by then.
     func waitFor(_ count: Int, orExitOf run: Process) async -> Int {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumed = Mutex(false)
-            let resume = { @Sendable in
-                let first = resumed.withLock { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume() }
-            }
-            run.terminationHandler = { _ in resume() }
-            if !run.isRunning { resume() }
-            whenCounted(count, resume)
-        }
+        await firstOf({ report in self.whenCounted(count) { report(()) } }, ProcessEnds.source(run, ()))
         return self.count
     }
 
