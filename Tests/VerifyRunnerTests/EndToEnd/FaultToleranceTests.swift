@@ -90,7 +90,8 @@ import VerifyRunner
         #expect(try await process.exitStatus() == 0)
         let store = try SQLiteJobStore(path: job.spool.path + "/verifyd.sqlite")
         let record = try #require(try store.jobs().first)
-        #expect(try store.statusCounts(jobID: record.id) == ["unfinished": job.rows], "every row waits for the next run")
+        #expect(
+            try store.statusCounts(jobID: record.id) == ["unfinished": job.rows], "every row waits for the next run")
 
         try await job.expectTheNextRunChecksEveryRow()
     }
@@ -135,13 +136,15 @@ import VerifyRunner
         static func start() async throws -> HangingJob {
             let spool = try TemporaryDirectory()
             try spool.write(EndToEndTests.mobilesCSV(count: 8), to: "incoming/hang.csv")
-            return HangingJob(spool: spool, sandbox: try await SandboxProcess.start(extraArguments: ["--fault-hang", "1"]))
+            return HangingJob(
+                spool: spool, sandbox: try await SandboxProcess.start(extraArguments: ["--fault-hang", "1"]))
         }
 
         /// With the faults off, the next run finishes every row by asking the API about it, not by sending it again.
         func expectTheNextRunChecksEveryRow() async throws {
             try await sandbox.switchFaultsOff()
-            let counts = try await runToTheEndSendingEachNumberOnce(arguments, spool: spool, sandbox: sandbox, rows: rows)
+            let counts = try await runToTheEndSendingEachNumberOnce(
+                arguments, spool: spool, sandbox: sandbox, rows: rows)
             #expect(counts.statusQueries >= rows, "each in-doubt row was looked up")
             #expect(counts.starts == rows, "none was started again")
         }
@@ -178,10 +181,11 @@ import VerifyRunner
         #expect(report.rows.allSatisfy { $0["status"] == "sent" })
         let counts = try await sandbox.stats()
         let sentTwice = counts.deliveredByNumber.values.filter { $0 > 1 }.count
-        print("kill -9 test: \(rows) rows, kills at \(fractions.map { Int($0 * 100) }) % of the rows started, "
-            + "rows in flight at each kill: \(inFlightAtKills), "
-            + "numbers that got a code: \(counts.deliveredByNumber.count), numbers sent twice: \(sentTwice), "
-            + "status queries: \(counts.statusQueries)")
+        print(
+            "kill -9 test: \(rows) rows, kills at \(fractions.map { Int($0 * 100) }) % of the rows started, "
+                + "rows in flight at each kill: \(inFlightAtKills), "
+                + "numbers that got a code: \(counts.deliveredByNumber.count), numbers sent twice: \(sentTwice), "
+                + "status queries: \(counts.statusQueries)")
         #expect(inFlightAtKills.contains { $0 > 0 }, "some kill hit requests in flight: \(inFlightAtKills)")
         #expect(counts.deliveredByNumber.count == rows)
         #expect(sentTwice == 0, "every number received exactly one code")
