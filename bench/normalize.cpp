@@ -1,0 +1,103 @@
+// Per-number cost of cphone_normalize (Sources/CPhoneNumber), without Swift, a file or the store: the shim is
+// compiled into this program by bench/normalize.sh, which times it and counts its instructions under callgrind.
+//
+// Usage: normalize LIST ROUNDS REPEATS
+//   LIST     us: the numbers of scenarios a and d (+1 202 and an odd 7-digit subscriber number from 3000001, as
+//            bench/lib.py writes them), 2,000 of them;
+//            examples: every example number of libphonenumber's metadata, once as a national number with its
+//            calling code and once as an international number (a few go through libphonenumber itself, about
+//            45 µs each, so this mean is well above the us one).
+//   ROUNDS   passes over the list in one timing.
+//   REPEATS  timings.
+// One untimed pass comes first, so the metadata is compiled before the first timing. Prints one line: the list,
+// its size, and ns/number as min / median / max over the timings. Under callgrind, `--collect-atstart=no
+// --toggle-collect=measuredPasses` counts the instructions of the timed passes only.
+
+#include "CPhoneNumber.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// One call's arguments: the number as written, and the calling code (0 for an international number).
+struct Input {
+    std::string number;
+    int callingCode;
+};
+
+/// The `us` list: scenario a's and d's numbers, skipping subscribers ending in 9999 as bench/lib.py does.
+std::vector<Input> usNumbers() {
+    std::vector<Input> inputs;
+    char text[32];
+    for (int subscriber = 3000001; inputs.size() < 2000; subscriber += 2) {
+        if (subscriber % 10000 != 9999) {
+            std::snprintf(text, sizeof text, "+1202%07d", subscriber);
+            inputs.push_back({text, 0});
+        }
+    }
+    return inputs;
+}
+
+/// The `examples` list: each example number of the metadata, national (with its calling code) and international.
+std::vector<Input> exampleNumbers() {
+    std::vector<Input> inputs;
+    int code = 0;
+    char national[CPHONE_NUMBER_CAPACITY];
+    for (size_t index = 0; cphone_example_number(index, &code, national, sizeof national) != 0; ++index) {
+        inputs.push_back({national, code});
+        inputs.push_back({"+" + std::to_string(code) + national, 0});
+    }
+    return inputs;
+}
+
+/// Normalizes every input once; returns how many were valid (so the work cannot be optimized away).
+int normalizeAll(const std::vector<Input> &inputs) {
+    char e164[CPHONE_NUMBER_CAPACITY], national[CPHONE_NUMBER_CAPACITY], region[CPHONE_REGION_CAPACITY];
+    int code = 0, valid = 0;
+    for (const Input &input : inputs) {
+        valid += cphone_normalize(input.number.c_str(), input.callingCode, e164, sizeof e164, national,
+                                  sizeof national, &code, region, sizeof region) == CPHONE_VALID;
+    }
+    return valid;
+}
+
+}  // namespace
+
+/// The timed work: `rounds` passes over `inputs`. Not inlined, so that callgrind can count it alone.
+extern "C" __attribute__((noinline)) int measuredPasses(const std::vector<Input> &inputs, int rounds) {
+    int valid = 0;
+    for (int round = 0; round < rounds; ++round) {
+        valid += normalizeAll(inputs);
+    }
+    return valid;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4 || (std::strcmp(argv[1], "us") != 0 && std::strcmp(argv[1], "examples") != 0)) {
+        std::fprintf(stderr, "usage: %s us|examples ROUNDS REPEATS\n", argv[0]);
+        return 2;
+    }
+    const std::vector<Input> inputs = std::strcmp(argv[1], "us") == 0 ? usNumbers() : exampleNumbers();
+    const int rounds = std::max(1, std::atoi(argv[2])), repeats = std::max(1, std::atoi(argv[3]));
+    const int valid = normalizeAll(inputs);
+    std::vector<double> nanoseconds;
+    for (int repeat = 0; repeat < repeats; ++repeat) {
+        const auto start = std::chrono::steady_clock::now();
+        if (measuredPasses(inputs, rounds) != valid * rounds) {
+            std::fprintf(stderr, "results changed between passes\n");
+            return 1;
+        }
+        const std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
+        nanoseconds.push_back(elapsed.count() / double(inputs.size()) / rounds);
+    }
+    std::sort(nanoseconds.begin(), nanoseconds.end());
+    std::printf("%s: %zu numbers (%d valid), ns/number min %.0f median %.0f max %.0f\n", argv[1], inputs.size(),
+                valid, nanoseconds.front(), nanoseconds[nanoseconds.size() / 2], nanoseconds.back());
+    return 0;
+}
