@@ -1,7 +1,7 @@
 // Per-number cost of cphone_normalize (Sources/CPhoneNumber), without Swift, a file or the store: the shim is
 // compiled into this program by bench/normalize.sh, which times it and counts its instructions under callgrind.
 //
-// Usage: normalize LIST ROUNDS REPEATS
+// Usage: normalize LIST ROUNDS REPEATS [THREADS]
 //   LIST     us: the numbers of scenarios a and d (+1 202 and an odd 7-digit subscriber number from 3000001, as
 //            bench/lib.py writes them), 2,000 of them;
 //            examples: every example number of libphonenumber's metadata, once as a national number with its
@@ -9,6 +9,9 @@
 //            45 µs each, so this mean is well above the us one).
 //   ROUNDS   passes over the list in one timing.
 //   REPEATS  timings.
+//   THREADS  threads that each make the ROUNDS passes at once (default 1), as the intake normalizes on every core:
+//            ns/number is then the wall time of one number on one thread, so sharing between threads shows as a
+//            higher figure than with 1.
 // One untimed pass comes first, so the metadata is compiled before the first timing. Prints one line: the list,
 // its size, and ns/number as min / median / max over the timings. Under callgrind, `--collect-atstart=no
 // --toggle-collect=measuredPasses` counts the instructions of the timed passes only.
@@ -21,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -79,25 +83,35 @@ extern "C" __attribute__((noinline)) int measuredPasses(const std::vector<Input>
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4 || (std::strcmp(argv[1], "us") != 0 && std::strcmp(argv[1], "examples") != 0)) {
-        std::fprintf(stderr, "usage: %s us|examples ROUNDS REPEATS\n", argv[0]);
+    if ((argc != 4 && argc != 5) || (std::strcmp(argv[1], "us") != 0 && std::strcmp(argv[1], "examples") != 0)) {
+        std::fprintf(stderr, "usage: %s us|examples ROUNDS REPEATS [THREADS]\n", argv[0]);
         return 2;
     }
     const std::vector<Input> inputs = std::strcmp(argv[1], "us") == 0 ? usNumbers() : exampleNumbers();
     const int rounds = std::max(1, std::atoi(argv[2])), repeats = std::max(1, std::atoi(argv[3]));
+    const int threads = argc == 5 ? std::max(1, std::atoi(argv[4])) : 1;
     const int valid = normalizeAll(inputs);
     std::vector<double> nanoseconds;
     for (int repeat = 0; repeat < repeats; ++repeat) {
+        std::vector<int> results(size_t(threads), 0);
+        std::vector<std::thread> workers;
         const auto start = std::chrono::steady_clock::now();
-        if (measuredPasses(inputs, rounds) != valid * rounds) {
+        for (int k = 0; k < threads; ++k) {
+            workers.emplace_back([&, k] { results[size_t(k)] = measuredPasses(inputs, rounds); });
+        }
+        for (std::thread &worker : workers) {
+            worker.join();
+        }
+        const std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
+        if (std::any_of(results.begin(), results.end(), [&](int result) { return result != valid * rounds; })) {
             std::fprintf(stderr, "results changed between passes\n");
             return 1;
         }
-        const std::chrono::duration<double, std::nano> elapsed = std::chrono::steady_clock::now() - start;
         nanoseconds.push_back(elapsed.count() / double(inputs.size()) / rounds);
     }
     std::sort(nanoseconds.begin(), nanoseconds.end());
-    std::printf("%s: %zu numbers (%d valid), ns/number min %.0f median %.0f max %.0f\n", argv[1], inputs.size(),
-                valid, nanoseconds.front(), nanoseconds[nanoseconds.size() / 2], nanoseconds.back());
+    std::printf("%s: %zu numbers (%d valid), %d thread%s, ns/number min %.0f median %.0f max %.0f\n", argv[1],
+                inputs.size(), valid, threads, threads == 1 ? "" : "s", nanoseconds.front(),
+                nanoseconds[nanoseconds.size() / 2], nanoseconds.back());
     return 0;
 }

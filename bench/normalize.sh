@@ -4,12 +4,14 @@
 # cphone_normalize, timed with a monotonic clock and counted in instructions by callgrind (repeatable whatever
 # else the machine does).
 # Usage:
-#   bench/normalize.sh [LIST] [ROUNDS] [REPEATS]   time this tree's shim (defaults: us 50 9); LIST is us or
-#                                                  examples (see bench/normalize.cpp)
-#   bench/normalize.sh --callgrind [LIST]          instructions per number: one pass, after the untimed one
-#   bench/normalize.sh --ab REV [LIST] [PAIRS]     the shim at git revision REV against this tree's: timed
-#                                                  alternately (REV, this tree, REV, …) PAIRS times each
-#                                                  (default 3), then both under callgrind
+#   bench/normalize.sh [LIST] [ROUNDS] [REPEATS] [THREADS]
+#                                  time this tree's shim (defaults: us 50 9 1); LIST is us or examples, THREADS
+#                                  normalize at once (see bench/normalize.cpp)
+#   bench/normalize.sh --callgrind [LIST]
+#                                  instructions per number: one pass, after the untimed one
+#   bench/normalize.sh --ab REV [LIST] [PAIRS] [THREADS]
+#                                  the shim at git revision REV against this tree's: timed alternately (REV, this
+#                                  tree, REV, …) PAIRS times each (default 3), then both under callgrind
 source "$(dirname "$0")/lib.sh"
 CLANG=${CLANG:-$(dirname "$(command -v swift)")/clang++}
 [ -x "$CLANG" ] || CLANG=clang++
@@ -37,16 +39,16 @@ case "${1:-}" in
     instructions "$WORK/normalize" "${2:-us}"
     ;;
 --ab)
-    [ -n "${2:-}" ] || die "usage: $0 --ab REV [LIST] [PAIRS]"
-    rev=$2 list=${3:-us} pairs=${4:-3}
+    [ -n "${2:-}" ] || die "usage: $0 --ab REV [LIST] [PAIRS] [THREADS]"
+    rev=$2 list=${3:-us} pairs=${4:-3} threads=${5:-1}
     mkdir -p "$WORK/old/include"
     git -C "$ROOT" show "$rev:Sources/CPhoneNumber/shim.cpp" >"$WORK/old/shim.cpp" || die "no shim.cpp at $rev"
     git -C "$ROOT" show "$rev:Sources/CPhoneNumber/include/CPhoneNumber.h" >"$WORK/old/include/CPhoneNumber.h"
     build "$WORK/old" "$WORK/normalize-old"
     build "$ROOT/Sources/CPhoneNumber" "$WORK/normalize-new"
     for pair in $(seq "$pairs"); do
-        printf '%-12s %s\n' "$rev" "$("$WORK/normalize-old" "$list" 50 9)"
-        printf '%-12s %s\n' tree "$("$WORK/normalize-new" "$list" 50 9)"
+        printf '%-12s %s\n' "$rev" "$("$WORK/normalize-old" "$list" 50 9 "$threads")"
+        printf '%-12s %s\n' tree "$("$WORK/normalize-new" "$list" 50 9 "$threads")"
         log "pair $pair of $pairs done"
     done
     printf '%-12s %s\n' "$rev" "$(instructions "$WORK/normalize-old" "$list")"
@@ -54,6 +56,6 @@ case "${1:-}" in
     ;;
 *)
     build "$ROOT/Sources/CPhoneNumber" "$WORK/normalize"
-    "$WORK/normalize" "${1:-us}" "${2:-50}" "${3:-9}"
+    "$WORK/normalize" "${1:-us}" "${2:-50}" "${3:-9}" "${4:-1}"
     ;;
 esac
