@@ -11,7 +11,7 @@ test: deps       ## The whole test suite; the rate-control runs last, on their o
 build: build-deps
 	swift build
 
-build-deps:      ## The Debian packages verifyd builds against (libcurl, SQLite, libphonenumber, libpq), if missing.
+build-deps:      ## The Debian packages verifyd builds against (libcurl, SQLite, libphonenumber, RE2, libpq), if missing.
 	./scripts/install-deps.sh build
 
 deps:            ## Those, plus the test tools (PostgreSQL server, headless Chromium) and the official API clients (Python venv).

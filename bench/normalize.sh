@@ -19,7 +19,7 @@ CLANG=${CLANG:-$(dirname "$(command -v swift)")/clang++}
 # build SOURCE_DIR OUT: compiles the harness with SOURCE_DIR/shim.cpp and SOURCE_DIR/include into OUT.
 build() {
     "$CLANG" -O2 -std=c++17 -fno-omit-frame-pointer -I "$1/include" "$BENCH_DIR/normalize.cpp" "$1/shim.cpp" \
-        -o "$2" -lphonenumber -lprotobuf -pthread || die "could not compile the harness with $1/shim.cpp"
+        -o "$2" -lphonenumber -lprotobuf -lre2 -pthread || die "could not compile the harness with $1/shim.cpp"
 }
 
 # instructions BINARY LIST: prints "LIST: N instructions/number" for one pass of BINARY under callgrind.
