@@ -190,6 +190,10 @@ template struct ExposePrivateMember<NonGeographicalMetadataAccessor,
 /// transform rule only while the pattern has fewer than 10 groups.
 constexpr int kMaxGroups = 9;
 
+/// Length of the bounds asked of RE2::PossibleMatchRange: the first digits tell the number types apart (bounds of
+/// 2 to 10 digits measured the same).
+constexpr int kRangeLength = 4;
+
 /// Compiles a metadata pattern; nullptr when RE2 refuses its syntax (then the caller gives the calling code up).
 std::unique_ptr<const re2::RE2> compilePattern(const std::string &pattern) {
     re2::RE2::Options options;
@@ -220,6 +224,11 @@ struct CompiledDesc {
     /// national_number_pattern, or nullptr when it is empty (an empty one matches nothing, see
     /// MatchNationalNumber).
     std::unique_ptr<const re2::RE2> pattern;
+    /// Bounds of the strings the pattern matches: RE2::PossibleMatchRange guarantees lowest <= s <= highest for
+    /// every s that matches from its start, so a number outside them cannot match, which two string comparisons
+    /// tell in a fraction of an RE2 search (most numbers are tested against several types that start with other
+    /// digits). "" and "\xff" (above any digit) when RE2 gives none.
+    std::string lowest, highest = "\xff";
 
     /// Compiles `desc`; returns false when RE2 refuses its pattern.
     bool compile(const PhoneNumberDesc &desc) {
@@ -229,11 +238,17 @@ struct CompiledDesc {
             return true;
         }
         pattern = compilePattern(desc.national_number_pattern());
+        if (pattern != nullptr && !pattern->PossibleMatchRange(&lowest, &highest, kRangeLength)) {
+            lowest = "";
+            highest = "\xff";
+        }
         return pattern != nullptr;
     }
 
     /// RegexBasedMatcher::MatchNationalNumber(number, desc, false): a full match of the pattern.
-    bool matchesPattern(const std::string &number) const { return pattern != nullptr && fullMatch(*pattern, number); }
+    bool matchesPattern(const std::string &number) const {
+        return pattern != nullptr && number >= lowest && number <= highest && fullMatch(*pattern, number);
+    }
 
     /// PhoneNumberUtil::IsNumberMatchingDesc: the possible lengths (when listed), then the pattern.
     bool matches(const std::string &number) const {
@@ -355,12 +370,12 @@ struct CompiledRegion {
                    : PhoneNumberUtil::INVALID_LENGTH;
     }
 
-    /// MaybeStripNationalPrefixAndCarrierCode(metadata, number, NULL), statement by statement.
+    /// MaybeStripNationalPrefixAndCarrierCode(metadata, number, NULL), statement by statement, except that whether
+    /// the original number was viable (a pure test) is asked only once a prefix was found.
     void stripNationalPrefix(std::string *number) const {
         if (number->empty() || nationalPrefixForParsing == nullptr) {
             return;
         }
-        const bool viableOriginal = general.matchesPattern(*number);
         const int groups = prefixGroups();
         re2::StringPiece captures[kMaxGroups + 1];
         const bool consumed = lookingAt(*nationalPrefixForParsing, *number, captures, groups + 1);
@@ -383,7 +398,7 @@ struct CompiledRegion {
         } else {
             return;
         }
-        if (viableOriginal && !general.matchesPattern(result)) {
+        if (general.matchesPattern(*number) && !general.matchesPattern(result)) {
             return;
         }
         *number = result;
