@@ -12,17 +12,22 @@
 //   THREADS  threads that each make the ROUNDS passes at once (default 1), as the intake normalizes on every core:
 //            ns/number is then the wall time of one number on one thread, so sharing between threads shows as a
 //            higher figure than with 1.
-// One untimed pass comes first, so the metadata is compiled before the first timing. Prints one line: the list,
-// its size, and ns/number as min / median / max over the timings. Under callgrind, `--collect-atstart=no
+// Each thread makes one untimed pass first, so the metadata (and what the shim keeps per thread) is compiled
+// before the timing starts. Prints one line: the list, its size, and ns/number as min / median / max over the
+// timings, twice: wall (from the moment every thread is ready to the end of the last one) and cpu (the threads'
+// own CPU time, which does not count the time another process had the core, so it moves far less on a shared
+// machine; it does count the stalls of threads that share memory). Under callgrind, `--collect-atstart=no
 // --toggle-collect=measuredPasses` counts the instructions of the timed passes only.
 
 #include "CPhoneNumber.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,6 +87,22 @@ extern "C" __attribute__((noinline)) int measuredPasses(const std::vector<Input>
     return valid;
 }
 
+/// This thread's CPU time so far, in ns: unlike the wall time, it does not grow while another process has the core.
+double threadCpuNanoseconds() {
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return double(now.tv_sec) * 1e9 + double(now.tv_nsec);
+}
+
+/// "min X median Y max Z" of `values`.
+std::string spread(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    char text[96];
+    std::snprintf(text, sizeof text, "min %.0f median %.0f max %.0f", values.front(), values[values.size() / 2],
+                  values.back());
+    return text;
+}
+
 int main(int argc, char **argv) {
     if ((argc != 4 && argc != 5) || (std::strcmp(argv[1], "us") != 0 && std::strcmp(argv[1], "examples") != 0)) {
         std::fprintf(stderr, "usage: %s us|examples ROUNDS REPEATS [THREADS]\n", argv[0]);
@@ -91,13 +112,28 @@ int main(int argc, char **argv) {
     const int rounds = std::max(1, std::atoi(argv[2])), repeats = std::max(1, std::atoi(argv[3]));
     const int threads = argc == 5 ? std::max(1, std::atoi(argv[4])) : 1;
     const int valid = normalizeAll(inputs);
-    std::vector<double> nanoseconds;
+    const double numbers = double(inputs.size()) * rounds;
+    std::vector<double> wall, cpu;
     for (int repeat = 0; repeat < repeats; ++repeat) {
         std::vector<int> results(size_t(threads), 0);
+        std::vector<double> cpuTimes(size_t(threads), 0);
         std::vector<std::thread> workers;
-        const auto start = std::chrono::steady_clock::now();
+        std::atomic<int> ready{0};
+        std::chrono::steady_clock::time_point start;
         for (int k = 0; k < threads; ++k) {
-            workers.emplace_back([&, k] { results[size_t(k)] = measuredPasses(inputs, rounds); });
+            workers.emplace_back([&, k] {
+                normalizeAll(inputs);
+                if (++ready == threads) {
+                    start = std::chrono::steady_clock::now();
+                    ready = threads + 1;
+                }
+                while (ready.load() <= threads) {
+                    std::this_thread::yield();
+                }
+                const double cpuStart = threadCpuNanoseconds();
+                results[size_t(k)] = measuredPasses(inputs, rounds);
+                cpuTimes[size_t(k)] = threadCpuNanoseconds() - cpuStart;
+            });
         }
         for (std::thread &worker : workers) {
             worker.join();
@@ -107,11 +143,14 @@ int main(int argc, char **argv) {
             std::fprintf(stderr, "results changed between passes\n");
             return 1;
         }
-        nanoseconds.push_back(elapsed.count() / double(inputs.size()) / rounds);
+        wall.push_back(elapsed.count() / numbers);
+        double cpuTotal = 0;
+        for (const double time : cpuTimes) {
+            cpuTotal += time;
+        }
+        cpu.push_back(cpuTotal / threads / numbers);
     }
-    std::sort(nanoseconds.begin(), nanoseconds.end());
-    std::printf("%s: %zu numbers (%d valid), %d thread%s, ns/number min %.0f median %.0f max %.0f\n", argv[1],
-                inputs.size(), valid, threads, threads == 1 ? "" : "s", nanoseconds.front(),
-                nanoseconds[nanoseconds.size() / 2], nanoseconds.back());
+    std::printf("%s: %zu numbers (%d valid), %d thread%s, ns/number wall %s, cpu %s\n", argv[1], inputs.size(),
+                valid, threads, threads == 1 ? "" : "s", spread(wall).c_str(), spread(cpu).c_str());
     return 0;
 }
