@@ -14,9 +14,11 @@
 #include "CPhoneNumber.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <list>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -194,26 +196,82 @@ constexpr int kMaxGroups = 9;
 /// 2 to 10 digits measured the same).
 constexpr int kRangeLength = 4;
 
-/// Compiles a metadata pattern; nullptr when RE2 refuses its syntax (then the caller gives the calling code up).
-std::unique_ptr<const re2::RE2> compilePattern(const std::string &pattern) {
+/// Options of every pattern: RE2's defaults (UTF-8, leftmost-first), without logging the patterns it refuses.
+re2::RE2::Options patternOptions() {
     re2::RE2::Options options;
     options.set_log_errors(false);
-    auto compiled = std::make_unique<const re2::RE2>(pattern, options);
-    return compiled->ok() ? std::move(compiled) : nullptr;
+    return options;
 }
 
-/// ICU `matches()` (libphonenumber's FullMatch): whether the whole of `subject` matches `pattern`.
-bool fullMatch(const re2::RE2 &pattern, const std::string &subject) {
-    return pattern.Match(subject, 0, subject.size(), re2::RE2::ANCHOR_BOTH, nullptr, 0);
-}
+/// A metadata pattern: compiled once when the table is built, to check that RE2 accepts it and to learn its groups
+/// and bounds, then compiled again in each thread that matches it, on that thread's first use.
+///
+/// Why a copy per thread: every RE2 search takes a reader lock on its pattern's DFA cache, an atomic write to memory
+/// that every thread using the pattern shares, and the intake normalizes on every core at once. RE2's maintainers
+/// advise per-thread RE2 objects against that contention, and reports of it (google/re2 issue 569) show the lock
+/// dominating searches of short strings on many cores. On this project's 2-core machine the shared copies cost about
+/// 5 % more CPU time per number with two threads (bench/normalize.sh us 50 9 2, alternated). A thread's copies share
+/// nothing; each takes about 15 µs to compile, a thread compiles only the patterns it uses (a few dozen for one
+/// country, 1,800 and about 5 MB at most), and they are freed when the thread ends.
+class Pattern {
+  public:
+    /// Compiles `source`; returns false when RE2 refuses its syntax (then the caller gives the calling code up).
+    bool compile(const std::string &source) {
+        static std::atomic<int> patterns{0};
+        const re2::RE2 compiled(source, patternOptions());
+        if (!compiled.ok()) {
+            return false;
+        }
+        source_ = source;
+        id_ = patterns++;
+        groups_ = compiled.NumberOfCapturingGroups();
+        if (!compiled.PossibleMatchRange(&lowest_, &highest_, kRangeLength)) {
+            lowest_ = "";
+            highest_ = "\xff";
+        }
+        return true;
+    }
 
-/// ICU `lookingAt()` (libphonenumber's Consume): whether a prefix of `subject` matches `pattern`. When `groups` is
-/// given, it receives the first such match (group 0) and its first `count` - 1 capture groups; a group that took
-/// no part is empty, as ICU's `group(n)` is "".
-bool lookingAt(const re2::RE2 &pattern, const std::string &subject, re2::StringPiece *groups = nullptr,
-               int count = 0) {
-    return pattern.Match(subject, 0, subject.size(), re2::RE2::ANCHOR_START, groups, count);
-}
+    /// Number of capturing groups.
+    int groupCount() const { return groups_; }
+
+    /// ICU `matches()` (libphonenumber's FullMatch): whether the whole of `subject` matches.
+    bool fullMatch(const std::string &subject) const {
+        return subject >= lowest_ && subject <= highest_ &&
+               forThisThread().Match(subject, 0, subject.size(), re2::RE2::ANCHOR_BOTH, nullptr, 0);
+    }
+
+    /// ICU `lookingAt()` (libphonenumber's Consume): whether a prefix of `subject` matches. When `groups` is given,
+    /// it receives the first such match (group 0) and its first `count` - 1 capture groups; a group that took no
+    /// part is empty, as ICU's `group(n)` is "".
+    bool lookingAt(const std::string &subject, re2::StringPiece *groups = nullptr, int count = 0) const {
+        return forThisThread().Match(subject, 0, subject.size(), re2::RE2::ANCHOR_START, groups, count);
+    }
+
+  private:
+    /// This thread's copy, compiled on first use (RE2 accepted the source in compile(), so it does again).
+    const re2::RE2 &forThisThread() const {
+        thread_local std::vector<std::unique_ptr<const re2::RE2>> copies;
+        if (size_t(id_) >= copies.size()) {
+            copies.resize(size_t(id_) + 1);
+        }
+        std::unique_ptr<const re2::RE2> &copy = copies[size_t(id_)];
+        if (copy == nullptr) {
+            copy = std::make_unique<const re2::RE2>(source_, patternOptions());
+        }
+        return *copy;
+    }
+
+    std::string source_;
+    /// Index of this pattern's copy in each thread's list.
+    int id_ = -1;
+    int groups_ = 0;
+    /// Bounds of the strings the pattern matches: RE2::PossibleMatchRange guarantees lowest <= s <= highest for
+    /// every s that matches from its start, so a number outside them cannot match in full, which two string
+    /// comparisons tell in a fraction of an RE2 search (most numbers are tested against several number types that
+    /// start with other digits). "" and "\xff" (above any digit) when RE2 gives none.
+    std::string lowest_, highest_ = "\xff";
+};
 
 // MARK: - Per-region data
 
@@ -221,14 +279,8 @@ bool lookingAt(const re2::RE2 &pattern, const std::string &subject, re2::StringP
 struct CompiledDesc {
     std::vector<int> possibleLengths;
     std::vector<int> localOnlyLengths;
-    /// national_number_pattern, or nullptr when it is empty (an empty one matches nothing, see
-    /// MatchNationalNumber).
-    std::unique_ptr<const re2::RE2> pattern;
-    /// Bounds of the strings the pattern matches: RE2::PossibleMatchRange guarantees lowest <= s <= highest for
-    /// every s that matches from its start, so a number outside them cannot match, which two string comparisons
-    /// tell in a fraction of an RE2 search (most numbers are tested against several types that start with other
-    /// digits). "" and "\xff" (above any digit) when RE2 gives none.
-    std::string lowest, highest = "\xff";
+    /// national_number_pattern, absent when it is empty (an empty one matches nothing, see MatchNationalNumber).
+    std::optional<Pattern> pattern;
 
     /// Compiles `desc`; returns false when RE2 refuses its pattern.
     bool compile(const PhoneNumberDesc &desc) {
@@ -237,18 +289,11 @@ struct CompiledDesc {
         if (desc.national_number_pattern().empty()) {
             return true;
         }
-        pattern = compilePattern(desc.national_number_pattern());
-        if (pattern != nullptr && !pattern->PossibleMatchRange(&lowest, &highest, kRangeLength)) {
-            lowest = "";
-            highest = "\xff";
-        }
-        return pattern != nullptr;
+        return pattern.emplace().compile(desc.national_number_pattern());
     }
 
     /// RegexBasedMatcher::MatchNationalNumber(number, desc, false): a full match of the pattern.
-    bool matchesPattern(const std::string &number) const {
-        return pattern != nullptr && number >= lowest && number <= highest && fullMatch(*pattern, number);
-    }
+    bool matchesPattern(const std::string &number) const { return pattern && pattern->fullMatch(number); }
 
     /// PhoneNumberUtil::IsNumberMatchingDesc: the possible lengths (when listed), then the pattern.
     bool matches(const std::string &number) const {
@@ -270,12 +315,11 @@ struct CompiledRegion {
     CompiledDesc fixedLine;
     CompiledDesc mobile;
     bool sameMobileAndFixedLinePattern = false;
-    /// leading_digits, or nullptr when the metadata has none.
-    std::unique_ptr<const re2::RE2> leadingDigits;
-    /// international_prefix.
-    std::unique_ptr<const re2::RE2> internationalPrefix;
-    /// national_prefix_for_parsing, or nullptr when it is empty.
-    std::unique_ptr<const re2::RE2> nationalPrefixForParsing;
+    /// leading_digits, absent when the metadata has none.
+    std::optional<Pattern> leadingDigits;
+    Pattern internationalPrefix;
+    /// national_prefix_for_parsing, absent when it is empty.
+    std::optional<Pattern> nationalPrefixForParsing;
     std::string transformRule;
 
     /// Compiles `metadata`, the region `code`'s; returns false when the fast path cannot replay it.
@@ -292,24 +336,21 @@ struct CompiledRegion {
         }
         sameMobileAndFixedLinePattern = metadata.same_mobile_and_fixed_line_pattern();
         transformRule = metadata.national_prefix_transform_rule();
-        if (metadata.has_leading_digits() && (leadingDigits = compilePattern(metadata.leading_digits())) == nullptr) {
+        if (metadata.has_leading_digits() && !leadingDigits.emplace().compile(metadata.leading_digits())) {
             return false;
         }
         if (!metadata.national_prefix_for_parsing().empty() &&
-            ((nationalPrefixForParsing = compilePattern(metadata.national_prefix_for_parsing())) == nullptr ||
-             nationalPrefixForParsing->NumberOfCapturingGroups() > kMaxGroups)) {
+            (!nationalPrefixForParsing.emplace().compile(metadata.national_prefix_for_parsing()) ||
+             nationalPrefixForParsing->groupCount() > kMaxGroups)) {
             return false;
         }
-        internationalPrefix = compilePattern(metadata.international_prefix());
         return general.compile(metadata.general_desc()) && !general.possibleLengths.empty() &&
                fixedLine.compile(metadata.fixed_line()) && mobile.compile(metadata.mobile()) &&
-               internationalPrefix != nullptr && transformRuleIsSupported();
+               internationalPrefix.compile(metadata.international_prefix()) && transformRuleIsSupported();
     }
 
     /// Capture groups of national_prefix_for_parsing (0 when there is none).
-    int prefixGroups() const {
-        return nationalPrefixForParsing != nullptr ? nationalPrefixForParsing->NumberOfCapturingGroups() : 0;
-    }
+    int prefixGroups() const { return nationalPrefixForParsing ? nationalPrefixForParsing->groupCount() : 0; }
 
     /// Whether the transform rule is digits and `$1`..`$9` naming existing groups: then ICU's appendReplacement
     /// reads exactly one digit after each `$` (there are at most kMaxGroups groups).
@@ -373,12 +414,12 @@ struct CompiledRegion {
     /// MaybeStripNationalPrefixAndCarrierCode(metadata, number, NULL), statement by statement, except that whether
     /// the original number was viable (a pure test) is asked only once a prefix was found.
     void stripNationalPrefix(std::string *number) const {
-        if (number->empty() || nationalPrefixForParsing == nullptr) {
+        if (number->empty() || !nationalPrefixForParsing) {
             return;
         }
         const int groups = prefixGroups();
         re2::StringPiece captures[kMaxGroups + 1];
-        const bool consumed = lookingAt(*nationalPrefixForParsing, *number, captures, groups + 1);
+        const bool consumed = nationalPrefixForParsing->lookingAt(*number, captures, groups + 1);
         // Consume(copy, &carrier, &captured) needs 2 groups, else Consume(copy, &captured) needs 1.
         const re2::StringPiece captured = consumed && groups >= 1 ? captures[groups >= 2 ? 2 : 1] : re2::StringPiece();
         std::string result;
@@ -519,7 +560,7 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
         }
         const CompiledRegion &region = codeRegions->regions.front();
         // MaybeStripInternationalPrefixAndNormalize: give up if the IDD matches at the start.
-        if (lookingAt(*region.internationalPrefix, digits)) {
+        if (region.internationalPrefix.lookingAt(digits)) {
             return false;
         }
         national = digits;
@@ -559,8 +600,8 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
         valid = mainRegion.hasKnownType(national);
     } else {
         for (const CompiledRegion &region : codeRegions->regions) {
-            if (region.leadingDigits != nullptr) {
-                if (lookingAt(*region.leadingDigits, national)) {
+            if (region.leadingDigits) {
+                if (region.leadingDigits->lookingAt(national)) {
                     found = &region;
                     valid = region.hasKnownType(national);
                     break;
