@@ -3,13 +3,14 @@
 // Thread safety: PhoneNumberUtil::GetInstance() is a thread-safe singleton (pthread_once in the Linux build), its
 // parsing and validation methods are const, and its shared regular-expression cache takes a lock. The compiled
 // metadata of the fast path is built once in a function-local static (thread-safe initialization) and never
-// written afterwards; RE2 matches through const methods, which any number of threads may call on one pattern.
-// Everything else here is local to the call, so all functions may be called from any number of threads at once.
+// written afterwards; each thread matches with RE2 objects of its own (see Pattern). Everything else here is local
+// to the call, so all functions may be called from any number of threads at once.
 //
-// Speed: libphonenumber (built with ICU regular expressions) needs about 45 µs per number, nearly all of it in
-// ICU: compiling nothing, but looking patterns up in a locked cache, converting UTF-8 to UTF-16 and allocating a
-// RegexMatcher for each of the dozen matches of one parse and validation. The fast path below replays the same
-// steps on the library's own metadata, its patterns compiled once with RE2 (see "Regular expressions: RE2").
+// Speed: libphonenumber (built with ICU regular expressions) needs 12–21 µs per number (release build,
+// bench/normalize.sh), nearly all of it in ICU: compiling nothing, but looking patterns up in a locked cache,
+// converting UTF-8 to UTF-16 and allocating a RegexMatcher for each of the dozen matches of one parse and
+// validation. The fast path below replays the same steps on the library's own metadata, its patterns compiled with
+// RE2 (see "Regular expressions: RE2"): 0.2–0.5 µs per number.
 
 #include "CPhoneNumber.h"
 
@@ -179,8 +180,16 @@ template struct ExposePrivateMember<NonGeographicalMetadataAccessor,
 // build it is ICU's RegexMatcher behind the library's RegExp adapter, whose factory (regexp_adapter_icu.h) is not
 // among the installed headers, and each of its matches converts the subject to UTF-16 and allocates a matcher.
 // Measured on this machine (2026-12-02, one US number against five of the US patterns): 180–290 ns a match that
-// way with ICU, 15–70 ns with RE2. Compiling all 1,800 patterns of the metadata with RE2 takes about 26 ms and
-// 5 MB, once per process.
+// way with ICU, 15–70 ns with RE2.
+//
+// Cost, against the hand-written backtracking matcher this replaced (2026-12-02, 2-core AMD EPYC VM, release
+// flags, bench/normalize.sh --ab, 18 alternated pairs; the figures and the method are in bench/README.md, "Issue
+// 15"): instructions per number 3,467 -> 4,244 for US numbers and 4,595 -> 5,442 for every region's examples
+// (1.22x, 1.18x; callgrind), wall time per number 151 -> 207 ns and 328 -> 412 ns (fastest runs; 1.37x, 1.26x),
+// 1.35–1.41x in the median of the pairs, on one thread or two. The issue allowed 2x. An intake of a million rows
+// (bench/d-intake.sh) took 2.19 s against 2.10 s (medians of 5), within its noise. Building the table now takes
+// about 30 ms once per process instead of 3–4 ms (RE2 compiles all 1,800 patterns to check them), and a thread's
+// first number of a country about 0.2 ms (its copies of that country's patterns).
 //
 // Semantics: libphonenumber's ICU adapter does FullMatch with `matches()` and Consume with `lookingAt()`. RE2 with
 // ANCHOR_BOTH is `matches()`. RE2 with ANCHOR_START is `lookingAt()`: its default leftmost-first semantics pick
