@@ -218,10 +218,11 @@ re2::RE2::Options patternOptions() {
 /// Why a copy per thread: every RE2 search takes a reader lock on its pattern's DFA cache, an atomic write to memory
 /// that every thread using the pattern shares, and the intake normalizes on every core at once. RE2's maintainers
 /// advise per-thread RE2 objects against that contention, and reports of it (google/re2 issue 569) show the lock
-/// dominating searches of short strings on many cores. On this project's 2-core machine the shared copies cost about
-/// 5 % more CPU time per number with two threads (bench/normalize.sh us 50 9 2, alternated). A thread's copies share
-/// nothing; each takes about 15 µs to compile, a thread compiles only the patterns it uses (a few dozen for one
-/// country, 1,800 and about 5 MB at most), and they are freed when the thread ends.
+/// dominating searches of short strings on many cores. On this project's 2-core machine, with two threads, copies per
+/// thread saved about 5 % of the CPU time per number on US numbers but cost 1.21x on every region's examples, whose
+/// 1,800 patterns each thread then keeps in caches that the two vCPUs share (bench/README.md, "Issue 15"). A
+/// thread's copies share nothing; each takes about 15 µs to compile, a thread compiles only the patterns it uses (a
+/// few dozen for one country, 1,800 and about 5 MB at most), and they are freed when the thread ends.
 class Pattern {
   public:
     /// Compiles `source`; returns false when RE2 refuses its syntax (then the caller gives the calling code up).
