@@ -14,7 +14,7 @@ lint:            ## swift format's findings as errors (.swift-format: 4 spaces, 
 build: build-deps
 	swift build
 
-build-deps:      ## The Debian packages verifyd builds against (libcurl, SQLite, libphonenumber, libpq), if missing.
+build-deps:      ## The Debian packages verifyd builds against (libcurl, SQLite, libphonenumber, RE2, libpq), if missing.
 	./scripts/install-deps.sh build
 
 deps:            ## Those, plus the test tools (PostgreSQL server, headless Chromium) and the official API clients (Python venv).

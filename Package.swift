@@ -29,7 +29,10 @@ let package = Package(
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]),
         .target(
             name: "CPhoneNumber",
-            linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("protobuf"), .linkedLibrary("stdc++")]),
+            linkerSettings: [
+                .linkedLibrary("phonenumber"), .linkedLibrary("protobuf"), .linkedLibrary("re2"),
+                .linkedLibrary("stdc++"),
+            ]),
         .target(
             name: "VerifyRunner",
             dependencies: [

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a command needs, if any of it is missing (Debian packages need root or sudo):
-#   build  the libraries verifyd builds and links against (libcurl, SQLite, libphonenumber, libpq) and
+#   build  the libraries verifyd builds and links against (libcurl, SQLite, libphonenumber, RE2, libpq) and
 #          what `make demo` checks its reports with (python3);
 #   test   those, plus the PostgreSQL server whose throwaway clusters the store tests start
 #          (Tests/VerifyRunnerTests/Support/PostgresServer.swift), the headless Chromium the page tests
@@ -14,7 +14,8 @@ if [ "${1:-}" = --list ]; then
     shift
 fi
 profile=${1:-test}
-packages=(libcurl4-openssl-dev libsqlite3-dev libphonenumber-dev libprotobuf-dev libpq-dev pkg-config openssl python3)
+packages=(libcurl4-openssl-dev libsqlite3-dev libphonenumber-dev libprotobuf-dev libre2-dev libpq-dev pkg-config openssl
+    python3)
 case $profile in
 build) ;;
 test) packages+=(python3-venv chromium postgresql) ;;

@@ -3,21 +3,23 @@
 // Thread safety: PhoneNumberUtil::GetInstance() is a thread-safe singleton (pthread_once in the Linux build), its
 // parsing and validation methods are const, and its shared regular-expression cache takes a lock. The compiled
 // metadata of the fast path is built once in a function-local static (thread-safe initialization) and never
-// written afterwards. Everything else here is local to the call, so all functions may be called from any number
-// of threads at once.
+// written afterwards; each thread matches with RE2 objects of its own (see Pattern). Everything else here is local
+// to the call, so all functions may be called from any number of threads at once.
 //
-// Speed: libphonenumber (built with ICU regular expressions) needs about 45 µs per number, nearly all of it in
-// ICU: compiling nothing, but looking patterns up in a locked cache, converting UTF-8 to UTF-16 and allocating a
-// RegexMatcher for each of the dozen matches of one parse and validation. The fast path below replays the same
-// steps on the library's own metadata with a small matcher for the regular-expression subset the metadata uses.
+// Speed: libphonenumber (built with ICU regular expressions) needs 12–21 µs per number (release build,
+// bench/normalize.sh), nearly all of it in ICU: compiling nothing, but looking patterns up in a locked cache,
+// converting UTF-8 to UTF-16 and allocating a RegexMatcher for each of the dozen matches of one parse and
+// validation. The fast path below replays the same steps on the library's own metadata, its patterns compiled with
+// RE2 (see "Regular expressions: RE2"): 0.2–0.5 µs per number.
 
 #include "CPhoneNumber.h"
 
 #include <algorithm>
-#include <cstdint>
+#include <atomic>
 #include <cstring>
-#include <iterator>
 #include <list>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -27,6 +29,7 @@
 #include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <re2/re2.h>
 
 using i18n::phonenumbers::NullLogger;
 using i18n::phonenumbers::PhoneMetadata;
@@ -170,457 +173,115 @@ template struct ExposePrivateMember<RegionMetadataAccessor, &PhoneNumberUtil::Ge
 template struct ExposePrivateMember<NonGeographicalMetadataAccessor,
                                     &PhoneNumberUtil::GetMetadataForNonGeographicalRegion>;
 
-// MARK: - Regular expressions over digits
+// MARK: - Regular expressions: RE2
+//
+// Why RE2 (issue 15): the metadata's patterns are matched by RE2 (Debian libre2-dev) instead of a matcher of our
+// own. libphonenumber's own matcher was the other candidate, and is neither simpler nor fast enough: in the Debian
+// build it is ICU's RegexMatcher behind the library's RegExp adapter, whose factory (regexp_adapter_icu.h) is not
+// among the installed headers, and each of its matches converts the subject to UTF-16 and allocates a matcher.
+// Measured on this machine (2026-12-02, one US number against five of the US patterns): 180–290 ns a match that
+// way with ICU, 15–70 ns with RE2.
+//
+// Cost, against the hand-written backtracking matcher this replaced (2026-12-02, 2-core AMD EPYC VM, release
+// flags, bench/normalize.sh --ab, 18 alternated pairs; the figures and the method are in bench/README.md, "Issue
+// 15"): instructions per number 3,467 -> 4,244 for US numbers and 4,595 -> 5,442 for every region's examples
+// (1.22x, 1.18x; callgrind), wall time per number 151 -> 207 ns and 328 -> 412 ns (fastest runs; 1.37x, 1.26x),
+// 1.35–1.41x in the median of the pairs, on one thread or two. The issue allowed 2x. An intake of a million rows
+// (bench/d-intake.sh) took 2.19 s against 2.10 s (medians of 5), within its noise. Building the table now takes
+// about 30 ms once per process instead of 3–4 ms (RE2 compiles all 1,800 patterns to check them), and a thread's
+// first number of a country about 0.2 ms (its copies of that country's patterns).
+//
+// Semantics: libphonenumber's ICU adapter does FullMatch with `matches()` and Consume with `lookingAt()`. RE2 with
+// ANCHOR_BOTH is `matches()`. RE2 with ANCHOR_START is `lookingAt()`: its default leftmost-first semantics pick
+// the match, and the capture groups, that a backtracking engine such as ICU finds first. The subject is always
+// ASCII digits, so ICU's Unicode `\d` and RE2's ASCII `\d` agree. A pattern RE2 refuses (look-around, back
+// references) leaves its calling code to libphonenumber itself.
 
-/// Work limit shared by the regular-expression matches of one number. When it runs out, the fast path gives up and
-/// the number goes through libphonenumber itself, so the limit never changes a result.
-struct MatchBudget {
-    /// Backtracking steps left.
-    int steps = 20000;
-    /// Whether a match ran out of steps or stack: every answer computed since is void.
-    bool exhausted = false;
-};
+/// Most capture groups the fast path reads from one match: ICU's appendReplacement reads one digit after `$` in a
+/// transform rule only while the pattern has fewer than 10 groups.
+constexpr int kMaxGroups = 9;
 
-/// A metadata regular expression, compiled for matching strings of ASCII digits with ICU's semantics.
+/// Length of the bounds asked of RE2::PossibleMatchRange: the first digits tell the number types apart (bounds of
+/// 2 to 10 digits measured the same).
+constexpr int kRangeLength = 4;
+
+/// Options of every pattern: RE2's defaults (UTF-8, leftmost-first), without logging the patterns it refuses.
+re2::RE2::Options patternOptions() {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    return options;
+}
+
+/// A metadata pattern: compiled once when the table is built, to check that RE2 accepts it and to learn its groups
+/// and bounds, then compiled again in each thread that matches it, on that thread's first use.
 ///
-/// libphonenumber (built with ICU here) matches its metadata patterns with ICU's RegexMatcher: FullMatch is
-/// `matches()`, Consume is `lookingAt()` (the first match at the start in Perl priority order, with its capture
-/// groups), Replace is `find()` plus `appendReplacement()`. The metadata only uses digits, `\d`, digit classes,
-/// `(...)`, `(?:...)`, `|`, `?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}` and `$`. This class compiles exactly that subset
-/// to a backtracking program that explores alternatives in the same priority order as ICU (left alternative
-/// first, greedy quantifiers try one more iteration first), so it finds the same first match and the same captures;
-/// for `matches()` only whether a match spans the input matters. A pattern using anything else fails to compile,
-/// and numbers of that region then go through libphonenumber. The subject is always digits only: a literal or a
-/// class is a set of the ten digits.
-class DigitRegex {
+/// Why a copy per thread: every RE2 search takes a reader lock on its pattern's DFA cache, an atomic write to memory
+/// that every thread using the pattern shares, and the intake normalizes on every core at once. RE2's maintainers
+/// advise per-thread RE2 objects against that contention, and reports of it (google/re2 issue 569) show the lock
+/// dominating searches of short strings on many cores. On this project's 2-core machine, with two threads, copies per
+/// thread saved about 5 % of the CPU time per number on US numbers but cost 1.21x on every region's examples, whose
+/// 1,800 patterns each thread then keeps in caches that the two vCPUs share (bench/README.md, "Issue 15"). A
+/// thread's copies share nothing; each takes about 15 µs to compile, a thread compiles only the patterns it uses (a
+/// few dozen for one country, 1,800 and about 5 MB at most), and they are freed when the thread ends.
+class Pattern {
   public:
-    /// Captured text of the groups of one match (group 0 is the whole match); a group that did not take part is "".
-    struct Captures {
-        /// Offsets into the subject: start and end of group n at [2n] and [2n+1], -1 when unset.
-        int offsets[2 * 10];
-    };
-
-    /// Compiles `pattern`; returns false when it uses syntax outside the supported subset (see the class comment).
-    bool compile(const std::string &pattern) {
-        size_t position = 0;
-        groups_ = 0;
-        Node root;
-        if (!parseAlternation(pattern, &position, &root) || position != pattern.size() || groups_ > 9) {
+    /// Compiles `source`; returns false when RE2 refuses its syntax (then the caller gives the calling code up).
+    bool compile(const std::string &source) {
+        static std::atomic<int> patterns{0};
+        const re2::RE2 compiled(source, patternOptions());
+        if (!compiled.ok()) {
             return false;
         }
-        program_.clear();
-        if (!emit(root)) {
-            return false;
+        source_ = source;
+        id_ = patterns++;
+        groups_ = compiled.NumberOfCapturingGroups();
+        if (!compiled.PossibleMatchRange(&lowest_, &highest_, kRangeLength)) {
+            lowest_ = "";
+            highest_ = "\xff";
         }
-        program_.push_back({Op::match, 0, 0, 0});
         return true;
     }
 
     /// Number of capturing groups.
     int groupCount() const { return groups_; }
 
-    /// ICU `matches()`: whether the whole of `subject` matches.
-    bool fullMatch(const std::string &subject, MatchBudget *budget) const {
-        Captures captures;
-        return run(subject, true, &captures, budget);
+    /// ICU `matches()` (libphonenumber's FullMatch): whether the whole of `subject` matches.
+    bool fullMatch(const std::string &subject) const {
+        return subject >= lowest_ && subject <= highest_ &&
+               forThisThread().Match(subject, 0, subject.size(), re2::RE2::ANCHOR_BOTH, nullptr, 0);
     }
 
-    /// ICU `lookingAt()`: whether a prefix of `subject` matches; fills `captures` from the first such match.
-    bool lookingAt(const std::string &subject, Captures *captures, MatchBudget *budget) const {
-        return run(subject, false, captures, budget);
+    /// ICU `lookingAt()` (libphonenumber's Consume): whether a prefix of `subject` matches. When `groups` is given,
+    /// it receives the first such match (group 0) and its first `count` - 1 capture groups; a group that took no
+    /// part is empty, as ICU's `group(n)` is "".
+    bool lookingAt(const std::string &subject, re2::StringPiece *groups = nullptr, int count = 0) const {
+        return forThisThread().Match(subject, 0, subject.size(), re2::RE2::ANCHOR_START, groups, count);
     }
 
   private:
-    /// A parsed pattern element.
-    struct Node {
-        enum class Kind { digits, sequence, alternation, repeat, group, endOfInput } kind = Kind::sequence;
-        /// For `digits`: bit d is set when digit d matches.
-        uint16_t digitMask = 0;
-        /// For `repeat`: bounds, `maximum` -1 for unbounded.
-        int minimum = 0, maximum = 0;
-        /// For `group`: the capture number, or -1 for `(?:...)`.
-        int captureIndex = -1;
-        std::vector<Node> children;
-    };
-
-    /// Program instructions.
-    enum class Op : uint8_t { digit, split, jump, save, endOfInput, match };
-
-    /// One instruction: `digit` consumes a digit in `mask`; `split` continues at `x`, and on failure at `y`;
-    /// `jump` continues at `x`; `save` records the position in capture slot `x`.
-    struct Instruction {
-        Op op;
-        uint16_t mask;
-        int x, y;
-    };
-
-    bool parseAlternation(const std::string &p, size_t *i, Node *out) {
-        out->kind = Node::Kind::alternation;
-        out->children.emplace_back();
-        if (!parseSequence(p, i, &out->children.back())) {
-            return false;
+    /// This thread's copy, compiled on first use (RE2 accepted the source in compile(), so it does again).
+    const re2::RE2 &forThisThread() const {
+        thread_local std::vector<std::unique_ptr<const re2::RE2>> copies;
+        if (size_t(id_) >= copies.size()) {
+            copies.resize(size_t(id_) + 1);
         }
-        while (*i < p.size() && p[*i] == '|') {
-            ++*i;
-            out->children.emplace_back();
-            if (!parseSequence(p, i, &out->children.back())) {
-                return false;
-            }
+        std::unique_ptr<const re2::RE2> &copy = copies[size_t(id_)];
+        if (copy == nullptr) {
+            copy = std::make_unique<const re2::RE2>(source_, patternOptions());
         }
-        return true;
+        return *copy;
     }
 
-    bool parseSequence(const std::string &p, size_t *i, Node *out) {
-        out->kind = Node::Kind::sequence;
-        while (*i < p.size() && p[*i] != '|' && p[*i] != ')') {
-            Node atom;
-            if (!parseAtom(p, i, &atom) || !parseQuantifiers(p, i, &atom)) {
-                return false;
-            }
-            out->children.push_back(std::move(atom));
-        }
-        return true;
-    }
-
-    bool parseAtom(const std::string &p, size_t *i, Node *out) {
-        const char c = p[*i];
-        if (c >= '0' && c <= '9') {
-            out->kind = Node::Kind::digits;
-            out->digitMask = uint16_t(1u << (c - '0'));
-            ++*i;
-            return true;
-        }
-        if (c == '\\') {
-            if (p.compare(*i, 2, "\\d") != 0) {
-                return false;
-            }
-            out->kind = Node::Kind::digits;
-            out->digitMask = 0x3FF;
-            *i += 2;
-            return true;
-        }
-        if (c == '$') {
-            out->kind = Node::Kind::endOfInput;
-            ++*i;
-            return true;
-        }
-        if (c == '[') {
-            return parseClass(p, i, out);
-        }
-        if (c == '(') {
-            ++*i;
-            out->kind = Node::Kind::group;
-            if (p.compare(*i, 2, "?:") == 0) {
-                *i += 2;
-            } else if (*i < p.size() && p[*i] == '?') {
-                return false;  // Look-around, atomic or named groups, flags.
-            } else {
-                out->captureIndex = ++groups_;
-            }
-            out->children.emplace_back();
-            if (!parseAlternation(p, i, &out->children.back()) || *i >= p.size() || p[*i] != ')') {
-                return false;
-            }
-            ++*i;
-            return true;
-        }
-        return false;
-    }
-
-    /// Parses `[...]` made of digits, digit ranges and `\d` (no negation).
-    static bool parseClass(const std::string &p, size_t *i, Node *out) {
-        out->kind = Node::Kind::digits;
-        ++*i;
-        bool first = true;
-        while (*i < p.size() && (p[*i] != ']' || first)) {
-            first = false;
-            if (p.compare(*i, 2, "\\d") == 0) {
-                out->digitMask |= 0x3FF;
-                *i += 2;
-                continue;
-            }
-            const char low = p[*i];
-            if (low < '0' || low > '9') {
-                return false;
-            }
-            char high = low;
-            if (*i + 2 < p.size() && p[*i + 1] == '-' && p[*i + 2] != ']') {
-                high = p[*i + 2];
-                if (high < low || high > '9') {
-                    return false;
-                }
-                *i += 2;
-            }
-            ++*i;
-            for (char d = low; d <= high; ++d) {
-                out->digitMask |= uint16_t(1u << (d - '0'));
-            }
-        }
-        if (*i >= p.size()) {
-            return false;
-        }
-        ++*i;
-        return true;
-    }
-
-    static bool parseNumber(const std::string &p, size_t *i, int *value) {
-        const size_t start = *i;
-        *value = 0;
-        while (*i < p.size() && p[*i] >= '0' && p[*i] <= '9' && *i - start < 3) {
-            *value = *value * 10 + (p[*i] - '0');
-            ++*i;
-        }
-        return *i > start;
-    }
-
-    /// Parses greedy `?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}` after an atom; lazy and possessive forms are refused.
-    static bool parseQuantifiers(const std::string &p, size_t *i, Node *atom) {
-        while (*i < p.size()) {
-            int minimum = 0, maximum = 0;
-            const char c = p[*i];
-            if (c == '?' || c == '*' || c == '+') {
-                minimum = c == '+' ? 1 : 0;
-                maximum = c == '?' ? 1 : -1;
-                ++*i;
-            } else if (c == '{') {
-                ++*i;
-                if (!parseNumber(p, i, &minimum)) {
-                    return false;
-                }
-                maximum = minimum;
-                if (*i < p.size() && p[*i] == ',') {
-                    ++*i;
-                    maximum = -1;
-                    if (*i < p.size() && p[*i] != '}' && (!parseNumber(p, i, &maximum) || maximum < minimum)) {
-                        return false;
-                    }
-                }
-                if (*i >= p.size() || p[*i] != '}') {
-                    return false;
-                }
-                ++*i;
-            } else {
-                return true;
-            }
-            if (*i < p.size() && (p[*i] == '?' || p[*i] == '+')) {
-                return false;
-            }
-            Node repeat;
-            repeat.kind = Node::Kind::repeat;
-            repeat.minimum = minimum;
-            repeat.maximum = maximum;
-            repeat.children.push_back(std::move(*atom));
-            *atom = std::move(repeat);
-        }
-        return true;
-    }
-
-    /// Whether `node` can match the empty string (then an unbounded loop over it is refused: ICU has special rules
-    /// for empty iterations that this class does not copy).
-    static bool nullable(const Node &node) {
-        switch (node.kind) {
-        case Node::Kind::digits:
-            return false;
-        case Node::Kind::endOfInput:
-            return true;
-        case Node::Kind::repeat:
-            return node.minimum == 0 || nullable(node.children[0]);
-        case Node::Kind::group:
-            return nullable(node.children[0]);
-        case Node::Kind::alternation:
-            return std::any_of(node.children.begin(), node.children.end(), nullable);
-        case Node::Kind::sequence:
-            return std::all_of(node.children.begin(), node.children.end(), nullable);
-        }
-        return true;
-    }
-
-    int here() const { return int(program_.size()); }
-
-    /// Appends the program for `node`. Alternatives and quantifiers become `split`s whose first branch is the one
-    /// ICU tries first.
-    bool emit(const Node &node) {
-        if (program_.size() > 60000) {
-            return false;
-        }
-        switch (node.kind) {
-        case Node::Kind::digits:
-            program_.push_back({Op::digit, node.digitMask, 0, 0});
-            return true;
-        case Node::Kind::endOfInput:
-            program_.push_back({Op::endOfInput, 0, 0, 0});
-            return true;
-        case Node::Kind::sequence:
-            for (const Node &child : node.children) {
-                if (!emit(child)) {
-                    return false;
-                }
-            }
-            return true;
-        case Node::Kind::group:
-            if (node.captureIndex >= 0) {
-                program_.push_back({Op::save, 0, 2 * node.captureIndex, 0});
-            }
-            if (!emit(node.children[0])) {
-                return false;
-            }
-            if (node.captureIndex >= 0) {
-                program_.push_back({Op::save, 0, 2 * node.captureIndex + 1, 0});
-            }
-            return true;
-        case Node::Kind::alternation: {
-            std::vector<int> jumps;
-            for (size_t k = 0; k + 1 < node.children.size(); ++k) {
-                const int split = here();
-                program_.push_back({Op::split, 0, split + 1, 0});
-                if (!emit(node.children[k])) {
-                    return false;
-                }
-                jumps.push_back(here());
-                program_.push_back({Op::jump, 0, 0, 0});
-                program_[split].y = here();
-            }
-            if (!emit(node.children.back())) {
-                return false;
-            }
-            for (int jump : jumps) {
-                program_[jump].x = here();
-            }
-            return true;
-        }
-        case Node::Kind::repeat:
-            return emitRepeat(node);
-        }
-        return false;
-    }
-
-    /// `e{n,m}` is n copies of e followed by m-n nested greedy optional copies; `e{n,}` ends with a greedy loop.
-    bool emitRepeat(const Node &node) {
-        const Node &body = node.children[0];
-        for (int k = 0; k < node.minimum; ++k) {
-            if (!emit(body)) {
-                return false;
-            }
-        }
-        if (node.maximum < 0) {
-            if (nullable(body)) {
-                return false;
-            }
-            const int split = here();
-            program_.push_back({Op::split, 0, split + 1, 0});
-            if (!emit(body)) {
-                return false;
-            }
-            program_.push_back({Op::jump, 0, split, 0});
-            program_[split].y = here();
-            return true;
-        }
-        std::vector<int> splits;
-        for (int k = node.minimum; k < node.maximum; ++k) {
-            splits.push_back(here());
-            program_.push_back({Op::split, 0, here() + 1, 0});
-            if (!emit(body)) {
-                return false;
-            }
-        }
-        for (int split : splits) {
-            program_[split].y = here();
-        }
-        return true;
-    }
-
-    /// Backtracking interpreter. `whole`: the match must end at the end of `subject` (`matches()`), else the first
-    /// match at the start in priority order is taken (`lookingAt()`).
-    bool run(const std::string &subject, bool whole, Captures *captures, MatchBudget *budget) const {
-        /// A pending alternative (`slot` < 0), or a capture slot to restore on backtracking.
-        struct Frame {
-            int pc, position, slot, previous;
-        };
-        constexpr int kMaxFrames = 512;
-        Frame stack[kMaxFrames];
-        int depth = 0;
-        std::fill(std::begin(captures->offsets), std::end(captures->offsets), -1);
-        const int length = int(subject.size());
-        int pc = 0, position = 0;
-        for (;;) {
-            if (--budget->steps < 0) {
-                budget->exhausted = true;
-                return false;
-            }
-            const Instruction &instruction = program_[size_t(pc)];
-            bool failed = false;
-            switch (instruction.op) {
-            case Op::digit: {
-                const int digit = position < length ? subject[size_t(position)] - '0' : -1;
-                if (digit >= 0 && digit <= 9 && (instruction.mask >> digit) & 1) {
-                    ++position;
-                    ++pc;
-                } else {
-                    failed = true;
-                }
-                break;
-            }
-            case Op::split:
-                if (depth == kMaxFrames) {
-                    budget->exhausted = true;
-                    return false;
-                }
-                stack[depth++] = {instruction.y, position, -1, 0};
-                pc = instruction.x;
-                break;
-            case Op::jump:
-                pc = instruction.x;
-                break;
-            case Op::save:
-                if (depth == kMaxFrames) {
-                    budget->exhausted = true;
-                    return false;
-                }
-                stack[depth++] = {0, 0, instruction.x, captures->offsets[instruction.x]};
-                captures->offsets[instruction.x] = position;
-                ++pc;
-                break;
-            case Op::endOfInput:
-                if (position == length) {
-                    ++pc;
-                } else {
-                    failed = true;
-                }
-                break;
-            case Op::match:
-                if (!whole || position == length) {
-                    captures->offsets[0] = 0;
-                    captures->offsets[1] = position;
-                    return true;
-                }
-                failed = true;
-                break;
-            }
-            while (failed) {
-                if (depth == 0) {
-                    return false;
-                }
-                const Frame &frame = stack[--depth];
-                if (frame.slot >= 0) {
-                    captures->offsets[frame.slot] = frame.previous;
-                } else {
-                    pc = frame.pc;
-                    position = frame.position;
-                    failed = false;
-                }
-            }
-        }
-    }
-
-    std::vector<Instruction> program_;
+    std::string source_;
+    /// Index of this pattern's copy in each thread's list.
+    int id_ = -1;
     int groups_ = 0;
+    /// Bounds of the strings the pattern matches: RE2::PossibleMatchRange guarantees lowest <= s <= highest for
+    /// every s that matches from its start, so a number outside them cannot match in full, which two string
+    /// comparisons tell in a fraction of an RE2 search (most numbers are tested against several number types that
+    /// start with other digits). "" and "\xff" (above any digit) when RE2 gives none.
+    std::string lowest_, highest_ = "\xff";
 };
-
-/// Text of capture group `group` (ICU's `group(n)`: "" for a group that did not take part in the match).
-std::string capturedText(const std::string &subject, const DigitRegex::Captures &captures, int group) {
-    const int start = captures.offsets[2 * group], end = captures.offsets[2 * group + 1];
-    return start < 0 || end < 0 ? std::string() : subject.substr(size_t(start), size_t(end - start));
-}
 
 // MARK: - Per-region data
 
@@ -628,29 +289,29 @@ std::string capturedText(const std::string &subject, const DigitRegex::Captures 
 struct CompiledDesc {
     std::vector<int> possibleLengths;
     std::vector<int> localOnlyLengths;
-    /// Whether national_number_pattern is non-empty (an empty one matches nothing, see MatchNationalNumber).
-    bool hasPattern = false;
-    DigitRegex pattern;
+    /// national_number_pattern, absent when it is empty (an empty one matches nothing, see MatchNationalNumber).
+    std::optional<Pattern> pattern;
 
+    /// Compiles `desc`; returns false when RE2 refuses its pattern.
     bool compile(const PhoneNumberDesc &desc) {
         possibleLengths.assign(desc.possible_length().begin(), desc.possible_length().end());
         localOnlyLengths.assign(desc.possible_length_local_only().begin(), desc.possible_length_local_only().end());
-        hasPattern = !desc.national_number_pattern().empty();
-        return !hasPattern || pattern.compile(desc.national_number_pattern());
+        if (desc.national_number_pattern().empty()) {
+            return true;
+        }
+        return pattern.emplace().compile(desc.national_number_pattern());
     }
 
     /// RegexBasedMatcher::MatchNationalNumber(number, desc, false): a full match of the pattern.
-    bool matchesPattern(const std::string &number, MatchBudget *budget) const {
-        return hasPattern && pattern.fullMatch(number, budget);
-    }
+    bool matchesPattern(const std::string &number) const { return pattern && pattern->fullMatch(number); }
 
     /// PhoneNumberUtil::IsNumberMatchingDesc: the possible lengths (when listed), then the pattern.
-    bool matches(const std::string &number, MatchBudget *budget) const {
+    bool matches(const std::string &number) const {
         if (!possibleLengths.empty() &&
             std::find(possibleLengths.begin(), possibleLengths.end(), int(number.size())) == possibleLengths.end()) {
             return false;
         }
-        return matchesPattern(number, budget);
+        return matchesPattern(number);
     }
 };
 
@@ -664,13 +325,14 @@ struct CompiledRegion {
     CompiledDesc fixedLine;
     CompiledDesc mobile;
     bool sameMobileAndFixedLinePattern = false;
-    bool hasLeadingDigits = false;
-    DigitRegex leadingDigits;
-    DigitRegex internationalPrefix;
-    bool hasNationalPrefixForParsing = false;
-    DigitRegex nationalPrefixForParsing;
+    /// leading_digits, absent when the metadata has none.
+    std::optional<Pattern> leadingDigits;
+    Pattern internationalPrefix;
+    /// national_prefix_for_parsing, absent when it is empty.
+    std::optional<Pattern> nationalPrefixForParsing;
     std::string transformRule;
 
+    /// Compiles `metadata`, the region `code`'s; returns false when the fast path cannot replay it.
     bool compile(const PhoneMetadata &metadata, const std::string &code) {
         regionCode = code;
         callingCode = metadata.country_code();
@@ -683,26 +345,31 @@ struct CompiledRegion {
             }
         }
         sameMobileAndFixedLinePattern = metadata.same_mobile_and_fixed_line_pattern();
-        hasLeadingDigits = metadata.has_leading_digits();
-        hasNationalPrefixForParsing = !metadata.national_prefix_for_parsing().empty();
         transformRule = metadata.national_prefix_transform_rule();
+        if (metadata.has_leading_digits() && !leadingDigits.emplace().compile(metadata.leading_digits())) {
+            return false;
+        }
+        if (!metadata.national_prefix_for_parsing().empty() &&
+            (!nationalPrefixForParsing.emplace().compile(metadata.national_prefix_for_parsing()) ||
+             nationalPrefixForParsing->groupCount() > kMaxGroups)) {
+            return false;
+        }
         return general.compile(metadata.general_desc()) && !general.possibleLengths.empty() &&
                fixedLine.compile(metadata.fixed_line()) && mobile.compile(metadata.mobile()) &&
-               (!hasLeadingDigits || leadingDigits.compile(metadata.leading_digits())) &&
-               internationalPrefix.compile(metadata.international_prefix()) &&
-               (!hasNationalPrefixForParsing ||
-                nationalPrefixForParsing.compile(metadata.national_prefix_for_parsing())) &&
-               transformRuleIsSupported();
+               internationalPrefix.compile(metadata.international_prefix()) && transformRuleIsSupported();
     }
 
+    /// Capture groups of national_prefix_for_parsing (0 when there is none).
+    int prefixGroups() const { return nationalPrefixForParsing ? nationalPrefixForParsing->groupCount() : 0; }
+
     /// Whether the transform rule is digits and `$1`..`$9` naming existing groups: then ICU's appendReplacement
-    /// reads exactly one digit after each `$` (a second digit would name a group above 9).
+    /// reads exactly one digit after each `$` (there are at most kMaxGroups groups).
     bool transformRuleIsSupported() const {
         for (size_t k = 0; k < transformRule.size(); ++k) {
             const char c = transformRule[k];
             if (c == '$') {
                 if (k + 1 >= transformRule.size() || transformRule[k + 1] < '1' ||
-                    transformRule[k + 1] - '0' > nationalPrefixForParsing.groupCount()) {
+                    transformRule[k + 1] - '0' > prefixGroups()) {
                     return false;
                 }
                 ++k;
@@ -714,19 +381,19 @@ struct CompiledRegion {
     }
 
     /// GetNumberTypeHelper(number, metadata) != UNKNOWN.
-    bool hasKnownType(const std::string &number, MatchBudget *budget) const {
-        if (!general.matches(number, budget)) {
+    bool hasKnownType(const std::string &number) const {
+        if (!general.matches(number)) {
             return false;
         }
         for (const CompiledDesc &desc : otherTypes) {
-            if (desc.matches(number, budget)) {
+            if (desc.matches(number)) {
                 return true;
             }
         }
-        if (fixedLine.matches(number, budget)) {
+        if (fixedLine.matches(number)) {
             return true;
         }
-        return !sameMobileAndFixedLinePattern && mobile.matches(number, budget);
+        return !sameMobileAndFixedLinePattern && mobile.matches(number);
     }
 
     /// TestNumberLength(number, metadata) (type UNKNOWN: the general description's lengths).
@@ -754,35 +421,35 @@ struct CompiledRegion {
                    : PhoneNumberUtil::INVALID_LENGTH;
     }
 
-    /// MaybeStripNationalPrefixAndCarrierCode(metadata, number, NULL), statement by statement.
-    void stripNationalPrefix(std::string *number, MatchBudget *budget) const {
-        if (number->empty() || !hasNationalPrefixForParsing) {
+    /// MaybeStripNationalPrefixAndCarrierCode(metadata, number, NULL), statement by statement, except that whether
+    /// the original number was viable (a pure test) is asked only once a prefix was found.
+    void stripNationalPrefix(std::string *number) const {
+        if (number->empty() || !nationalPrefixForParsing) {
             return;
         }
-        const bool viableOriginal = general.matchesPattern(*number, budget);
-        DigitRegex::Captures captures;
-        const bool consumed = nationalPrefixForParsing.lookingAt(*number, &captures, budget);
-        const int groups = nationalPrefixForParsing.groupCount();
+        const int groups = prefixGroups();
+        re2::StringPiece captures[kMaxGroups + 1];
+        const bool consumed = nationalPrefixForParsing->lookingAt(*number, captures, groups + 1);
         // Consume(copy, &carrier, &captured) needs 2 groups, else Consume(copy, &captured) needs 1.
-        const std::string captured = consumed && groups >= 1 ? capturedText(*number, captures, groups >= 2 ? 2 : 1)
-                                                              : std::string();
+        const re2::StringPiece captured = consumed && groups >= 1 ? captures[groups >= 2 ? 2 : 1] : re2::StringPiece();
         std::string result;
         if (!transformRule.empty() && !captured.empty()) {
             // Replace(): find() from the start yields the same first match as lookingAt() did.
             for (size_t k = 0; k < transformRule.size(); ++k) {
                 if (transformRule[k] == '$') {
-                    result += capturedText(*number, captures, transformRule[++k] - '0');
+                    const re2::StringPiece group = captures[transformRule[++k] - '0'];
+                    result.append(group.data(), group.size());
                 } else {
                     result += transformRule[k];
                 }
             }
-            result += number->substr(size_t(captures.offsets[1]));
+            result += number->substr(captures[0].size());
         } else if (consumed) {
-            result = number->substr(size_t(captures.offsets[1]));
+            result = number->substr(captures[0].size());
         } else {
             return;
         }
-        if (viableOriginal && !general.matchesPattern(result, budget)) {
+        if (general.matchesPattern(*number) && !general.matchesPattern(result)) {
             return;
         }
         *number = result;
@@ -878,7 +545,6 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
         return false;
     }
     const CompiledMetadata &metadata = compiledMetadata();
-    MatchBudget budget;
     const CallingCodeRegions *codeRegions = nullptr;
     std::string national;
     if (international) {
@@ -904,8 +570,7 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
         }
         const CompiledRegion &region = codeRegions->regions.front();
         // MaybeStripInternationalPrefixAndNormalize: give up if the IDD matches at the start.
-        DigitRegex::Captures captures;
-        if (region.internationalPrefix.lookingAt(digits, &captures, &budget)) {
+        if (region.internationalPrefix.lookingAt(digits)) {
             return false;
         }
         national = digits;
@@ -913,9 +578,8 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
         const std::string code = std::to_string(region.callingCode);
         if (digits.compare(0, code.size(), code) == 0) {
             std::string withoutCode = digits.substr(code.size());
-            region.stripNationalPrefix(&withoutCode, &budget);
-            if ((!region.general.matchesPattern(digits, &budget) &&
-                 region.general.matchesPattern(withoutCode, &budget)) ||
+            region.stripNationalPrefix(&withoutCode);
+            if ((!region.general.matchesPattern(digits) && region.general.matchesPattern(withoutCode)) ||
                 region.testLength(digits) == PhoneNumberUtil::TOO_LONG) {
                 national = withoutCode;
             }
@@ -927,7 +591,7 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
     }
     // ParseHelper: strip the national prefix unless what remains is too short, local only or of invalid length.
     std::string stripped = national;
-    mainRegion.stripNationalPrefix(&stripped, &budget);
+    mainRegion.stripNationalPrefix(&stripped);
     const PhoneNumberUtil::ValidationResult strippedLength = mainRegion.testLength(stripped);
     if (strippedLength != PhoneNumberUtil::TOO_SHORT && strippedLength != PhoneNumberUtil::IS_POSSIBLE_LOCAL_ONLY &&
         strippedLength != PhoneNumberUtil::INVALID_LENGTH) {
@@ -943,25 +607,21 @@ bool fastNormalize(const std::string &input, int callingCode, FastResult *result
     bool valid = false;
     if (codeRegions->regions.size() == 1) {
         found = &mainRegion;
-        valid = mainRegion.hasKnownType(national, &budget);
+        valid = mainRegion.hasKnownType(national);
     } else {
         for (const CompiledRegion &region : codeRegions->regions) {
-            DigitRegex::Captures captures;
-            if (region.hasLeadingDigits) {
-                if (region.leadingDigits.lookingAt(national, &captures, &budget)) {
+            if (region.leadingDigits) {
+                if (region.leadingDigits->lookingAt(national)) {
                     found = &region;
-                    valid = region.hasKnownType(national, &budget);
+                    valid = region.hasKnownType(national);
                     break;
                 }
-            } else if (region.hasKnownType(national, &budget)) {
+            } else if (region.hasKnownType(national)) {
                 found = &region;
                 valid = true;
                 break;
             }
         }
-    }
-    if (budget.exhausted) {
-        return false;
     }
     result->status = CPHONE_VALID;
     if (!valid) {

@@ -1,7 +1,7 @@
 // CPhoneNumber: a small C API over Google's libphonenumber (C++), so that Swift can normalize phone numbers
 // without C++ interoperability. Every symbol is prefixed `cphone_`. All functions are thread-safe: they only
-// use libphonenumber's process-wide PhoneNumberUtil singleton, whose methods are const and lock internally, and
-// a table compiled once from its metadata that is read-only afterwards.
+// use libphonenumber's process-wide PhoneNumberUtil singleton, whose methods are const and lock internally, a
+// table compiled once from its metadata that is read-only afterwards, and RE2 objects of the calling thread's own.
 
 #ifndef CPHONENUMBER_H
 #define CPHONENUMBER_H
@@ -53,9 +53,9 @@ typedef enum cphone_status {
 /// removed); for a non-geographic code (800, 882, ...) the digits are taken as the national number.
 ///
 /// Results are exactly libphonenumber's (Parse, GetRegionCodeForNumber, IsValidNumberForRegion,
-/// IsPossibleNumberWithReason, Format E164). Numbers made of digits, spaces and `-.()/` take a fast path (about
-/// 1.5 µs instead of about 45 µs) that replays those steps with the library's metadata compiled on first use;
-/// anything else, and every parse failure, goes through libphonenumber itself.
+/// IsPossibleNumberWithReason, Format E164). Numbers made of digits, spaces and `-.()/` take a fast path (0.2 to
+/// 0.5 µs instead of 12 to 21 µs, release build) that replays those steps with the library's metadata, its patterns
+/// compiled with RE2 on first use; anything else, and every parse failure, goes through libphonenumber itself.
 ///
 /// Outputs, each NUL-terminated:
 /// - `e164_out`, `national_out` (national significant number, digits only), `region_out` (CLDR region, "001"

@@ -5,11 +5,11 @@ import Testing
 
 /// Checks that the shim's fast path returns exactly what libphonenumber returns.
 ///
-/// `cphone_normalize` replays libphonenumber's parsing and validation with the library's metadata compiled into its
-/// own matcher. This suite normalizes tens of thousands of generated numbers both through it and through
-/// libphonenumber alone (``PhoneNormalizer/normalizeWithLibraryOnly(phoneNumber:countryCode:)``) and requires equal
-/// results: status, E.164, national number, calling code, region and validity. A libphonenumber update or a change
-/// to the shim that breaks the replay makes it fail. The inputs are every example number of the library's
+/// `cphone_normalize` replays libphonenumber's parsing and validation with the library's metadata, its patterns
+/// compiled with RE2 instead of the library's ICU. This suite normalizes 65,060 generated numbers both through it and
+/// through libphonenumber alone (``PhoneNormalizer/normalizeWithLibraryOnly(phoneNumber:countryCode:)``) and requires
+/// equal results: status, E.164, national number, calling code, region and validity. A libphonenumber update or a
+/// change to the shim that breaks the replay makes it fail. The inputs are every example number of the library's
 /// metadata, mutated with a fixed seed, so a failure reproduces.
 @Suite struct PhoneNormalizerDifferentialTests {
     /// One example number of libphonenumber's metadata.
