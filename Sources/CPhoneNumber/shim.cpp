@@ -175,7 +175,7 @@ template struct ExposePrivateMember<NonGeographicalMetadataAccessor,
 
 // MARK: - Regular expressions: RE2
 //
-// Why RE2 (issue 15): the metadata's patterns are matched by RE2 (Debian libre2-dev) instead of a matcher of our
+// Why RE2: the metadata's patterns are matched by RE2 (Debian libre2-dev) instead of a matcher of our
 // own. libphonenumber's own matcher was the other candidate, and is neither simpler nor fast enough: in the Debian
 // build it is ICU's RegexMatcher behind the library's RegExp adapter, whose factory (regexp_adapter_icu.h) is not
 // among the installed headers, and each of its matches converts the subject to UTF-16 and allocates a matcher.
