@@ -231,6 +231,7 @@ public final class JobScheduler: @unchecked Sendable {
         for action in decisions.next(now: Self.uptime()) { perform(action) }
     }
 
+    /// Carries out one of the machine's actions.
     private func perform(_ action: SchedulerMachine.Action) {
         guard completion != nil else { return }
         switch action {
