@@ -19,6 +19,7 @@
 #include <cstring>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -187,9 +188,10 @@ template struct ExposePrivateMember<NonGeographicalMetadataAccessor,
 // 15"): instructions per number 3,467 -> 4,244 for US numbers and 4,595 -> 5,442 for every region's examples
 // (1.22x, 1.18x; callgrind), wall time per number 151 -> 207 ns and 328 -> 412 ns (fastest runs; 1.37x, 1.26x),
 // 1.35–1.41x in the median of the pairs, on one thread or two. The issue allowed 2x. An intake of a million rows
-// (bench/d-intake.sh) took 2.19 s against 2.10 s (medians of 5), within its noise. Building the table now takes
-// about 30 ms once per process instead of 3–4 ms (RE2 compiles all 1,800 patterns to check them), and a thread's
-// first number of a country about 0.2 ms (its copies of that country's patterns).
+// (bench/d-intake.sh) took 2.19 s against 2.10 s (medians of 5), within its noise. Building the whole table took
+// about 30 ms instead of 3–4 ms (RE2 compiles a pattern in about 15 µs), so a calling code's patterns are compiled
+// when its first number comes (CompiledMetadata), and a thread's first number of a country costs about 0.2 ms more
+// (its copies of that country's patterns).
 //
 // Semantics: libphonenumber's ICU adapter does FullMatch with `matches()` and Consume with `lookingAt()`. RE2 with
 // ANCHOR_BOTH is `matches()`. RE2 with ANCHOR_START is `lookingAt()`: its default leftmost-first semantics pick
@@ -465,39 +467,55 @@ struct CallingCodeRegions {
     std::string mainRegionCode;
 };
 
-/// Compiled metadata of every calling code (index = calling code), built once from the library's own objects and
-/// read-only afterwards, so any number of threads may use it.
+/// Compiled metadata of every calling code (index = calling code), each built from the library's own objects the
+/// first time a number asks for it (once, whichever thread asks first: `std::call_once`) and read-only afterwards, so
+/// any number of threads may use it. Built on demand because RE2 compiles a pattern in about 15 µs: a run of one
+/// country's numbers compiles that country's few dozen patterns, not all 1,800 (about 30 ms, which a short
+/// `run --once` felt end to end).
 class CompiledMetadata {
   public:
     static constexpr int kMaxCallingCode = 999;
 
-    explicit CompiledMetadata(const PhoneNumberUtil &phoneUtil) : codes_(kMaxCallingCode + 1) {
-        for (int code = 1; code <= kMaxCallingCode; ++code) {
-            CallingCodeRegions &entry = codes_[size_t(code)];
-            phoneUtil.GetRegionCodeForCountryCode(code, &entry.mainRegionCode);
-            std::list<std::string> regionCodes;
-            phoneUtil.GetRegionCodesForCountryCallingCode(code, &regionCodes);
-            entry.compiled = !regionCodes.empty();
-            for (const std::string &regionCode : regionCodes) {
-                const PhoneMetadata *metadata =
-                    regionCode == PhoneNumberUtil::kRegionCodeForNonGeoEntity
-                        ? (phoneUtil.*privateMember(NonGeographicalMetadataAccessor()))(code)
-                        : (phoneUtil.*privateMember(RegionMetadataAccessor()))(regionCode);
-                entry.regions.emplace_back();
-                entry.compiled = entry.compiled && metadata != nullptr && metadata->country_code() == code &&
-                                 entry.regions.back().compile(*metadata, regionCode);
-            }
-            entry.compiled = entry.compiled && entry.regions.front().regionCode == entry.mainRegionCode;
-        }
-    }
+    explicit CompiledMetadata(const PhoneNumberUtil &phoneUtil)
+        : phoneUtil_(phoneUtil), codes_(new Entry[kMaxCallingCode + 1]) {}
 
-    /// The calling code's regions, or nullptr when `code` is out of range.
+    /// The calling code's regions, compiled on first use; nullptr when `code` is out of range.
     const CallingCodeRegions *regions(int code) const {
-        return code >= 1 && code <= kMaxCallingCode ? &codes_[size_t(code)] : nullptr;
+        if (code < 1 || code > kMaxCallingCode) {
+            return nullptr;
+        }
+        Entry &entry = codes_[size_t(code)];
+        std::call_once(entry.once, [&] { build(code, &entry.regions); });
+        return &entry.regions;
     }
 
   private:
-    std::vector<CallingCodeRegions> codes_;
+    /// One calling code's regions and whether they are built yet.
+    struct Entry {
+        std::once_flag once;
+        CallingCodeRegions regions;
+    };
+
+    /// Compiles the regions of `code` into `entry`.
+    void build(int code, CallingCodeRegions *entry) const {
+        phoneUtil_.GetRegionCodeForCountryCode(code, &entry->mainRegionCode);
+        std::list<std::string> regionCodes;
+        phoneUtil_.GetRegionCodesForCountryCallingCode(code, &regionCodes);
+        entry->compiled = !regionCodes.empty();
+        for (const std::string &regionCode : regionCodes) {
+            const PhoneMetadata *metadata =
+                regionCode == PhoneNumberUtil::kRegionCodeForNonGeoEntity
+                    ? (phoneUtil_.*privateMember(NonGeographicalMetadataAccessor()))(code)
+                    : (phoneUtil_.*privateMember(RegionMetadataAccessor()))(regionCode);
+            entry->regions.emplace_back();
+            entry->compiled = entry->compiled && metadata != nullptr && metadata->country_code() == code &&
+                              entry->regions.back().compile(*metadata, regionCode);
+        }
+        entry->compiled = entry->compiled && entry->regions.front().regionCode == entry->mainRegionCode;
+    }
+
+    const PhoneNumberUtil &phoneUtil_;
+    std::unique_ptr<Entry[]> codes_;
 };
 
 /// The compiled metadata, built on first use (a function-local static: thread-safe initialization).

@@ -244,6 +244,7 @@ struct RunCommand: BlockingCommand {
         // answered and recorded. After that the transport is shut down: what is still in the air ends as
         // a transport failure, and those rows stay in flight in the store, in doubt for the next run.
         let grace = shutdownGrace
+        defer { stopSwitch.disconnect() }
         stopSwitch.connect {
             runner.stop()
             DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
@@ -373,6 +374,18 @@ final class StopSwitch: Sendable {
             return state.flipped
         }
         if flipped { stop() }
+    }
+
+    /// Drops the run's stop, and with it what the stop holds (the runner, its store and transport), on the calling
+    /// thread: the signal watcher's handler keeps this switch until its source is released on a Dispatch thread,
+    /// and the run's objects must not be torn down there while the process exits (libcurl's and OpenSSL's
+    /// clean-ups would run beside the exit handlers).
+    func disconnect() {
+        let stop = state.withLock { state in
+            defer { state.stop = nil }
+            return state.stop
+        }
+        withExtendedLifetime(stop) {}
     }
 }
 
