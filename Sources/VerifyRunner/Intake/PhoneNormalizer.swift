@@ -186,7 +186,7 @@ public struct PhoneNormalizer: Sendable {
     /// The digits a calling code is read from: the first 3 digits of an international number, punctuation
     /// skipped.
     private static func callingCodeDigits(of international: String) -> String {
-        String(international.unicodeScalars.lazy.filter { ("0"..."9").contains($0) }.prefix(3).map(Character.init))
+        String(international.lazy.filter(\.isASCIIDigit).prefix(3))
     }
 
     /// Returns why `number` has a character that is not allowed in a phone number, if it has one.
@@ -351,10 +351,10 @@ private struct LibraryOutput {
         switch status {
         case CPHONE_POSSIBLE where nationalNumber.hasPrefix("0") && !Self.leadingZeroCountries.contains(countryCode):
             return .failure(.trunkPrefixAfterCountryCode(countryCode))
-        case CPHONE_VALID where e164.utf8.count > Self.longestE164,
-            CPHONE_POSSIBLE where e164.utf8.count > Self.longestE164:
-            return .failure(.longerThanE164(digits: e164.utf8.count - 1))
         case CPHONE_VALID, CPHONE_POSSIBLE:
+            guard e164.utf8.count <= Self.longestE164 else {
+                return .failure(.longerThanE164(digits: e164.utf8.count - 1))
+            }
             return .success(
                 NormalizedPhone(
                     e164: e164, countryCode: countryCode, nationalNumber: nationalNumber, regionCode: region,

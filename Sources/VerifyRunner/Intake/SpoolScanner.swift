@@ -28,15 +28,16 @@ public struct SpoolScanner: Sendable {
         public var ready: [String] = []
         /// Files still changing (or not yet watched for long enough).
         public var settling = 0
-        /// Files seen for the first time with a time stamp ahead of this machine's clock, and that time stamp
-        /// (seconds since 1970): worth a line in the log.
-        public var futureDated: [(name: String, changed: Double)] = []
+        /// Files seen for the first time with a time stamp ahead of this machine's clock: worth a line in the log.
+        public var futureDated: [FutureDatedFile] = []
+    }
 
-        /// Whether both found the same files.
-        public static func == (lhs: Candidates, rhs: Candidates) -> Bool {
-            lhs.ready == rhs.ready && lhs.settling == rhs.settling
-                && lhs.futureDated.elementsEqual(rhs.futureDated) { $0.name == $1.name && $0.changed == $1.changed }
-        }
+    /// A file in `incoming/` dated ahead of this machine's clock.
+    public struct FutureDatedFile: Sendable, Equatable {
+        /// Its name.
+        public var name: String
+        /// Its time stamp, seconds since 1970.
+        public var changed: Double
     }
 
     /// Files dated in the future as first seen with their current size and time stamp, kept by the caller from
@@ -82,7 +83,9 @@ public struct SpoolScanner: Sendable {
                     let seen = Sightings.Sighting(size: Int64(info.st_size), changed: changed, seenAt: now)
                     var sighting = sightings.files[name] ?? seen
                     if sighting.size != seen.size || sighting.changed != seen.changed { sighting = seen }
-                    if sightings.files[name] == nil { found.futureDated.append((name, changed)) }
+                    if sightings.files[name] == nil {
+                        found.futureDated.append(FutureDatedFile(name: name, changed: changed))
+                    }
                     stillSighted[name] = sighting
                     settledAt = sighting.seenAt
                 }

@@ -68,7 +68,7 @@ import Testing
             var sightings = SpoolScanner.Sightings()
             #expect(
                 scanner.candidates(settle: 2, now: now, sightings: &sightings)
-                    == .init(settling: 1, futureDated: [("ahead.csv", ahead)]))
+                    == .init(settling: 1, futureDated: [.init(name: "ahead.csv", changed: ahead)]))
             #expect(scanner.candidates(settle: 2, now: now + 1.5, sightings: &sightings) == .init(settling: 1))
             try directory.write("phone_number\n+12025550119\n", to: "incoming/ahead.csv")
             try FileManager.default.setAttributes(
