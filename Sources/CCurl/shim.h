@@ -66,6 +66,12 @@ static inline CURLcode ccurl_easy_setopt_seek_function(CURL *handle, curl_seek_c
     return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
 }
 
+/// Replaces `curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback)` (libcurl 7.80 and later): the
+/// callback runs once the connection is ready, immediately before the request is sent on it.
+static inline CURLcode ccurl_easy_setopt_prereq_function(CURL *handle, curl_prereq_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_PREREQFUNCTION, callback);
+}
+
 /// Replaces `curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, callback)`.
 static inline CURLMcode ccurl_multi_setopt_socket_function(CURLM *multi, curl_socket_callback callback) {
     return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, callback);

@@ -100,7 +100,7 @@ struct RunCommand: BlockingCommand {
         name: .long,
         help: """
             With a PostgreSQL --db: how long this runner keeps its rows without telling the database it is alive; \
-            longer than --timeout.
+            at least 1s longer than --timeout.
             """)
     var lease = "30s"
 
@@ -109,10 +109,14 @@ struct RunCommand: BlockingCommand {
             throw ValidationError(
                 "--lease must be a whole number and s, m, h or d, at least 2s, e.g. 30s, not '\(self.lease)'")
         }
-        if PostgresAddress.isPostgres(spoolOptions.db ?? ""), lease <= providerOptions.connection.requestTimeout {
+        if PostgresAddress.isPostgres(spoolOptions.db ?? ""),
+            lease < providerOptions.connection.requestTimeout + .seconds(1)
+        {
             throw ValidationError(
-                "--lease (\(self.lease)) must be longer than --timeout: a runner's requests must be over when its lease is"
-            )
+                """
+                --lease (\(self.lease)) must be at least 1s longer than --timeout: a runner's requests leave only \
+                within the lease minus --timeout of its last renewal, so that they are over when its lease is
+                """)
         }
         guard let margin = DurationText.parse(inDoubtMargin), margin >= .seconds(1) else {
             throw ValidationError("--in-doubt-margin must be a whole number and s, m, h or d, at least 1s, e.g. 60s")

@@ -127,7 +127,7 @@ public final class AttemptsClient: @unchecked Sendable {
         run.requests += 1
         let sentAt = ContinuousClock.now
         let metrics = self.metrics
-        transport.send(request, timeout: configuration.timeout, on: queue) { outcome in
+        transport.send(request, timeout: configuration.timeout, deadline: nil, on: queue) { outcome in
             metrics?.requestAnswered(
                 outcome: "attempts_listing", httpStatus: try? outcome.get().status,
                 duration: ContinuousClock.now - sentAt)

@@ -69,6 +69,11 @@ final class CurlEasyHandle {
         try check(ccurl_easy_setopt_seek_function(raw, callback), "curl_easy_setopt(SEEKFUNCTION)")
     }
 
+    /// Installs the callback that runs immediately before the request is sent (`CURLOPT_PREREQFUNCTION`).
+    func setPrerequestFunction(_ callback: curl_prereq_callback) throws(CurlError) {
+        try check(ccurl_easy_setopt_prereq_function(raw, callback), "curl_easy_setopt(PREREQFUNCTION)")
+    }
+
     /// Clears the error buffer and points `CURLOPT_ERRORBUFFER` at it (``reset()`` unsets it).
     func attachErrorBuffer() throws(CurlError) {
         errorBuffer[0] = 0

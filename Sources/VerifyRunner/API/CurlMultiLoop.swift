@@ -33,6 +33,8 @@ final class CurlMultiLoop {
     private var backlogHead = 0
     /// When libcurl wants its timeout handled (monotonic nanoseconds), `nil` when it wants none.
     private var timerDeadline: UInt64?
+    /// The send deadlines requests passed during the current turn, looked back at once libcurl has written them.
+    private let passedChecks = PassedDeadlineChecks()
 
     /// Creates the loop; nothing runs until ``run()``.
     init(multi: CurlMultiHandle, poll: TransportPoll, queue: TransferQueue, configuration: CurlTransport.Configuration)
@@ -76,6 +78,7 @@ final class CurlMultiLoop {
                     timerDeadline = nil
                     try multi.timeoutDue()
                 }
+                passedChecks.lookBack()
                 completeFinishedTransfers()
             } catch {
                 // The multi handle or the poll is broken (out of memory, bad state) and retrying
@@ -147,7 +150,7 @@ final class CurlMultiLoop {
         } catch {
             return failUnsent(queued, error)
         }
-        let transfer = CurlTransfer(queued, handle: handle)
+        let transfer = CurlTransfer(queued, handle: handle, passedChecks: passedChecks)
         do throws(CurlError) {
             try transfer.configure(configuration)
             try multi.add(handle)

@@ -4,9 +4,10 @@ import CCurl
 /// request header list and the response being assembled.
 ///
 /// Lives on the transport thread. libcurl's callbacks find it through `CURLOPT_WRITEDATA`,
-/// `CURLOPT_HEADERDATA`, `CURLOPT_READDATA` and `CURLOPT_SEEKDATA`, which hold an unretained pointer: ``CurlMultiLoop`` keeps the transfer
-/// alive in its table of active transfers until the easy handle is out of the multi handle. The
-/// header list (`curl_slist`) is freed in `deinit`, which only runs after that removal.
+/// `CURLOPT_HEADERDATA`, `CURLOPT_READDATA`, `CURLOPT_SEEKDATA` and `CURLOPT_PREREQDATA`, which hold an
+/// unretained pointer: ``CurlMultiLoop`` keeps the transfer alive in its table of active transfers until the
+/// easy handle is out of the multi handle. The header list (`curl_slist`) is freed in `deinit`, which only runs
+/// after that removal.
 final class CurlTransfer {
     /// The caller's request and completion.
     let queued: QueuedTransfer
@@ -20,11 +21,16 @@ final class CurlTransfer {
     private var body: [UInt8] = []
     /// How many bytes of the request body libcurl has read so far.
     private var bodyOffset = 0
+    /// Where the deadline checks this transfer passes are noted, for the loop's look once the turn is over.
+    private let passedChecks: PassedDeadlineChecks
+    /// Set when the request was held back at its deadline.
+    private var wasHeldBack = false
 
     /// Pairs a queued request with a clean easy handle.
-    init(_ queued: QueuedTransfer, handle: CurlEasyHandle) {
+    init(_ queued: QueuedTransfer, handle: CurlEasyHandle, passedChecks: PassedDeadlineChecks) {
         self.queued = queued
         self.handle = handle
+        self.passedChecks = passedChecks
     }
 
     deinit {
@@ -85,6 +91,14 @@ final class CurlTransfer {
             try appendRequestHeader("Expect:")
             try configureBodyThatIsNeverReplayed(context: context)
         }
+        if queued.deadline != nil {
+            try handle.setPrerequestFunction { context, _, _, _, _ in
+                guard let context else { return CURL_PREREQFUNC_OK }
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+                return transfer.mayLeaveNow() ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
+            }
+            try handle.set(CURLOPT_PREREQDATA, pointer: context)
+        }
         if let requestHeaders {
             try handle.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(requestHeaders))
         }
@@ -116,16 +130,32 @@ final class CurlTransfer {
         try handle.set(CURLOPT_SEEKDATA, pointer: context)
     }
 
-    /// Copies the next bytes of the request body into libcurl's buffer; 0 at the end.
+    /// Copies the next bytes of the request body into libcurl's buffer; 0 at the end. Past the deadline the
+    /// body is never handed over (`CURL_READFUNC_ABORT`): a request without its body starts nothing.
     private func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let requestBody = queued.request.body
         let count = min(buffer.count, requestBody.count - bodyOffset)
         guard count > 0 else { return 0 }
+        guard bodyOffset > 0 || mayLeaveNow() else { return Int(CURL_READFUNC_ABORT) }
         requestBody.withUnsafeBytes { bytes in
             buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[bodyOffset..<bodyOffset + count]))
         }
         bodyOffset += count
         return count
+    }
+
+    /// Whether the request may leave now, by its deadline (always without one). A pass is noted for the look
+    /// after the turn (``PassedDeadlineChecks``); a refusal holds the request back for good.
+    private func mayLeaveNow() -> Bool {
+        guard let deadline = queued.deadline else { return true }
+        let moment = deadline.nanoseconds
+        guard !wasHeldBack, BootClock.now() < moment else {
+            if !wasHeldBack { deadline.noteHeldBack() }
+            wasHeldBack = true
+            return false
+        }
+        passedChecks.note(deadline, moment: moment)
+        return true
     }
 
     /// Appends one line to the request header list.
@@ -150,6 +180,7 @@ final class CurlTransfer {
 
     /// The caller's result for a transfer libcurl finished with `code`.
     func outcome(_ code: CURLcode) -> Result<HTTPResponse, TransportFailure> {
+        if wasHeldBack { return .failure(.heldBackAtDeadline) }
         do throws(CurlError) {
             try check(code, "HTTP transfer")
             let status = try handle.info(long: CURLINFO_RESPONSE_CODE)

@@ -85,13 +85,17 @@ public final class CurlTransport: Sendable {
     /// - Parameters:
     ///   - request: What to send.
     ///   - timeout: Limit for this whole request; `nil` uses ``Configuration/totalTimeout``.
+    ///   - deadline: When set, the transport thread asks it immediately before the request is written to its
+    ///     connection (`CURLOPT_PREREQFUNCTION`) and again before the body is (the read callback); past it, the
+    ///     request is held back and completes with ``TransportFailure/heldBackAtDeadline``.
     ///   - queue: Where `completion` runs.
     ///   - completion: Receives the response (any status) or why there is none.
     public func send(
-        _ request: HTTPRequest, timeout: Duration? = nil, on queue: DispatchQueue,
+        _ request: HTTPRequest, timeout: Duration? = nil, deadline: SendDeadline? = nil, on queue: DispatchQueue,
         completion: @escaping @Sendable (Result<HTTPResponse, TransportFailure>) -> Void
     ) {
-        let transfer = QueuedTransfer(request: request, timeout: timeout, queue: queue, completion: completion)
+        let transfer = QueuedTransfer(
+            request: request, timeout: timeout, deadline: deadline, queue: queue, completion: completion)
         if !self.queue.enqueue(transfer) {
             queue.async { completion(.failure(.shutDown(requestMayHaveBeenSent: false))) }
         }

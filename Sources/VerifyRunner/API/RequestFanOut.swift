@@ -88,7 +88,7 @@ final class RequestFanOut: @unchecked Sendable {
             tries[index] += 1
             let sentAt = ContinuousClock.now
             let metrics = self.metrics
-            transport.send(requests[index], timeout: configuration.timeout, on: queue) { outcome in
+            transport.send(requests[index], timeout: configuration.timeout, deadline: nil, on: queue) { outcome in
                 metrics?.requestAnswered(
                     outcome: label, httpStatus: try? outcome.get().status, duration: ContinuousClock.now - sentAt)
                 self.inFlight -= 1

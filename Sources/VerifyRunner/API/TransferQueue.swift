@@ -7,6 +7,8 @@ struct QueuedTransfer: Sendable {
     let request: HTTPRequest
     /// The total timeout for this request, or `nil` for the configured default.
     let timeout: Duration?
+    /// The moment after which the request must not leave, if any.
+    let deadline: SendDeadline?
     /// Where ``completion`` runs.
     let queue: DispatchQueue
     /// Runs exactly once with the outcome.

@@ -34,6 +34,15 @@ public struct TransportFailure: Error, Sendable, Equatable, CustomStringConverti
         return "HTTP transfer failed: \(message) (curl code \(curlCode); \(fate))"
     }
 
+    /// The failure of a request held back because its ``SendDeadline`` had passed when the transport thread was
+    /// about to write it: nothing that could start a verification left (at most its header, never its body).
+    public static let heldBackAtDeadline = TransportFailure(
+        curlCode: Int32(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "held back: its send deadline had passed",
+        requestMayHaveBeenSent: false, isTimeout: false)
+
+    /// Whether this is ``heldBackAtDeadline``.
+    public var wasHeldBackAtDeadline: Bool { self == Self.heldBackAtDeadline }
+
     /// The failure of a transfer that ``CurlTransport/shutdown()`` ended, or that was sent after it.
     static func shutDown(requestMayHaveBeenSent: Bool) -> TransportFailure {
         TransportFailure(

@@ -16,10 +16,18 @@ public struct RunnerRecord: Sendable, Equatable, Codable {
     public var sent: Int
     /// When it ended its run (ISO 8601), `nil` while it runs or when it died.
     public var endedAt: String?
+    /// Its `--lease` in seconds, `nil` for a runner recorded before verifyd kept it.
+    public var leaseSeconds: Double?
+    /// When another runner found it gone (seconds since 1970, on the database's clock): its rows were anyone's
+    /// from then on. `nil` while no one has.
+    public var lostAt: Double?
+    /// The runner that found it gone.
+    public var lostTo: String?
 
     /// Creates a record.
     public init(
-        id: String, host: String, pid: Int, startedAt: String, lastSeen: Double, sent: Int, endedAt: String? = nil
+        id: String, host: String, pid: Int, startedAt: String, lastSeen: Double, sent: Int, endedAt: String? = nil,
+        leaseSeconds: Double? = nil, lostAt: Double? = nil, lostTo: String? = nil
     ) {
         self.id = id
         self.host = host
@@ -28,6 +36,9 @@ public struct RunnerRecord: Sendable, Equatable, Codable {
         self.lastSeen = lastSeen
         self.sent = sent
         self.endedAt = endedAt
+        self.leaseSeconds = leaseSeconds
+        self.lostAt = lostAt
+        self.lostTo = lostTo
     }
 
     /// This process, started now: a new id on every start, so a restarted runner never inherits a lease.
@@ -41,8 +52,9 @@ public struct RunnerRecord: Sendable, Equatable, Codable {
             sent: 0)
     }
 
-    /// Whether it runs: not ended, and seen within `lease` of `now` (if not, it lost the rows it held).
+    /// Whether it runs: not ended, not found gone, and seen within its own lease (`lease` when it recorded none)
+    /// of `now`.
     public func isAlive(lease: Duration, now: Double = Timestamp.nowSeconds()) -> Bool {
-        endedAt == nil && lastSeen + lease.seconds >= now
+        endedAt == nil && lostAt == nil && lastSeen + (leaseSeconds ?? lease.seconds) >= now
     }
 }

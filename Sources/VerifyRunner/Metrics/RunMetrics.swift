@@ -46,6 +46,7 @@ public final class RunMetrics: Sendable {
     private let jobRowsTotal: Gauge
     private let jobRowsDone: Gauge
     private let lastSuccess: Gauge
+    private let leasesLost: Counter
     /// `verifyd_rows_total` by status, made up front: read without a lock for every finished row.
     private let rowCounters: [String: Counter]
     /// `verifyd_requests_total` by outcome and HTTP status, made at their first use.
@@ -86,6 +87,10 @@ public final class RunMetrics: Sendable {
             descriptor: Self.name("job_rows_done", nil, "Rows of the job being sent that have a final status."))
         lastSuccess = registry.makeGauge(
             descriptor: Self.name("last_success_timestamp", "seconds", "When a run last ended well or a job finished."))
+        leasesLost = registry.makeCounter(
+            descriptor: Self.name(
+                "leases_lost", "total", "Times another runner of the shared store found this one gone (its rows lost).")
+        )
         registry.makeGauge(descriptor: Self.name("run_start_timestamp", "seconds", "When this process started."))
             .set(startedAt)
         if let lastSuccessTime { lastSuccess.set(lastSuccessTime) }
@@ -202,6 +207,11 @@ public final class RunMetrics: Sendable {
             descriptor: Self.name("jobs", "total", "Jobs that ended in this process, by how they ended."),
             labels: [("outcome", outcome)]
         ).increment()
+    }
+
+    /// Another runner of the shared store found this one gone: the rows it held were lost to it.
+    public func leaseLost() {
+        leasesLost.increment()
     }
 
     /// The run, or a job in daemon mode, ended well at `time` (seconds since 1970).

@@ -72,6 +72,9 @@ public final class JobScheduler: @unchecked Sendable {
         case stopped
         /// The store failed (disk full, read-only…); the job is as the last commit left it.
         case storeFailed(String)
+        /// Another runner of a shared store found this one gone (``RunnerLease``): the rows it held are not its
+        /// own any more, so it dropped them unwritten; `unsent` requests it had prepared for them never left.
+        case leaseLost(LeaseLoss, unsent: Int)
     }
 
     private let jobID: String
@@ -85,6 +88,8 @@ public final class JobScheduler: @unchecked Sendable {
     private let queue: DispatchQueue
     /// The Verification Attempts API's client, for providers that look in-doubt rows up there (V2).
     private let attemptsClient: AttemptsClient?
+    /// The runner's lease on the rows: the deadline its requests carry, and whether it was lost.
+    private let lease: RunnerLease?
 
     /// The scheduler's decisions: window, tokens, rate, commits, loads, the end of the run.
     private var decisions: SchedulerMachine
@@ -113,6 +118,8 @@ public final class JobScheduler: @unchecked Sendable {
     private var lookupsStarted = 0
     /// When the batcher asked to be asked again, if a wake-up is scheduled.
     private var lookupWakeUp: Double?
+    /// Rows whose request was held back at the lease's send deadline and has not left since.
+    private var heldBack: Set<Int> = []
     /// The last answer of each unfinished row that got one, so a row that ends failed or in doubt after
     /// a status query (which has no answer of its own for the report) shows the answer that led there.
     private var lastResults: [Int: ProviderResult] = [:]
@@ -123,21 +130,30 @@ public final class JobScheduler: @unchecked Sendable {
     private var firstSendAt: String?
     private var cachedStamp: (at: Double, text: String) = (0, "")
     private var lastCommitUptime: Double
+    /// When the commit under way started (uptime seconds), `nil` when none is.
+    private var commitStartedAt: Double?
+    /// Whether a look at a slow commit is scheduled, and whether the commit under way was said to be slow.
+    private var slowCommitLookScheduled = false
+    private var slowCommitSaid = false
     /// API error codes already logged for this job (one line per error class).
     private var loggedErrorCodes: Set<String> = []
     private var completion: (@Sendable (Outcome) -> Void)?
 
     /// Creates a scheduler for one job.
     ///
-    /// - Parameter attemptsClient: for a provider without a status look-up by number (V2), where rows in
-    ///   doubt are looked up (``AttemptEvidence``); `nil` otherwise.
+    /// - Parameters:
+    ///   - attemptsClient: for a provider without a status look-up by number (V2), where rows in doubt are
+    ///     looked up (``AttemptEvidence``); `nil` otherwise.
+    ///   - lease: the runner's lease from ``JobStoring/startRunning(lease:requestTimeout:)``: every request
+    ///     carries its send deadline. When it is lost (``leaseLost()``), the run ends ``Outcome/leaseLost(_:unsent:)``.
     public init(
         jobID: String, store: any JobStoring, provider: any VerificationProvider, transport: any HTTPTransport,
         configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
-        metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil
+        metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil, lease: RunnerLease? = nil
     ) {
         self.jobID = jobID
         self.attemptsClient = attemptsClient
+        self.lease = lease
         if attemptsClient != nil {
             inDoubtBatcher = InDoubtBatcher(evidence: AttemptEvidence(margin: configuration.inDoubtMargin.seconds))
         }
@@ -178,6 +194,22 @@ public final class JobScheduler: @unchecked Sendable {
             self.handle(.stopRequested)
             self.advance()
         }
+    }
+
+    /// The lease was lost (``RunnerLease/lost``): the run ends at once, ``Outcome/leaseLost(_:unsent:)``.
+    public func leaseLost() {
+        queue.async {
+            guard let loss = self.lease?.lost else { return }
+            self.drop(after: loss)
+        }
+    }
+
+    /// Ends the run after the lease was lost, writing nothing: the rows belong to whoever took them over, and a
+    /// commit would be refused. Requests still in the air end unheard (their answers find no run).
+    private func drop(after loss: LeaseLoss) {
+        guard completion != nil else { return }
+        let unsent = heldBack.union(decisions.markedNotSent).count
+        end(.leaseLost(loss, unsent: unsent))
     }
 
     // MARK: Start-up
@@ -246,11 +278,17 @@ public final class JobScheduler: @unchecked Sendable {
         case .askStatus(let sequence):
             transmit(sequence, request: targets[sequence].flatMap(provider.statusRequest(for:)), isStatusQuestion: true)
         case .askForTokens(let size, let rate, let capacity):
-            do {
-                handle(.tokensGranted(try store.takeRateTokens(upTo: size, rate: rate, capacity: capacity)))
-                advance()
-            } catch {
-                end(.storeFailed("\(error)"))
+            // On the store's queue: a slow store never blocks this one.
+            store.takeRateTokensAsync(upTo: size, rate: rate, capacity: capacity) { result in
+                self.queue.async {
+                    switch result {
+                    case .success(let grant):
+                        self.handle(.tokensGranted(grant))
+                        self.advance()
+                    case .failure(let error):
+                        self.end(.storeFailed("\(error)"))
+                    }
+                }
             }
         case .waitForToken(let seconds):
             metrics?.rateLimitWaited(seconds: seconds)
@@ -285,6 +323,8 @@ public final class JobScheduler: @unchecked Sendable {
     private func loaded(_ result: Result<[WorkRow], any Error>) {
         guard completion != nil else { return }
         switch result {
+        case .failure(let loss as LeaseLoss):
+            drop(after: loss)
         case .failure(let error):
             end(.storeFailed("\(error)"))
         case .success(let rows):
@@ -339,6 +379,9 @@ public final class JobScheduler: @unchecked Sendable {
     /// next commit. The machine sends the starts whose in-flight marks were in it once it is durable.
     private func commit(marksStarts: Bool) {
         let now = Self.uptime()
+        commitStartedAt = now
+        slowCommitSaid = false
+        lookAtSlowCommit(after: Self.slowCommit)
         if firstSendAt == nil, marksStarts { firstSendAt = Timestamp.now() }
         store.commitAsync(
             jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
@@ -353,6 +396,8 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     private func committed(error: (any Error)?) {
+        commitStartedAt = nil
+        if let loss = error as? LeaseLoss { return drop(after: loss) }
         if let error {
             logger.error("store write failed", metadata: ["error": "\(error)"])
             end(.storeFailed("\(error)"))
@@ -360,6 +405,28 @@ public final class JobScheduler: @unchecked Sendable {
         }
         handle(.committed)
         advance()
+    }
+
+    /// How long a group commit may take before the operator is told: a healthy one takes milliseconds, and the
+    /// starts it marks wait for it (on a shared store, so does the lease's renewal).
+    private static let slowCommit = 1.0
+
+    /// Looks, `delay` seconds from now, whether the commit under way has taken ``slowCommit`` or more, and says
+    /// so once per commit; looks again, while commits are under way, when the one under way could next be slow.
+    private func lookAtSlowCommit(after delay: Double) {
+        guard !slowCommitLookScheduled else { return }
+        slowCommitLookScheduled = true
+        queue.asyncAfter(deadline: .now() + delay) {
+            self.slowCommitLookScheduled = false
+            guard self.completion != nil, let started = self.commitStartedAt else { return }
+            let waited = Self.uptime() - started
+            guard waited >= Self.slowCommit else { return self.lookAtSlowCommit(after: Self.slowCommit - waited) }
+            guard !self.slowCommitSaid else { return }
+            self.slowCommitSaid = true
+            self.logger.notice(
+                "the store is slow: a group commit is not confirmed yet; the requests it marks wait for it",
+                metadata: ["waited_ms": "\(Int(waited * 1000))", "store": "\(self.store.location)"])
+        }
     }
 
     /// Hands one request to the transport; its answer comes back to ``received(_:sequence:)``. A row with no
@@ -370,7 +437,12 @@ public final class JobScheduler: @unchecked Sendable {
         let metrics = self.metrics
         metrics?.inFlightChanged(to: decisions.inFlight)
         let sentAt = ContinuousClock.now
-        transport.send(request, timeout: configuration.timeout, on: Self.answerQueue) { outcome in
+        transport.send(
+            request, timeout: configuration.timeout, deadline: lease?.sendDeadline, on: Self.answerQueue
+        ) { outcome in
+            if case .failure(let failure) = outcome, failure.wasHeldBackAtDeadline {
+                return self.deliver(.heldBack(statusQuestion: isStatusQuestion), sequence: sequence)
+            }
             // The answer (its JSON) is read here, beside the scheduler's queue: a burst of answers is
             // read on every core, and the serial queue only applies the results.
             let answer: Answer =
@@ -397,6 +469,8 @@ public final class JobScheduler: @unchecked Sendable {
         case result(ProviderResult)
         /// The answer to a status query: whether the verification exists (`nil`: unknown), and its HTTP status.
         case status(exists: Bool?, httpStatus: Int?)
+        /// None: the request was held back at the lease's send deadline, unsent.
+        case heldBack(statusQuestion: Bool)
     }
 
     /// Where answers are read before they reach the scheduler's queue.
@@ -426,6 +500,8 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// Applies one answer to its row; the caller pumps.
     private func received(_ answer: Answer, sequence: Int) {
+        if case .heldBack(let statusQuestion) = answer { return putBack(sequence, statusQuestion: statusQuestion) }
+        heldBack.remove(sequence)
         requestsSinceCommit += 1
         handle(.answered(Self.rateSignal(of: answer)))
         guard completion != nil, var machine = machines[sequence] else { return }
@@ -434,6 +510,8 @@ public final class JobScheduler: @unchecked Sendable {
         let windowLeft = retryWindowLeft(sequence)
         let windowIsOver = windowLeft <= .zero
         switch answer {
+        case .heldBack:
+            return
         case .status(let exists, _):
             action = machine.statusChecked(wasProcessed: exists, retryWindowIsOver: windowIsOver)
         case .result(var interpreted):
@@ -452,6 +530,27 @@ public final class JobScheduler: @unchecked Sendable {
         }
         machines[sequence] = machine
         carryOut(action, sequence: sequence, result: result)
+    }
+
+    /// A request held back at the lease's send deadline: it never left, so its row goes back as it was, first in
+    /// line (a start is marked in flight again by the next commit, which also tells whether the lease holds).
+    private func putBack(_ sequence: Int, statusQuestion: Bool) {
+        handle(.withdrawn(sequence))
+        guard completion != nil, var machine = machines[sequence] else { return }
+        if heldBack.isEmpty {
+            logger.info(
+                """
+                requests held back: the lease's send deadline passed before they left (the store was slow to \
+                answer, or this process was paused); they go again once the store renews the lease
+                """)
+        }
+        heldBack.insert(sequence)
+        if statusQuestion { return handle(.statusQuestion(sequence)) }
+        _ = machine.sendWithdrawn()
+        machines[sequence] = machine
+        if machine.state.attempts == 0 { firstSentAt[sequence] = nil }
+        write(RowWrite(sequence: sequence, state: machine.state, timestamp: stamp()))
+        handle(.rowReady(sequence, first: true))
     }
 
     /// Carries out a state machine's action for one row, as ``RowFollowUp`` decides.
@@ -552,6 +651,8 @@ public final class JobScheduler: @unchecked Sendable {
             return result.httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted
         case .status(_, let httpStatus):
             return httpStatus == 429 || httpStatus == 503 ? .throttled(concurrentRequests: nil) : .accepted
+        case .heldBack:
+            return .accepted
         }
     }
 
@@ -741,6 +842,8 @@ public final class JobScheduler: @unchecked Sendable {
             }
             if case .paused(let reason) = outcome { try store.pauseJob(id: jobID, reason: reason) }
             end(outcome)
+        } catch let loss as LeaseLoss {
+            drop(after: loss)
         } catch {
             end(.storeFailed("\(error)"))
         }

@@ -69,7 +69,8 @@ struct SchedulerMachine {
         case send(Int)
         /// Send the row's status question (it needs no in-flight mark).
         case askStatus(Int)
-        /// Ask the shared bucket for tokens; ``Event/tokensGranted(_:)`` follows.
+        /// Ask the shared bucket for tokens; ``Event/tokensGranted(_:)`` follows, and until it does the window is
+        /// not planned again.
         case askForTokens(upTo: Int, rate: Double, capacity: Int)
         /// Come back after `seconds` (``Event/tokenWaitOver``): a token is what is missing.
         case waitForToken(seconds: Double)
@@ -133,6 +134,8 @@ struct SchedulerMachine {
     private var commitDue = false
     private var committing = false
     private var tokenWaitScheduled = false
+    /// An ask for the shared bucket's tokens is under way.
+    private var tokensAsked = false
     private var inDoubtUnresolved = false
     private var inDoubtWaiting = false
     /// Why the API refused the job, once it did.
@@ -162,6 +165,12 @@ struct SchedulerMachine {
 
     /// Whether the job has nothing to send, nothing in the air and no wait under way.
     var isIdle: Bool { holdings.isIdle }
+
+    /// The starts marked (or being marked) in flight that have not left: the reserve, the marks waiting for a
+    /// commit or in it, and those whose commit is durable but that were not sent yet.
+    var markedNotSent: [Int] {
+        reserve + pendingSends + pendingReserve + sendsBeingCommitted + reserveBeingCommitted + durableSends
+    }
 
     /// Takes in what happened.
     mutating func handle(_ event: Event, now: Double) {
@@ -206,6 +215,7 @@ struct SchedulerMachine {
         case .tokenWaitOver:
             tokenWaitScheduled = false
         case .tokensGranted(let grant):
+            tokensAsked = false
             granted?.count += grant.granted
             granted?.wait = grant.wait
         case .inDoubt(let unresolved, let waiting):
@@ -220,7 +230,8 @@ struct SchedulerMachine {
 
     /// What to do now, in order: the rate changes to announce, the commit that is due, the sends whose marks
     /// are durable, the pass over the window (``SendPlan``), a load, the next commit, and the end of the run.
-    /// After an ``Action/askForTokens(upTo:rate:capacity:)`` the pass stops; ask again once the grant is in.
+    /// After an ``Action/askForTokens(upTo:rate:capacity:)`` the pass stops; until the grant is in, the window is
+    /// not planned.
     mutating func next(now: Double) -> [Action] {
         guard !ended else { return [] }
         var actions = rateChanges.map(Action.rateChanged)
@@ -236,10 +247,11 @@ struct SchedulerMachine {
         durableSends.removeAll(keepingCapacity: true)
         if !isWindingDown {
             if let ask = tokensToAskFor() {
+                tokensAsked = true
                 actions.append(ask)
                 return actions
             }
-            plan(now: now, into: &actions)
+            if !tokensAsked { plan(now: now, into: &actions) }
             if let load = loadIfNeeded() { actions.append(load) }
         }
         if (unsavedWrites || !pendingSends.isEmpty || !pendingReserve.isEmpty), !commitScheduled, !committing {
@@ -264,7 +276,7 @@ struct SchedulerMachine {
     /// On a shared store: when no granted token is left, no wait for one is under way and a request could
     /// leave now, the ask for more.
     private func tokensToAskFor() -> Action? {
-        guard let granted, granted.count == 0, !tokenWaitScheduled else { return nil }
+        guard let granted, granted.count == 0, !tokenWaitScheduled, !tokensAsked else { return nil }
         let situation = self.situation
         guard situation.occupied < situation.window,
             situation.statusQuestions + situation.reserve + situation.ready > 0

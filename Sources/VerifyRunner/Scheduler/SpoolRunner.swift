@@ -96,6 +96,8 @@ public final class SpoolRunner: Sendable {
     private let attemptsClient: AttemptsClient?
     private let stopped = Atomic<Bool>(false)
     private let current = Mutex<JobScheduler?>(nil)
+    /// This process's lease as a runner of the store (a new one after a lost one).
+    private let lease = Mutex<RunnerLease?>(nil)
     private let wakeUp = DispatchSemaphore(value: 0)
     /// The follow-up collection under way, if any (signalled when it ends), and the jobs whose last one
     /// failed, with when (they are tried again after ``followUpRetryDelay``).
@@ -138,7 +140,7 @@ public final class SpoolRunner: Sendable {
     public func run() throws -> Result {
         try configuration.spool.prepare()
         var result = Result()
-        try store.startRunning(lease: configuration.lease)
+        try startRunning()
         defer { store.stopRunning() }
         try adoptOrphans()
         try settleInterruptedEndings()
@@ -155,6 +157,7 @@ public final class SpoolRunner: Sendable {
         var sightings = SpoolScanner.Sightings()
         defer { waitForFollowUp() }
         while !isStopped {
+            if let loss = lease.withLock({ $0 })?.lost { try startAfresh(after: loss, unsent: 0) }
             try claimIncoming(&sightings)
             let ownFiles = Set(scanner.claimedFiles().map(\.jobID))
             let jobs = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }.filter {
@@ -205,6 +208,36 @@ public final class SpoolRunner: Sendable {
     }
 
     private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
+
+    /// Records this process as a runner of the store, with a new lease; the job being sent when the lease is
+    /// lost hears of it at once.
+    private func startRunning() throws {
+        let granted = try store.startRunning(
+            lease: configuration.lease, requestTimeout: configuration.scheduler.timeout)
+        lease.withLock { $0 = granted }
+        granted.whenLost { [weak self] _ in self?.current.withLock { $0 }?.leaseLost() }
+    }
+
+    /// Says what happened when another runner found this one gone, and goes on as a new runner: the rows it
+    /// held are another's (or anyone's) now, and this run takes rows afresh, as any other runner would.
+    private func startAfresh(after loss: LeaseLoss, unsent: Int) throws {
+        metrics?.leaseLost()
+        let deadline = lease.withLock { $0 }?.sendDeadline
+        let late = deadline?.requestsMayHaveLeftLate ?? 0
+        var what = "\(loss); \(unsent) request\(unsent == 1 ? "" : "s") it had prepared for them did not leave"
+        if late > 0 {
+            what +=
+                "; \(late) may have left after the lease's send deadline (the process was paused between the "
+                + "last check and the write): their numbers may get a second code"
+        }
+        try startRunning()
+        logger.warning(
+            "this runner lost its lease: it drops the rows it held and goes on as a new runner",
+            metadata: [
+                "what": "\(what)", "runner": "\(loss.runnerID)",
+                "new_runner": "\(lease.withLock { $0 }?.runnerID ?? "")",
+            ])
+    }
 
     /// The provider a job was read for when it is not this run's (`nil` when this run may send it).
     private func otherProvider(of job: JobRecord) -> ProviderName? {
@@ -377,6 +410,10 @@ public final class SpoolRunner: Sendable {
             logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
         case .storeFailed(let message):
             result.storeFailure = message
+        case .leaseLost(let loss, let unsent):
+            try startAfresh(after: loss, unsent: unsent)
+            // The job goes on: this runner takes its rows afresh, or the runners that took them finish it.
+            return true
         }
         return false
     }
@@ -435,7 +472,8 @@ public final class SpoolRunner: Sendable {
     private func send(_ job: JobRecord) -> JobScheduler.Outcome {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
-            configuration: configuration.scheduler, logger: logger, metrics: metrics, attemptsClient: attemptsClient)
+            configuration: configuration.scheduler, logger: logger, metrics: metrics, attemptsClient: attemptsClient,
+            lease: lease.withLock { $0 })
         if let metrics {
             // The rows done before this run are counted aside while the first requests leave. The count
             // reads the store as it was when the job started (the first commit marks rows in flight; rows

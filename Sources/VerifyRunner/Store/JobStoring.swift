@@ -149,11 +149,17 @@ public protocol JobStoring: AnyObject, Sendable {
         jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
     ) throws
 
-    /// Records this process as a runner of the store (``RunnerRecord/thisProcess()``) and keeps telling the
-    /// store it is alive, every quarter of `lease`, until ``stopRunning()``. Every group commit tells it too.
-    /// On a shared store, the rows handed to a runner are its own while it is alive; a runner not seen for
-    /// `lease` loses them, and its rows in flight are in doubt for whoever takes them.
-    func startRunning(lease: Duration) throws
+    /// Records this process as a runner of the store (``RunnerRecord/thisProcess()``, a new id on a shared store
+    /// each time, so that a runner that lost its lease starts afresh) and keeps telling the store it is alive
+    /// (``RunnerLease/renewalInterval``) until ``stopRunning()``; every group commit and load tells it too.
+    ///
+    /// On a shared store, the rows handed to a runner are its own until another runner finds it not seen for
+    /// `lease` and records it gone: its rows in flight are then in doubt for whoever takes them, and the returned
+    /// lease is lost (``RunnerLease/lost``; commits and loads throw ``LeaseLoss``). Requests for the rows carry
+    /// the lease's ``RunnerLease/sendDeadline``: each confirmed renewal's start plus `lease` minus
+    /// `requestTimeout`, the longest a request lasts.
+    @discardableResult
+    func startRunning(lease: Duration, requestTimeout: Duration) throws -> RunnerLease
 
     /// Stops telling the store this process is alive (the run is over).
     func stopRunning()
@@ -167,6 +173,12 @@ public protocol JobStoring: AnyObject, Sendable {
     /// differ still share one rate. The SQLite store, with one runner, grants every token asked for: that
     /// runner's own bucket is the budget.
     func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant
+
+    /// ``takeRateTokens(upTo:rate:capacity:)`` on the store's queue while the caller goes on; `completion` gets
+    /// the grant or the error.
+    func takeRateTokensAsync(
+        upTo wanted: Int, rate: Double, capacity: Int,
+        completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void)
 
     /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
     /// many attempts a listing of that time range may have to page through.

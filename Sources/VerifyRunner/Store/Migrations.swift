@@ -26,8 +26,13 @@
 /// when it was last seen; a row handed to a runner carries its id in `job_rows.lease_owner`, and is that
 /// runner's for as long as the runner is seen and has not ended (`ended_at`; see ``PostgresJobStore``).
 /// `rate_budget` is the token bucket of `--rate` that the runners share (one row). PostgreSQL also gets the
-/// function `verifyd_fence`, which fails a group commit that would write rows another runner has taken over. The SQLite store, with one runner
-/// per spool, keeps the same tables so that both schemas stay one.
+/// function `verifyd_fence`, which fails a group commit that would write rows another runner has taken over. The SQLite
+/// store, with one runner per spool, keeps the same tables so that both schemas stay one.
+///
+/// Migration 6 keeps each runner's own `--lease` (`lease_seconds`), and when and by whom it was found gone
+/// (`lost_at` on the database's clock, `lost_to`): a runner's rows are anyone's only once another runner has
+/// recorded that, and a runner that finds it recorded knows it lost them. PostgreSQL's three-argument
+/// `verifyd_fence` also fails a group commit whose runner was found gone (SQLSTATE `VF002`).
 enum Migrations {
     /// Every migration, in order.
     static let all: [MigrationStep] = [
@@ -268,6 +273,27 @@ enum Migrations {
                             USING ERRCODE = 'VF001';
                     END IF;
                     RETURN written;
+                END
+                $fence$;
+                """),
+        MigrationStep(
+            sqlite: """
+                ALTER TABLE runners ADD COLUMN lease_seconds REAL;
+                ALTER TABLE runners ADD COLUMN lost_at REAL;
+                ALTER TABLE runners ADD COLUMN lost_to TEXT;
+                """,
+            postgres: """
+                ALTER TABLE runners ADD COLUMN lease_seconds DOUBLE PRECISION;
+                ALTER TABLE runners ADD COLUMN lost_at DOUBLE PRECISION;
+                ALTER TABLE runners ADD COLUMN lost_to TEXT;
+                CREATE FUNCTION verifyd_fence(written bigint, expected bigint, seen bigint) RETURNS bigint
+                LANGUAGE plpgsql AS $fence$
+                BEGIN
+                    IF seen = 0 THEN
+                        RAISE EXCEPTION 'this runner''s lease is over: another runner found it gone'
+                            USING ERRCODE = 'VF002';
+                    END IF;
+                    RETURN verifyd_fence(written, expected);
                 END
                 $fence$;
                 """),

@@ -111,12 +111,13 @@ enum StoredRecords {
     }
 
     /// The columns of a ``RunnerRecord``, for ``runner(_:)``.
-    static let runnerColumns = "id, host, pid, started_at, last_seen, sent, ended_at"
+    static let runnerColumns = "id, host, pid, started_at, last_seen, sent, ended_at, lease_seconds, lost_at, lost_to"
 
     /// A runner from the columns of ``runnerColumns``.
     static func runner(_ columns: some StoredColumns) -> RunnerRecord {
         RunnerRecord(
             id: columns.text(0), host: columns.text(1), pid: columns.int(2), startedAt: columns.text(3),
-            lastSeen: columns.optionalDouble(4) ?? 0, sent: columns.int(5), endedAt: columns.optionalText(6))
+            lastSeen: columns.optionalDouble(4) ?? 0, sent: columns.int(5), endedAt: columns.optionalText(6),
+            leaseSeconds: columns.optionalDouble(7), lostAt: columns.optionalDouble(8), lostTo: columns.optionalText(9))
     }
 }

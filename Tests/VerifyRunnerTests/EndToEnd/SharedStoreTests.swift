@@ -127,10 +127,10 @@ import Testing
     @Test func runnersAreListedAndAPasswordInTheAddressIsRefused() async throws {
         let address = try PostgresServer.shared().createDatabase()
         let ended = try PostgresJobStore(address: address)
-        try ended.startRunning(lease: .seconds(30))
+        try ended.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
         ended.stopRunning()
         let running = try PostgresJobStore(address: address)
-        try running.startRunning(lease: .seconds(30))
+        try running.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
         defer { running.stopRunning() }
         let listed = try await BuiltBinary.run(["runners", "--json", "--db", address])
         #expect(listed.status == 0, "\(listed.stderr)")

@@ -31,8 +31,8 @@ import Testing
         let first = try PostgresJobStore(address: address)
         let second = try PostgresJobStore(address: address)
         try jobWithRows(100, in: first)
-        try first.startRunning(lease: .seconds(30))
-        try second.startRunning(lease: .seconds(30))
+        try first.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
+        try second.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
         defer {
             first.stopRunning()
             second.stopRunning()
@@ -55,7 +55,8 @@ import Testing
         let (server, address) = try newDatabase()
         let gone = try PostgresJobStore(address: address)
         try jobWithRows(4, in: gone)
-        try gone.startRunning(lease: .seconds(3600))
+        let lease = try gone.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
+        let goneID = gone.runnerID
         let held = try gone.rowsToSend(jobID: "j", after: -1, limit: 3)
         #expect(held.map(\.sequence) == [0, 1, 2])
         try gone.commit(
@@ -63,7 +64,7 @@ import Testing
             writes: [RowWrite(sequence: 0, state: .inFlight(attempt: 1), timestamp: "T0", sentAt: 1000)],
             requests: 0, retries: 0, sendingSeconds: 0, startedAt: "T0")
         let taker = try PostgresJobStore(address: address)
-        try taker.startRunning(lease: .seconds(30))
+        try taker.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
         defer { taker.stopRunning() }
         // While the first runner is seen, its rows stay its own.
         #expect(try taker.rowsToSend(jobID: "j", after: -1, limit: 10).map(\.sequence) == [3])
@@ -75,29 +76,86 @@ import Testing
         #expect(taken.first?.lastSentAt == 1000)
         #expect(taken.dropFirst().allSatisfy { $0.state == .pending(attempts: 0) })
         #expect(try taker.rowsToSend(jobID: "j", after: 3, limit: 10).isEmpty, "rows already handed out")
-        // The first runner comes back: its commit for a row it no longer holds is refused as a whole.
+        // The first runner comes back: its commit for a row it no longer holds is refused as a whole, and it
+        // learns that its lease is lost, and to whom.
+        #expect(lease.sendDeadline?.isClosed == false, "it has not heard yet")
         let late = [
             RowWrite(sequence: 1, state: .inFlight(attempt: 1), timestamp: "T1", sentAt: 2000),
             RowWrite(sequence: 3, state: .finished(.sent, attempts: 1), timestamp: "T1"),
         ]
-        #expect(throws: PostgresError.self) {
+        let loss = try #require(throws: LeaseLoss.self) {
             try gone.commit(jobID: "j", writes: late, requests: 1, retries: 0, sendingSeconds: 0, startedAt: nil)
         }
+        #expect(loss.runnerID == goneID && loss.takenOverBy == taker.runnerID)
+        #expect((loss.unseenSeconds ?? 0) > 1_000_000, "last seen in 1970")
+        #expect(lease.lost == loss && lease.sendDeadline?.isClosed == true, "its requests can no longer leave")
         var report: [ReportRow] = []
         try taker.forEachReportRow(jobID: "j") { report.append($0) }
         #expect(report.map(\.status) == [nil, nil, nil, nil], "nothing of the refused commit was written")
         #expect(try taker.job(id: "j")?.requests == 0)
+        // Even a commit of rows it still holds (none here) is refused: the runner is gone for the store.
+        #expect(throws: LeaseLoss.self) {
+            try gone.commit(jobID: "j", writes: [], requests: 0, retries: 0, sendingSeconds: 0, startedAt: nil)
+        }
+        #expect(throws: LeaseLoss.self) { try gone.rowsToSend(jobID: "j", after: -1, limit: 10) }
+        let listed = try taker.runners().first { $0.id == goneID }
+        #expect(listed?.lostTo == taker.runnerID && listed?.isAlive(lease: .seconds(3600)) == false)
+
+        // It goes on as a new runner, with a new id and a new lease: the taker's rows stay the taker's.
+        let renewed = try gone.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
+        #expect(renewed.runnerID != goneID && renewed.lost == nil && renewed.sendDeadline?.isClosed == false)
+        #expect(try gone.rowsToSend(jobID: "j", after: -1, limit: 10).isEmpty)
+        try gone.commit(jobID: "j", writes: [], requests: 0, retries: 0, sendingSeconds: 0, startedAt: nil)
+    }
+
+    /// A runner renews its lease while no one has found it gone, however late: being late alone loses nothing.
+    @Test func aLateRunnerKeepsItsRowsUntilAnotherFindsItGone() throws {
+        let (server, address) = try newDatabase()
+        let late = try PostgresJobStore(address: address)
+        try jobWithRows(2, in: late)
+        let lease = try late.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
+        defer { late.stopRunning() }
+        #expect(try late.rowsToSend(jobID: "j", after: -1, limit: 1).map(\.sequence) == [0])
+        _ = try server.psql(address, "UPDATE runners SET last_seen = 0 WHERE id = '\(late.runnerID)'")
+        let before = try #require(lease.sendDeadline?.nanoseconds)
+        #expect(try late.rowsToSend(jobID: "j", after: 0, limit: 1).map(\.sequence) == [1], "no one found it gone")
+        #expect(try #require(lease.sendDeadline?.nanoseconds) > before, "the load renewed the lease")
+        #expect(lease.lost == nil)
+        let record = try late.runners().first { $0.id == late.runnerID }
+        #expect(record.map { Timestamp.nowSeconds() - $0.lastSeen < 600 } == true, "seen again, on the store's clock")
+    }
+
+    /// Once another runner has found this one gone, its next heartbeat finds the loss out by itself: the send
+    /// deadline closes and the runner is told, with who found it gone.
+    @Test func theHeartbeatFindsOutThatTheLeaseIsLost() async throws {
+        let (server, address) = try newDatabase()
+        let store = try PostgresJobStore(address: address)
+        let lease = try store.startRunning(lease: .seconds(2), requestTimeout: .seconds(1))
+        defer { store.stopRunning() }
+        #expect(lease.renewalInterval == .seconds(1) / 3, "three renewals fit in the lease minus the timeout")
+        // What a taker's load records when it finds a runner gone (findGoneRunnersSQL).
+        _ = try server.psql(
+            address,
+            "UPDATE runners SET lost_at = extract(epoch FROM clock_timestamp()), lost_to = 'h:9:taker' "
+                + "WHERE id = '\(store.runnerID)'")
+        let loss = await withCheckedContinuation { continuation in lease.whenLost { continuation.resume(returning: $0) }
+        }
+        #expect(loss.takenOverBy == "h:9:taker" && loss.runnerID == lease.runnerID)
+        #expect(lease.sendDeadline?.allowsSending(at: BootClock.now()) == false)
+        store.stopRunning()
+        let record = try store.runners().first { $0.id == loss.runnerID }
+        #expect(record?.endedAt == nil, "a runner found gone records no end: its rows were anyone's already")
     }
 
     @Test func anEndedRunnersRowsAreFreeAtOnce() throws {
         let (_, address) = try newDatabase()
         let first = try PostgresJobStore(address: address)
         try jobWithRows(3, in: first)
-        try first.startRunning(lease: .seconds(3600))
+        try first.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
         #expect(try first.rowsToSend(jobID: "j", after: -1, limit: 10).count == 3)
         first.stopRunning()
         let next = try PostgresJobStore(address: address)
-        try next.startRunning(lease: .seconds(3600))
+        try next.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
         defer { next.stopRunning() }
         #expect(try next.rowsToSend(jobID: "j", after: -1, limit: 10).map(\.sequence) == [0, 1, 2])
         let runners = try next.runners()

@@ -12,14 +12,16 @@ import Foundation
 ///
 /// Several runners share the store. Each row handed to a runner (``rowsToSend(jobID:after:limit:)``, with
 /// `FOR UPDATE SKIP LOCKED`, so two runners never take the same row) carries the runner's id in
-/// `job_rows.lease_owner`, and stays its own while the runner is alive: seen, in `runners.last_seen`, within
-/// `--lease` (every group commit and a heartbeat every quarter of the lease say so). A lease per runner, not
-/// per row: staying alive costs one small `UPDATE`, whatever the number of rows held. Rows of a runner not
-/// seen for its lease are taken over by the next runner that asks, those in flight as `in_doubt` (their
-/// requests may have left). `--lease` is longer than `--timeout`, and every in-flight mark is committed
-/// together with a sign of life, so by the time a lease is over every request of that runner has ended.
+/// `job_rows.lease_owner`, and stays its own until another runner finds it gone: not seen, in
+/// `runners.last_seen` (the database's clock), for its own `--lease`. Every group commit, every load and a
+/// heartbeat renew the lease (``RunnerLease``), each only while no one has found the runner gone. A lease per
+/// runner, not per row: staying alive costs one small `UPDATE`, whatever the number of rows held. The rows of a
+/// runner found gone are taken over by the next runner that asks, those in flight as `in_doubt` (their
+/// requests may have left). A runner's requests leave only before its ``SendDeadline`` (the last confirmed
+/// renewal's start, plus the lease, minus `--timeout`), so by the time its rows are taken every request of it
+/// has ended, however long it was paused (docs/shared-store.md).
 final class PostgresJobStore: JobStoring, @unchecked Sendable {
-    // @unchecked: `connection` and `jobKeys` are only touched on `queue`.
+    // @unchecked: `connection`, `jobKeys`, `runner`, `lease` and `heartbeat` are only touched on `queue`.
     private let connection: PostgresConnection
     private let queue = DispatchQueue(label: "verifyd.store.postgres")
     /// Each job's keys in `job_rows`, by job id (numbers never change); touched only on `queue`.
@@ -32,14 +34,20 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     /// Shared by every runner pointed at the database.
     var isShared: Bool { true }
-    /// This process as a runner of the store: the owner of the rows it is handed.
-    private let runner = RunnerRecord.thisProcess()
-    /// This runner's id, the `lease_owner` of the rows it holds.
-    var runnerID: String { runner.id }
-    /// How long a runner not seen keeps its rows; touched only on `queue`.
-    private var lease = Duration.seconds(30)
-    /// The beat that keeps this runner seen while it runs; touched only on `queue`.
+    /// This process as a runner of the store: the owner of the rows it is handed. A new one (a new id) each
+    /// time the process starts running on the store, after a lost lease included.
+    private var runner = RunnerRecord.thisProcess()
+    /// Whether ``runner`` was recorded in `runners` already.
+    private var runnerRecorded = false
+    /// The lease of ``runner`` while it runs.
+    private var lease: RunnerLease?
+    /// `--lease`: how long a runner not seen keeps its rows.
+    private var leaseLength = Duration.seconds(30)
+    /// The beat that keeps this runner seen while it runs.
     private var heartbeat: RunnerHeartbeat?
+
+    /// This runner's id, the `lease_owner` of the rows it holds. Not from the store's queue.
+    var runnerID: String { queue.sync { runner.id } }
 
     /// Connects to the database at `address` (a `postgresql://` URI or libpq `key=value` pairs) and brings
     /// its schema up to date.
@@ -63,7 +71,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// away. A transaction cut before its `COMMIT` was rolled back by the server; one cut during its `COMMIT`
     /// may have been written, and is written again: its row changes are the same, its counters count twice.
     private func whileReconnecting<T>(_ body: () throws -> T) throws -> T {
-        let giveUpAt = Timestamp.nowSeconds() + max(60, 2 * lease.seconds)
+        let giveUpAt = Timestamp.nowSeconds() + max(60, 2 * leaseLength.seconds)
         while true {
             do {
                 return try body()
@@ -258,13 +266,19 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     }
 
     /// Leases up to `limit` rows with keys in `range` to this runner, in key order: rows no one holds, and rows
-    /// of runners not seen for the lease or ended (taking over a row in flight makes it `in_doubt`; a row in
-    /// flight is always some runner's). Rows another
-    /// transaction is leasing right now are skipped, not waited for.
+    /// of runners that ended or were found gone (taking over a row in flight makes it `in_doubt`; a row in
+    /// flight is always some runner's). Rows another transaction is leasing right now are skipped, not waited
+    /// for. In the same transaction the runner renews its own lease (throwing ``LeaseLoss`` when it was found
+    /// gone), and finds gone the runners not seen for their lease.
     private func leaseRows(in range: ClosedRange<Int>, limit: Int, keys: RowKeyRange) throws -> [WorkRow] {
-        let now = Timestamp.nowSeconds()
-        let leased = try connection.transaction {
-            try connection.query(
+        if let lost = lease?.lost { throw lost }
+        let renewal = BootClock.now()
+        let leased: PostgresResult? = try connection.transaction {
+            if lease != nil, try connection.query(PostgresRowWrites.renewalSQL, runner.id).affectedRows != 1 {
+                return nil
+            }
+            try connection.query(Self.findGoneRunnersSQL, runner.id, leaseLength.seconds)
+            return try connection.query(
                 """
                 WITH picked AS (
                     SELECT id AS picked_id FROM job_rows
@@ -272,15 +286,45 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
                         AND ((state IN ('pending', 'waiting', 'in_doubt') AND lease_owner IS NULL)
                              OR (state IN ('pending', 'waiting', 'in_doubt', 'in_flight') AND lease_owner <> $4
                                  AND lease_owner NOT IN (
-                                     SELECT id FROM runners WHERE last_seen >= $5 AND ended_at IS NULL)))
+                                     SELECT id FROM runners WHERE lost_at IS NULL AND ended_at IS NULL)))
                     ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
                 UPDATE job_rows SET lease_owner = $4,
                     state = CASE WHEN job_rows.state = 'in_flight' THEN 'in_doubt' ELSE job_rows.state END
                 FROM picked WHERE id = picked_id
                 RETURNING \(StoredRecords.workRowColumns)
-                """, range.lowerBound, range.upperBound, limit, runner.id, now - lease.seconds)
+                """, range.lowerBound, range.upperBound, limit, runner.id)
         }
+        guard let leased else { throw noticeLoss() }
+        lease?.renewed(startedAt: renewal)
         return leased.rows.compactMap { StoredRecords.workRow($0, keys: keys) }.sorted { $0.sequence < $1.sequence }
+    }
+
+    /// Records as gone (`lost_at`, `lost_to`) every runner other than `$1` that has not ended and was not seen
+    /// for its lease (`$2` for a runner that recorded none): from then on its rows are anyone's, and its next
+    /// renewal fails. A runner whose row is locked is renewing its lease right now, and is passed over
+    /// (`SKIP LOCKED`), so runners never wait for each other here.
+    private static let findGoneRunnersSQL = """
+        UPDATE runners SET lost_at = extract(epoch FROM clock_timestamp()), lost_to = $1
+        WHERE id IN (
+            SELECT id FROM runners
+            WHERE ended_at IS NULL AND lost_at IS NULL AND id <> $1
+                AND last_seen < extract(epoch FROM clock_timestamp()) - COALESCE(lease_seconds, $2::float8)
+            FOR UPDATE SKIP LOCKED)
+        """
+
+    /// Found out that another runner found this one gone: records the loss in the lease (which closes its send
+    /// deadline and tells the runner), stops the heartbeat, and returns the loss. Call on `queue`.
+    private func noticeLoss() -> LeaseLoss {
+        heartbeat?.stop()
+        heartbeat = nil
+        if let known = lease?.lost { return known }
+        let found = try? connection.query(
+            "SELECT extract(epoch FROM clock_timestamp()) - last_seen, lost_to FROM runners WHERE id = $1", runner.id)
+        let row = found.flatMap { $0.count > 0 ? $0[0] : nil }
+        let loss = LeaseLoss(
+            runnerID: runner.id, unseenSeconds: row?.optionalDouble(0), lease: leaseLength,
+            takenOverBy: row?.optionalText(1))
+        return lease?.lose(loss) ?? loss
     }
 
     /// None: rows in flight of a runner that is gone come back, in doubt, through
@@ -333,29 +377,32 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     private func commitTransaction(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
     ) throws {
+        if let lost = lease?.lost { throw lost }
         let keys = try keys(of: jobID)
-        let now = Timestamp.nowSeconds()
+        let renewal = BootClock.now()
         let counters: [(any PostgresParameter)?] = [
-            requests, retries, sendingSeconds, startedAt, jobID, now, runner.id, keys.job, Int(now),
+            requests, retries, sendingSeconds, startedAt, jobID, runner.id, keys.job, Int(Timestamp.nowSeconds()),
         ]
         let batches = PostgresRowWrites.batches(of: writes, keys: keys, runner: runner.id)
         do {
             if batches.count == 1 {
-                try connection.query(PostgresRowWrites.commitSQL, parameters: batches[0].parameters + counters)
+                try connection.query(
+                    PostgresRowWrites.commitSQL(leased: lease != nil), parameters: batches[0].parameters + counters)
             } else {
                 try connection.transaction {
                     for batch in batches {
                         try connection.query(PostgresRowWrites.batchSQL, parameters: batch.parameters)
                     }
-                    try connection.query(PostgresRowWrites.countersOnlySQL, parameters: counters)
+                    try connection.query(PostgresRowWrites.countersOnlySQL(leased: lease != nil), parameters: counters)
                 }
             }
-        } catch let error as PostgresError where error.sqlState == PostgresRowWrites.fenceState {
-            throw PostgresError(
-                message: "this runner lost its rows: it was not seen for --lease (\(lease)), and another runner has "
-                    + "taken them over; nothing of this commit was written",
-                sqlState: error.sqlState, sql: nil, connectionLost: false)
+        } catch let error as PostgresError
+            where error.sqlState == PostgresRowWrites.fenceState || error.sqlState == PostgresRowWrites.leaseOverState
+        {
+            // Nothing of the commit was written: the rows are another runner's now.
+            throw noticeLoss()
         }
+        lease?.renewed(startedAt: renewal)
     }
 
     func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws {
@@ -456,35 +503,57 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     // MARK: Runners
 
-    func startRunning(lease: Duration) throws {
+    /// Records this process as a new runner of the store (a new id when it ran before, after a lost lease),
+    /// with its lease, on the database's clock, and starts the heartbeat.
+    @discardableResult
+    func startRunning(lease length: Duration, requestTimeout: Duration) throws -> RunnerLease {
         try sync {
-            self.lease = lease
+            heartbeat?.stop()
+            if runnerRecorded { runner = RunnerRecord.thisProcess() }
+            leaseLength = length
+            let registration = BootClock.now()
             try connection.query(
                 """
-                INSERT INTO runners (id, host, pid, started_at, last_seen) VALUES ($1, $2, $3, $4, $5)
+                INSERT INTO runners (id, host, pid, started_at, last_seen, lease_seconds)
+                VALUES ($1, $2, $3, $4, extract(epoch FROM clock_timestamp()), $5)
                 ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen
-                """, runner.id, runner.host, runner.pid, runner.startedAt, Timestamp.nowSeconds())
-            heartbeat = RunnerHeartbeat(queue: queue, lease: lease) { [weak self] in self?.beat() }
+                """, runner.id, runner.host, runner.pid, runner.startedAt, length.seconds)
+            runnerRecorded = true
+            let granted = RunnerLease(
+                runnerID: runner.id, length: length, requestTimeout: requestTimeout, renewedAt: registration)
+            lease = granted
+            heartbeat = RunnerHeartbeat(queue: queue, interval: granted.renewalInterval) { [weak self] in self?.beat() }
+            return granted
         }
     }
 
-    /// Tells the store this runner is alive; on the store's queue. A lost connection is opened again here, so
-    /// the next commit finds it up.
+    /// Renews the lease; on the store's queue. A lost connection is opened again here, so the next commit finds
+    /// it up; a renewal refused means another runner found this one gone.
     private func beat() {
+        guard lease?.lost == nil else { return }
         if !connection.isConnected { try? connection.reconnect() }
-        _ = try? connection.query("UPDATE runners SET last_seen = $1 WHERE id = $2", Timestamp.nowSeconds(), runner.id)
+        let renewal = BootClock.now()
+        guard let renewed = try? connection.query(PostgresRowWrites.renewalSQL, runner.id).affectedRows else { return }
+        if renewed == 1 {
+            lease?.renewed(startedAt: renewal)
+        } else {
+            _ = noticeLoss()
+        }
     }
 
-    /// Stops the beat and records that this runner ended, which gives its lease up: the rows this runner still holds (none in flight: a run ends
-    /// after its last answer) go to whoever asks next, a restart of this one included, without waiting out the
-    /// lease.
+    /// Stops the beat and records that this runner ended, which gives its lease up: the rows this runner still
+    /// holds (none in flight: a run ends after its last answer) go to whoever asks next, a restart of this one
+    /// included, without waiting out the lease. A runner found gone records nothing: its rows are anyone's
+    /// already.
     func stopRunning() {
         queue.sync {
             heartbeat?.stop()
             heartbeat = nil
             _ = try? connection.query(
-                "UPDATE runners SET last_seen = $1, ended_at = $2 WHERE id = $3", Timestamp.nowSeconds(),
-                Timestamp.now(), runner.id)
+                """
+                UPDATE runners SET last_seen = extract(epoch FROM clock_timestamp()), ended_at = $1
+                WHERE id = $2 AND lost_at IS NULL
+                """, Timestamp.now(), runner.id)
         }
     }
 
@@ -496,25 +565,42 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     }
 
     func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
-        try sync {
-            let grant = try connection.query(
-                """
-                WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS at),
-                bucket AS (
-                    SELECT LEAST($3::float8, tokens + GREATEST(0, now.at - refilled_at) * $2::float8) AS available,
-                           now.at
-                    FROM rate_budget, now WHERE id = 1 FOR UPDATE),
-                grant_ AS (SELECT available, at, LEAST($1::float8, floor(available)) AS granted FROM bucket)
-                UPDATE rate_budget SET tokens = grant_.available - grant_.granted,
-                                       refilled_at = GREATEST(refilled_at, grant_.at)
-                FROM grant_ WHERE id = 1
-                RETURNING grant_.granted, grant_.available
-                """, wanted, rate, capacity)
-            guard grant.count > 0 else { return RateGrant(granted: 0, wait: 1 / max(rate, 1)) }
-            let granted = grant[0].int(0)
-            let left = (grant[0].optionalDouble(1) ?? 0) - Double(granted)
-            return RateGrant(granted: granted, wait: granted < wanted ? max(0, 1 - left) / max(rate, 1e-9) : 0)
+        try sync { try grantRateTokens(upTo: wanted, rate: rate, capacity: capacity) }
+    }
+
+    func takeRateTokensAsync(
+        upTo wanted: Int, rate: Double, capacity: Int,
+        completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void
+    ) {
+        queue.async {
+            completion(
+                Result {
+                    try self.whileReconnecting {
+                        try self.grantRateTokens(upTo: wanted, rate: rate, capacity: capacity)
+                    }
+                })
         }
+    }
+
+    /// ``takeRateTokens(upTo:rate:capacity:)``'s statement; call on `queue`.
+    private func grantRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
+        let grant = try connection.query(
+            """
+            WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS at),
+            bucket AS (
+                SELECT LEAST($3::float8, tokens + GREATEST(0, now.at - refilled_at) * $2::float8) AS available,
+                       now.at
+                FROM rate_budget, now WHERE id = 1 FOR UPDATE),
+            grant_ AS (SELECT available, at, LEAST($1::float8, floor(available)) AS granted FROM bucket)
+            UPDATE rate_budget SET tokens = grant_.available - grant_.granted,
+                                   refilled_at = GREATEST(refilled_at, grant_.at)
+            FROM grant_ WHERE id = 1
+            RETURNING grant_.granted, grant_.available
+            """, wanted, rate, capacity)
+        guard grant.count > 0 else { return RateGrant(granted: 0, wait: 1 / max(rate, 1)) }
+        let granted = grant[0].int(0)
+        let left = (grant[0].optionalDouble(1) ?? 0) - Double(granted)
+        return RateGrant(granted: granted, wait: granted < wanted ? max(0, 1 - left) / max(rate, 1e-9) : 0)
     }
 
     func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {

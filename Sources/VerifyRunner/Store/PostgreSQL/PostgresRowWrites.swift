@@ -104,17 +104,28 @@ enum PostgresRowWrites {
     /// The SQLSTATE of the fence (`verifyd_fence`, migration 5): the batch changed fewer rows than it holds.
     static let fenceState = "VF001"
 
+    /// The SQLSTATE of the three-argument fence (migration 6): the runner was found gone by another, so its
+    /// lease is over and none of its commit may be written.
+    static let leaseOverState = "VF002"
+
     /// One batch, fenced.
     static let batchSQL = """
         WITH written AS (\(updateSQL))
         SELECT verifyd_fence((SELECT count(*) FROM written), $17)
         """
 
-    /// The job's counters, this runner's sign of life and the requests of this second: parameters `$n`… are
-    /// requests, retries, sending seconds, the first send's time, the job id, now (seconds), the runner, the
-    /// job's number, this second.
+    /// The renewal of a runner's lease: its sign of life, written on the database's clock, only while no other
+    /// runner has found it gone (or it ended). `$1` is the runner; one row changed means the lease holds.
+    static let renewalSQL = """
+        UPDATE runners SET last_seen = extract(epoch FROM clock_timestamp())
+        WHERE id = $1 AND lost_at IS NULL AND ended_at IS NULL
+        """
+
+    /// The job's counters, this runner's sign of life (``renewalSQL``'s, counting its requests) and the requests
+    /// of this second: parameters `$n`… are requests, retries, sending seconds, the first send's time, the job
+    /// id, the runner, the job's number, this second.
     static func countersSQL(from n: Int) -> String {
-        let p = (0..<9).map { "$\(n + $0)" }
+        let p = (0..<8).map { "$\(n + $0)" }
         return """
             counted AS (
                 UPDATE jobs SET requests = requests + \(p[0])::bigint, retries = retries + \(p[1])::bigint,
@@ -122,24 +133,39 @@ enum PostgresRowWrites {
                                 started_at = COALESCE(started_at, \(p[3])::text)
                 WHERE id = \(p[4])::text RETURNING id),
             seen AS (
-                UPDATE runners SET last_seen = \(p[5])::float8, sent = sent + \(p[0])::bigint
-                WHERE id = \(p[6])::text RETURNING id),
+                UPDATE runners SET last_seen = extract(epoch FROM clock_timestamp()), sent = sent + \(p[0])::bigint
+                WHERE id = \(p[5])::text AND lost_at IS NULL AND ended_at IS NULL RETURNING id),
             per_second AS (
                 INSERT INTO job_request_seconds (job_number, second, requests)
-                SELECT \(p[7])::bigint, \(p[8])::bigint, \(p[0])::bigint WHERE \(p[0])::bigint > 0
+                SELECT \(p[6])::bigint, \(p[7])::bigint, \(p[0])::bigint WHERE \(p[0])::bigint > 0
                 ON CONFLICT (job_number, second) DO UPDATE
                 SET requests = job_request_seconds.requests + excluded.requests RETURNING 1)
             """
     }
 
     /// The usual commit, one batch and the counters, as one statement (parameters: the batch's 17, then the
-    /// counters' 9).
-    static let commitSQL = """
+    /// counters' 8), fenced on the rows written and, for a runner that holds a lease, on the lease.
+    static func commitSQL(leased: Bool) -> String { leased ? leasedCommitSQL : unleasedCommitSQL }
+
+    /// The counters alone, after the batches of a commit of several (parameters: the counters' 8), fenced on the
+    /// lease for a runner that holds one.
+    static func countersOnlySQL(leased: Bool) -> String { leased ? leasedCountersOnlySQL : unleasedCountersOnlySQL }
+
+    private static let leasedCommitSQL = """
+        WITH written AS (\(updateSQL)),
+        \(countersSQL(from: 18))
+        SELECT verifyd_fence((SELECT count(*) FROM written), $17, (SELECT count(*) FROM seen))
+        """
+
+    private static let unleasedCommitSQL = """
         WITH written AS (\(updateSQL)),
         \(countersSQL(from: 18))
         SELECT verifyd_fence((SELECT count(*) FROM written), $17)
         """
 
-    /// The counters alone, after the batches of a commit of several (parameters: the counters' 9).
-    static let countersOnlySQL = "WITH \(countersSQL(from: 1)) SELECT 1"
+    private static let leasedCountersOnlySQL = """
+        WITH \(countersSQL(from: 1)) SELECT verifyd_fence(0, 0, (SELECT count(*) FROM seen))
+        """
+
+    private static let unleasedCountersOnlySQL = "WITH \(countersSQL(from: 1)) SELECT 1"
 }

@@ -558,15 +558,18 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
 
     // MARK: Runners
 
-    /// Records this process in `runners` and keeps it seen while it runs (the SQLite store hands rows out
-    /// without leases: one runner per spool).
-    public func startRunning(lease: Duration) throws {
+    /// Records this process in `runners` and keeps it seen while it runs. The SQLite store hands rows out without
+    /// leases (one runner per spool): the lease it returns has no send deadline and is never lost.
+    @discardableResult
+    public func startRunning(lease: Duration, requestTimeout: Duration) throws -> RunnerLease {
         try sync {
             try connection.statement(
-                "INSERT INTO runners (id, host, pid, started_at, last_seen) VALUES (?, ?, ?, ?, ?)"
-            ).bind(runner.id, runner.host, runner.pid, runner.startedAt, Timestamp.nowSeconds()).run()
+                "INSERT INTO runners (id, host, pid, started_at, last_seen, lease_seconds) VALUES (?, ?, ?, ?, ?, ?)"
+            ).bind(runner.id, runner.host, runner.pid, runner.startedAt, Timestamp.nowSeconds(), lease.seconds).run()
             isRunning = true
-            heartbeat = RunnerHeartbeat(queue: queue, lease: lease) { [weak self] in self?.beat() }
+            let granted = RunnerLease(soleRunner: runner.id, length: lease)
+            heartbeat = RunnerHeartbeat(queue: queue, interval: granted.renewalInterval) { [weak self] in self?.beat() }
+            return granted
         }
     }
 
@@ -601,6 +604,14 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// Every token asked for: one runner per spool, whose own bucket is the budget.
     public func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
         RateGrant(granted: wanted, wait: 0)
+    }
+
+    /// Every token asked for, at once: one runner's own bucket is the budget.
+    public func takeRateTokensAsync(
+        upTo wanted: Int, rate: Double, capacity: Int,
+        completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void
+    ) {
+        completion(.success(RateGrant(granted: wanted, wait: 0)))
     }
 
     /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+@testable import VerifyRunner
+
+/// A runner of a shared store that is paused (SIGSTOP: a VM freeze, a swap storm, a laptop lid) and then goes on.
+/// Two runners share one job on the test run's real PostgreSQL server, against the real sandbox; runner A is
+/// stopped, runner B takes A's rows over once A's lease is over and finishes the job, and only then is A
+/// continued: everything it had prepared before the pause must stay unsent.
+@Suite(.serialized) struct PausedRunnerTests {
+    /// Where runner A is when it is stopped.
+    enum Moment: String, CaseIterable, CustomTestStringConvertible {
+        /// Sending at the full rate: a full window in the air and a full reserve.
+        case sendingAtFullRate
+        /// At a low `--rate`, waiting for tokens, with its reserve of marked rows full.
+        case waitingForTokens
+        /// Inside a group commit: its commit waits for a row lock the test holds.
+        case insideAGroupCommit
+
+        var testDescription: String { rawValue }
+
+        /// The job's rows, the store's `--rate`, and the starts the sandbox has received when A is stopped.
+        var plan: (rows: Int, rate: Int, stopAtStarts: Int) {
+            switch self {
+            case .sendingAtFullRate: (4_000, 400, 1_000)
+            case .waitingForTokens: (300, 20, 40)
+            case .insideAGroupCommit: (2_000, 400, 400)
+            }
+        }
+    }
+
+    /// `verifyd run --once` of `spool` through `provider`, sharing `address`: `--lease 4s --timeout 2` (the send
+    /// deadline is 2 s after each renewal), a 1 s in-doubt margin, JSON logs and a metrics file in the spool.
+    private static func arguments(
+        _ spool: TemporaryDirectory, _ address: String, _ sandbox: SandboxProcess, provider: ProviderName, rate: Int,
+        lease: String
+    ) -> [String] {
+        [
+            "run", "--once", "--spool", spool.path, "--db", address, "--api-base", sandbox.baseURL, "--settle", "0s",
+            "--provider", provider.rawValue, "--rate", "\(rate)", "--concurrency", "64", "--lease", lease, "--timeout",
+            "2", "--in-doubt-margin", "1s", "--log-format", "json", "--metrics-file", spool.path + "/metrics.prom",
+        ]
+    }
+
+    /// Runners A and B on one job: A reads the file (its spool holds it), then B joins.
+    private struct Pair {
+        let a: Process
+        let b: Process
+        let spools: (a: TemporaryDirectory, b: TemporaryDirectory)
+        let numbers: [String]
+        let jobID: String
+
+        var logA: String { spools.a.path + "/runner.log" }
+        var logB: String { spools.b.path + "/runner.log" }
+
+        func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+        func remove() {
+            spools.a.remove()
+            spools.b.remove()
+        }
+    }
+
+    private static func startPair(
+        rows: Int, rate: Int, lease: String, provider: ProviderName, address: String, sandbox: SandboxProcess
+    ) async throws -> Pair {
+        let spools = (a: try TemporaryDirectory(), b: try TemporaryDirectory())
+        let (csv, numbers) = KilledRuns.mobilesCSV(rows)
+        try spools.a.write(csv, to: "incoming/shared.csv")
+        let a = try BuiltBinary.start(
+            arguments(spools.a, address, sandbox, provider: provider, rate: rate, lease: lease),
+            environment: SandboxProcess.credentials, stderrFile: spools.a.path + "/runner.log")
+        _ = try await BuiltBinary.waitForLine(containing: "file read", in: spools.a.path + "/runner.log", of: a)
+        let b = try BuiltBinary.start(
+            arguments(spools.b, address, sandbox, provider: provider, rate: rate, lease: lease),
+            environment: SandboxProcess.credentials, stderrFile: spools.b.path + "/runner.log")
+        let jobID = try #require(try PostgresJobStore(address: address).jobs().first?.id)
+        return Pair(a: a, b: b, spools: spools, numbers: numbers, jobID: jobID)
+    }
+
+    /// A is stopped at `moment` and continued only after B has finished the job. Every number is started exactly
+    /// once (the sandbox's own counters), every row is `sent`, A says what happened, counts the lost lease, and
+    /// goes on to exit 0.
+    @Test(arguments: ProviderName.allCases, Moment.allCases)
+    func aRunnerStoppedPastItsLeaseNeverSendsRowsItNoLongerHolds(provider: ProviderName, moment: Moment) async throws {
+        let address = try PostgresServer.shared().createDatabase()
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
+        defer { Task { try? await sandbox.stop() } }
+        let plan = moment.plan
+        let pair = try await Self.startPair(
+            rows: plan.rows, rate: plan.rate, lease: "4s", provider: provider, address: address, sandbox: sandbox)
+        defer { pair.remove() }
+        _ = try await sandbox.waitForStarts(plan.stopAtStarts, of: pair.a)
+        try #require(pair.a.isRunning, "A was still sending at the stop: \(pair.text(pair.logA).suffix(2000))")
+        if moment == .insideAGroupCommit {
+            // Every group commit adds to the job's counters: holding the job's row makes A's next commit wait
+            // inside PostgreSQL. A says so once it has waited a second; it is stopped right then, and the commit
+            // goes through while it is stopped (a renewal of its lease that it hears of only after the pause).
+            let blocker = try PostgresConnection(address: address)
+            try blocker.execute("BEGIN")
+            _ = try blocker.query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", pair.jobID)
+            _ = try await BuiltBinary.waitForLine(
+                containing: "a group commit is not confirmed yet", in: pair.logA, of: pair.a)
+            kill(pair.a.processIdentifier, SIGSTOP)
+            try blocker.execute("COMMIT")
+        } else {
+            kill(pair.a.processIdentifier, SIGSTOP)
+        }
+        let store = try PostgresJobStore(address: address)
+        let runnerA = try #require(try store.runners().first { $0.pid == Int(pair.a.processIdentifier) })
+        let held = try PostgresConnection(address: address).query(
+            "SELECT count(*) FROM job_rows WHERE lease_owner = $1 AND state = 'in_flight'", runnerA.id)[0].int(0)
+
+        // B takes A's rows over once A's lease is over, resolves those A had in flight, sends the rest and
+        // finishes the job; A stays stopped all that time.
+        let statusB = try await pair.b.exitStatus(killedAfter: 300)
+        kill(pair.a.processIdentifier, SIGCONT)
+        let statusA = try await pair.a.exitStatus(killedAfter: 300)
+        let logA = pair.text(pair.logA)
+        #expect(statusB == 0, "B: \(pair.text(pair.logB).suffix(3000))")
+        #expect(statusA == 0, "A: \(logA.suffix(3000))")
+
+        let counts = try await sandbox.stats()
+        let twice = pair.numbers.filter { (counts.startsByNumber[$0] ?? 0) > 1 }
+        let never = pair.numbers.filter { counts.startsByNumber[$0] == nil }
+        #expect(twice.isEmpty && never.isEmpty, "started twice: \(twice.count), never: \(never.count)")
+        #expect(try store.statusCounts(jobID: pair.jobID) == ["sent": pair.numbers.count])
+        #expect(held > 0, "A held rows in flight when it was stopped")
+        if moment == .waitingForTokens { #expect(held >= 16, "A's reserve was full: \(held) rows marked in flight") }
+
+        // A says what it knows, and goes on as a new runner.
+        let lostLine = try #require(logA.split(separator: "\n").first { $0.contains("this runner lost its lease") })
+        #expect(lostLine.contains("longer than --lease 4s") && lostLine.contains("found it gone"), "\(lostLine)")
+        #expect(lostLine.contains("did not leave"), "\(lostLine)")
+        let metrics = pair.text(pair.spools.a.path + "/metrics.prom")
+        #expect(metrics.contains("verifyd_leases_lost_total 1"), "\(metrics)")
+        let runners = try store.runners()
+        #expect(runners.first { $0.id == runnerA.id }?.lostTo != nil, "the store recorded A found gone")
+        #expect(runners.filter { $0.pid == Int(pair.a.processIdentifier) }.count == 2, "A went on under a new id")
+        print("\(provider) \(moment): A held \(held) rows in flight at the stop; \(lostLine)")
+    }
+
+    /// A pause shorter than the lease changes nothing: no row is taken over, nothing is held back or sent twice,
+    /// and neither runner logs a warning.
+    @Test(arguments: ProviderName.allCases)
+    func aPauseShorterThanTheLeaseChangesNothing(provider: ProviderName) async throws {
+        let address = try PostgresServer.shared().createDatabase()
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
+        defer { Task { try? await sandbox.stop() } }
+        let pair = try await Self.startPair(
+            rows: 3_000, rate: 300, lease: "8s", provider: provider, address: address, sandbox: sandbox)
+        defer { pair.remove() }
+        _ = try await sandbox.waitForStarts(600, of: pair.a)
+        try #require(pair.a.isRunning, "A was still sending at the stop")
+        kill(pair.a.processIdentifier, SIGSTOP)
+        // The pause itself is the scenario: A stays stopped for 2 s, a quarter of its lease, whatever happens
+        // meanwhile. This sleep is the scenario's duration, not a synchronisation: nothing is waited for, and
+        // the test asserts nothing about how long anything took.
+        try await Task.sleep(for: .seconds(2))
+        kill(pair.a.processIdentifier, SIGCONT)
+        let statusA = try await pair.a.exitStatus(killedAfter: 300)
+        let statusB = try await pair.b.exitStatus(killedAfter: 300)
+        let logs = (a: pair.text(pair.logA), b: pair.text(pair.logB))
+        #expect(statusA == 0 && statusB == 0, "A: \(logs.a.suffix(2000))\nB: \(logs.b.suffix(2000))")
+
+        let counts = try await sandbox.stats()
+        #expect(pair.numbers.allSatisfy { counts.startsByNumber[$0] == 1 }, "every number started exactly once")
+        let store = try PostgresJobStore(address: address)
+        #expect(try store.statusCounts(jobID: pair.jobID) == ["sent": pair.numbers.count])
+        #expect(try store.runners().allSatisfy { $0.lostAt == nil }, "no runner was found gone")
+        for log in [logs.a, logs.b] {
+            #expect(!log.contains("\"level\":\"warning\""), "\(log.suffix(2000))")
+            #expect(!log.contains("held back"), "no request was held back")
+        }
+        #expect(pair.text(pair.spools.a.path + "/metrics.prom").contains("verifyd_leases_lost_total 0"))
+    }
+}
