@@ -244,6 +244,46 @@ struct CurlTransportTests {
         #expect(transport.inFlightCount == 0)
     }
 
+    /// A request whose send deadline passes before it gets the one connection (busy with another request) is
+    /// held back when the connection frees up: the server never sees it, and its completion says it was not sent.
+    /// A request with an open deadline goes as usual.
+    @Test func aRequestPastItsSendDeadlineIsHeldBackUnsent() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        let server = try ScriptedHTTPServer { request in
+            if request.target == "/first" { gate.wait() }
+            return .respond(status: 201)
+        }
+        defer { server.stop() }
+        var single = configuration
+        single.maxConnections = 1
+        let transport = try CurlTransport(configuration: single)
+        let open = SendDeadline(until: BootClock.now() + 3_600_000_000_000)
+        let closing = SendDeadline(until: BootClock.now() + 3_600_000_000_000)
+        let (firstRequest, secondRequest, thirdRequest) = (
+            HTTPRequest(method: .post, url: server.url("/first"), body: Array("To=1".utf8)),
+            HTTPRequest(method: .post, url: server.url("/second"), body: Array("To=2".utf8)),
+            HTTPRequest(method: .post, url: server.url("/third"), body: Array("To=3".utf8))
+        )
+
+        var arrivals = server.requests.makeAsyncIterator()
+        async let first = transport.response(for: firstRequest, on: completions)
+        #expect(try #require(await arrivals.next()).target == "/first")
+        // The one connection is busy: the second request waits for it, and its deadline passes.
+        async let second = transport.response(for: secondRequest, deadline: closing, on: completions)
+        closing.close()
+        gate.signal()
+        #expect(try await first.get().status == 201)
+        let heldBack = try #require(await second.failure)
+        #expect(heldBack.wasHeldBackAtDeadline && !heldBack.requestMayHaveBeenSent)
+        #expect(closing.requestsHeldBack == 1 && closing.requestsMayHaveLeftLate == 0)
+
+        let third = await transport.response(for: thirdRequest, deadline: open, on: completions)
+        #expect(try third.get().status == 201)
+        #expect(try #require(await arrivals.next()).target == "/third", "the held-back request never arrived")
+        #expect(open.requestsHeldBack == 0 && open.requestsMayHaveLeftLate == 0)
+        await transport.shutDownOffThePool()
+    }
+
     /// Runs `body` with a transport built from ``configuration``, shutting it down afterwards.
     private func withTransport(_ body: (CurlTransport) async throws -> Void) async throws {
         let transport = try CurlTransport(configuration: configuration)
@@ -265,10 +305,10 @@ struct CurlTransportTests {
 extension CurlTransport {
     /// Sends `request` and waits for its completion, which runs on `queue`.
     fileprivate func response(
-        for request: HTTPRequest, timeout: Duration? = nil, on queue: DispatchQueue
+        for request: HTTPRequest, timeout: Duration? = nil, deadline: SendDeadline? = nil, on queue: DispatchQueue
     ) async -> Result<HTTPResponse, TransportFailure> {
         await withCheckedContinuation { continuation in
-            send(request, timeout: timeout, on: queue) { continuation.resume(returning: $0) }
+            send(request, timeout: timeout, deadline: deadline, on: queue) { continuation.resume(returning: $0) }
         }
     }
 

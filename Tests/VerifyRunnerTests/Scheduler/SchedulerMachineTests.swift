@@ -205,13 +205,17 @@ import Testing
                 at(0.7, answers(1) + [.rowReady(1, first: true)], "mark1 wait900ms commit?"),
             ]),
         Scenario(
-            name: "a shared store's tokens: asked for when none are left, never during a wait, one commit for both",
+            name:
+                "a shared store's tokens: asked for when none are left, never during a wait or while an ask is under "
+                + "way, one commit for both",
             settings: settings(concurrency: 2, rate: 100, shared: true),
             steps: [
                 at(0, loaded(0..<3), "tokens?5"),
-                at(0, [.tokensGranted(RateGrant(granted: 1, wait: 0.02))], "start0 mark1 wait20ms commit?"),
+                at(0.001, [], ""),
+                at(0.002, [.tokensGranted(RateGrant(granted: 1, wait: 0.02))], "start0 mark1 wait20ms commit?"),
                 at(0.01, [], ""),
                 at(0.02, [.tokenWaitOver], "tokens?5"),
+                at(0.02, [], ""),
                 at(0.02, [.tokensGranted(RateGrant(granted: 5, wait: 0))], "start2"),
                 at(0.02, [.commitDue], "commit+marks"),
                 at(0.02, [.committed], "send0 send2"),
