@@ -19,19 +19,36 @@ struct SpoolOptions: ParsableArguments {
     /// The spool described by the options.
     var layout: Spool { Spool(root: spool) }
 
-    /// Opens the store, with a clear message on failure.
-    func openStore() throws -> any JobStoring {
-        try layout.prepare()
-        let path = db ?? layout.defaultDatabase
-        if PostgresAddress.isPostgres(path) && PostgresAddress.hasPassword(path) {
+    /// Opens the store, with a clear message on failure. With `creating` (`run`, which prepares the spool first),
+    /// a store that is not there is created; the commands that only look at a store pass `false`: they create no
+    /// spool folder, no file and no schema, and fail naming where they looked. An existing store at an older
+    /// schema version is migrated either way.
+    func openStore(creating: Bool) throws -> any JobStoring {
+        let address = db ?? layout.defaultDatabase
+        if PostgresAddress.isPostgres(address) && PostgresAddress.hasPassword(address) {
             throw CommandFailure(
                 "--db must not carry a password (the command line is visible to every user): "
                     + "set PGPASSWORD or use ~/.pgpass")
         }
         do {
-            return try JobStores.open(path)
+            return try JobStores.open(address, creating: creating)
+        } catch let missing as StoreMissing {
+            let spoolIsMissing = db == nil && !FileManager.default.fileExists(atPath: layout.root)
+            throw CommandFailure(
+                (spoolIsMissing ? "no spool at \(spool) (looked for \(address))" : "\(missing)") + ": nothing to show")
         } catch {
             throw CommandFailure("cannot open the state store: \(error)")
+        }
+    }
+
+    /// Makes the spool's `reports/` folder ready for the commands that write report files without working the
+    /// spool (`report`, `outcomes`; ``Spool/prepareReports()``): they never create a spool, e.g. under a mistyped
+    /// `--spool`, and say so.
+    func prepareReportsFolder() throws {
+        do {
+            try layout.prepareReports()
+        } catch SpoolError.missing {
+            throw CommandFailure("no spool at \(spool): nowhere to write report files")
         }
     }
 }

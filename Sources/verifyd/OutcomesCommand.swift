@@ -50,7 +50,8 @@ struct OutcomesCommand: AsyncParsableCommand {
         let logger = makeLogger(format: logFormat)
         // The store and the credential files are read on a Dispatch queue, never on the cooperative pool.
         let (store, groups) = try await onOwnThread { () throws -> (any JobStoring, [ProviderName: [JobRecord]]) in
-            let store = try spoolOptions.openStore()
+            let store = try spoolOptions.openStore(creating: false)
+            try spoolOptions.prepareReportsFolder()
             return (store, try selectJobs(in: store))
         }
         guard !groups.isEmpty else { return print("no finished job to ask about") }

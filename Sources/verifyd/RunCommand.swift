@@ -199,7 +199,7 @@ struct RunCommand: BlockingCommand {
         try spoolOptions.layout.prepare()
         let lock = try SpoolLock(spool: spoolOptions.layout)
         defer { withExtendedLifetime(lock) {} }
-        let store = try spoolOptions.openStore()
+        let store = try spoolOptions.openStore(creating: true)
         // Follow-ups (V1 status questions) take a quarter of --concurrency and of --rate beside the sending, and
         // two more connections serve listings of the Verification Attempts API: a start never waits for a
         // connection.

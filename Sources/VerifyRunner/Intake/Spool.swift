@@ -28,19 +28,37 @@ public struct Spool: Sendable, Equatable {
 
     /// Creates the folders that are missing (mode 0750; reports 0700).
     public func prepare() throws {
-        let manager = FileManager.default
         for (path, mode) in [
             (root, 0o750), (incoming, 0o750), (processing, 0o750), (done, 0o750),
             (rejected, 0o750), (reports, 0o700),
         ] {
-            var isDirectory: ObjCBool = false
-            if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
-                guard isDirectory.boolValue else { throw SpoolError.notADirectory(path: path) }
-                continue
-            }
-            try manager.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
+            try Self.makeFolder(at: path, mode: mode)
         }
+    }
+
+    /// Creates `reports/` when it is missing, for the commands that write report files into a spool without
+    /// working it (`report`, `outcomes`). They never create a spool, so the root must be there.
+    ///
+    /// - Throws: ``SpoolError/missing(path:)`` when there is no spool folder at the root.
+    public func prepareReports() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SpoolError.missing(path: root)
+        }
+        try Self.makeFolder(at: reports, mode: 0o700)
+    }
+
+    /// Creates the folder at `path` with `mode` (and the folders above it) unless it is there.
+    ///
+    /// - Throws: ``SpoolError/notADirectory(path:)`` when something else than a folder is there.
+    private static func makeFolder(at path: String, mode: Int) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw SpoolError.notADirectory(path: path) }
+            return
+        }
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
     }
 }
 
@@ -48,6 +66,8 @@ public struct Spool: Sendable, Equatable {
 public enum SpoolError: Error, Equatable, CustomStringConvertible {
     /// A spool path exists but is not a folder.
     case notADirectory(path: String)
+    /// There is no spool folder at the path (given to a command that never creates one).
+    case missing(path: String)
     /// A rename or copy failed.
     case moveFailed(from: String, to: String, errno: Int32)
     /// A file given to `submit` is not there or not a regular file.
@@ -63,6 +83,7 @@ public enum SpoolError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notADirectory(let path): return "\(path) exists but is not a directory"
+        case .missing(let path): return "no spool at \(path)"
         case .moveFailed(let from, let to, let code):
             return "cannot move \(from) to \(to): \(String(cString: strerror(code)))"
         case .notAFile(let path): return "\(path) is not a readable regular file"

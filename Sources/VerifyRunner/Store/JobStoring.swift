@@ -225,12 +225,19 @@ public struct JobIDTaken: Error, CustomStringConvertible {
 /// Opens the store a `--db` names: a `postgresql://` (or `postgres://`) URI is a shared PostgreSQL store, anything
 /// else the path of a SQLite file.
 public enum JobStores {
-    /// Opens (creating and migrating as needed) the store at `address`.
+    /// Opens the store at `address` and brings its schema up to date. With `creating` (what `run` does), a store
+    /// that is not there is created: the SQLite file, or verifyd's schema in the PostgreSQL database. Without it
+    /// (the commands that only look at a store) nothing is created. An existing store at an older schema version
+    /// is migrated either way, since verifyd reads only the current schema.
     ///
-    /// - Throws: a ``StoreError`` when it cannot be opened.
-    public static func open(_ address: String) throws -> any JobStoring {
-        if PostgresAddress.isPostgres(address) { return try PostgresJobStore(address: address) }
-        return try SQLiteJobStore(path: address)
+    /// - Throws: ``StoreMissing`` when there is no store and `creating` is false; a ``StoreError`` when it cannot
+    ///   be opened.
+    public static func open(_ address: String, creating: Bool) throws -> any JobStoring {
+        guard PostgresAddress.isPostgres(address) else { return try SQLiteJobStore(path: address, creating: creating) }
+        if !creating, try !Migrations.hasSchema(address: address) {
+            throw StoreMissing(location: PostgresAddress.withoutPassword(address), isDatabase: true)
+        }
+        return try PostgresJobStore(address: address)
     }
 }
 

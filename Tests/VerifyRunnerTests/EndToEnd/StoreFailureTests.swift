@@ -57,7 +57,7 @@ import VerifyRunner
     @Test func aDiskThatFillsUpDuringIntakeLeavesTheFileToBeReadAgain() async throws {
         let spool = try TemporaryDirectory()
         defer { spool.remove() }
-        let created = try await BuiltBinary.run(["status", "--spool", spool.path])
+        let created = try await BuiltBinary.run(["run", "--once", "--dry-run", "--spool", spool.path])
         try #require(created.status == 0, "stderr: \(created.stderr)")
         let store = spool.path + "/verifyd.sqlite"
         let limit = try Self.size(of: store) / 1024 + 64

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 
 @testable import VerifyRunner
@@ -95,4 +97,47 @@ import Testing
         }
     }
 
+    /// Connections that open one new file at the same moment all get the store. SQLite may refuse the switch to
+    /// WAL mode at once, with `SQLITE_BUSY` and without waiting through the busy timeout, while another connection
+    /// makes it: the store tries again. One connection per thread, the threads let go together.
+    @Test func connectionsOpeningANewFileTogetherAllGetTheStore() throws {
+        for _ in 0..<50 {
+            try withTemporaryDirectory { directory in
+                let path = directory.path + "/verifyd.sqlite"
+                let connections = 16
+                let start = ThreadBarrier(count: connections)
+                let failures = Mutex<[String]>([])
+                let done = DispatchGroup()
+                for _ in 0..<connections {
+                    done.enter()
+                    Thread {
+                        start.wait()
+                        do { _ = try SQLiteJobStore(path: path) } catch { failures.withLock { $0.append("\(error)") } }
+                        done.leave()
+                    }.start()
+                }
+                done.wait()
+                let failed = failures.withLock { $0 }
+                #expect(failed.isEmpty, "\(failed)")
+                let version = try SQLiteConnection(path: path).integerPragma("user_version")
+                #expect(version == Migrations.all.count)
+            }
+        }
+    }
+}
+
+/// A `pthread_barrier_t`: each of `count` threads waits in ``wait()`` until all of them are there.
+private final class ThreadBarrier: @unchecked Sendable {
+    // @unchecked: the barrier is made for threads to share; pthread synchronizes it.
+    private let barrier = UnsafeMutablePointer<pthread_barrier_t>.allocate(capacity: 1)
+
+    init(count: Int) { pthread_barrier_init(barrier, nil, UInt32(count)) }
+
+    deinit {
+        pthread_barrier_destroy(barrier)
+        barrier.deallocate()
+    }
+
+    /// Returns once `count` threads have called it.
+    func wait() { pthread_barrier_wait(barrier) }
 }

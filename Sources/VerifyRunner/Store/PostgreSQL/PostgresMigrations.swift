@@ -16,4 +16,11 @@ extension Migrations {
             try connection.query("INSERT INTO schema_version (version) VALUES ($1)", all.count)
         }
     }
+
+    /// Whether the database at `address` holds verifyd's schema at any version (its table `schema_version`),
+    /// asked over a connection of its own that changes nothing.
+    static func hasSchema(address: String) throws -> Bool {
+        let connection = try PostgresConnection(address: address)
+        return try connection.query("SELECT to_regclass('schema_version') IS NOT NULL")[0].text(0) == "t"
+    }
 }

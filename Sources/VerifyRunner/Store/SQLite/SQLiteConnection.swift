@@ -9,14 +9,15 @@ final class SQLiteConnection {
     /// Prepared statements kept for the connection's lifetime, by SQL text.
     private var cache: [String: SQLiteStatement] = [:]
 
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens the database at `path`, creating the file when there is none if `creating`; without it, a missing
+    /// file fails with `SQLITE_CANTOPEN` and nothing is created.
     ///
     /// A file SQLite creates here gets 0644 less the umask (``SQLiteJobStore`` creates its file 0600 first);
     /// the connection uses `SQLITE_OPEN_NOMUTEX` because one queue owns it.
-    init(path: String) throws(SQLiteError) {
+    init(path: String, creating: Bool = true) throws(SQLiteError) {
         Self.configureLibrary
         var raw: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (creating ? SQLITE_OPEN_CREATE : 0)
         let rc = sqlite3_open_v2(path, &raw, flags, nil)
         guard let raw else {
             throw SQLiteError(code: rc, message: "cannot open database at \(path)", sql: nil)

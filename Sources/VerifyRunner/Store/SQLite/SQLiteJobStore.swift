@@ -35,23 +35,57 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// One runner per spool: never shared.
     public var isShared: Bool { false }
 
-    /// Opens (or creates) the store at `path` and brings its schema up to date.
+    /// Opens the store at `path` and brings its schema up to date; with `creating`, creates the file first when
+    /// there is none. Without it nothing is created: the commands that only look at a store never leave one behind.
     ///
-    /// - Throws: ``SQLiteError`` when the file cannot be opened, is not a database, or is read-only.
-    public init(path: String) throws {
+    /// - Throws: ``StoreMissing`` when there is no file at `path` and `creating` is false; ``SQLiteError`` when
+    ///   the file cannot be opened, is not a database, or is read-only.
+    public init(path: String, creating: Bool = true) throws {
         self.path = path
-        // A new store is created owner-only (0600); SQLite gives its -wal and -shm files the same mode.
-        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if created >= 0 { close(created) }
-        connection = try SQLiteConnection(path: path)
-        try connection.execute("PRAGMA busy_timeout = 5000")
+        if creating {
+            // A new store is created owner-only (0600); SQLite gives its -wal and -shm files the same mode.
+            let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if created >= 0 { close(created) }
+        }
+        connection = try Self.connect(path: path, creating: creating)
+        try connection.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)")
         // 16 KiB pages (only a new file takes them): a row is about 90 bytes, and a million-row intake
         // writes a quarter as many B-tree pages and WAL frames as with the 4 KiB default.
         try connection.execute("PRAGMA page_size = 16384")
-        try connection.execute("PRAGMA journal_mode = WAL")
+        try Self.switchToWriteAheadLog(connection)
         try connection.execute("PRAGMA synchronous = FULL")
         try connection.execute("PRAGMA foreign_keys = ON")
         try Migrations.migrate(connection)
+    }
+
+    /// The connection to the database at `path`; a file that is not there, when it may not be created, is
+    /// ``StoreMissing``.
+    private static func connect(path: String, creating: Bool) throws -> SQLiteConnection {
+        do throws(SQLiteError) {
+            return try SQLiteConnection(path: path, creating: creating)
+        } catch {
+            guard !creating, error.code & 0xff == SQLITE_CANTOPEN, access(path, F_OK) != 0 else { throw error }
+            throw StoreMissing(location: path, isDatabase: false)
+        }
+    }
+
+    /// How long a statement waits for a lock another process holds before it fails with `SQLITE_BUSY`.
+    private static let busyTimeoutMilliseconds = 5000
+
+    /// Puts the database in WAL mode, which then stays with the file. A new file starts in rollback mode, and
+    /// when several processes open it at once each tries to switch it: SQLite may then answer `SQLITE_BUSY` at
+    /// once, without waiting through the busy timeout (it does not wait where waiting could deadlock), so a busy
+    /// answer is tried again, every 10 ms for as long as the busy timeout.
+    private static func switchToWriteAheadLog(_ connection: SQLiteConnection) throws {
+        let giveUpAt = Timestamp.nowSeconds() + Double(busyTimeoutMilliseconds) / 1000
+        while true {
+            do throws(SQLiteError) {
+                return try connection.execute("PRAGMA journal_mode = WAL")
+            } catch {
+                guard error.code & 0xff == SQLITE_BUSY, Timestamp.nowSeconds() < giveUpAt else { throw error }
+                usleep(10_000)
+            }
+        }
     }
 
     private func sync<T>(_ body: () throws -> T) throws -> T {

@@ -1,13 +1,18 @@
 extension Migrations {
-    /// Applies the migrations the SQLite database has not seen yet, each in its own transaction, and records
-    /// each in `PRAGMA user_version`.
+    /// Applies the migrations the SQLite database has not seen yet, in one transaction, and records the version
+    /// in `PRAGMA user_version`.
+    ///
+    /// Processes that open one store at the same moment (a run and a `status`, say) migrate one at a time: the
+    /// transaction starts with `BEGIN IMMEDIATE`, which takes the database's write lock (waiting for it through the
+    /// busy timeout), and the version is read again under that lock, so a step another process applied meanwhile
+    /// is not applied twice. A store already up to date is only read: no write lock is taken.
     static func migrate(_ connection: SQLiteConnection) throws {
-        let current = try connection.integerPragma("user_version")
-        for (index, step) in all.enumerated() where index >= current {
-            try connection.transaction {
-                try connection.execute(step.sqlite)
-                try connection.execute("PRAGMA user_version = \(index + 1)")
-            }
+        guard try connection.integerPragma("user_version") < all.count else { return }
+        try connection.transaction {
+            let current = try connection.integerPragma("user_version")
+            guard current < all.count else { return }
+            for step in all[current...] { try connection.execute(step.sqlite) }
+            try connection.execute("PRAGMA user_version = \(all.count)")
         }
     }
 }
