@@ -137,6 +137,10 @@ import Testing
         let runners = try store.runners()
         #expect(runners.first { $0.id == runnerA.id }?.lostTo != nil, "the store recorded A found gone")
         #expect(runners.filter { $0.pid == Int(pair.a.processIdentifier) }.count == 2, "A went on under a new id")
+        let listed = try await BuiltBinary.run(["runners", "--json", "--db", address])
+        let objects = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]
+        let listedA = objects?.first { $0["id"] as? String == runnerA.id }
+        #expect(listedA?["state"] as? String == "lost" && listedA?["lost_to"] is String, "\(listed.stdout)")
         print("\(provider) \(moment): A held \(held) rows in flight at the stop; \(lostLine)")
     }
 
