@@ -70,10 +70,10 @@ public protocol JobStoring: AnyObject, Sendable {
     /// starting after sequence `after` (the last row handed to it), in input order.
     ///
     /// The SQLite store has one runner per spool (its lock): every row after `after` is this runner's, and rows
-    /// in flight are not included (see ``rowsLeftInFlight(jobID:)``). The PostgreSQL store leases the rows it
-    /// hands out to this runner; it skips rows of live runners, and takes over those of runners not seen for
-    /// their lease, its rows in flight as `in_doubt`. When fewer than `limit` rows follow `after`, it looks
-    /// from the job's start too, for rows whose runner is gone.
+    /// in flight are not included (see ``rowsLeftInFlight(jobID:)``). The PostgreSQL store leases ranges of rows
+    /// to this runner, which say what it has had (`after` plays no part): first the ranges of runners that ended
+    /// or were found gone, their rows in flight as `in_doubt`, then fresh ranges, until it has `limit` rows or
+    /// none is left.
     func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow]
 
     /// ``rowsToSend(jobID:after:limit:)`` on the store's queue while the caller goes on; `completion` gets the

@@ -33,6 +33,11 @@
 /// (`lost_at` on the database's clock, `lost_to`): a runner's rows are anyone's only once another runner has
 /// recorded that, and a runner that finds it recorded knows it lost them. PostgreSQL's three-argument
 /// `verifyd_fence` also fails a group commit whose runner was found gone (SQLSTATE `VF002`).
+///
+/// Migration 7 hands rows out by ranges: `row_leases` holds, per job, ranges of consecutive row keys and the runner
+/// each is leased to, and `job_rows.lease_owner` goes. Leasing a batch of rows writes one range, not every row
+/// of it; a range is taken over as a whole from a runner found gone or ended. The ranges of a job follow each
+/// other from its first row, so the next fresh range starts after the last one.
 enum Migrations {
     /// Every migration, in order.
     static let all: [MigrationStep] = [
@@ -296,6 +301,27 @@ enum Migrations {
                     RETURN verifyd_fence(written, expected);
                 END
                 $fence$;
+                """),
+        MigrationStep(
+            sqlite: """
+                ALTER TABLE job_rows DROP COLUMN lease_owner;
+                CREATE TABLE row_leases (
+                    job_number INTEGER NOT NULL,
+                    first_id INTEGER NOT NULL,
+                    last_id INTEGER NOT NULL,
+                    owner TEXT NOT NULL,
+                    PRIMARY KEY (job_number, first_id)
+                ) WITHOUT ROWID;
+                """,
+            postgres: """
+                ALTER TABLE job_rows DROP COLUMN lease_owner;
+                CREATE TABLE row_leases (
+                    job_number BIGINT NOT NULL,
+                    first_id BIGINT NOT NULL,
+                    last_id BIGINT NOT NULL,
+                    owner TEXT NOT NULL,
+                    PRIMARY KEY (job_number, first_id)
+                );
                 """),
     ]
 }

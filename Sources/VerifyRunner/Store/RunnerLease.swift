@@ -13,7 +13,7 @@ import Synchronization
 /// Thread-safe: the store's queue renews and loses it, the transport thread reads the deadline, the scheduler
 /// reads ``lost``.
 public final class RunnerLease: Sendable {
-    /// The runner id the rows are leased to (`job_rows.lease_owner`).
+    /// The runner id the rows are leased to (the owner of their ranges, `row_leases.owner`).
     public let runnerID: String
     /// `--lease`: how long the store waits, not hearing from the runner, before its rows are anyone's.
     public let length: Duration

@@ -109,7 +109,10 @@ import Testing
         let store = try PostgresJobStore(address: address)
         let runnerA = try #require(try store.runners().first { $0.pid == Int(pair.a.processIdentifier) })
         let held = try PostgresConnection(address: address).query(
-            "SELECT count(*) FROM job_rows WHERE lease_owner = $1 AND state = 'in_flight'", runnerA.id)[0].int(0)
+            """
+            SELECT count(*) FROM job_rows JOIN row_leases ON job_rows.id BETWEEN first_id AND last_id
+            WHERE owner = $1 AND state = 'in_flight'
+            """, runnerA.id)[0].int(0)
 
         // B takes A's rows over once A's lease is over, resolves those A had in flight, sends the rest and
         // finishes the job; A stays stopped all that time.

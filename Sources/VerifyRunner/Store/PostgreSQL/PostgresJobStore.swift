@@ -10,10 +10,9 @@ import Foundation
 /// one per row. Every transaction commits with PostgreSQL's default `synchronous_commit = on`: durable on the
 /// server before the call returns.
 ///
-/// Several runners share the store. Each row handed to a runner (``rowsToSend(jobID:after:limit:)``, with
-/// `FOR UPDATE SKIP LOCKED`, so two runners never take the same row) carries the runner's id in
-/// `job_rows.lease_owner`, and stays its own until another runner finds it gone: not seen, in
-/// `runners.last_seen` (the database's clock), for its own `--lease`. Every group commit, every load and a
+/// Several runners share the store. Rows are handed to a runner by ranges (``rowsToSend(jobID:after:limit:)``:
+/// one `row_leases` row per range, never two runners on one range), and stay its own until another runner finds
+/// it gone: not seen, in `runners.last_seen` (the database's clock), for its own `--lease`. Every group commit, every load and a
 /// heartbeat renew the lease (``RunnerLease``), each only while no one has found the runner gone. A lease per
 /// runner, not per row: staying alive costs one small `UPDATE`, whatever the number of rows held. The rows of a
 /// runner found gone are taken over by the next runner that asks, those in flight as `in_doubt` (their
@@ -46,7 +45,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// The beat that keeps this runner seen while it runs.
     private var heartbeat: RunnerHeartbeat?
 
-    /// This runner's id, the `lease_owner` of the rows it holds. Not from the store's queue.
+    /// This runner's id, the owner of the ranges of rows it holds. Not from the store's queue.
     var runnerID: String { queue.sync { runner.id } }
 
     /// Connects to the database at `address` (a `postgresql://` URI or libpq `key=value` pairs) and brings
@@ -190,11 +189,15 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
             PostgresArray(rows.map { $0.finalStatus?.rawValue }), PostgresArray(rows.map(\.message)))
     }
 
+    /// Ends intake, then refreshes the planner's statistics of `job_rows`: the rows just inserted are not in them
+    /// until autovacuum gets round to it (up to a minute later), and with statistics that still count a few rows
+    /// PostgreSQL would read the whole table for every group commit and load instead of looking rows up by key.
     func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws {
         try sync {
-            try connection.query(
+            _ = try connection.query(
                 "UPDATE jobs SET state = 'queued', extra_columns = $1, total_rows = $2 WHERE id = $3",
                 ExtrasCodec.encode(extraColumns), totalRows, jobID)
+            try connection.execute("ANALYZE job_rows")
         }
     }
 
@@ -240,8 +243,10 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     // MARK: Rows
 
+    /// Rows come by ranges (``leaseRowsToSend(jobID:limit:)``): `after` plays no part, as the ranges say which rows
+    /// this runner has had.
     func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
-        try sync { try leaseRowsToSend(jobID: jobID, after: after, limit: limit) }
+        try sync { try leaseRowsToSend(jobID: jobID, limit: limit) }
     }
 
     func rowsToSendAsync(
@@ -250,54 +255,92 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         queue.async {
             completion(
                 Result {
-                    try self.whileReconnecting { try self.leaseRowsToSend(jobID: jobID, after: after, limit: limit) }
+                    try self.whileReconnecting { try self.leaseRowsToSend(jobID: jobID, limit: limit) }
                 })
         }
     }
 
-    /// ``rowsToSend(jobID:after:limit:)``'s leases; call on `queue`.
-    private func leaseRowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
-        let keys = try keys(of: jobID)
-        var rows = try leaseRows(in: keys.id(seq: after + 1)...keys.last, limit: limit, keys: keys)
-        if rows.count < limit, after >= 0 {
-            rows += try leaseRows(in: keys.first...keys.id(seq: after), limit: limit - rows.count, keys: keys)
-        }
-        return rows
-    }
-
-    /// Leases up to `limit` rows with keys in `range` to this runner, in key order: rows no one holds, and rows
-    /// of runners that ended or were found gone (taking over a row in flight makes it `in_doubt`; a row in
-    /// flight is always some runner's). Rows another transaction is leasing right now are skipped, not waited
-    /// for. In the same transaction the runner renews its own lease (throwing ``LeaseLoss`` when it was found
-    /// gone), and finds gone the runners not seen for their lease.
-    private func leaseRows(in range: ClosedRange<Int>, limit: Int, keys: RowKeyRange) throws -> [WorkRow] {
+    /// ``rowsToSend(jobID:after:limit:)``'s leases, in one transaction; call on `queue`. The runner renews its own
+    /// lease (throwing ``LeaseLoss`` when it was found gone), finds gone the runners not seen for their lease,
+    /// takes over the ranges of the job's rows that gone or ended runners held, then leases fresh ranges until it
+    /// has `limit` rows to send or none is left. Only the ranges are written, one `row_leases` row each: a row
+    /// handed out costs no write of its own. Rows in flight in a range taken over are in doubt (their requests may
+    /// have left), and so are rows found in flight in a fresh range (left by a process from before ranges).
+    private func leaseRowsToSend(jobID: String, limit: Int) throws -> [WorkRow] {
         if let lost = lease?.lost { throw lost }
+        let keys = try keys(of: jobID)
         let renewal = BootClock.now()
-        let leased: PostgresResult? = try connection.transaction {
+        let leased: [WorkRow]? = try connection.transaction {
             if lease != nil, try connection.query(PostgresRowWrites.renewalSQL, runner.id).affectedRows != 1 {
                 return nil
             }
-            try connection.query(Self.findGoneRunnersSQL, runner.id, leaseLength.seconds)
-            return try connection.query(
-                """
-                WITH picked AS (
-                    SELECT id AS picked_id FROM job_rows
-                    WHERE id BETWEEN $1 AND $2
-                        AND ((state IN ('pending', 'waiting', 'in_doubt') AND lease_owner IS NULL)
-                             OR (state IN ('pending', 'waiting', 'in_doubt', 'in_flight') AND lease_owner <> $4
-                                 AND lease_owner NOT IN (
-                                     SELECT id FROM runners WHERE lost_at IS NULL AND ended_at IS NULL)))
-                    ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-                UPDATE job_rows SET lease_owner = $4,
-                    state = CASE WHEN job_rows.state = 'in_flight' THEN 'in_doubt' ELSE job_rows.state END
-                FROM picked WHERE id = picked_id
-                RETURNING \(StoredRecords.workRowColumns)
-                """, range.lowerBound, range.upperBound, limit, runner.id)
+            _ = try connection.query(Self.findGoneRunnersSQL, runner.id, leaseLength.seconds)
+            let taken = try connection.query(Self.takeOverRangesSQL, keys.job, runner.id)
+            var rows = try taken.rows.flatMap { try sendableRows(in: $0.int(0)...$0.int(1), keys: keys) }
+            while rows.count < limit, let fresh = try leaseFreshRange(of: keys, size: limit - rows.count) {
+                rows += try sendableRows(in: fresh, keys: keys)
+            }
+            return rows
         }
         guard let leased else { throw noticeLoss() }
         lease?.renewed(startedAt: renewal)
-        return leased.rows.compactMap { StoredRecords.workRow($0, keys: keys) }.sorted { $0.sequence < $1.sequence }
+        return leased
     }
+
+    /// The job's rows in `range` that still need a request, in key order, a row in flight as in doubt. Call on
+    /// `queue`.
+    private func sendableRows(in range: ClosedRange<Int>, keys: RowKeyRange) throws -> [WorkRow] {
+        try connection.query(
+            """
+            SELECT \(StoredRecords.workRowColumns) FROM job_rows
+            WHERE id BETWEEN $1 AND $2 AND state IN ('pending', 'waiting', 'in_doubt', 'in_flight') ORDER BY id
+            """, range.lowerBound, range.upperBound
+        ).rows.compactMap { StoredRecords.workRow($0, keys: keys)?.takenOver }
+    }
+
+    /// Leases the next `size` rows of the job that no runner has leased yet, as one range; `nil` when every row
+    /// of the job was leased already. Two runners that reach for the same range at once wait for each other on
+    /// its key, and the second tries the range after. Call on `queue`, inside the lease's transaction.
+    private func leaseFreshRange(of keys: RowKeyRange, size: Int) throws -> ClosedRange<Int>? {
+        while true {
+            let leased = try connection.query(
+                Self.leaseFreshRangeSQL, keys.job, runner.id, size, keys.first, keys.last)
+            guard leased.count == 0 else { return leased[0].int(0)...leased[0].int(1) }
+            let remaining = try connection.query(Self.rowsNotLeasedSQL, keys.job, keys.first, keys.last)
+            guard remaining[0].int(0) > 0 else { return nil }
+        }
+    }
+
+    /// Hands the job's (`$1`) ranges held by runners that ended or were found gone to the runner `$2`, and returns
+    /// them (`first_id`, `last_id`). Ranges another runner is taking right now are skipped, not waited for.
+    private static let takeOverRangesSQL = """
+        UPDATE row_leases SET owner = $2
+        WHERE (job_number, first_id) IN (
+            SELECT job_number, first_id FROM row_leases
+            WHERE job_number = $1 AND owner <> $2
+                AND owner NOT IN (SELECT id FROM runners WHERE lost_at IS NULL AND ended_at IS NULL)
+            FOR UPDATE SKIP LOCKED)
+        RETURNING first_id, last_id
+        """
+
+    /// Leases to the runner `$2` the `$3` rows of job `$1` (its keys `$4` to `$5`) that follow the last range
+    /// leased, up to the job's last row, and returns the range (`first_id`, `last_id`); nothing when every row was
+    /// leased, or when another runner's transaction took that range first (its key is taken).
+    private static let leaseFreshRangeSQL = """
+        INSERT INTO row_leases (job_number, first_id, last_id, owner)
+        SELECT $1, next.first_id, LEAST(next.first_id + $3 - 1, extent.last_id), $2
+        FROM (SELECT COALESCE(max(last_id) + 1, $4) AS first_id FROM row_leases WHERE job_number = $1) AS next,
+            (SELECT max(id) AS last_id FROM job_rows WHERE id BETWEEN $4 AND $5) AS extent
+        WHERE next.first_id <= extent.last_id
+        ON CONFLICT (job_number, first_id) DO NOTHING
+        RETURNING first_id, last_id
+        """
+
+    /// How many of job `$1`'s row keys (`$2` to `$3`) follow the last range leased: 0 when every row was leased.
+    private static let rowsNotLeasedSQL = """
+        SELECT COALESCE((SELECT max(id) FROM job_rows WHERE id BETWEEN $2 AND $3), $2 - 1) + 1
+            - COALESCE((SELECT max(last_id) + 1 FROM row_leases WHERE job_number = $1), $2)
+        """
 
     /// Records as gone (`lost_at`, `lost_to`) every runner other than `$1` that has not ended and was not seen
     /// for its lease (`$2` for a runner that recorded none): from then on its rows are anyone's, and its next
@@ -383,7 +426,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         let counters: [(any PostgresParameter)?] = [
             requests, retries, sendingSeconds, startedAt, jobID, runner.id, keys.job, Int(Timestamp.nowSeconds()),
         ]
-        let batches = PostgresRowWrites.batches(of: writes, keys: keys, runner: runner.id)
+        let batches = PostgresRowWrites.batches(of: writes, keys: keys)
         do {
             if batches.count == 1 {
                 try connection.query(
@@ -618,5 +661,16 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
             let keys = try keys(of: jobID)
             return try connection.query(sql, keys.first, keys.last)[0].int(0)
         }
+    }
+}
+
+extension WorkRow {
+    /// The row as a runner that takes it over sees it: a row left in flight is in doubt, as its request may have
+    /// left.
+    fileprivate var takenOver: WorkRow {
+        guard case .inFlight(let attempt) = state else { return self }
+        var row = self
+        row.state = .inDoubt(attempts: attempt)
+        return row
     }
 }

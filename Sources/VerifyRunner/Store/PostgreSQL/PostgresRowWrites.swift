@@ -1,6 +1,7 @@
 /// The group commit as PostgreSQL statements: one `UPDATE … FROM unnest(…)` per batch of row changes, each
 /// column of the batch one array parameter, checked by the fence (`verifyd_fence`, which fails the statement,
-/// and with it the transaction, when the batch changed fewer rows than it holds).
+/// and with it the transaction, when the batch changed fewer rows than it holds, or when the runner was found
+/// gone: its ranges of rows are then another's).
 ///
 /// An `UPDATE` changes a row at most once, so a row that changes twice in one commit (an answer, then the
 /// retry's in-flight mark) starts a new batch: batches run in order, and so do the changes. The usual commit
@@ -9,27 +10,26 @@
 enum PostgresRowWrites {
     /// One statement's worth of writes, none of them for the same row.
     struct Batch {
-        /// The 17 parameters of ``batchSQL``: 15 arrays, the runner, the batch's size.
+        /// The 16 parameters of ``batchSQL``: 15 arrays and the batch's size.
         let parameters: [(any PostgresParameter)?]
         /// The rows it writes: the statement must change exactly as many.
         let count: Int
     }
 
-    /// The writes in order, cut into batches wherever a row comes back (at least one batch, maybe empty);
-    /// each batch writes only rows that `runner` holds (or no runner does).
-    static func batches(of writes: [RowWrite], keys: RowKeyRange, runner: String) -> [Batch] {
+    /// The writes in order, cut into batches wherever a row comes back (at least one batch, maybe empty).
+    static func batches(of writes: [RowWrite], keys: RowKeyRange) -> [Batch] {
         var batches: [Batch] = []
         var current: [RowWrite] = []
         var rowsInCurrent: Set<Int> = []
         for write in writes {
             if !rowsInCurrent.insert(write.sequence).inserted {
-                batches.append(batch(current, keys: keys, runner: runner))
+                batches.append(batch(current, keys: keys))
                 current = []
                 rowsInCurrent = [write.sequence]
             }
             current.append(write)
         }
-        if !current.isEmpty || batches.isEmpty { batches.append(batch(current, keys: keys, runner: runner)) }
+        if !current.isEmpty || batches.isEmpty { batches.append(batch(current, keys: keys)) }
         return batches
     }
 
@@ -39,7 +39,7 @@ enum PostgresRowWrites {
         return write.result == nil ? "untouched" : "answered"
     }
 
-    private static func batch(_ writes: [RowWrite], keys: RowKeyRange, runner: String) -> Batch {
+    private static func batch(_ writes: [RowWrite], keys: RowKeyRange) -> Batch {
         let statuses: [String?] = writes.map { write in
             if case .finished(let final, _) = write.state { return final.rawValue }
             return nil
@@ -61,15 +61,15 @@ enum PostgresRowWrites {
                 PostgresArray(writes.map { $0.result?.isCellphone }),
                 PostgresArray(writes.map { $0.result?.httpStatus }),
                 PostgresArray(zip(writes, statuses).map { $1 == nil ? nil : $0.timestamp }),
-                runner, writes.count,
+                writes.count,
             ], count: writes.count)
     }
 
     /// Applies a batch: an in-flight mark sets the attempt and when it left; an answer sets the state, the
     /// answer's fields and, for a final status, `finished_at`; a row handed back untouched forgets the
-    /// start of an attempt that never left. A row another runner has taken over (this one was not seen for its
-    /// lease) is not written: the statement then changes fewer rows than the batch holds, and the fence fails
-    /// it.
+    /// start of an attempt that never left. Whether the rows are still this runner's is the lease's question,
+    /// asked once per commit (``commitSQL(leased:)``): a runner's ranges go to another only once it was found
+    /// gone.
     private static let updateSQL = """
         UPDATE job_rows AS r SET
             state = w.state,
@@ -97,7 +97,7 @@ enum PostgresRowWrites {
                     $15::text[])
             AS w(id, kind, state, status, attempts, not_before, at, sent_at, error_code, message, provider_id,
                  carrier, is_cellphone, http_status, finished_at)
-        WHERE r.id = w.id AND (r.lease_owner IS NULL OR r.lease_owner = $16)
+        WHERE r.id = w.id
         RETURNING 1
         """
 
@@ -111,7 +111,7 @@ enum PostgresRowWrites {
     /// One batch, fenced.
     static let batchSQL = """
         WITH written AS (\(updateSQL))
-        SELECT verifyd_fence((SELECT count(*) FROM written), $17)
+        SELECT verifyd_fence((SELECT count(*) FROM written), $16)
         """
 
     /// The renewal of a runner's lease: its sign of life, written on the database's clock, only while no other
@@ -143,7 +143,7 @@ enum PostgresRowWrites {
             """
     }
 
-    /// The usual commit, one batch and the counters, as one statement (parameters: the batch's 17, then the
+    /// The usual commit, one batch and the counters, as one statement (parameters: the batch's 16, then the
     /// counters' 8), fenced on the rows written and, for a runner that holds a lease, on the lease.
     static func commitSQL(leased: Bool) -> String { leased ? leasedCommitSQL : unleasedCommitSQL }
 
@@ -153,14 +153,14 @@ enum PostgresRowWrites {
 
     private static let leasedCommitSQL = """
         WITH written AS (\(updateSQL)),
-        \(countersSQL(from: 18))
-        SELECT verifyd_fence((SELECT count(*) FROM written), $17, (SELECT count(*) FROM seen))
+        \(countersSQL(from: 17))
+        SELECT verifyd_fence((SELECT count(*) FROM written), $16, (SELECT count(*) FROM seen))
         """
 
     private static let unleasedCommitSQL = """
         WITH written AS (\(updateSQL)),
-        \(countersSQL(from: 18))
-        SELECT verifyd_fence((SELECT count(*) FROM written), $17)
+        \(countersSQL(from: 17))
+        SELECT verifyd_fence((SELECT count(*) FROM written), $16)
         """
 
     private static let leasedCountersOnlySQL = """
