@@ -12,7 +12,7 @@ extension TokenBucket: RequestTokens {}
 struct GrantedTokens: RequestTokens, Equatable {
     /// Tokens granted and not spent.
     var count = 0
-    /// When the last grant came back short: the seconds until the shared bucket has a token again.
+    /// When the last grant came back short: the seconds until the shared bucket holds a whole grant again.
     var wait = 0.0
 
     mutating func take(now: Double) -> Double? {
@@ -35,7 +35,7 @@ struct GrantedTokens: RequestTokens, Equatable {
 public struct RateGrant: Sendable, Equatable {
     /// Tokens granted.
     public var granted: Int
-    /// Seconds until the bucket holds a token again (0 when the grant was full).
+    /// Seconds to wait before asking again (0 when the grant was full): until the bucket holds a whole grant.
     public var wait: Double
 
     /// Creates a grant.

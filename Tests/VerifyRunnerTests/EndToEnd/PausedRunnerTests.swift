@@ -29,14 +29,15 @@ import Testing
         }
     }
 
-    /// `verifyd run --once` of `spool` through `provider`, sharing `address`: `--lease 4s --timeout 2` (the send
-    /// deadline is 2 s after each renewal), a 1 s in-doubt margin, JSON logs and a metrics file in the spool.
+    /// `verifyd run --once` (or the daemon, without `once`) of `spool` through `provider`, sharing `address`:
+    /// `--lease LEASE --timeout 2` (the send deadline is the lease minus 2 s after each renewal), a 1 s in-doubt
+    /// margin, JSON logs and a metrics file in the spool.
     private static func arguments(
         _ spool: TemporaryDirectory, _ address: String, _ sandbox: SandboxProcess, provider: ProviderName, rate: Int,
-        lease: String
+        lease: String, once: Bool = true
     ) -> [String] {
-        [
-            "run", "--once", "--spool", spool.path, "--db", address, "--api-base", sandbox.baseURL, "--settle", "0s",
+        ["run"] + (once ? ["--once"] : []) + [
+            "--spool", spool.path, "--db", address, "--api-base", sandbox.baseURL, "--settle", "0s",
             "--provider", provider.rawValue, "--rate", "\(rate)", "--concurrency", "64", "--lease", lease, "--timeout",
             "2", "--in-doubt-margin", "1s", "--log-format", "json", "--metrics-file", spool.path + "/metrics.prom",
         ]
@@ -61,14 +62,16 @@ import Testing
         }
     }
 
+    /// A with a file of `rows` numbers (a daemon when not `onceA`), then B once A has read it.
     private static func startPair(
-        rows: Int, rate: Int, lease: String, provider: ProviderName, address: String, sandbox: SandboxProcess
+        rows: Int, rate: Int, lease: String, provider: ProviderName, address: String, sandbox: SandboxProcess,
+        onceA: Bool = true
     ) async throws -> Pair {
         let spools = (a: try TemporaryDirectory(), b: try TemporaryDirectory())
         let (csv, numbers) = KilledRuns.mobilesCSV(rows)
         try spools.a.write(csv, to: "incoming/shared.csv")
         let a = try BuiltBinary.start(
-            arguments(spools.a, address, sandbox, provider: provider, rate: rate, lease: lease),
+            arguments(spools.a, address, sandbox, provider: provider, rate: rate, lease: lease, once: onceA),
             environment: SandboxProcess.credentials, stderrFile: spools.a.path + "/runner.log")
         _ = try await BuiltBinary.waitForLine(containing: "file read", in: spools.a.path + "/runner.log", of: a)
         let b = try BuiltBinary.start(
@@ -145,6 +148,36 @@ import Testing
         let listedA = objects?.first { $0["id"] as? String == runnerA.id }
         #expect(listedA?["state"] as? String == "lost" && listedA?["lost_to"] is String, "\(listed.stdout)")
         print("\(provider) \(moment): A held \(held) rows in flight at the stop; \(lostLine)")
+    }
+
+    /// A pause is no reason for a daemon to die: runner A, a daemon, stopped past its lease and continued once B
+    /// has finished the job, says it lost its lease and goes on serving as a new runner: a file dropped into its
+    /// spool afterwards is read and sent, then SIGTERM ends it with 0.
+    @Test func aDaemonThatLostItsLeaseGoesOnServing() async throws {
+        let address = try PostgresServer.shared().createDatabase()
+        let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
+        defer { Task { try? await sandbox.stop() } }
+        let pair = try await Self.startPair(
+            rows: 2_000, rate: 400, lease: "4s", provider: .authyV1, address: address, sandbox: sandbox, onceA: false)
+        defer { pair.remove() }
+        _ = try await sandbox.waitForStarts(500, of: pair.a)
+        try #require(pair.a.isRunning, "A was still sending at the stop")
+        kill(pair.a.processIdentifier, SIGSTOP)
+        let statusB = try await pair.b.exitStatus(killedAfter: 300)
+        kill(pair.a.processIdentifier, SIGCONT)
+        _ = try await BuiltBinary.waitForLine(containing: "this runner lost its lease", in: pair.logA, of: pair.a)
+        let (all, _) = KilledRuns.mobilesCSV(2_100)
+        let later = all.split(separator: "\n").dropFirst(2_001).map(String.init)
+        try pair.spools.a.write("phone_number\n" + later.joined(separator: "\n") + "\n", to: "incoming/later.csv")
+        _ = try await BuiltBinary.waitForLine(containing: "\"job finished\"", in: pair.logA, of: pair.a)
+        kill(pair.a.processIdentifier, SIGTERM)
+        let statusA = try await pair.a.exitStatus(killedAfter: 120)
+        #expect(statusB == 0 && statusA == 0, "A: \(pair.text(pair.logA).suffix(3000))")
+        let counts = try await sandbox.stats()
+        #expect((pair.numbers + later).allSatisfy { counts.startsByNumber[$0] == 1 }, "every number started once")
+        let store = try PostgresJobStore(address: address)
+        let jobs = try store.jobs()
+        #expect(jobs.count == 2 && jobs.allSatisfy { $0.state == .finished })
     }
 
     /// A pause shorter than the lease changes nothing: no row is taken over, nothing is held back or sent twice,

@@ -122,6 +122,21 @@ import Testing
         #expect(sentDuringOutage <= 32, "no request left while the database was away, beyond those in flight")
     }
 
+    /// A `--lease` less than a second longer than `--timeout` leaves no time for a request to leave after a
+    /// renewal: `run` refuses it before it opens anything.
+    @Test func aLeaseMustOutlastTheTimeoutByASecond() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let refused = try await BuiltBinary.run(
+            [
+                "run", "--once", "--spool", spool.path, "--db", "postgresql://postgres@/nowhere?host=/nonexistent",
+                "--lease", "3s", "--timeout", "2.5",
+            ], environment: SandboxProcess.credentials)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("--lease (3s) must be at least 1s longer than --timeout"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: spool.path + "/incoming"), "nothing was opened or made")
+    }
+
     /// `verifyd runners --json` lists the runners of a store, alive or gone; a `--db` with a password is refused
     /// without echoing it.
     @Test func runnersAreListedAndAPasswordInTheAddressIsRefused() async throws {
