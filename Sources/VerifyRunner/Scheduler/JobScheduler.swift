@@ -416,16 +416,19 @@ public final class JobScheduler: @unchecked Sendable {
     private func lookAtSlowCommit(after delay: Double) {
         guard !slowCommitLookScheduled else { return }
         slowCommitLookScheduled = true
-        queue.asyncAfter(deadline: .now() + delay) {
-            self.slowCommitLookScheduled = false
-            guard self.completion != nil, let started = self.commitStartedAt else { return }
+        // Weak: a look still scheduled when the run ends must not keep the scheduler, its store and its transport
+        // alive into the process's exit.
+        queue.asyncAfter(deadline: .now() + delay) { [weak self] in
+            guard let self else { return }
+            slowCommitLookScheduled = false
+            guard completion != nil, let started = commitStartedAt else { return }
             let waited = Self.uptime() - started
-            guard waited >= Self.slowCommit else { return self.lookAtSlowCommit(after: Self.slowCommit - waited) }
-            guard !self.slowCommitSaid else { return }
-            self.slowCommitSaid = true
-            self.logger.notice(
+            guard waited >= Self.slowCommit else { return lookAtSlowCommit(after: Self.slowCommit - waited) }
+            guard !slowCommitSaid else { return }
+            slowCommitSaid = true
+            logger.notice(
                 "the store is slow: a group commit is not confirmed yet; the requests it marks wait for it",
-                metadata: ["waited_ms": "\(Int(waited * 1000))", "store": "\(self.store.location)"])
+                metadata: ["waited_ms": "\(Int(waited * 1000))", "store": "\(store.location)"])
         }
     }
 

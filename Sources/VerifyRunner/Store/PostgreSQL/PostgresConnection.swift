@@ -61,13 +61,35 @@ final class PostgresConnection {
     /// ``query(_:_:)`` with the parameters as an array.
     @discardableResult
     func query(_ sql: String, parameters: [(any PostgresParameter)?]) throws(PostgresError) -> PostgresResult {
-        let texts = parameters.map { $0?.postgresText }
-        let strings = texts.map { text in text.flatMap { strdup($0) } }
-        defer { strings.forEach { free($0) } }
-        let values = strings.map { UnsafePointer<CChar>($0) }
+        // Each value in memory of its own (text NUL-terminated), with its length and format (0 text, 1 binary).
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        let buffers: [UnsafeMutablePointer<CChar>?] = parameters.map { parameter in
+            switch parameter?.postgresValue {
+            case nil:
+                lengths.append(0)
+                formats.append(0)
+                return nil
+            case .text(let text):
+                lengths.append(0)
+                formats.append(0)
+                return strdup(text)
+            case .binary(let bytes):
+                lengths.append(Int32(bytes.count))
+                formats.append(1)
+                // malloc, like strdup, so that one free() releases every buffer.
+                let buffer = malloc(max(1, bytes.count))
+                bytes.withUnsafeBytes { source in
+                    if let start = source.baseAddress { buffer?.copyMemory(from: start, byteCount: source.count) }
+                }
+                return buffer?.assumingMemoryBound(to: CChar.self)
+            }
+        }
+        defer { buffers.forEach { free($0) } }
+        let values = buffers.map { UnsafePointer<CChar>($0) }
         let name = try preparedName(of: sql, parameterCount: values.count)
         let result = values.withUnsafeBufferPointer { buffer in
-            PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, nil, nil, 0)
+            PQexecPrepared(handle, name, Int32(buffer.count), buffer.baseAddress, lengths, formats, 0)
         }
         do throws(PostgresError) {
             try check(result, sql: sql)
@@ -158,28 +180,36 @@ struct PostgresRow: StoredColumns {
     func optionalDouble(_ index: Int32) -> Double? { result.isNull(row, index) ? nil : Double(text(index)) }
 }
 
-/// A value verifyd passes to PostgreSQL as a statement parameter, in PostgreSQL's text format.
+/// A value verifyd passes to PostgreSQL as a statement parameter.
 protocol PostgresParameter {
     /// The value as PostgreSQL reads it.
-    var postgresText: String { get }
+    var postgresValue: PostgresValue { get }
+}
+
+/// A parameter's value in one of PostgreSQL's two formats.
+enum PostgresValue {
+    /// The text format, as `psql` would write the value.
+    case text(String)
+    /// The binary format of the parameter's type (``PostgresArray``).
+    case binary([UInt8])
 }
 
 extension String: PostgresParameter {
-    var postgresText: String { self }
+    var postgresValue: PostgresValue { .text(self) }
 }
 
 extension Int: PostgresParameter {
-    var postgresText: String { String(self) }
+    var postgresValue: PostgresValue { .text(String(self)) }
 }
 
 extension Double: PostgresParameter {
     // Swift's shortest round-trip form, which PostgreSQL's float8 input reads back exactly.
-    var postgresText: String { "\(self)" }
+    var postgresValue: PostgresValue { .text("\(self)") }
 }
 
 extension Bool: PostgresParameter {
     // Stored as an INTEGER 0 or 1, as in the SQLite store.
-    var postgresText: String { self ? "1" : "0" }
+    var postgresValue: PostgresValue { .text(self ? "1" : "0") }
 }
 
 /// A failed PostgreSQL call: the server's message, its SQLSTATE code, and the statement.

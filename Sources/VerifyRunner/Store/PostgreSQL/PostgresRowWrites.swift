@@ -93,7 +93,7 @@ enum PostgresRowWrites {
                 WHEN w.kind = 'untouched' THEN COALESCE(w.finished_at, r.finished_at)
                 ELSE r.finished_at END
         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::text[],
-                    $8::float8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[], $14::integer[],
+                    $8::float8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
                     $15::text[])
             AS w(id, kind, state, status, attempts, not_before, at, sent_at, error_code, message, provider_id,
                  carrier, is_cellphone, http_status, finished_at)
