@@ -118,6 +118,9 @@ pg_start() {
     pg_as "$bin/initdb" -D "$PG_DIR/data" --auth=trust -U postgres --no-sync -E UTF8 --locale=C >/dev/null
     printf "listen_addresses = ''\nunix_socket_directories = '%s'\nmax_connections = 100\n" "$PG_DIR" \
         | pg_as tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
+    # PG_STATEMENTS=1: count every statement (pg_stat_statements, which costs each statement a little).
+    [ "${PG_STATEMENTS:-0}" = 1 ] && echo "shared_preload_libraries = 'pg_stat_statements'" \
+        | pg_as tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
     pg_as "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null \
         || die "PostgreSQL did not start: $(tail -n 5 "$PG_DIR/server.log")"
     log "PostgreSQL $("$bin/postgres" --version | awk '{ print $3 }') on the socket in $PG_DIR"
@@ -127,9 +130,49 @@ pg_stop() {
         >/dev/null 2>&1
     PG_DIR=
 }
-# pg_database NAME: creates database NAME in the cluster and prints its libpq URI.
+# pg_cpu: the CPU seconds the cluster has used so far: the postmaster's own and its ended children's (which it
+# reaps), plus its live children's (backends, checkpointer, WAL writer…), from /proc.
+pg_cpu() {
+    local postmaster ticks child
+    postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+    ticks=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$postmaster/stat")
+    for child in $(pgrep -P "$postmaster"); do
+        ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
+    done
+    calc "$ticks / $(getconf CLK_TCK)"
+}
+
+# pg_work DB: what database DB's runs cost it so far, as "STATEMENTS TRANSACTIONS ROW_WRITES": statements run
+# (pg_stat_statements, nan without PG_STATEMENTS=1), transactions committed, and rows of job_rows inserted or
+# updated (each in-flight mark, answer and lease is one).
+pg_work() {
+    local statements=nan
+    [ "${PG_STATEMENTS:-0}" = 1 ] && statements=$(psql "$1" -XtAc "SELECT sum(calls) FROM pg_stat_statements s
+        JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()")
+    echo "$statements $(psql "$1" -XtAc "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()") \
+$(psql "$1" -XtAc "SELECT n_tup_ins + n_tup_upd FROM pg_stat_user_tables WHERE relname = 'job_rows'")"
+}
+
+# emit_pg_cost SCENARIO LABEL DB ROWS CPU_BEFORE: the database's cost of ROWS rows sent through DB (whose runs
+# used the cluster alone since CPU_BEFORE, from pg_cpu): its CPU per 1,000 rows, statements, transactions and
+# row writes per row.
+emit_pg_cost() {
+    local work cpu
+    sleep 1 # the statistics collector reports a finished backend's counts within 500 ms
+    cpu=$(calc "($(pg_cpu) - $5) * 1000 / $4")
+    read -r -a work <<<"$(pg_work "$3")"
+    emit "$1" "$2: database CPU per 1,000 rows" "$cpu" "s" info ""
+    [ "${work[0]}" != nan ] && emit "$1" "$2: statements per row" "$(calc "${work[0]} / $4")" "" info ""
+    emit "$1" "$2: transactions per row" "$(calc "${work[1]} / $4")" "" info ""
+    emit "$1" "$2: job_rows writes per row" "$(calc "${work[2]} / $4")" "" info ""
+}
+
+# pg_database NAME: creates database NAME in the cluster and prints its libpq URI (with pg_stat_statements
+# when PG_STATEMENTS=1).
 pg_database() {
     "$(pg_bin)/createdb" -h "$PG_DIR" -U postgres "$1"
+    [ "${PG_STATEMENTS:-0}" = 1 ] && psql "postgresql://postgres@/$1?host=$PG_DIR" -XqAc \
+        "CREATE EXTENSION pg_stat_statements" >/dev/null
     echo "postgresql://postgres@/$1?host=$PG_DIR"
 }
 

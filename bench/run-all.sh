@@ -2,9 +2,9 @@
 # Runs the benchmark scenarios RUNS times each (default 3) and prints a table: scenario, metric, min, median,
 # max, target and the verdict on the median. Also writes bench/results/latest.md (date, machine, verifyd
 # commit, sizes, the table) and bench/results/latest.tsv (every measurement).
-# Usage: bench/run-all.sh [-n RUNS] [a b c d e f g h i]
+# Usage: bench/run-all.sh [-n RUNS] [a b c d e f g h i j]
 # Sizes: A_ROWS (50,000) B_ROWS (10,000) C_ROWS (6,000) D_ROWS (1,000,000) E_ROWS (1,000,000) F_ROWS (200,000)
-# G_ROWS (6,000) H_ROWS (14,000) I_ROWS (50,000).
+# G_ROWS (6,000) H_ROWS (14,000) I_ROWS (50,000) J_ROWS (3,000 per runner).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
@@ -13,13 +13,13 @@ if [ "${1:-}" = -n ]; then
     RUNS=$2
     shift 2
 fi
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [-n RUNS] [a b c d e f g h i]" >&2; exit 64; }
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [-n RUNS] [a b c d e f g h i j]" >&2; exit 64; }
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(a b c d e f g h i)
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(a b c d e f g h i j)
 declare -A SCRIPT=([a]=a-throughput.sh [b]=b-latency.sh [c]=c-rate-limit.sh [d]=d-intake.sh [e]=e-million.sh
-    [f]=f-outcomes.sh [g]=g-noise.sh [h]=h-lifting.sh [i]=i-postgres.sh)
+    [f]=f-outcomes.sh [g]=g-noise.sh [h]=h-lifting.sh [i]=i-postgres.sh [j]=j-ten-runners.sh)
 for s in "${SCENARIOS[@]}"; do
-    [ -n "${SCRIPT[$s]:-}" ] || { echo "unknown scenario $s (a b c d e f g h i)" >&2; exit 64; }
+    [ -n "${SCRIPT[$s]:-}" ] || { echo "unknown scenario $s (a b c d e f g h i j)" >&2; exit 64; }
 done
 
 mkdir -p "$BENCH_DIR/results"
@@ -69,7 +69,7 @@ md=$BENCH_DIR/results/latest.md
         "binary built $(date -u -r "$binary" '+%Y-%m-%d %H:%M UTC')"
     echo "- runs per scenario: $RUNS; scenarios: ${SCENARIOS[*]}; rows: a ${A_ROWS:-50000}, b ${B_ROWS:-10000}," \
         "c ${C_ROWS:-6000}, d ${D_ROWS:-1000000}, e ${E_ROWS:-1000000}, f ${F_ROWS:-200000}," \
-        "g ${G_ROWS:-6000}, h ${H_ROWS:-14000}, i ${I_ROWS:-50000}"
+        "g ${G_ROWS:-6000}, h ${H_ROWS:-14000}, i ${I_ROWS:-50000}, j ${J_ROWS:-3000} per runner"
     echo "- verdict on the median of the runs; a failed run counts in \"runs\" as failed"
     echo
 } >"$md"

@@ -504,7 +504,7 @@ public final class JobScheduler: @unchecked Sendable {
     /// Applies one answer to its row; the caller pumps.
     private func received(_ answer: Answer, sequence: Int) {
         if case .heldBack(let statusQuestion) = answer { return putBack(sequence, statusQuestion: statusQuestion) }
-        heldBack.remove(sequence)
+        if !heldBack.isEmpty { heldBack.remove(sequence) }
         requestsSinceCommit += 1
         handle(.answered(Self.rateSignal(of: answer)))
         guard completion != nil, var machine = machines[sequence] else { return }
