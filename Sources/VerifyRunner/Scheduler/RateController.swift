@@ -12,15 +12,19 @@
 ///
 /// | the bucket's share of 429s | what happens |
 /// |---|---|
-/// | above the background + max(``Configuration/margin``, 4σ) (``Configuration/warmUpMargin`` for the first buckets) | **a limit**: the rate is cut to ``Configuration/cutTo`` × what the API admitted in the bucket, which becomes the known limit; `Twilio-Concurrent-Requests`, if the answers carried it, caps the window at 90 % of it |
+/// | above the background + max(``Configuration/margin``, 6σ) (``Configuration/warmUpMargin`` for the first buckets), or above the background + max(margin, 4σ) in this bucket and the one before | **a limit**: the rate is cut to ``Configuration/cutTo`` × what the API admitted in the bucket, which becomes the known limit; `Twilio-Concurrent-Requests`, if the answers carried it, caps the window at 90 % of it |
+/// | above the background + max(margin, 4σ) in this bucket alone | nothing moves: one such bucket in a few hundred is noise |
 /// | otherwise, below the known limit | the rate closes half the gap to it (``Configuration/approach``) |
 /// | otherwise, at or above the known limit | the rate probes upwards by ``Configuration/probe`` per bucket; ``Configuration/liftAfter`` buckets in a row 4 % above it without a cut mean the limit has lifted |
 /// | otherwise, no known limit | the rate climbs by ``Configuration/climb`` per bucket, up to `--rate` (or, without one, until it no longer binds: unlimited again) |
 ///
 /// The **background** is the lower median of the last ``Configuration/history`` buckets' shares: random 429s
 /// (noise) show in every bucket whatever the rate, so they raise it; a limit only shows in the few buckets
-/// spent above it, so it does not. σ is the binomial spread of the bucket's share around the background.
-/// The reasons behind each constant are in README.md ("Rate control").
+/// spent above it, so it does not. σ is the binomial spread of the difference between the bucket's share and
+/// the background, at the noise level of the remembered buckets (the larger of the background and the pooled
+/// share of those that were not above it): the bucket's own spread, plus that of a median of the remembered
+/// answers, which is what keeps a background that came out low by chance from making ordinary noise look like a
+/// limit. The reasons behind each constant are in README.md ("Rate control") and docs/rate-control.md.
 public struct RateController: Sendable, Equatable {
     /// The rule's constants.
     public struct Configuration: Sendable, Equatable {
@@ -45,8 +49,10 @@ public struct RateController: Sendable, Equatable {
         public var warmUpMargin = 0.1
         /// Buckets remembered before ``margin`` applies.
         public var warmUp = 3
-        /// Standard deviations of the bucket's share it must exceed the background by.
+        /// Standard deviations it must exceed the background by, in two buckets in a row, to mean a limit.
         public var sigmas = 4.0
+        /// Standard deviations it must exceed the background by to mean a limit in one bucket alone.
+        public var sigmasAlone = 6.0
         /// After a cut, the rate is this share of what the API admitted.
         public var cutTo = 0.95
         /// Share of the gap to the known limit closed per bucket, below it.
@@ -106,8 +112,21 @@ public struct RateController: Sendable, Equatable {
     private var answers = 0
     private var throttled = 0
     private var fewestConcurrent: Int?
-    private var shares: [Double] = []
+    /// The last whole buckets, oldest first, at most ``Configuration/history``.
+    private var remembered: [Bucket] = []
+    /// Whether the last bucket was above the background by ``Configuration/sigmas`` without being taken for a
+    /// limit.
+    private var lastBucketWasAbove = false
     private var bucketsAboveLimit = 0
+
+    /// The answers of one closed bucket.
+    private struct Bucket: Sendable, Equatable {
+        var answers: Int
+        var throttled: Int
+        /// Whether its share was above the background by ``Configuration/sigmas`` (a limit, or maybe one).
+        var wasAbove: Bool
+        var share: Double { Double(throttled) / Double(answers) }
+    }
 
     /// A controller at `--rate` and `--concurrency`.
     public init(configuration: Configuration) {
@@ -129,9 +148,12 @@ public struct RateController: Sendable, Equatable {
         }
         let age = now - start
         let full = answers >= configuration.minimumAnswers
-        // A bucket where a quarter of the answers are 429s is a limit beyond any doubt: it closes at once, so
-        // a run that starts far above the API's limit is cut within a fraction of a second.
-        let clearLimit = full && Double(throttled) >= 0.25 * Double(answers) && age >= 0.1
+        // A bucket where a quarter of the answers are 429s, far above the background, is a limit beyond any
+        // doubt: it closes at once, so a run that starts far above the API's limit is cut within a fraction of a
+        // second.
+        let clearLimit =
+            full && Double(throttled) >= 0.25 * Double(answers) && age >= 0.1
+            && Double(throttled) / Double(answers) > threshold(sigmas: configuration.sigmasAlone, answers: answers)
         guard (age >= configuration.bucket && full) || age >= configuration.longestBucket || clearLimit
         else { return nil }
         return closeBucket(seconds: max(age, 1e-3), isWhole: age >= configuration.bucket, now: now)
@@ -139,9 +161,26 @@ public struct RateController: Sendable, Equatable {
 
     /// The background share of 429s: the chosen quantile of the remembered buckets (0 before any).
     public var background: Double {
-        guard !shares.isEmpty else { return 0 }
-        let sorted = shares.sorted()
+        guard !remembered.isEmpty else { return 0 }
+        let sorted = remembered.map(\.share).sorted()
         return sorted[Int(Double(sorted.count - 1) * configuration.backgroundQuantile)]
+    }
+
+    /// The share of 429s a bucket of `answers` answers must exceed to be above the background by `sigmas`
+    /// standard deviations, and by the margin at least.
+    private func threshold(sigmas: Double, answers: Int) -> Double {
+        let background = self.background
+        let rememberedAnswers = remembered.reduce(0) { $0 + $1.answers }
+        // The noise level: the buckets that were above the background (a limit's overshoot) are left out.
+        let quiet = remembered.filter { !$0.wasAbove }
+        let quietAnswers = quiet.reduce(0) { $0 + $1.answers }
+        let pooled = quietAnswers == 0 ? 0 : Double(quiet.reduce(0) { $0 + $1.throttled }) / Double(quietAnswers)
+        let noise = max(background, pooled, 0.005)
+        // A median's variance is π/2 times that of a mean of as many answers.
+        let backgroundVariance = rememberedAnswers == 0 ? 0 : Double.pi / 2 / Double(rememberedAnswers)
+        let spread = (noise * (1 - noise) * (1 / Double(answers) + backgroundVariance)).squareRoot()
+        let margin = remembered.count < configuration.warmUp ? configuration.warmUpMargin : configuration.margin
+        return background + max(margin, sigmas * spread)
     }
 
     /// Judges and forgets the bucket; a whole one (closed by time, not cut short by a clear limit) joins the
@@ -150,18 +189,24 @@ public struct RateController: Sendable, Equatable {
         let share = Double(throttled) / Double(answers)
         let admitted = Double(answers - throttled) / seconds
         let background = self.background
-        let spread = (max(background, 0.005) * (1 - background) / Double(answers)).squareRoot()
-        let margin = shares.count < configuration.warmUp ? configuration.warmUpMargin : configuration.margin
-        let isLimit = throttled > 0 && share > background + max(margin, configuration.sigmas * spread)
+        let isAbove = throttled > 0 && share > threshold(sigmas: configuration.sigmas, answers: answers)
+        let isFarAbove = throttled > 0 && share > threshold(sigmas: configuration.sigmasAlone, answers: answers)
+        let isLimit = isFarAbove || (isAbove && lastBucketWasAbove)
+        // One bucket a little above the background is no limit yet, and no reason to grow either.
+        let isSuspect = isAbove && !isLimit
+        lastBucketWasAbove = isSuspect
         let concurrent = fewestConcurrent
         if isWhole {
-            shares.append(share)
-            if shares.count > configuration.history { shares.removeFirst(shares.count - configuration.history) }
+            remembered.append(Bucket(answers: answers, throttled: throttled, wasAbove: isAbove))
+            if remembered.count > configuration.history {
+                remembered.removeFirst(remembered.count - configuration.history)
+            }
         }
         bucketStart = now
         answers = 0
         throttled = 0
         fewestConcurrent = nil
+        if isSuspect { return nil }
         let before = (rate, window)
         let reason: Reason
         if isLimit {
