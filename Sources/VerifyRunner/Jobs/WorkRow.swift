@@ -13,6 +13,10 @@ public struct WorkRow: Sendable, Equatable {
     /// When it was last marked in flight (seconds since 1970), if it was: its latest request left right
     /// after, which is what an in-doubt look-up searches from.
     public var lastSentAt: Double?
+    /// Whether the row was in flight for another runner of a shared store, which was found gone and whose rows
+    /// this runner took over: its request may still be on its way, so it is asked about only after
+    /// `--in-doubt-margin`.
+    public var wasInFlightForAnotherRunner = false
 }
 
 /// A change to one row, written by the scheduler's group commit.

@@ -104,6 +104,10 @@ public final class JobScheduler: @unchecked Sendable {
     /// For rows in doubt: a moment after which their request could no longer leave (the transfer had ended,
     /// or the process that sent it was dead).
     private var leftBy: [Int: Double] = [:]
+    /// For rows taken over in flight from a runner found gone: when their status question may be asked (seconds
+    /// since 1970), `--in-doubt-margin` after the take-over, so that a request that runner wrote just before its
+    /// lease's send deadline has surely reached the API.
+    private var statusNotBefore: [Int: Double] = [:]
     /// V2 rows in doubt waiting for a look-up in the Verification Attempts API (``attemptsClient`` set); the
     /// machine is told of every change, as the end of the job waits for them.
     private var inDoubtBatcher: InDoubtBatcher? {
@@ -330,10 +334,24 @@ public final class JobScheduler: @unchecked Sendable {
         case .success(let rows):
             handle(.loaded(last: rows.last?.sequence, exhausted: rows.count < configuration.loadBatch))
             let now = Timestamp.nowSeconds()
+            let takenInFlight = rows.count(where: \.wasInFlightForAnotherRunner)
+            if takenInFlight > 0 {
+                logger.notice(
+                    """
+                    took over rows another runner had in flight (it was found gone): they are in doubt, and asked \
+                    about once --in-doubt-margin has passed
+                    """,
+                    metadata: [
+                        "rows": "\(takenInFlight)", "in_doubt_margin": "\(Int(configuration.inDoubtMargin.seconds))s",
+                    ])
+            }
             for row in rows {
                 adopt(row, machine: RowStateMachine(state: row.state, policy: policy))
                 if case .inDoubt = row.state {
                     leftBy[row.sequence] = now
+                    if row.wasInFlightForAnotherRunner {
+                        statusNotBefore[row.sequence] = now + configuration.inDoubtMargin.seconds
+                    }
                     resolveInDoubt(row.sequence)
                 } else if let notBefore = row.notBefore, notBefore > now {
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
@@ -575,6 +593,7 @@ public final class JobScheduler: @unchecked Sendable {
             firstSentAt[sequence] = nil
             lastSentAt[sequence] = nil
             leftBy[sequence] = nil
+            statusNotBefore[sequence] = nil
             lastResults[sequence] = nil
         case .sendAgain(let wait):
             retry(sequence, state: machine.state, result: result, timestamp: now, after: wait)
@@ -593,6 +612,9 @@ public final class JobScheduler: @unchecked Sendable {
             machines[sequence] = machine
             carryOut(next, sequence: sequence, result: result)
         case .askStatus:
+            let wait = (statusNotBefore[sequence] ?? 0) - Timestamp.nowSeconds()
+            if wait > 0 { return scheduleStatusCheck(sequence, after: .seconds(wait)) }
+            statusNotBefore[sequence] = nil
             handle(.statusQuestion(sequence))
         case .lookUp:
             let now = Timestamp.nowSeconds()

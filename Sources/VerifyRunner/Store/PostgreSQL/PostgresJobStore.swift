@@ -678,6 +678,7 @@ extension WorkRow {
         guard case .inFlight(let attempt) = state else { return self }
         var row = self
         row.state = .inDoubt(attempts: attempt)
+        row.wasInFlightForAnotherRunner = true
         return row
     }
 }
