@@ -59,11 +59,11 @@ import VerifyRunner
             "--shutdown-grace", "5",
         ]
 
+        // Once the job is well under way (the sandbox has received its 300th start), stop it.
+        let stop = try sandbox.arm(SIGTERM, atStarts: 300)
         let process = try BuiltBinary.start(arguments, environment: SandboxProcess.credentials)
-        // Wait until the job is well under way (the sandbox has received its 300th start), then stop it.
-        let started = try await sandbox.waitForStarts(300, of: process)
-        try #require(started >= 300 && process.isRunning, "the run was under way when it was stopped")
-        process.terminate()
+        stop.aim(at: process)
+        try #require(await stop.sent(orEndOf: process) != nil, "the run was under way when it was stopped")
         #expect(try await process.exitStatus() == 0)
         let afterStop = try await sandbox.stats()
         #expect(afterStop.starts < rows, "the run stopped before the end")

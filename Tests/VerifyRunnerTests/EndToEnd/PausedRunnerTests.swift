@@ -30,8 +30,9 @@ import Testing
     }
 
     /// `verifyd run --once` (or the daemon, without `once`) of `spool` through `provider`, sharing `address`:
-    /// `--lease LEASE --timeout 2` (the send deadline is the lease minus 2 s after each renewal), a 1 s in-doubt
-    /// margin, JSON logs and a metrics file in the spool.
+    /// `--lease LEASE --timeout 2` (the send deadline is the lease minus 2 s after each renewal), a 5 s in-doubt
+    /// margin (rows taken over in flight are asked about 5 s after the take-over), JSON logs and a metrics file in the
+    /// spool.
     private static func arguments(
         _ spool: TemporaryDirectory, _ address: String, _ sandbox: SandboxProcess, provider: ProviderName, rate: Int,
         lease: String, once: Bool = true
@@ -39,7 +40,7 @@ import Testing
         ["run"] + (once ? ["--once"] : []) + [
             "--spool", spool.path, "--db", address, "--api-base", sandbox.baseURL, "--settle", "0s",
             "--provider", provider.rawValue, "--rate", "\(rate)", "--concurrency", "64", "--lease", lease, "--timeout",
-            "2", "--in-doubt-margin", "1s", "--log-format", "json", "--metrics-file", spool.path + "/metrics.prom",
+            "2", "--in-doubt-margin", "5s", "--log-format", "json", "--metrics-file", spool.path + "/metrics.prom",
         ]
     }
 
@@ -47,6 +48,8 @@ import Testing
     private struct Pair {
         let a: Process
         let b: Process
+        /// SIGSTOP for A at a number of starts, if one was asked for.
+        let stopA: ArmedSignal?
         let spools: (a: TemporaryDirectory, b: TemporaryDirectory)
         let numbers: [String]
         let jobID: String
@@ -62,23 +65,26 @@ import Testing
         }
     }
 
-    /// A with a file of `rows` numbers (a daemon when not `onceA`), then B once A has read it.
+    /// A with a file of `rows` numbers (a daemon when not `onceA`), then B once A has read it; A gets SIGSTOP once the
+    /// sandbox has received `stopAtStarts` starts, if given.
     private static func startPair(
         rows: Int, rate: Int, lease: String, provider: ProviderName, address: String, sandbox: SandboxProcess,
-        onceA: Bool = true
+        onceA: Bool = true, stopAtStarts: Int? = nil
     ) async throws -> Pair {
         let spools = (a: try TemporaryDirectory(), b: try TemporaryDirectory())
         let (csv, numbers) = KilledRuns.mobilesCSV(rows)
         try spools.a.write(csv, to: "incoming/shared.csv")
+        let stopA = try stopAtStarts.map { try sandbox.arm(SIGSTOP, atStarts: $0) }
         let a = try BuiltBinary.start(
             arguments(spools.a, address, sandbox, provider: provider, rate: rate, lease: lease, once: onceA),
             environment: SandboxProcess.credentials, stderrFile: spools.a.path + "/runner.log")
+        stopA?.aim(at: a)
         _ = try await BuiltBinary.waitForLine(containing: "file read", in: spools.a.path + "/runner.log", of: a)
         let b = try BuiltBinary.start(
             arguments(spools.b, address, sandbox, provider: provider, rate: rate, lease: lease),
             environment: SandboxProcess.credentials, stderrFile: spools.b.path + "/runner.log")
         let jobID = try #require(try PostgresJobStore(address: address).jobs().first?.id)
-        return Pair(a: a, b: b, spools: spools, numbers: numbers, jobID: jobID)
+        return Pair(a: a, b: b, stopA: stopA, spools: spools, numbers: numbers, jobID: jobID)
     }
 
     /// A is stopped at `moment` and continued only after B has finished the job. Every number is started exactly
@@ -91,14 +97,15 @@ import Testing
         defer { Task { try? await sandbox.stop() } }
         let plan = moment.plan
         let pair = try await Self.startPair(
-            rows: plan.rows, rate: plan.rate, lease: "4s", provider: provider, address: address, sandbox: sandbox)
+            rows: plan.rows, rate: plan.rate, lease: "4s", provider: provider, address: address, sandbox: sandbox,
+            stopAtStarts: moment == .insideAGroupCommit ? nil : plan.stopAtStarts)
         defer { pair.remove() }
-        _ = try await sandbox.waitForStarts(plan.stopAtStarts, of: pair.a)
-        try #require(pair.a.isRunning, "A was still sending at the stop: \(pair.text(pair.logA).suffix(2000))")
         if moment == .insideAGroupCommit {
             // Every group commit adds to the job's counters: holding the job's row makes A's next commit wait
             // inside PostgreSQL. A says so once it has waited a second; it is stopped right then, and the commit
             // goes through while it is stopped (a renewal of its lease that it hears of only after the pause).
+            _ = try await sandbox.waitForStarts(plan.stopAtStarts, of: pair.a)
+            try #require(pair.a.isRunning, "A was still sending: \(pair.text(pair.logA).suffix(2000))")
             let blocker = try PostgresConnection(address: address)
             try blocker.execute("BEGIN")
             _ = try blocker.query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", pair.jobID)
@@ -107,7 +114,8 @@ import Testing
             kill(pair.a.processIdentifier, SIGSTOP)
             try blocker.execute("COMMIT")
         } else {
-            kill(pair.a.processIdentifier, SIGSTOP)
+            let stopped = await pair.stopA?.sent(orEndOf: pair.a)
+            try #require(stopped != nil, "A was still sending at the stop: \(pair.text(pair.logA).suffix(2000))")
         }
         let store = try PostgresJobStore(address: address)
         let runnerA = try #require(try store.runners().first { $0.pid == Int(pair.a.processIdentifier) })
@@ -132,6 +140,9 @@ import Testing
         #expect(twice.isEmpty && never.isEmpty, "started twice: \(twice.count), never: \(never.count)")
         #expect(try store.statusCounts(jobID: pair.jobID) == ["sent": pair.numbers.count])
         #expect(held > 0, "A held rows in flight when it was stopped")
+        #expect(
+            pair.text(pair.logB).contains("took over rows another runner had in flight"),
+            "B took A's rows in flight as in doubt, to be asked about after --in-doubt-margin")
         if moment == .waitingForTokens { #expect(held >= 16, "A's reserve was full: \(held) rows marked in flight") }
 
         // A says what it knows, and goes on as a new runner.
@@ -158,11 +169,10 @@ import Testing
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
         let pair = try await Self.startPair(
-            rows: 2_000, rate: 400, lease: "4s", provider: .authyV1, address: address, sandbox: sandbox, onceA: false)
+            rows: 2_000, rate: 400, lease: "4s", provider: .authyV1, address: address, sandbox: sandbox, onceA: false,
+            stopAtStarts: 500)
         defer { pair.remove() }
-        _ = try await sandbox.waitForStarts(500, of: pair.a)
-        try #require(pair.a.isRunning, "A was still sending at the stop")
-        kill(pair.a.processIdentifier, SIGSTOP)
+        try #require(await pair.stopA?.sent(orEndOf: pair.a) != nil, "A was still sending at the stop")
         let statusB = try await pair.b.exitStatus(killedAfter: 300)
         kill(pair.a.processIdentifier, SIGCONT)
         _ = try await BuiltBinary.waitForLine(containing: "this runner lost its lease", in: pair.logA, of: pair.a)
@@ -188,11 +198,10 @@ import Testing
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
         let pair = try await Self.startPair(
-            rows: 3_000, rate: 300, lease: "8s", provider: provider, address: address, sandbox: sandbox)
+            rows: 3_000, rate: 300, lease: "8s", provider: provider, address: address, sandbox: sandbox,
+            stopAtStarts: 600)
         defer { pair.remove() }
-        _ = try await sandbox.waitForStarts(600, of: pair.a)
-        try #require(pair.a.isRunning, "A was still sending at the stop")
-        kill(pair.a.processIdentifier, SIGSTOP)
+        try #require(await pair.stopA?.sent(orEndOf: pair.a) != nil, "A was still sending at the stop")
         // The pause itself is the scenario: A stays stopped for 2 s, a quarter of its lease, whatever happens
         // meanwhile. This sleep is the scenario's duration, not a synchronisation: nothing is waited for, and
         // the test asserts nothing about how long anything took.

@@ -66,10 +66,11 @@ import Testing
         print("3 runners, 30,000 rows, --rate 600, one killed at a third: fastest 10 s window \(fastest)/s")
         print("  requests per runner: \(byRunner.map(\.sent)), starts: \(counts.starts), requests: \(counts.requests)")
         #expect(fastest <= 630, "the store's rate held: \(fastest)/s")
-        let killedID = "\(runners[0].processIdentifier)"
-        let survivors = byRunner.filter { !$0.id.contains(":\(killedID):") }
+        // Per process: a survivor that a loaded machine kept from renewing its lease in time goes on under a new id.
+        let sentByProcess = byRunner.reduce(into: [Int: Int]()) { $0[$1.pid, default: 0] += $1.sent }
+        let survivors = sentByProcess.filter { $0.key != Int(runners[0].processIdentifier) }
         #expect(survivors.count == 2)
-        #expect(survivors.allSatisfy { Double($0.sent) >= 0.2 * Double(numbers.count) }, "\(survivors.map(\.sent))")
+        #expect(survivors.values.allSatisfy { Double($0) >= 0.2 * Double(numbers.count) }, "\(sentByProcess)")
     }
 
     /// The database goes away for 5 s in the middle of a run (its server stopped, then started again on the

@@ -114,10 +114,78 @@ final class SandboxProcess: Sendable {
         return try await stats().starts
     }
 
+    /// Arms `signal` for the process ``ArmedSignal/aim(at:)`` names, to be sent the moment the sandbox has received
+    /// `count` starts: a long poll of its stats, whose answer sends the signal where it arrives, on a Dispatch queue.
+    /// Arm it before the process starts sending: a test's task, which a busy test run may resume seconds late,
+    /// would let the process go on far past the count. `bound` seconds is only the long poll's safety net.
+    func arm(_ signal: Int32, atStarts count: Int, bound: Double = 120) throws -> ArmedSignal {
+        try ArmedSignal(
+            signal, atStarts: count,
+            poll: HTTPRequest(
+                method: .get, url: baseURL + "/_sandbox/stats?wait_for_starts=\(count)&timeout_ms=\(Int(bound * 1000))"),
+            timeout: .seconds(bound + 10))
+    }
+
     /// Why the sandbox could not be used.
     enum SandboxError: Error {
         case exited(String)
         case badStats
+    }
+}
+
+/// A signal sent to a process once the sandbox has received a number of starts (``SandboxProcess/arm(_:atStarts:bound:)``).
+final class ArmedSignal: Sendable {
+    /// The process to signal, and what the long poll answered.
+    private struct State {
+        var target: Process?
+        /// The starts the long poll answered with, once it has.
+        var starts: Int?
+        /// Whether the signal was sent.
+        var sent = false
+        /// Who waits for the answer.
+        var waiters: [@Sendable () -> Void] = []
+    }
+
+    private let transport: CurlTransport
+    private let state: Mutex<State>
+
+    fileprivate init(_ signal: Int32, atStarts count: Int, poll: HTTPRequest, timeout: Duration) throws {
+        state = Mutex(State())
+        transport = try CurlTransport(configuration: .init())
+        // The answer holds this until it comes; ``sent(orEndOf:)`` shuts the transport down, which ends the poll.
+        transport.send(poll, timeout: timeout, on: DispatchQueue(label: "armed signal")) { [self] outcome in
+            let json = (try? outcome.get()).flatMap { try? JSONSerialization.jsonObject(with: Data($0.body)) }
+            let starts = (json as? [String: Any]).map(SandboxCounts.init(json:))?.starts ?? 0
+            let waiters = state.withLock { state in
+                state.starts = starts
+                if starts >= count, let target = state.target, target.isRunning {
+                    kill(target.processIdentifier, signal)
+                    state.sent = true
+                }
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            waiters.forEach { $0() }
+        }
+    }
+
+    /// Names the process to signal.
+    func aim(at process: Process) { state.withLock { $0.target = process } }
+
+    /// Waits for the long poll's answer, or for `process` to end, whichever comes first: the starts by the signal,
+    /// `nil` when none was sent.
+    func sent(orEndOf process: Process) async -> Int? {
+        defer { transport.shutdown() }
+        let outcome: @Sendable () -> Int? = { self.state.withLock { $0.sent ? $0.starts : nil } }
+        return await firstOf(
+            { report in
+                let answered = self.state.withLock { state in
+                    if state.starts == nil { state.waiters.append { report(outcome()) } }
+                    return state.starts != nil
+                }
+                if answered { report(outcome()) }
+            },
+            ProcessEnds.source(process, nil))
     }
 }
 
