@@ -13,7 +13,7 @@
 /// | the bucket's share of 429s | what happens |
 /// |---|---|
 /// | above the background + max(``Configuration/margin``, 6σ) (``Configuration/warmUpMargin`` for the first buckets), or above the background + max(margin, 4σ) in this bucket and the one before | **a limit**: the rate is cut to ``Configuration/cutTo`` × what the API admitted in the bucket, which becomes the known limit; `Twilio-Concurrent-Requests`, if the answers carried it, caps the window at 90 % of it |
-/// | above the background + max(margin, 4σ) in this bucket alone | nothing moves: one such bucket in a few hundred is noise |
+/// | above the background + max(margin, 4σ) in this bucket alone | nothing moves: noise gives such a bucket now and then |
 /// | otherwise, below the known limit | the rate closes half the gap to it (``Configuration/approach``) |
 /// | otherwise, at or above the known limit | the rate probes upwards by ``Configuration/probe`` per bucket; ``Configuration/liftAfter`` buckets in a row 4 % above it without a cut mean the limit has lifted |
 /// | otherwise, no known limit | the rate climbs by ``Configuration/climb`` per bucket, up to `--rate` (or, without one, until it no longer binds: unlimited again) |
