@@ -117,10 +117,13 @@ final class SandboxProcess: Sendable {
     /// Arms `signal` for the process ``ArmedSignal/aim(at:)`` names, to be sent the moment the sandbox has received
     /// `count` starts: a long poll of its stats, whose answer sends the signal where it arrives, on a Dispatch queue.
     /// Arm it before the process starts sending: a test's task, which a busy test run may resume seconds late,
-    /// would let the process go on far past the count. `bound` seconds is only the long poll's safety net.
-    func arm(_ signal: Int32, atStarts count: Int, bound: Double = 120) throws -> ArmedSignal {
+    /// would let the process go on far past the count. With `continueAfter`, SIGCONT follows from a Dispatch timer
+    /// that long after the signal (a pause of that length). `bound` seconds is only the long poll's safety net.
+    func arm(_ signal: Int32, atStarts count: Int, continueAfter: Duration? = nil, bound: Double = 120) throws
+        -> ArmedSignal
+    {
         try ArmedSignal(
-            signal, atStarts: count,
+            signal, atStarts: count, continueAfter: continueAfter,
             poll: HTTPRequest(
                 method: .get, url: baseURL + "/_sandbox/stats?wait_for_starts=\(count)&timeout_ms=\(Int(bound * 1000))"),
             timeout: .seconds(bound + 10))
@@ -149,7 +152,9 @@ final class ArmedSignal: Sendable {
     private let transport: CurlTransport
     private let state: Mutex<State>
 
-    fileprivate init(_ signal: Int32, atStarts count: Int, poll: HTTPRequest, timeout: Duration) throws {
+    fileprivate init(
+        _ signal: Int32, atStarts count: Int, continueAfter: Duration?, poll: HTTPRequest, timeout: Duration
+    ) throws {
         state = Mutex(State())
         transport = try CurlTransport(configuration: .init())
         // The answer holds this until it comes; ``sent(orEndOf:)`` shuts the transport down, which ends the poll.
@@ -161,6 +166,11 @@ final class ArmedSignal: Sendable {
                 if starts >= count, let target = state.target, target.isRunning {
                     kill(target.processIdentifier, signal)
                     state.sent = true
+                    if let pause = continueAfter {
+                        let pid = target.processIdentifier
+                        let seconds = Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18
+                        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { kill(pid, SIGCONT) }
+                    }
                 }
                 defer { state.waiters = [] }
                 return state.waiters
