@@ -104,10 +104,6 @@ public final class JobScheduler: @unchecked Sendable {
     /// For rows in doubt: a moment after which their request could no longer leave (the transfer had ended,
     /// or the process that sent it was dead).
     private var leftBy: [Int: Double] = [:]
-    /// For rows taken over in flight from a runner found gone: when their status question may be asked (seconds
-    /// since 1970), `--in-doubt-margin` after the take-over, so that a request that runner wrote just before its
-    /// lease's send deadline has surely reached the API.
-    private var statusNotBefore: [Int: Double] = [:]
     /// V2 rows in doubt waiting for a look-up in the Verification Attempts API (``attemptsClient`` set); the
     /// machine is told of every change, as the end of the job waits for them.
     private var inDoubtBatcher: InDoubtBatcher? {
@@ -349,10 +345,17 @@ public final class JobScheduler: @unchecked Sendable {
                 adopt(row, machine: RowStateMachine(state: row.state, policy: policy))
                 if case .inDoubt = row.state {
                     leftBy[row.sequence] = now
-                    if row.wasInFlightForAnotherRunner {
-                        statusNotBefore[row.sequence] = now + configuration.inDoubtMargin.seconds
+                    if row.wasInFlightForAnotherRunner, inDoubtBatcher == nil {
+                        // A request the runner found gone wrote just before its send deadline may still be on its
+                        // way: the status question waits for the margin. (A look-up in the Attempts API waits for it
+                        // by itself: no listing before then proves a request absent.)
+                        afterWaiting(configuration.inDoubtMargin) {
+                            guard self.completion != nil, !self.decisions.isWindingDown else { return }
+                            self.resolveInDoubt(row.sequence)
+                        }
+                    } else {
+                        resolveInDoubt(row.sequence)
                     }
-                    resolveInDoubt(row.sequence)
                 } else if let notBefore = row.notBefore, notBefore > now {
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
                 } else {
@@ -593,7 +596,6 @@ public final class JobScheduler: @unchecked Sendable {
             firstSentAt[sequence] = nil
             lastSentAt[sequence] = nil
             leftBy[sequence] = nil
-            statusNotBefore[sequence] = nil
             lastResults[sequence] = nil
         case .sendAgain(let wait):
             retry(sequence, state: machine.state, result: result, timestamp: now, after: wait)
@@ -612,9 +614,6 @@ public final class JobScheduler: @unchecked Sendable {
             machines[sequence] = machine
             carryOut(next, sequence: sequence, result: result)
         case .askStatus:
-            let wait = (statusNotBefore[sequence] ?? 0) - Timestamp.nowSeconds()
-            if wait > 0 { return scheduleStatusCheck(sequence, after: .seconds(wait)) }
-            statusNotBefore[sequence] = nil
             handle(.statusQuestion(sequence))
         case .lookUp:
             let now = Timestamp.nowSeconds()
