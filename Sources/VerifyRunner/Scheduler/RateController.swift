@@ -153,7 +153,7 @@ public struct RateController: Sendable, Equatable {
         // second.
         let clearLimit =
             full && Double(throttled) >= 0.25 * Double(answers) && age >= 0.1
-            && Double(throttled) / Double(answers) > threshold(sigmas: configuration.sigmasAlone, answers: answers)
+            && Double(throttled) / Double(answers) > thresholds(answers: answers).alone
         guard (age >= configuration.bucket && full) || age >= configuration.longestBucket || clearLimit
         else { return nil }
         return closeBucket(seconds: max(age, 1e-3), isWhole: age >= configuration.bucket, now: now)
@@ -166,9 +166,10 @@ public struct RateController: Sendable, Equatable {
         return sorted[Int(Double(sorted.count - 1) * configuration.backgroundQuantile)]
     }
 
-    /// The share of 429s a bucket of `answers` answers must exceed to be above the background by `sigmas`
-    /// standard deviations, and by the margin at least.
-    private func threshold(sigmas: Double, answers: Int) -> Double {
+    /// The shares of 429s a bucket of `answers` answers must exceed to be above the background by the margin at
+    /// least and by ``Configuration/sigmas`` standard deviations (`twice`: a limit if the bucket before was too),
+    /// or by ``Configuration/sigmasAlone`` (`alone`: a limit on its own).
+    private func thresholds(answers: Int) -> (twice: Double, alone: Double) {
         let background = self.background
         let rememberedAnswers = remembered.reduce(0) { $0 + $1.answers }
         // The noise level: the buckets that were above the background (a limit's overshoot) are left out.
@@ -180,7 +181,10 @@ public struct RateController: Sendable, Equatable {
         let backgroundVariance = rememberedAnswers == 0 ? 0 : Double.pi / 2 / Double(rememberedAnswers)
         let spread = (noise * (1 - noise) * (1 / Double(answers) + backgroundVariance)).squareRoot()
         let margin = remembered.count < configuration.warmUp ? configuration.warmUpMargin : configuration.margin
-        return background + max(margin, sigmas * spread)
+        return (
+            background + max(margin, configuration.sigmas * spread),
+            background + max(margin, configuration.sigmasAlone * spread)
+        )
     }
 
     /// Judges and forgets the bucket; a whole one (closed by time, not cut short by a clear limit) joins the
@@ -189,8 +193,9 @@ public struct RateController: Sendable, Equatable {
         let share = Double(throttled) / Double(answers)
         let admitted = Double(answers - throttled) / seconds
         let background = self.background
-        let isAbove = throttled > 0 && share > threshold(sigmas: configuration.sigmas, answers: answers)
-        let isFarAbove = throttled > 0 && share > threshold(sigmas: configuration.sigmasAlone, answers: answers)
+        let thresholds = self.thresholds(answers: answers)
+        let isAbove = throttled > 0 && share > thresholds.twice
+        let isFarAbove = throttled > 0 && share > thresholds.alone
         let isLimit = isFarAbove || (isAbove && lastBucketWasAbove)
         // One bucket a little above the background is no limit yet, and no reason to grow either.
         let isSuspect = isAbove && !isLimit
