@@ -20,8 +20,8 @@ extension BlockingCommand {
 ///
 /// The thread is joined before the caller resumes: a command's caller exits the process next, and `exit()` runs
 /// OpenSSL's clean-up (libcurl and libpq use OpenSSL), which must not race the thread's own end, where OpenSSL
-/// frees the thread's state (about one run in sixty aborted with a corrupted heap when the result came back
-/// before the thread had ended).
+/// frees the thread's state: a process that exits while that thread is still ending can abort with a corrupted
+/// heap.
 func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let box = ResultBox<T>()

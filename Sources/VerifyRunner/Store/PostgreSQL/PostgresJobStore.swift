@@ -10,15 +10,15 @@ import Foundation
 /// one per row. Every transaction commits with PostgreSQL's default `synchronous_commit = on`: durable on the
 /// server before the call returns.
 ///
-/// Several runners share the store. Rows are handed to a runner by ranges (``rowsToSend(jobID:after:limit:)``:
-/// one `row_leases` row per range, never two runners on one range), and stay its own until another runner finds
-/// it gone: not seen, in `runners.last_seen` (the database's clock), for its own `--lease`. Every group commit, every load and a
-/// heartbeat renew the lease (``RunnerLease``), each only while no one has found the runner gone. A lease per
-/// runner, not per row: staying alive costs one small `UPDATE`, whatever the number of rows held. The rows of a
-/// runner found gone are taken over by the next runner that asks, those in flight as `in_doubt` (their
-/// requests may have left). A runner's requests leave only before its ``SendDeadline`` (the last confirmed
-/// renewal's start, plus the lease, minus `--timeout`), so by the time its rows are taken every request of it
-/// has ended, however long it was paused (docs/shared-store.md).
+/// Several runners share the store. Rows are handed to a runner by ranges (``rowsToSend(jobID:after:limit:)``: one
+/// `row_leases` row per range, never two runners on one range), and stay its own until another runner finds it gone:
+/// not seen, in `runners.last_seen` (the database's clock), for its own `--lease`. Every group commit, every load and a
+/// heartbeat renew the lease (``RunnerLease``), each only while no one has found the runner gone. A lease per runner,
+/// not per row: staying alive costs one small `UPDATE`, whatever the number of rows held. The rows of a runner found
+/// gone are taken over by the next runner that asks, those in flight as `in_doubt` (their requests may have left). A
+/// runner's requests leave only before its ``SendDeadline`` (the last confirmed renewal's start, plus the lease, minus
+/// `--timeout`), so by the time its rows are taken every request of it has ended, however long it was paused
+/// (docs/shared-store.md).
 final class PostgresJobStore: JobStoring, @unchecked Sendable {
     // @unchecked: `connection`, `jobKeys`, `runner`, `lease` and `heartbeat` are only touched on `queue`.
     private let connection: PostgresConnection
