@@ -17,8 +17,9 @@ enum SandboxAction: Sendable {
 
 /// Decides what happens to each complete request, in stages:
 ///
-/// 1. Control requests under `/_sandbox/` (stats, reset, faults off) are answered at once: no latency, not counted.
-///    The stats can also be long-polled: `wait_for_starts=N` answers once the starts reach N (``longPoll(_:)``).
+/// 1. Control requests under `/_sandbox/` (stats, reset, faults off, codes expire) are answered at once: no
+///    latency, not counted. The stats can also be long-polled: `wait_for_starts=N` answers once the starts
+///    reach N (``longPoll(_:)``).
 /// 2. The rate limit (``RateLimit``), if set, answers 429 to a request over it.
 /// 3. A fault (``FaultPlan``), if one is drawn and it comes before processing, answers instead of the API.
 /// 4. The router answers as the real API would (``SandboxRouter``).
@@ -132,8 +133,8 @@ struct SandboxPipeline: Sendable {
         }
     }
 
-    /// Answers `GET /_sandbox/stats`, `POST /_sandbox/reset` and `POST /_sandbox/faults/off`; `nil` for
-    /// every other path.
+    /// Answers `GET /_sandbox/stats`, `POST /_sandbox/reset`, `POST /_sandbox/faults/off` and
+    /// `POST /_sandbox/codes/expire`; `nil` for every other path.
     private func controlResponse(for request: SandboxRequest) -> SandboxResponse? {
         guard request.path.utf8.starts(with: "/_sandbox/".utf8) else { return nil }
         do {
@@ -146,6 +147,8 @@ struct SandboxPipeline: Sendable {
             case (.POST, "/_sandbox/faults/off"):
                 faults.switchOff()
                 return try JSONResponse.make(status: 200, stats.snapshot())
+            case (.POST, "/_sandbox/codes/expire"):
+                return try JSONResponse.make(status: 200, ["expired": router.expireCodes()])
             default:
                 return SandboxResponse(status: 404, body: Array(#"{"message":"no such sandbox endpoint"}"#.utf8))
             }
@@ -176,5 +179,10 @@ struct SandboxRouter: Sendable {
             return v2.handle(request, segments: segments)
         }
         return SandboxResponse(status: 404, body: Array(#"{"message":"Not found","status":404}"#.utf8))
+    }
+
+    /// Ends the lifetime of every code both providers still hold; returns how many there were.
+    func expireCodes() -> Int {
+        v1.expireCodes() + v2.expireCodes()
     }
 }

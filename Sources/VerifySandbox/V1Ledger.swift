@@ -102,6 +102,18 @@ struct V1Ledger {
         return .correct
     }
 
+    /// Ends the lifetime of every code not yet verified, as if it had run out `now`.
+    ///
+    /// - Returns: how many codes were still valid.
+    mutating func expireAll(now: Date) -> Int {
+        var expired = 0
+        for (number, verification) in byNumber where !verification.verified && !verification.isExpired(at: now) {
+            byNumber[number]?.expiresAt = now
+            expired += 1
+        }
+        return expired
+    }
+
     /// The latest verification of a number.
     func verification(e164: String) -> Verification? {
         byNumber[e164]

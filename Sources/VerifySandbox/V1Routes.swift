@@ -56,6 +56,14 @@ final class V1Routes: Sendable {
         }
     }
 
+    /// Ends the lifetime of every code not yet verified (`POST /_sandbox/codes/expire`).
+    ///
+    /// - Returns: how many codes were still valid.
+    func expireCodes() -> Int {
+        let now = now()
+        return ledger.withLock { $0.expireAll(now: now) }
+    }
+
     /// `POST …/start`: sends (or re-sends) a code by SMS or call.
     private func start(_ parameters: FormParameters) throws(V1Error) -> SandboxResponse {
         var isDelivered = false

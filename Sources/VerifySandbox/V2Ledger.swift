@@ -157,6 +157,17 @@ struct V2Ledger {
         verification(named: key, now: now).map { end($0, as: status, now: now) }
     }
 
+    /// Ends the lifetime of every live verification's code, as if it had run out `now`: each is forgotten, as an
+    /// expired one is.
+    ///
+    /// - Returns: how many verifications were still live.
+    mutating func expireAll(now: Date) -> Int {
+        let live = bySid.values.filter { now < $0.expiresAt }
+        bySid.removeAll()
+        sidByNumber.removeAll()
+        return live.count
+    }
+
     /// Ends a live verification: sets its final status and forgets it; an approval converts its attempts.
     private mutating func end(_ verification: Verification, as status: Status, now: Date) -> Verification {
         var ended = verification

@@ -46,6 +46,14 @@ final class V2Routes: Sendable {
         self.expectedAuthorization = "Basic " + credentials.base64EncodedString()
     }
 
+    /// Ends the lifetime of every live verification's code (`POST /_sandbox/codes/expire`).
+    ///
+    /// - Returns: how many verifications were still live.
+    func expireCodes() -> Int {
+        let now = now()
+        return ledger.withLock { $0.expireAll(now: now) }
+    }
+
     /// Answers one request whose path starts with `/v2`.
     ///
     /// - Parameters:

@@ -38,6 +38,32 @@ import Testing
         #expect(ledger.verification(e164: "+12025550189")?.status(at: start) == "verified")
     }
 
+    /// Expiring all codes ends the pending ones at once and leaves a verified one verified.
+    @Test func v1ExpireAllEndsEveryPendingCodeNow() {
+        var ledger = V1Ledger(codeLifetime: 600)
+        let pending = ledger.start(e164: "+12025550189", via: .sms, codeLength: 4, now: start).verification
+        _ = ledger.start(e164: "+12025550190", via: .sms, codeLength: 4, now: start)
+        let code = ledger.verification(e164: "+12025550190")?.code ?? ""
+        #expect(ledger.check(e164: "+12025550190", code: code, now: start) == .correct)
+        #expect(ledger.expireAll(now: start + 5) == 1)
+        #expect(ledger.verification(uuid: pending.uuid)?.status(at: start + 5) == "expired")
+        #expect(ledger.verification(e164: "+12025550190")?.status(at: start + 5) == "verified")
+        #expect(ledger.check(e164: "+12025550189", code: pending.code, now: start + 5) == .notPending)
+        #expect(ledger.expireAll(now: start + 6) == 0)
+    }
+
+    /// Expiring all codes forgets the live verifications; their attempts stay listed.
+    @Test func v2ExpireAllForgetsEveryLiveVerification() throws {
+        var ledger = V2Ledger(codeLifetime: 600)
+        let first = try ledger.start(to: "+12025550189", channel: .sms, now: start).verification
+        _ = try ledger.start(to: "+12025550190", channel: .sms, now: start)
+        #expect(ledger.expireAll(now: start + 5) == 2)
+        #expect(ledger.check(to: nil, sid: first.sid, code: first.code, now: start + 5) == .notFound)
+        #expect(ledger.verification(named: "+12025550190", now: start + 5) == nil)
+        #expect(ledger.attempts.summary(filter: AttemptLog.Filter(), now: start + 5).total == 2)
+        #expect(try ledger.start(to: "+12025550189", channel: .sms, now: start + 6).isNew)
+    }
+
     @Test func v2RestartAddsAnAttemptAndApprovalForgetsTheVerification() throws {
         var ledger = V2Ledger(codeLifetime: 600)
         let first = try ledger.start(to: "+12025550189", channel: .sms, now: start)

@@ -50,6 +50,23 @@ import Testing
         }
     }
 
+    /// `POST /_sandbox/codes/expire` ends every pending code of both providers: V1's status says `expired`, V2's
+    /// verification is gone; the answer counts them.
+    @Test func expiringTheCodesEndsEveryPendingVerification() async throws {
+        try await withSandbox { sandbox in
+            _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
+            _ = try await sandbox.v2Post("Verifications", "To=%2B447911123456&Channel=sms")
+            let expire = try await sandbox.client.send(TestRequest(method: .POST, uri: "/_sandbox/codes/expire"))
+            #expect(expire.status == 200)
+            #expect(try expire.decode([String: Int].self) == ["expired": 2])
+
+            let status = try await sandbox.v1Get("status", "country_code=1&phone_number=2025550189")
+            #expect(status.text.contains(#""status":"expired""#), "\(status.text)")
+            let check = try await sandbox.v2Post("VerificationCheck", "To=%2B447911123456&Code=744400")
+            #expect(check.status == 404)
+        }
+    }
+
     /// `wait_for_starts=N` when the starts already reached N: the stats come at once (the 10-minute timeout never
     /// matters; the test's time limit is only a safety net).
     @Test(.timeLimit(.minutes(1))) func aStatsLongPollAnswersAtOnceWhenTheStartsAreReached() async throws {

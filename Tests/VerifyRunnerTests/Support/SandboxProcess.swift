@@ -102,6 +102,11 @@ final class SandboxProcess: Sendable {
         _ = try await HTTPFetch.fetch(.post, baseURL + "/_sandbox/faults/off")
     }
 
+    /// Ends the lifetime of every code the sandbox still holds (`POST /_sandbox/codes/expire`).
+    func expireCodes() async throws {
+        _ = try await HTTPFetch.fetch(.post, baseURL + "/_sandbox/codes/expire")
+    }
+
     /// Waits until the sandbox has received `count` starts (a long poll of its stats) or `run` has ended,
     /// whichever comes first, and returns the starts received by then. The long poll's timeout, `bound` seconds, is
     /// only a safety net: the starts received by then are returned, and the caller's check fails.
