@@ -20,6 +20,10 @@ public protocol VerificationProvider: Sendable {
     /// `false` when the API has none, `nil` when the answer says neither.
     func interpretStatus(_ response: HTTPResponse) -> Bool?
 
+    /// How a request in doubt can be asked about: V1 by its status question, V2 by a look-up in its Verification
+    /// Attempts API.
+    var inDoubtQuestion: InDoubtQuestion { get }
+
     /// The provider's listing of the codes it sent (Verify V2's Verification Attempts API), which tells
     /// both whether a start in doubt arrived and who later gave the right code; `nil` when it has none.
     var attemptsAPI: AttemptsAPI? { get }

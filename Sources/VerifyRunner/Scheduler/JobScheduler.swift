@@ -4,8 +4,9 @@ public import Logging
 
 /// Sends one job's rows: carries out what its ``SchedulerMachine`` decides (the concurrency window, the
 /// token bucket, rate control, the group commit, the end of the run) and what each row's
-/// ``RowStateMachine`` and ``RowFollowUp`` decide (retries, in-doubt questions), and does the I/O: the
-/// store, the transport, timers, logs and metrics.
+/// ``RowStateMachine`` decides (retries, in-doubt questions), and does the I/O: the store, the transport,
+/// timers, logs and metrics. Rows in doubt that the provider looks up its own way go to its
+/// ``InDoubtLookUp``. Time comes from an injected ``RunClock``.
 ///
 /// All of its state lives on one serial DispatchQueue; transfers run on the transport's own thread
 /// and their completions come back to that queue. Nothing here runs on Swift's cooperative pool.
@@ -86,43 +87,22 @@ public final class JobScheduler: @unchecked Sendable {
     private let logger: Logger
     private let metrics: RunMetrics?
     private let queue: DispatchQueue
-    /// The Verification Attempts API's client, for providers that look in-doubt rows up there (V2).
-    private let attemptsClient: AttemptsClient?
+    private let clock: any RunClock
+    /// The provider's own look-up of rows in doubt (V2), if it has one.
+    private let inDoubtLookUp: (any InDoubtLookUp)?
     /// The runner's lease on the rows: the deadline its requests carry, and whether it was lost.
     private let lease: RunnerLease?
+    /// The rules of every row's machine.
+    private let rowPolicy: RowStateMachine.Policy
 
     /// The scheduler's decisions: window, tokens, rate, commits, loads, the end of the run.
     private var decisions: SchedulerMachine
-    /// Each loaded, unfinished row's own state machine, and its number and kind.
-    private var machines: [Int: RowStateMachine] = [:]
-    private var targets: [Int: VerificationTarget] = [:]
-    /// When each unfinished row's first request left (seconds since 1970): its retry window's start.
-    private var firstSentAt: [Int: Double] = [:]
-    /// When each unfinished row was last marked in flight (seconds since 1970): its latest request left
-    /// right after.
-    private var lastSentAt: [Int: Double] = [:]
-    /// For rows in doubt: a moment after which their request could no longer leave (the transfer had ended,
-    /// or the process that sent it was dead).
-    private var leftBy: [Int: Double] = [:]
-    /// V2 rows in doubt waiting for a look-up in the Verification Attempts API (``attemptsClient`` set); the
-    /// machine is told of every change, as the end of the job waits for them.
-    private var inDoubtBatcher: InDoubtBatcher? {
-        didSet {
-            handle(
-                .inDoubt(
-                    unresolved: !(inDoubtBatcher?.isEmpty ?? true), waiting: inDoubtBatcher?.hasWaitingRows ?? false))
-        }
-    }
-    /// Attempts found so far by each look-up under way, by number (look-ups are numbered as they start).
-    private var lookupFindings: [Int: [String: [VerificationAttempt]]] = [:]
-    private var lookupsStarted = 0
-    /// When the batcher asked to be asked again, if a wake-up is scheduled.
-    private var lookupWakeUp: Double?
+    /// Each loaded, unfinished row.
+    private var rows: [Int: LoadedRow] = [:]
+    /// When the look-up asked to be asked again, if a wake-up is scheduled.
+    private var lookUpWakeUp: Double?
     /// Rows whose request was held back at the lease's send deadline and has not left since.
     private var heldBack: Set<Int> = []
-    /// The last answer of each unfinished row that got one, so a row that ends failed or in doubt after
-    /// a status query (which has no answer of its own for the report) shows the answer that led there.
-    private var lastResults: [Int: ProviderResult] = [:]
     /// Row writes for the next commit.
     private var pendingWrites: [RowWrite] = []
     private var requestsSinceCommit = 0
@@ -142,21 +122,26 @@ public final class JobScheduler: @unchecked Sendable {
     /// Creates a scheduler for one job.
     ///
     /// - Parameters:
-    ///   - attemptsClient: for a provider without a status look-up by number (V2), where rows in doubt are
-    ///     looked up (``AttemptEvidence``); `nil` otherwise.
+    ///   - inDoubtLookUp: for a provider that looks rows in doubt up its own way (V2, ``AttemptsLookUp``); `nil`
+    ///     otherwise. A provider that says it looks rows up but has none here leaves them in doubt.
     ///   - lease: the runner's lease from ``JobStoring/startRunning(lease:requestTimeout:)``: every request
     ///     carries its send deadline. When it is lost (``leaseLost()``), the run ends ``Outcome/leaseLost(_:unsent:)``.
+    ///   - clock: where time and timers come from.
     public init(
         jobID: String, store: any JobStoring, provider: any VerificationProvider, transport: any HTTPTransport,
         configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
-        metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil, lease: RunnerLease? = nil
+        metrics: RunMetrics? = nil, inDoubtLookUp: (any InDoubtLookUp)? = nil, lease: RunnerLease? = nil,
+        clock: any RunClock = SystemClock()
     ) {
         self.jobID = jobID
-        self.attemptsClient = attemptsClient
+        self.inDoubtLookUp = inDoubtLookUp
         self.lease = lease
-        if attemptsClient != nil {
-            inDoubtBatcher = InDoubtBatcher(evidence: AttemptEvidence(margin: configuration.inDoubtMargin.seconds))
-        }
+        self.clock = clock
+        var question = provider.inDoubtQuestion
+        if question == .lookUp, inDoubtLookUp == nil { question = .unaskable }
+        self.rowPolicy = RowStateMachine.Policy(
+            maxAttempts: configuration.maxAttempts, inDoubt: configuration.inDoubt, inDoubtQuestion: question,
+            sendLimitWait: configuration.sendLimitWait)
         self.store = store
         self.provider = provider
         self.transport = transport
@@ -171,13 +156,14 @@ public final class JobScheduler: @unchecked Sendable {
             settings: .init(
                 concurrency: configuration.concurrency, rate: configuration.rate, loadBatch: configuration.loadBatch,
                 sharedRate: store.isShared))
-        self.lastCommitUptime = Self.uptime()
+        self.lastCommitUptime = clock.uptime()
     }
 
     /// Starts sending; `completion` runs once, on the scheduler's queue, when the run ends.
     public func run(completion: @escaping @Sendable (Outcome) -> Void) {
         queue.async {
             self.completion = completion
+            self.inDoubtLookUp?.begin(on: self.queue) { report in self.lookedUp(report) }
             do {
                 try self.recoverInFlightRows()
             } catch {
@@ -216,51 +202,46 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// Rows still marked in flight were in the air when the last process died: they are in doubt.
     private func recoverInFlightRows() throws {
-        let rows = try store.rowsLeftInFlight(jobID: jobID)
-        guard !rows.isEmpty else { return }
-        logger.warning("rows found in flight after a restart", metadata: ["rows": "\(rows.count)"])
+        let found = try store.rowsLeftInFlight(jobID: jobID)
+        guard !found.isEmpty else { return }
+        logger.warning("rows found in flight after a restart", metadata: ["rows": "\(found.count)"])
         // The process that sent them is dead (this one holds the spool's lock): nothing leaves after now.
-        let now = Timestamp.nowSeconds()
-        for row in rows {
-            var machine = RowStateMachine(state: row.state, policy: policy)
-            let action = machine.recoveredAfterCrash()
-            adopt(row, machine: machine)
-            leftBy[row.sequence] = now
-            carryOut(action, sequence: row.sequence, result: nil)
+        let now = clock.now()
+        for row in found {
+            adopt(row, leftBy: now)
+            let moment = moment(of: row.sequence)
+            carryOut(rows[row.sequence]?.machine.recoveredAfterCrash(at: moment), sequence: row.sequence)
         }
     }
 
-    private var policy: RowStateMachine.Policy {
-        RowStateMachine.Policy(
-            maxAttempts: configuration.maxAttempts, inDoubt: configuration.inDoubt,
-            sendLimitWait: configuration.sendLimitWait)
+    /// Takes a loaded row in.
+    private func adopt(_ row: WorkRow, leftBy: Double? = nil) {
+        rows[row.sequence] = LoadedRow(
+            machine: RowStateMachine(state: row.state, kind: row.target.kind, policy: rowPolicy), target: row.target,
+            firstSentAt: row.firstSentAt, lastSentAt: row.lastSentAt ?? row.firstSentAt, leftBy: leftBy)
     }
 
-    private func adopt(_ row: WorkRow, machine: RowStateMachine) {
-        machines[row.sequence] = machine
-        targets[row.sequence] = row.target
-        if let sentAt = row.firstSentAt { firstSentAt[row.sequence] = sentAt }
-        if let sentAt = row.lastSentAt ?? row.firstSentAt { lastSentAt[row.sequence] = sentAt }
-    }
-
-    /// Whether the row's first request left longer ago than `--retry-window`.
-    private func retryWindowIsOver(_ sequence: Int) -> Bool { retryWindowLeft(sequence) <= .zero }
-
-    /// How long the row may still be retried: `--retry-window` from its first request.
-    private func retryWindowLeft(_ sequence: Int) -> Duration {
-        guard let sentAt = firstSentAt[sequence] else { return configuration.retryWindow }
-        return .seconds(sentAt + configuration.retryWindow.seconds - Timestamp.nowSeconds())
+    /// What a row's machine must know of now: its retry window (`--retry-window` from its first request) and
+    /// whether the run is stopping.
+    private func moment(of sequence: Int) -> RowStateMachine.Moment {
+        let windowLeft: Duration =
+            if let sentAt = rows[sequence]?.firstSentAt {
+                .seconds(sentAt + configuration.retryWindow.seconds - clock.now())
+            } else {
+                configuration.retryWindow
+            }
+        return RowStateMachine.Moment(retryWindowLeft: windowLeft, stopping: decisions.stopRequested)
     }
 
     // MARK: Carrying out the machine's actions
 
     /// Tells the machine what happened.
-    private func handle(_ event: SchedulerMachine.Event) { decisions.handle(event, now: Self.uptime()) }
+    private func handle(_ event: SchedulerMachine.Event) { decisions.handle(event, now: clock.uptime()) }
 
     /// Asks the machine what to do now, and does it in its order.
     private func advance() {
         guard completion != nil else { return }
-        for action in decisions.next(now: Self.uptime()) { perform(action) }
+        for action in decisions.next(now: clock.uptime()) { perform(action) }
     }
 
     /// Carries out one of the machine's actions.
@@ -274,9 +255,12 @@ public final class JobScheduler: @unchecked Sendable {
         case .start(let sequence, _):
             start(sequence, at: stamp())
         case .send(let sequence):
-            transmit(sequence, request: targets[sequence].map(provider.request(for:)), isStatusQuestion: false)
+            transmit(
+                sequence, request: rows[sequence].map { provider.request(for: $0.target) }, isStatusQuestion: false)
         case .askStatus(let sequence):
-            transmit(sequence, request: targets[sequence].flatMap(provider.statusRequest(for:)), isStatusQuestion: true)
+            transmit(
+                sequence, request: rows[sequence].flatMap { provider.statusRequest(for: $0.target) },
+                isStatusQuestion: true)
         case .askForTokens(let size, let rate, let capacity):
             // On the store's queue: a slow store never blocks this one.
             store.takeRateTokensAsync(upTo: size, rate: rate, capacity: capacity) { result in
@@ -292,7 +276,7 @@ public final class JobScheduler: @unchecked Sendable {
             }
         case .waitForToken(let seconds):
             metrics?.rateLimitWaited(seconds: seconds)
-            queue.asyncAfter(deadline: .now() + seconds) {
+            clock.schedule(after: seconds, on: queue) {
                 self.handle(.tokenWaitOver)
                 self.advance()
             }
@@ -309,7 +293,7 @@ public final class JobScheduler: @unchecked Sendable {
         case .handBack(let reserve, let statusQuestions):
             handBack(reserve: reserve, statusQuestions: statusQuestions)
         case .lookUpInDoubtRows:
-            lookUpInDoubtRows()
+            lookUpDue()
         case .end(let ending):
             switch ending {
             case .finished: commitThen(.finished)
@@ -327,10 +311,10 @@ public final class JobScheduler: @unchecked Sendable {
             drop(after: loss)
         case .failure(let error):
             end(.storeFailed("\(error)"))
-        case .success(let rows):
-            handle(.loaded(last: rows.last?.sequence, exhausted: rows.count < configuration.loadBatch))
-            let now = Timestamp.nowSeconds()
-            let takenInFlight = rows.count(where: \.wasInFlightForAnotherRunner)
+        case .success(let loaded):
+            handle(.loaded(last: loaded.last?.sequence, exhausted: loaded.count < configuration.loadBatch))
+            let now = clock.now()
+            let takenInFlight = loaded.count(where: \.wasInFlightForAnotherRunner)
             if takenInFlight > 0 {
                 logger.notice(
                     """
@@ -341,11 +325,10 @@ public final class JobScheduler: @unchecked Sendable {
                         "rows": "\(takenInFlight)", "in_doubt_margin": "\(Int(configuration.inDoubtMargin.seconds))s",
                     ])
             }
-            for row in rows {
-                adopt(row, machine: RowStateMachine(state: row.state, policy: policy))
+            for row in loaded {
                 if case .inDoubt = row.state {
-                    leftBy[row.sequence] = now
-                    if row.wasInFlightForAnotherRunner, inDoubtBatcher == nil {
+                    adopt(row, leftBy: now)
+                    if row.wasInFlightForAnotherRunner, inDoubtLookUp == nil {
                         // A request the runner found gone wrote just before its send deadline may still be on its
                         // way: the status question waits for the margin. (A look-up in the Attempts API waits for it
                         // by itself: no listing before then proves a request absent.)
@@ -357,8 +340,10 @@ public final class JobScheduler: @unchecked Sendable {
                         resolveInDoubt(row.sequence)
                     }
                 } else if let notBefore = row.notBefore, notBefore > now {
+                    adopt(row)
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
                 } else {
+                    adopt(row)
                     handle(.rowReady(row.sequence, first: false))
                 }
             }
@@ -367,27 +352,25 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     private func resolveInDoubt(_ sequence: Int) {
-        guard var machine = machines[sequence] else { return }
-        let action = machine.resolveInDoubt()
-        machines[sequence] = machine
-        carryOut(action, sequence: sequence, result: nil)
+        let moment = moment(of: sequence)
+        carryOut(rows[sequence]?.machine.resolveInDoubt(at: moment), sequence: sequence)
     }
 
     /// Marks one ready row in flight, in the store at the next commit; the machine sends it after that commit.
     private func start(_ sequence: Int, at timestamp: String) {
-        guard var machine = machines[sequence] else { return handle(.withdrawn(sequence)) }
-        let action = machine.sendRequested()
-        machines[sequence] = machine
-        guard case .send(let attempt) = action else { return handle(.withdrawn(sequence)) }
+        guard case .send(let attempt)? = rows[sequence]?.machine.sendRequested(), var row = rows[sequence] else {
+            return handle(.withdrawn(sequence))
+        }
         if attempt > 1 {
             retriesSinceCommit += 1
             metrics?.retried()
         }
-        let now = Timestamp.nowSeconds()
-        if firstSentAt[sequence] == nil { firstSentAt[sequence] = now }
-        lastSentAt[sequence] = now
-        leftBy[sequence] = nil
-        write(RowWrite(sequence: sequence, state: machine.state, timestamp: timestamp, sentAt: now))
+        let now = clock.now()
+        row.firstSentAt = row.firstSentAt ?? now
+        row.lastSentAt = now
+        row.leftBy = nil
+        rows[sequence] = row
+        write(RowWrite(sequence: sequence, state: row.machine.state, timestamp: timestamp, sentAt: now))
     }
 
     /// Queues a row write for the next commit.
@@ -399,11 +382,11 @@ public final class JobScheduler: @unchecked Sendable {
     /// Commits the writes queued so far on the store's queue; answers keep arriving meanwhile and join the
     /// next commit. The machine sends the starts whose in-flight marks were in it once it is durable.
     private func commit(marksStarts: Bool) {
-        let now = Self.uptime()
+        let now = clock.uptime()
         commitStartedAt = now
         slowCommitSaid = false
         lookAtSlowCommit(after: Self.slowCommit)
-        if firstSendAt == nil, marksStarts { firstSendAt = Timestamp.now() }
+        if firstSendAt == nil, marksStarts { firstSendAt = Timestamp.iso8601(clock.now()) }
         store.commitAsync(
             jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
             sendingSeconds: firstSendAt == nil ? 0 : now - lastCommitUptime, startedAt: firstSendAt
@@ -439,11 +422,11 @@ public final class JobScheduler: @unchecked Sendable {
         slowCommitLookScheduled = true
         // Weak: a look still scheduled when the run ends must not keep the scheduler, its store and its transport
         // alive into the process's exit.
-        queue.asyncAfter(deadline: .now() + delay) { [weak self] in
+        clock.schedule(after: delay, on: queue) { [weak self] in
             guard let self else { return }
             slowCommitLookScheduled = false
             guard completion != nil, let started = commitStartedAt else { return }
-            let waited = Self.uptime() - started
+            let waited = clock.uptime() - started
             guard waited >= Self.slowCommit else { return lookAtSlowCommit(after: Self.slowCommit - waited) }
             guard !slowCommitSaid else { return }
             slowCommitSaid = true
@@ -456,11 +439,12 @@ public final class JobScheduler: @unchecked Sendable {
     /// Hands one request to the transport; its answer comes back to ``received(_:sequence:)``. A row with no
     /// request to send is withdrawn.
     private func transmit(_ sequence: Int, request: HTTPRequest?, isStatusQuestion: Bool) {
-        guard let target = targets[sequence], let request else { return handle(.withdrawn(sequence)) }
+        guard let target = rows[sequence]?.target, let request else { return handle(.withdrawn(sequence)) }
         let provider = self.provider
         let metrics = self.metrics
+        let clock = self.clock
         metrics?.inFlightChanged(to: decisions.inFlight)
-        let sentAt = ContinuousClock.now
+        let sentAt = clock.uptime()
         transport.send(
             request, timeout: configuration.timeout, deadline: lease?.sendDeadline, on: Self.answerQueue
         ) { outcome in
@@ -479,7 +463,7 @@ public final class JobScheduler: @unchecked Sendable {
                         "status_query"
                     }
                 metrics.requestAnswered(
-                    outcome: label, httpStatus: try? outcome.get().status, duration: ContinuousClock.now - sentAt)
+                    outcome: label, httpStatus: try? outcome.get().status, duration: .seconds(clock.uptime() - sentAt))
             }
             self.deliver(answer, sequence: sequence)
         }
@@ -528,31 +512,30 @@ public final class JobScheduler: @unchecked Sendable {
         if !heldBack.isEmpty { heldBack.remove(sequence) }
         requestsSinceCommit += 1
         handle(.answered(Self.rateSignal(of: answer)))
-        guard completion != nil, var machine = machines[sequence] else { return }
+        guard completion != nil, var row = rows[sequence] else { return }
+        let moment = moment(of: sequence)
         let action: RowStateMachine.Action
         var result: ProviderResult?
-        let windowLeft = retryWindowLeft(sequence)
-        let windowIsOver = windowLeft <= .zero
         switch answer {
         case .heldBack:
             return
         case .status(let exists, _):
-            action = machine.statusChecked(wasProcessed: exists, retryWindowIsOver: windowIsOver)
+            action = row.machine.statusChecked(wasProcessed: exists, at: moment)
         case .result(var interpreted):
             if case .retryable(_, mayHaveBeenProcessed: true) = interpreted.verdict {
                 // The transfer is over: the request cannot leave after now.
-                leftBy[sequence] = Timestamp.nowSeconds()
+                row.leftBy = clock.now()
             }
-            action = machine.resultReceived(interpreted, retryWindowLeft: windowLeft)
-            if windowIsOver, action == .finish(.failed) {
+            action = row.machine.resultReceived(interpreted, at: moment)
+            if moment.retryWindowIsOver, action == .finish(.failed) {
                 interpreted.message =
                     "gave up: the retry window (\(Int(configuration.retryWindow.seconds)) s) is over; "
                     + "last answer: \(interpreted.message ?? "none")"
             }
             result = interpreted
-            lastResults[sequence] = interpreted
+            row.lastResult = interpreted
         }
-        machines[sequence] = machine
+        rows[sequence] = row
         carryOut(action, sequence: sequence, result: result)
     }
 
@@ -560,7 +543,7 @@ public final class JobScheduler: @unchecked Sendable {
     /// line (a start is marked in flight again by the next commit, which also tells whether the lease holds).
     private func putBack(_ sequence: Int, statusQuestion: Bool) {
         handle(.withdrawn(sequence))
-        guard completion != nil, var machine = machines[sequence] else { return }
+        guard completion != nil, var row = rows[sequence] else { return }
         if heldBack.isEmpty {
             logger.info(
                 """
@@ -570,76 +553,56 @@ public final class JobScheduler: @unchecked Sendable {
         }
         heldBack.insert(sequence)
         if statusQuestion { return handle(.statusQuestion(sequence)) }
-        _ = machine.sendWithdrawn()
-        machines[sequence] = machine
-        if machine.state.attempts == 0 { firstSentAt[sequence] = nil }
-        write(RowWrite(sequence: sequence, state: machine.state, timestamp: stamp()))
+        _ = row.machine.sendWithdrawn()
+        if row.machine.state.attempts == 0 { row.firstSentAt = nil }
+        rows[sequence] = row
+        write(RowWrite(sequence: sequence, state: row.machine.state, timestamp: stamp()))
         handle(.rowReady(sequence, first: true))
     }
 
-    /// Carries out a state machine's action for one row, as ``RowFollowUp`` decides.
-    private func carryOut(_ action: RowStateMachine.Action, sequence: Int, result: ProviderResult?) {
-        guard let machine = machines[sequence], let target = targets[sequence] else { return }
-        let result = result ?? (action.endsUnresolved ? lastResults[sequence] : nil)
+    /// Carries out what a row's machine decided. `result` is the answer that led there, if any; a row that ends
+    /// failed or in doubt without one shows its last answer.
+    private func carryOut(_ action: RowStateMachine.Action?, sequence: Int, result: ProviderResult? = nil) {
+        guard let action, let row = rows[sequence] else { return }
+        let result = result ?? (action.endsUnresolved ? row.lastResult : nil)
         let now = stamp()
-        // Whether the provider has a status question is only asked of a row in doubt (it builds the request).
-        let means = RowFollowUp.Means(
-            kind: target.kind, hasStatusQuestion: action == .checkStatus && provider.statusRequest(for: target) != nil,
-            hasAttemptsLookUp: inDoubtBatcher != nil, stopping: decisions.stopRequested)
-        switch RowFollowUp.decide(action, means: means, retryPolicy: retryPolicy) {
+        switch action {
         case .finish(let status):
-            logFirstError(of: result, status: status, e164: target.e164)
-            write(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            logFirstError(of: result, status: status, e164: row.target.e164)
+            write(RowWrite(sequence: sequence, state: row.machine.state, result: result, timestamp: now))
             metrics?.rowFinished(status.rawValue)
-            machines[sequence] = nil
-            targets[sequence] = nil
-            firstSentAt[sequence] = nil
-            lastSentAt[sequence] = nil
-            leftBy[sequence] = nil
-            lastResults[sequence] = nil
+            rows[sequence] = nil
         case .sendAgain(let wait):
-            retry(sequence, state: machine.state, result: result, timestamp: now, after: wait)
+            retry(
+                sequence, state: row.machine.state, result: result, timestamp: now,
+                after: wait.duration(with: retryPolicy))
         case .requeue:
-            write(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
+            write(RowWrite(sequence: sequence, state: row.machine.state, result: result, timestamp: now))
             handle(.rowReady(sequence, first: true))
         case .leaveInDoubt:
             // Stopping takes no new request, not even a status query: the row is recorded in doubt and the
             // next run resolves it.
-            write(RowWrite(sequence: sequence, state: machine.state, result: result, timestamp: now))
-        case .checkAgain:
-            // A check sends no code: checking again is safe. (If the lost check was the one that approved the
-            // code, the second finds nothing pending and the row ends denied; see docs/in-doubt.md.)
-            var machine = machine
-            let next = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
-            machines[sequence] = machine
-            carryOut(next, sequence: sequence, result: result)
+            write(RowWrite(sequence: sequence, state: row.machine.state, result: result, timestamp: now))
         case .askStatus:
             handle(.statusQuestion(sequence))
         case .lookUp:
-            let now = Timestamp.nowSeconds()
-            let request = AttemptEvidence.Request(
-                e164: target.e164, sentAt: lastSentAt[sequence] ?? firstSentAt[sequence] ?? now,
-                leftBy: leftBy[sequence] ?? now)
-            inDoubtBatcher?.add(sequence: sequence, request: request, now: now)
-            lookUpInDoubtRows()
-        case .cannotAsk:
-            // No way to ask: the row stays in doubt rather than risk a second code.
-            var machine = machine
-            let next = machine.statusUnknowable()
-            machines[sequence] = machine
-            carryOut(next, sequence: sequence, result: result)
+            let now = clock.now()
+            inDoubtLookUp?.add(
+                sequence: sequence, e164: row.target.e164, sentAt: row.lastSentAt ?? now, leftBy: row.leftBy ?? now,
+                now: now)
+            lookUpDue()
         case .askStatusLater(let wait):
-            scheduleStatusCheck(sequence, after: wait)
+            scheduleStatusCheck(sequence, after: wait.duration(with: retryPolicy))
         case .pauseJob:
-            write(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
-            machines[sequence] = nil
+            write(RowWrite(sequence: sequence, state: row.machine.state, timestamp: now))
+            rows[sequence] = nil
             if self.decisions.pauseReason == nil {
                 let code = result?.errorCode.map { " (error \($0))" } ?? ""
                 let reason = "the API refused the job: \(result?.message ?? "no message")\(code)"
                 handle(.paused(reason: reason))
                 logger.error("job paused", metadata: ["reason": "\(reason)"])
             }
-        case .nothing:
+        case .send, .none:
             break
         }
     }
@@ -660,7 +623,7 @@ public final class JobScheduler: @unchecked Sendable {
     private func retry(
         _ sequence: Int, state: RowState, result: ProviderResult?, timestamp: String, after delay: Duration
     ) {
-        let notBefore = Timestamp.nowSeconds() + delay.seconds
+        let notBefore = clock.now() + delay.seconds
         write(RowWrite(sequence: sequence, state: state, result: result, notBefore: notBefore, timestamp: timestamp))
         scheduleRetry(sequence, after: delay)
     }
@@ -705,11 +668,12 @@ public final class JobScheduler: @unchecked Sendable {
         afterWaiting(delay) { self.handle(.rowReady(sequence, first: true)) }
     }
 
-    /// Asks the in-doubt row's status question again after `delay`.
+    /// Asks about the in-doubt row again after `delay`.
     private func scheduleStatusCheck(_ sequence: Int, after delay: Duration) {
         afterWaiting(delay) {
             guard self.completion != nil, !self.decisions.isWindingDown else { return }
-            self.carryOut(.checkStatus, sequence: sequence, result: nil)
+            let moment = self.moment(of: sequence)
+            self.carryOut(self.rows[sequence]?.machine.askAgain(at: moment), sequence: sequence)
         }
     }
 
@@ -717,123 +681,65 @@ public final class JobScheduler: @unchecked Sendable {
     /// row waiting, so the job does not end.
     private func afterWaiting(_ delay: Duration, _ body: @escaping @Sendable () -> Void) {
         handle(.waitStarted)
-        queue.asyncAfter(deadline: .now() + max(0, delay.seconds)) {
+        clock.schedule(after: delay.seconds, on: queue) {
             self.handle(.waitEnded)
             body()
             self.advance()
         }
     }
 
-    // MARK: In-doubt look-ups (V2)
+    // MARK: In-doubt look-ups
 
-    /// Asks the batcher whether to look rows in doubt up now, and starts the listings it hands out.
-    private func lookUpInDoubtRows() {
-        guard completion != nil, !decisions.isWindingDown, let attemptsClient, var batcher = inDoubtBatcher
-        else { return }
-        let now = Timestamp.nowSeconds()
-        let store = self.store
-        let decision = batcher.decide(now: now, jobIsIdle: decisions.isIdle) { range in
-            // A listing pages through every attempt of the service in the range; this store's own answered
-            // requests in it are the best estimate at hand.
-            (try? store.answeredRequests(in: Int(range.lowerBound)...Int(range.upperBound))) ?? 0
-        }
-        inDoubtBatcher = batcher
-        switch decision {
-        case .idle:
-            return
-        case .wait(let until):
-            guard lookupWakeUp.map({ until < $0 }) ?? true else { return }
-            lookupWakeUp = until
-            queue.asyncAfter(deadline: .now() + max(0, until - now)) {
-                guard self.lookupWakeUp == until else { return }
-                self.lookupWakeUp = nil
-                self.lookUpInDoubtRows()
-            }
-        case .lookUp(let lookups):
-            logger.info(
-                "looking up rows in doubt in the Verification Attempts API",
-                metadata: ["rows": "\(lookups.map(\.rows.count).reduce(0, +))", "listings": "\(lookups.count)"])
-            for lookup in lookups { start(lookup, with: attemptsClient) }
+    /// Has the look-up start what is due, and schedules a wake-up for when it asks to be asked again.
+    private func lookUpDue() {
+        guard completion != nil, !decisions.isWindingDown, let inDoubtLookUp else { return }
+        let now = clock.now()
+        let wakeUp = inDoubtLookUp.lookUpDue(now: now, jobIsIdle: decisions.isIdle)
+        lookUpChanged()
+        guard let wakeUp, lookUpWakeUp.map({ wakeUp < $0 }) ?? true else { return }
+        lookUpWakeUp = wakeUp
+        clock.schedule(after: wakeUp - now, on: queue) {
+            guard self.lookUpWakeUp == wakeUp else { return }
+            self.lookUpWakeUp = nil
+            self.lookUpDue()
+            self.advance()
         }
     }
 
-    /// Starts one listing; its pages and its end come back on the scheduler's queue.
-    private func start(_ lookup: InDoubtBatcher.Lookup, with client: AttemptsClient) {
-        lookupsStarted += 1
-        let id = lookupsStarted
-        let numbers = Set(lookup.rows.map(\.request.e164))
-        lookupFindings[id] = [:]
-        client.list(
-            lookup.query, on: queue,
-            onPage: { page in
-                for attempt in page where numbers.contains(attempt.to) {
-                    self.lookupFindings[id]?[attempt.to, default: []].append(attempt)
-                }
-            },
-            completion: { result in
-                let findings = self.lookupFindings.removeValue(forKey: id) ?? [:]
-                self.lookedUp(lookup, findings: findings, result: result)
-            })
+    /// Tells the machine whether the look-up holds rows: the end of the job waits for them.
+    private func lookUpChanged() {
+        guard let inDoubtLookUp else { return }
+        handle(.inDoubt(unresolved: inDoubtLookUp.holdsRows, waiting: inDoubtLookUp.hasWaitingRows))
     }
 
-    /// Applies a listing's verdicts to its rows.
-    private func lookedUp(
-        _ lookup: InDoubtBatcher.Lookup, findings: [String: [VerificationAttempt]],
-        result: Result<AttemptsClient.Listing, AttemptsClient.Failure>
-    ) {
-        guard completion != nil, var batcher = inDoubtBatcher else { return }
-        switch result {
-        case .success(let listing):
-            requestsSinceCommit += listing.requests
-            let verdicts = batcher.answered(lookup, attempts: findings, listedAt: listing.listedAt)
-            inDoubtBatcher = batcher
-            for (sequence, verdict) in verdicts { apply(verdict, sequence: sequence) }
-        case .failure(let failure):
-            requestsSinceCommit += failure.requests
-            let sequences = batcher.failed(lookup)
-            inDoubtBatcher = batcher
-            logger.warning(
-                "the Verification Attempts API could not be asked; rows in doubt are asked about again later",
-                metadata: ["rows": "\(sequences.count)", "error": "\(failure.description)"])
-            for sequence in sequences {
-                guard var machine = machines[sequence] else { continue }
-                lastResults[sequence] = ProviderResult(
-                    verdict: .retryable(retryAfter: nil, mayHaveBeenProcessed: true),
-                    message: "in doubt: the Verification Attempts API could not be asked (\(failure.description))")
-                let action = machine.statusChecked(wasProcessed: nil)
-                machines[sequence] = machine
-                carryOut(action, sequence: sequence, result: nil)
+    /// Applies what the look-up found to its rows.
+    private func lookedUp(_ report: InDoubtLookUpReport) {
+        guard completion != nil else { return }
+        requestsSinceCommit += report.requests
+        lookUpChanged()
+        for (sequence, finding) in report.findings {
+            guard var row = rows[sequence] else { continue }
+            let moment = moment(of: sequence)
+            let action: RowStateMachine.Action
+            var result: ProviderResult?
+            switch finding {
+            case .processed(let processed):
+                action = row.machine.statusChecked(wasProcessed: true, at: moment)
+                result = processed
+            case .notProcessed:
+                action = row.machine.statusChecked(wasProcessed: false, at: moment)
+            case .cannotTell(let unknowable):
+                action = row.machine.statusUnknowable()
+                result = unknowable
+            case .unanswered(let unanswered):
+                row.lastResult = unanswered
+                action = row.machine.statusChecked(wasProcessed: nil, at: moment)
             }
+            rows[sequence] = row
+            carryOut(action, sequence: sequence, result: result)
         }
-        lookUpInDoubtRows()
+        lookUpDue()
         advance()
-    }
-
-    /// Carries out what the Verification Attempts API proved about one row.
-    private func apply(_ verdict: AttemptEvidence.Verdict, sequence: Int) {
-        guard var machine = machines[sequence] else { return }
-        let action: RowStateMachine.Action
-        var result: ProviderResult?
-        switch verdict {
-        case .askAgain:
-            return
-        case .sent(let attempt):
-            action = machine.statusChecked(wasProcessed: true)
-            result = ProviderResult(
-                verdict: .sent,
-                message: "the answer was lost; the Verification Attempts API lists the code sent "
-                    + "(attempt \(attempt.sid), \(Timestamp.iso8601WholeSeconds(attempt.createdAt)))",
-                providerID: attempt.verificationSID)
-        case .notSent:
-            action = machine.statusChecked(wasProcessed: false, retryWindowIsOver: retryWindowIsOver(sequence))
-        case .cannotTell:
-            action = machine.statusUnknowable()
-            result = ProviderResult(
-                verdict: .retryable(retryAfter: nil, mayHaveBeenProcessed: true),
-                message: "in doubt: the request is older than the Verification Attempts API keeps (30 days)")
-        }
-        machines[sequence] = machine
-        carryOut(action, sequence: sequence, result: result)
     }
 
     // MARK: The end
@@ -843,14 +749,14 @@ public final class JobScheduler: @unchecked Sendable {
     private func handBack(reserve: [Int], statusQuestions: [Int]) {
         let now = stamp()
         for sequence in reserve {
-            guard var machine = machines[sequence] else { continue }
-            _ = machine.sendWithdrawn()
-            machines[sequence] = machine
-            write(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
+            guard var row = rows[sequence] else { continue }
+            _ = row.machine.sendWithdrawn()
+            rows[sequence] = row
+            write(RowWrite(sequence: sequence, state: row.machine.state, timestamp: now))
         }
         for sequence in statusQuestions {
-            guard let machine = machines[sequence] else { continue }
-            write(RowWrite(sequence: sequence, state: machine.state, timestamp: now))
+            guard let row = rows[sequence] else { continue }
+            write(RowWrite(sequence: sequence, state: row.machine.state, timestamp: now))
         }
     }
 
@@ -859,7 +765,7 @@ public final class JobScheduler: @unchecked Sendable {
             if !pendingWrites.isEmpty || requestsSinceCommit > 0 {
                 try store.commit(
                     jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
-                    sendingSeconds: Self.uptime() - lastCommitUptime, startedAt: firstSendAt)
+                    sendingSeconds: clock.uptime() - lastCommitUptime, startedAt: firstSendAt)
                 pendingWrites.removeAll()
                 requestsSinceCommit = 0
                 retriesSinceCommit = 0
@@ -879,11 +785,9 @@ public final class JobScheduler: @unchecked Sendable {
         completion(outcome)
     }
 
-    private static func uptime() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
     /// The wall-clock time stamp for row writes, formatted at most once per millisecond.
     private func stamp() -> String {
-        let now = Timestamp.nowSeconds()
+        let now = clock.now()
         if now - cachedStamp.at >= 0.001 { cachedStamp = (now, Timestamp.iso8601(now)) }
         return cachedStamp.text
     }

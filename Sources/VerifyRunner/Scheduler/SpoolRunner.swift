@@ -10,6 +10,10 @@ import Synchronization
 ///
 /// ``run()`` blocks its calling thread (a thread of the command's own, never a cooperative-pool
 /// thread) until the spool is drained (`--once`) or ``stop()`` is called (daemon mode).
+///
+/// The time stamps it writes, its follow-up timing and its jobs' schedulers read the injected ``RunClock``. Its
+/// looks into the file system (how long a file in `incoming/` has been still, the daemon's polls) keep the
+/// machine's clock: they compare with the file system's own time stamps.
 public final class SpoolRunner: Sendable {
     /// Settings, filled from `verifyd run`'s options.
     public struct Configuration: Sendable {
@@ -94,6 +98,7 @@ public final class SpoolRunner: Sendable {
     private let metrics: RunMetrics?
     private let scanner: SpoolScanner
     private let attemptsClient: AttemptsClient?
+    private let clock: any RunClock
     private let stopped = Atomic<Bool>(false)
     private let current = Mutex<JobScheduler?>(nil)
     /// This process's lease as a runner of the store (a new one after a lost one).
@@ -110,12 +115,16 @@ public final class SpoolRunner: Sendable {
 
     /// Creates a runner.
     ///
-    /// - Parameter attemptsClient: the process's Verification Attempts client, for a provider that has the
-    ///   API (V2): in-doubt look-ups and outcomes go through it.
+    /// - Parameters:
+    ///   - attemptsClient: the process's Verification Attempts client, for a provider that has the API (V2):
+    ///     in-doubt look-ups and outcomes go through it.
+    ///   - clock: where time stamps, follow-up timing and the schedulers' time come from.
     public init(
         configuration: Configuration, store: any JobStoring, provider: any VerificationProvider,
-        transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil
+        transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil,
+        clock: any RunClock = SystemClock()
     ) {
+        self.clock = clock
         self.configuration = configuration
         self.store = store
         self.provider = provider
@@ -209,6 +218,9 @@ public final class SpoolRunner: Sendable {
 
     private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
 
+    /// The clock's time as a time stamp for the store.
+    private var nowStamp: String { Timestamp.iso8601(clock.now()) }
+
     /// Records this process as a runner of the store, with a new lease; the job being sent when the lease is
     /// lost hears of it at once.
     private func startRunning() throws {
@@ -279,7 +291,7 @@ public final class SpoolRunner: Sendable {
             if job.workPath == claimed.path {
                 // Finished by another runner of a shared store, which left the file to this one.
                 try store.finishJob(
-                    id: job.id, workPath: donePath(of: job), finishedAt: job.finishedAt ?? Timestamp.now())
+                    id: job.id, workPath: donePath(of: job), finishedAt: job.finishedAt ?? nowStamp)
                 job = try store.job(id: job.id) ?? job
                 logger.info("moving the file of a job another runner finished", metadata: ["job.id": "\(job.id)"])
             } else {
@@ -321,7 +333,7 @@ public final class SpoolRunner: Sendable {
         for _ in 0..<Self.idAttempts {
             do {
                 try store.createJob(
-                    id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: Timestamp.now(),
+                    id: claimed.jobID, fileName: name, workPath: claimed.path, createdAt: nowStamp,
                     provider: configuration.providerName)
                 return claimed.jobID
             } catch let taken as JobIDTaken {
@@ -352,7 +364,7 @@ public final class SpoolRunner: Sendable {
         if let cooldown = configuration.cooldown, let window = DurationText.parse(cooldown),
             job.state == .held || job.state == .queued
         {
-            let now = Timestamp.nowSeconds()
+            let now = clock.now()
             let skipped = try store.skipRecentlySent(
                 jobID: job.id, since: Timestamp.iso8601(now - window.seconds), window: cooldown,
                 at: Timestamp.iso8601(now))
@@ -382,7 +394,7 @@ public final class SpoolRunner: Sendable {
         let outcome: JobScheduler.Outcome
         if configuration.dryRun {
             if !readByDryRun {
-                let marked = try store.markUnsentRowsWouldSend(jobID: job.id, at: Timestamp.now())
+                let marked = try store.markUnsentRowsWouldSend(jobID: job.id, at: nowStamp)
                 metrics?.rowsFinished(["would_send": marked])
             }
             outcome = .finished
@@ -396,12 +408,12 @@ public final class SpoolRunner: Sendable {
                 return true
             }
             // The store first (design principle 1), then the files: see settleInterruptedEndings().
-            try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: Timestamp.now())
+            try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: nowStamp)
             guard let finished = try store.job(id: job.id) else { return false }
             try settle(finished)
             logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
             metrics?.jobCompleted("finished")
-            metrics?.succeeded(at: Timestamp.nowSeconds())
+            metrics?.succeeded(at: clock.now())
             result.finishedJobs.append(finished)
         case .paused(let reason):
             metrics?.jobCompleted("paused")
@@ -472,8 +484,16 @@ public final class SpoolRunner: Sendable {
     private func send(_ job: JobRecord) -> JobScheduler.Outcome {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
-            configuration: configuration.scheduler, logger: logger, metrics: metrics, attemptsClient: attemptsClient,
-            lease: lease.withLock { $0 })
+            configuration: configuration.scheduler, logger: logger, metrics: metrics,
+            inDoubtLookUp: attemptsClient.map { client in
+                let store = self.store
+                // A listing pages through every attempt of the service in its span; this store's own answered
+                // requests in it are the best estimate at hand.
+                return AttemptsLookUp(
+                    client: client, margin: configuration.scheduler.inDoubtMargin, logger: logger,
+                    answeredRequests: { span in (try? store.answeredRequests(in: span)) ?? 0 })
+            },
+            lease: lease.withLock { $0 }, clock: clock)
         if let metrics {
             // The rows done before this run are counted aside while the first requests leave. The count
             // reads the store as it was when the job started (the first commit marks rows in flight; rows
@@ -506,7 +526,7 @@ extension SpoolRunner {
     /// Finished jobs of this run's provider whose outcomes are due: finished at least `--follow-up` ago,
     /// within the 30 days the APIs remember, and not asked since they became due.
     private func dueFollowUps(after delay: Duration) throws -> [JobRecord] {
-        let now = Timestamp.nowSeconds()
+        let now = clock.now()
         let failedAt = followUpState.withLock { $0.failedAt }
         return try store.jobs().filter { job in
             guard job.state == .finished, job.provider == configuration.providerName,
@@ -548,7 +568,7 @@ extension SpoolRunner {
             case .success(let collected): results = collected
             case .failure(let failure):
                 self.logger.warning("follow-up failed; it is tried again later", metadata: ["error": "\(failure)"])
-                let now = Timestamp.nowSeconds()
+                let now = self.clock.now()
                 self.followUpState.withLock { state in
                     for job in due { state.failedAt[job.id] = now }
                 }

@@ -4,9 +4,16 @@ import Testing
 
 @Suite struct RowStateMachineTests {
     private func machine(
-        _ state: RowState = .pending(attempts: 0), maxAttempts: Int = 3, inDoubt: InDoubtPolicy = .check
+        _ state: RowState = .pending(attempts: 0), kind: VerificationKind = .start, maxAttempts: Int = 3,
+        inDoubt: InDoubtPolicy = .check, question: InDoubtQuestion = .statusQuestion
     ) -> RowStateMachine {
-        RowStateMachine(state: state, policy: .init(maxAttempts: maxAttempts, inDoubt: inDoubt))
+        RowStateMachine(
+            state: state, kind: kind,
+            policy: .init(maxAttempts: maxAttempts, inDoubt: inDoubt, inDoubtQuestion: question))
+    }
+
+    private func backoff(_ attempts: Int, _ retryAfter: Duration? = nil) -> RowStateMachine.Action {
+        .sendAgain(after: .backoff(afterAttempt: attempts, retryAfter: retryAfter))
     }
 
     private func result(_ verdict: ProviderResult.Verdict) -> ProviderResult { ProviderResult(verdict: verdict) }
@@ -36,10 +43,10 @@ import Testing
         var row = machine(maxAttempts: 3)
         let busy = result(.retryable(retryAfter: .seconds(2), mayHaveBeenProcessed: false))
         _ = row.sendRequested()
-        #expect(row.resultReceived(busy) == .retry(afterAttempt: 1, retryAfter: .seconds(2)))
+        #expect(row.resultReceived(busy) == backoff(1, .seconds(2)))
         #expect(row.state == .waitingToRetry(attempts: 1))
         #expect(row.sendRequested() == .send(attempt: 2))
-        #expect(row.resultReceived(busy) == .retry(afterAttempt: 2, retryAfter: .seconds(2)))
+        #expect(row.resultReceived(busy) == backoff(2, .seconds(2)))
         #expect(row.sendRequested() == .send(attempt: 3))
         #expect(row.resultReceived(busy) == .finish(.failed))
         #expect(row.state == .finished(.failed, attempts: 3))
@@ -49,8 +56,7 @@ import Testing
         var row = machine(maxAttempts: 1)
         for _ in 0..<10 {
             #expect(row.sendRequested() == .send(attempt: 1))
-            #expect(
-                row.resultReceived(result(.rateLimited(retryAfter: .seconds(1)))) == .backOff(retryAfter: .seconds(1)))
+            #expect(row.resultReceived(result(.rateLimited(retryAfter: .seconds(1)))) == backoff(1, .seconds(1)))
             #expect(row.state == .waitingToRetry(attempts: 0))
         }
         _ = row.sendRequested()
@@ -62,20 +68,20 @@ import Testing
     @Test(arguments: [
         (ProviderResult.Verdict.rateLimited(retryAfter: .seconds(1)), RowStateMachine.Action.finish(.failed)),
         (.retryable(retryAfter: nil, mayHaveBeenProcessed: false), .finish(.failed)),
-        (.retryable(retryAfter: nil, mayHaveBeenProcessed: true), .checkStatus),
+        (.retryable(retryAfter: nil, mayHaveBeenProcessed: true), .askStatus),
         (.sent, .finish(.sent)),
     ])
     func retryWindowEndsRetries(verdict: ProviderResult.Verdict, expected: RowStateMachine.Action) {
         var row = machine(maxAttempts: 5)
         _ = row.sendRequested()
-        #expect(row.resultReceived(result(verdict), retryWindowLeft: .zero) == expected)
+        #expect(row.resultReceived(result(verdict), at: .init(retryWindowLeft: .zero)) == expected)
     }
 
     @Test func retryWindowEndsAnInDoubtRowTheAPIDoesNotKnow() {
         var row = machine(.inDoubt(attempts: 1), maxAttempts: 5)
-        #expect(row.statusChecked(wasProcessed: false, retryWindowIsOver: true) == .finish(.failed))
+        #expect(row.statusChecked(wasProcessed: false, at: .init(retryWindowLeft: .zero)) == .finish(.failed))
         var known = machine(.inDoubt(attempts: 1), maxAttempts: 5)
-        #expect(known.statusChecked(wasProcessed: true, retryWindowIsOver: true) == .finish(.sent))
+        #expect(known.statusChecked(wasProcessed: true, at: .init(retryWindowLeft: .zero)) == .finish(.sent))
     }
 
     @Test func jobFatalAnswerLeavesTheRowUntouched() {
@@ -87,8 +93,8 @@ import Testing
 
     @Test(arguments: [
         (InDoubtPolicy.report, RowStateMachine.Action.finish(.inDoubt)),
-        (.resend, .retry(afterAttempt: 1, retryAfter: nil)),
-        (.check, .checkStatus),
+        (.resend, .sendAgain(after: .backoff(afterAttempt: 1, retryAfter: nil))),
+        (.check, .askStatus),
     ])
     func unknownOutcomeFollowsThePolicy(policy: InDoubtPolicy, expected: RowStateMachine.Action) {
         var row = machine(inDoubt: policy)
@@ -99,7 +105,7 @@ import Testing
     @Test(arguments: [
         (InDoubtPolicy.report, RowStateMachine.Action.finish(.inDoubt), RowState.finished(.inDoubt, attempts: 2)),
         (.resend, .requeue, .pending(attempts: 2)),
-        (.check, .checkStatus, .inDoubt(attempts: 2)),
+        (.check, .askStatus, .inDoubt(attempts: 2)),
     ])
     func crashRecoveryPutsInFlightRowsInDoubt(
         policy: InDoubtPolicy, expected: RowStateMachine.Action, state: RowState
@@ -123,14 +129,20 @@ import Testing
 
         // A status question that fails is asked again after a backoff, --max-attempts questions in all.
         var unanswered = machine(.inDoubt(attempts: 1), maxAttempts: 3)
-        #expect(unanswered.statusChecked(wasProcessed: nil) == .checkStatusLater(afterFailedChecks: 1))
+        #expect(
+            unanswered.statusChecked(wasProcessed: nil)
+                == .askStatusLater(after: .backoff(afterAttempt: 1, retryAfter: nil)))
         #expect(unanswered.state == .inDoubt(attempts: 1))
-        #expect(unanswered.statusChecked(wasProcessed: nil) == .checkStatusLater(afterFailedChecks: 2))
+        #expect(
+            unanswered.statusChecked(wasProcessed: nil)
+                == .askStatusLater(after: .backoff(afterAttempt: 2, retryAfter: nil)))
         #expect(unanswered.statusChecked(wasProcessed: nil) == .finish(.inDoubt))
         #expect(unanswered.state == .finished(.inDoubt, attempts: 1))
 
         var answeredLate = machine(.inDoubt(attempts: 1))
-        #expect(answeredLate.statusChecked(wasProcessed: nil) == .checkStatusLater(afterFailedChecks: 1))
+        #expect(
+            answeredLate.statusChecked(wasProcessed: nil)
+                == .askStatusLater(after: .backoff(afterAttempt: 1, retryAfter: nil)))
         #expect(answeredLate.statusChecked(wasProcessed: true) == .finish(.sent))
     }
 
@@ -164,21 +176,27 @@ import Testing
             policy: .init(maxAttempts: 3, inDoubt: .check, sendLimitWait: .seconds(600), numberBusyWait: .seconds(1)))
         _ = row.sendRequested()
         let sendLimit = result(.numberLimited(.sendAttempts))
-        #expect(row.resultReceived(sendLimit, retryWindowLeft: .seconds(1800)) == .park(wait: .seconds(600)))
+        #expect(
+            row.resultReceived(sendLimit, at: .init(retryWindowLeft: .seconds(1800)))
+                == .sendAgain(after: .exactly(.seconds(600))))
         #expect(row.state == .waitingToRetry(attempts: 0))
         #expect(row.sendRequested() == .send(attempt: 1), "the refused request did not count")
         let busy = result(.numberLimited(.concurrentRequests(retryAfter: .seconds(3))))
-        #expect(row.resultReceived(busy, retryWindowLeft: .seconds(1800)) == .park(wait: .seconds(3)))
+        #expect(
+            row.resultReceived(busy, at: .init(retryWindowLeft: .seconds(1800)))
+                == .sendAgain(after: .exactly(.seconds(3))))
         _ = row.sendRequested()
         let unspecified = result(.numberLimited(.concurrentRequests(retryAfter: nil)))
-        #expect(row.resultReceived(unspecified, retryWindowLeft: .seconds(1800)) == .park(wait: .seconds(1)))
+        #expect(
+            row.resultReceived(unspecified, at: .init(retryWindowLeft: .seconds(1800)))
+                == .sendAgain(after: .exactly(.seconds(1))))
     }
 
     @Test func aNumberLimitThatWouldOutlastTheRetryWindowRejectsTheRow() {
         var row = machine()
         _ = row.sendRequested()
         let sendLimit = result(.numberLimited(.sendAttempts))
-        #expect(row.resultReceived(sendLimit, retryWindowLeft: .seconds(599)) == .finish(.rejected))
+        #expect(row.resultReceived(sendLimit, at: .init(retryWindowLeft: .seconds(599))) == .finish(.rejected))
     }
 
     @Test func aMarkedRowThatNeverLeftGoesBackUncounted() {
@@ -186,5 +204,55 @@ import Testing
         _ = row.sendRequested()
         #expect(row.sendWithdrawn() == .requeue)
         #expect(row.state == .pending(attempts: 1))
+    }
+
+    /// Waits drawn at the top of their range (`min(cap, base × 2^(n-1))`), or the `Retry-After` when longer.
+    @Test func waitsAreDrawnFromTheRetryPolicy() {
+        let policy = RetryPolicy(base: .milliseconds(500), cap: .seconds(30), jitter: { 1 })
+        let cases: [(RowStateMachine.Wait, Duration)] = [
+            (.backoff(afterAttempt: 1, retryAfter: nil), .milliseconds(500)),
+            (.backoff(afterAttempt: 3, retryAfter: nil), .seconds(2)),
+            (.backoff(afterAttempt: 9, retryAfter: nil), .seconds(30)),
+            (.backoff(afterAttempt: 1, retryAfter: .seconds(5)), .seconds(5)),
+            (.exactly(.seconds(600)), .seconds(600)),
+        ]
+        for (wait, expected) in cases { #expect(wait.duration(with: policy) == expected, "\(wait)") }
+    }
+
+    /// A row in doubt is asked about the way its provider allows; a check is checked again (it sends no code);
+    /// a stopping run asks nothing and leaves the row in doubt.
+    @Test(arguments: [
+        (
+            VerificationKind.start, InDoubtQuestion.statusQuestion, false, RowStateMachine.Action.askStatus,
+            RowState.inDoubt(attempts: 1)
+        ),
+        (.start, .lookUp, false, .lookUp, .inDoubt(attempts: 1)),
+        (.start, .unaskable, false, .finish(.inDoubt), .finished(.inDoubt, attempts: 1)),
+        (.check, .statusQuestion, false, .requeue, .pending(attempts: 1)),
+        (.check, .lookUp, false, .requeue, .pending(attempts: 1)),
+        (.start, .statusQuestion, true, .leaveInDoubt, .inDoubt(attempts: 1)),
+        (.check, .lookUp, true, .leaveInDoubt, .inDoubt(attempts: 1)),
+    ])
+    func aRowInDoubtIsAskedAboutTheWayItsProviderAllows(
+        kind: VerificationKind, question: InDoubtQuestion, stopping: Bool, expected: RowStateMachine.Action,
+        state: RowState
+    ) {
+        var row = machine(.inFlight(attempt: 1), kind: kind, question: question)
+        let lost = result(.retryable(retryAfter: nil, mayHaveBeenProcessed: true))
+        #expect(row.resultReceived(lost, at: .init(stopping: stopping)) == expected)
+        #expect(row.state == state)
+        var loaded = machine(.inDoubt(attempts: 1), kind: kind, question: question)
+        #expect(loaded.resolveInDoubt(at: .init(stopping: stopping)) == expected)
+        var later = machine(.inDoubt(attempts: 1), kind: kind, question: question)
+        #expect(later.askAgain(at: .init(stopping: stopping)) == expected)
+    }
+
+    /// A check in doubt past its retry window or its attempts ends failed rather than being checked again.
+    @Test func aCheckInDoubtWithNothingLeftEndsFailed() {
+        var row = machine(.inFlight(attempt: 3), kind: .check, maxAttempts: 3)
+        let lost = result(.retryable(retryAfter: nil, mayHaveBeenProcessed: true))
+        #expect(row.resultReceived(lost) == .finish(.failed))
+        var late = machine(.inDoubt(attempts: 1), kind: .check, maxAttempts: 3)
+        #expect(late.askAgain(at: .init(retryWindowLeft: .zero)) == .finish(.failed))
     }
 }

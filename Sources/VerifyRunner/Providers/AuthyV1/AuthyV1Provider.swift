@@ -79,6 +79,9 @@ public struct AuthyV1Provider: VerificationProvider {
             headers: response.headers, table: Self.errorTable, kind: target.kind)
     }
 
+    /// By its status question (``statusRequest(for:)``).
+    public var inDoubtQuestion: InDoubtQuestion { .statusQuestion }
+
     /// `GET …/verification/status?country_code=&phone_number=` (docs/verification-apis.md, "V1 requests").
     public func statusRequest(for target: VerificationTarget) -> HTTPRequest? {
         HTTPRequest(

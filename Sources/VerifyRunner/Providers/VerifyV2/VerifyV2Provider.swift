@@ -79,6 +79,9 @@ public struct VerifyV2Provider: VerificationProvider {
         }
     }
 
+    /// By a look-up in the Verification Attempts API (``AttemptsLookUp``).
+    public var inDoubtQuestion: InDoubtQuestion { .lookUp }
+
     /// V2 has no documented look-up of a verification by phone number: a start in doubt is looked up in
     /// the Verification Attempts API instead (``attemptsAPI``, docs/in-doubt.md).
     public func statusRequest(for target: VerificationTarget) -> HTTPRequest? { nil }

@@ -1,0 +1,18 @@
+/// One loaded, unfinished row as ``JobScheduler`` holds it: its machine, its number, and the moments its retry
+/// window and in-doubt questions are measured from.
+struct LoadedRow {
+    /// The row's state machine.
+    var machine: RowStateMachine
+    /// The number and what to do with it.
+    let target: VerificationTarget
+    /// When its first request left, seconds since 1970: its retry window's start.
+    var firstSentAt: Double?
+    /// When it was last marked in flight, seconds since 1970: its latest request left right after.
+    var lastSentAt: Double?
+    /// In doubt: a moment after which its request could no longer leave (the transfer had ended, or the process
+    /// that sent it was dead).
+    var leftBy: Double?
+    /// Its last answer, so a row that ends failed or in doubt after a question (which has no answer of its own
+    /// for the report) shows the answer that led there.
+    var lastResult: ProviderResult?
+}
