@@ -35,3 +35,11 @@ func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) throws -> T) throws 
     defer { directory.remove() }
     return try body(directory)
 }
+
+/// Runs async `body` with a fresh temporary folder, removed afterwards.
+@discardableResult
+func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) async throws -> T) async throws -> T {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    return try await body(directory)
+}
