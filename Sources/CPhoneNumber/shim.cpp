@@ -6,11 +6,11 @@
 // written afterwards; each thread matches with RE2 objects of its own (see Pattern). Everything else here is local
 // to the call, so all functions may be called from any number of threads at once.
 //
-// Speed: libphonenumber (built with ICU regular expressions) needs 12–21 µs per number (release build,
-// bench/normalize.sh), nearly all of it in ICU: compiling nothing, but looking patterns up in a locked cache,
-// converting UTF-8 to UTF-16 and allocating a RegexMatcher for each of the dozen matches of one parse and
-// validation. The fast path below replays the same steps on the library's own metadata, its patterns compiled with
-// RE2 (see "Regular expressions: RE2"): 0.2–0.5 µs per number.
+// Speed: libphonenumber (built with ICU regular expressions) needs 12–21 µs per number, nearly all of it in ICU:
+// compiling nothing, but looking patterns up in a locked cache, converting UTF-8 to UTF-16 and allocating a
+// RegexMatcher for each of the dozen matches of one parse and validation. The fast path below replays the same
+// steps on the library's own metadata, its patterns compiled with RE2 (see "Regular expressions: RE2"): 0.2–0.5 µs
+// per number (bench/README.md, "Phone normalizer shim").
 
 #include "CPhoneNumber.h"
 
@@ -176,22 +176,16 @@ template struct ExposePrivateMember<NonGeographicalMetadataAccessor,
 
 // MARK: - Regular expressions: RE2
 //
-// Why RE2: the metadata's patterns are matched by RE2 (Debian libre2-dev) instead of a matcher of our
-// own. libphonenumber's own matcher was the other candidate, and is neither simpler nor fast enough: in the Debian
-// build it is ICU's RegexMatcher behind the library's RegExp adapter, whose factory (regexp_adapter_icu.h) is not
-// among the installed headers, and each of its matches converts the subject to UTF-16 and allocates a matcher.
-// Measured on this machine (2026-12-02, one US number against five of the US patterns): 180–290 ns a match that
-// way with ICU, 15–70 ns with RE2.
+// Why RE2: the metadata's patterns are matched by RE2 (Debian libre2-dev) instead of a matcher of our own.
+// libphonenumber's own matcher is neither simpler nor fast enough: in the Debian build it is ICU's RegexMatcher
+// behind the library's RegExp adapter, whose factory (regexp_adapter_icu.h) is not among the installed headers, and
+// each of its matches converts the subject to UTF-16 and allocates a matcher, several times the cost of an RE2
+// match (bench/README.md, "Phone normalizer shim").
 //
-// Cost, against the hand-written backtracking matcher this replaced (2026-12-02, 2-core AMD EPYC VM, release
-// flags, bench/normalize.sh --ab, 18 alternated pairs; the figures and the method are in bench/README.md, "Issue
-// 15"): instructions per number 3,467 -> 4,244 for US numbers and 4,595 -> 5,442 for every region's examples
-// (1.22x, 1.18x; callgrind), wall time per number 151 -> 207 ns and 328 -> 412 ns (fastest runs; 1.37x, 1.26x),
-// 1.35–1.41x in the median of the pairs, on one thread or two. The issue allowed 2x. An intake of a million rows
-// (bench/d-intake.sh) took 2.19 s against 2.10 s (medians of 5), within its noise. Building the whole table took
-// about 30 ms instead of 3–4 ms (RE2 compiles a pattern in about 15 µs), so a calling code's patterns are compiled
-// when its first number comes (CompiledMetadata), and a thread's first number of a country costs about 0.2 ms more
-// (its copies of that country's patterns).
+// When patterns are compiled: RE2 compiles a pattern in about 15 µs, and the metadata holds about 1,800, so
+// compiling them all would cost every process tens of milliseconds before its first number. A calling code's
+// patterns are compiled when its first number comes (CompiledMetadata), and a thread's first number of a country
+// costs about 0.2 ms more (its copies of that country's patterns, see Pattern).
 //
 // Semantics: libphonenumber's ICU adapter does FullMatch with `matches()` and Consume with `lookingAt()`. RE2 with
 // ANCHOR_BOTH is `matches()`. RE2 with ANCHOR_START is `lookingAt()`: its default leftmost-first semantics pick
@@ -220,11 +214,11 @@ re2::RE2::Options patternOptions() {
 /// Why a copy per thread: every RE2 search takes a reader lock on its pattern's DFA cache, an atomic write to memory
 /// that every thread using the pattern shares, and the intake normalizes on every core at once. RE2's maintainers
 /// advise per-thread RE2 objects against that contention, and reports of it (google/re2 issue 569) show the lock
-/// dominating searches of short strings on many cores. On this project's 2-core machine, with two threads, copies per
-/// thread saved about 5 % of the CPU time per number on US numbers but cost 1.21x on every region's examples, whose
-/// 1,800 patterns each thread then keeps in caches that the two vCPUs share (bench/README.md, "Issue 15"). A
-/// thread's copies share nothing; each takes about 15 µs to compile, a thread compiles only the patterns it uses (a
-/// few dozen for one country, 1,800 and about 5 MB at most), and they are freed when the thread ends.
+/// dominating searches of short strings on many cores. A thread's copies share nothing; each takes about 15 µs to
+/// compile, a thread compiles only the patterns it uses (a few dozen for one country, 1,800 and about 5 MB at most),
+/// and they are freed when the thread ends. On two cores the copies gain little, and cost more on numbers of every
+/// region, whose patterns each thread then keeps in caches the cores share (bench/README.md, "Phone normalizer
+/// shim"); they are kept for machines with more cores, where the shared lock is what the reports above show.
 class Pattern {
   public:
     /// Compiles `source`; returns false when RE2 refuses its syntax (then the caller gives the calling code up).

@@ -11,7 +11,7 @@ public import Logging
 /// All of its state lives on one serial DispatchQueue; transfers run on the transport's own thread
 /// and their completions come back to that queue. Nothing here runs on Swift's cooperative pool.
 ///
-/// The order of things for a row (design principle 1):
+/// The order of things for a row (docs/design.md, principle 1):
 /// 1. the row is marked `in_flight` in the store, in the same transaction as the results that
 ///    arrived since the last commit (the group commit);
 /// 2. only then is its request handed to the transport;

@@ -407,7 +407,7 @@ public final class SpoolRunner: Sendable {
                 logger.info("rows of the job are with other runners", metadata: ["job.id": "\(job.id)"])
                 return true
             }
-            // The store first (design principle 1), then the files: see settleInterruptedEndings().
+            // The store first (docs/design.md, principle 1), then the files: see settleInterruptedEndings().
             try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: nowStamp)
             guard let finished = try store.job(id: job.id) else { return false }
             try settle(finished)

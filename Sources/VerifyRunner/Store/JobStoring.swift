@@ -5,8 +5,8 @@ import Synchronization
 /// runner, the reports and the commands use only this; ``SQLiteJobStore`` (SQLite, one file per spool) is the
 /// embedded implementation, ``PostgresJobStore`` the one several runners share.
 ///
-/// The store is the truth (design principle 1): a row's state changes here before the world is told, and a
-/// row is marked in flight here before its request leaves the process. Every method may block on I/O: call
+/// The store is the truth (docs/design.md, principle 1): a row's state changes here before the world is told,
+/// and a row is marked in flight here before its request leaves the process. Every method may block on I/O: call
 /// it from a Dispatch queue or a thread of its own, never from Swift's cooperative pool.
 ///
 /// Where a method means something else for the embedded store (one runner per spool) than for the shared one

@@ -7,37 +7,39 @@
 /// job numbers come from the sequence `job_numbers`, so runners on several hosts never take the same one.
 ///
 /// The rows of all jobs live in `job_rows`, keyed by one integer made of the job's `number` and the
-/// row's `seq` (see ``RowKeyRange``), which keeps a million-row intake cheap (migration 2 replaced the
-/// first schema's `rows`, keyed by the 20-character job id and `seq`). Values that are usually absent are NULL, not
-/// `''`, and nothing derivable is stored (the kind is `code IS NOT NULL`; the national number is the
+/// row's `seq` (see ``RowKeyRange``), which keeps a million-row intake cheap. Values that are usually absent are
+/// NULL, not `''`, and nothing derivable is stored (the kind is `code IS NOT NULL`; the national number is the
 /// E.164 number without `+` and the country code). `job_rows` has no secondary index on purpose: the
 /// scheduler reads rows to send in input order along the primary key, and every index would cost two
 /// more B-tree writes per state change.
 ///
-/// `job_request_seconds` (migration 3) counts each job's answered requests per wall-clock second, one
-/// upsert per group commit, for the requests-per-second chart of `summary.html`.
+/// Migration 1 creates `jobs` and a table `rows` keyed by the job id and `seq`. Migration 2 numbers the jobs
+/// (`jobs.number`), creates `job_rows`, copies every row of `rows` into it (its key made from its job's number and
+/// its `seq`, empty texts as NULL) and drops `rows`.
+///
+/// Migration 3 adds `job_request_seconds`: each job's answered requests per wall-clock second, one upsert per group
+/// commit, for the requests-per-second chart of `summary.html`.
 ///
 /// Migration 4 keeps the provider each job was read for (`jobs.provider`: a job is only ever sent through
-/// it) and when its outcomes were last asked for; and per row, when it was last marked in flight
-/// (`sent_at`, seconds since 1970: where an in-doubt look-up starts searching) and its `outcome`. SQLite
-/// adds columns without rewriting the table.
+/// it; a job an older store holds has none until a run adopts one) and when its outcomes were last asked for; and
+/// per row, when it was last marked in flight (`sent_at`, seconds since 1970: where an in-doubt look-up starts
+/// searching) and its `outcome`. SQLite adds columns without rewriting the table.
 ///
 /// Migration 5 is for runners sharing a PostgreSQL store: `runners` lists them (`verifyd runners`), each with
-/// when it was last seen; a row handed to a runner carries its id in `job_rows.lease_owner`, and is that
-/// runner's for as long as the runner is seen and has not ended (`ended_at`; see ``PostgresJobStore``).
-/// `rate_budget` is the token bucket of `--rate` that the runners share (one row). PostgreSQL also gets the
-/// function `verifyd_fence`, which fails a group commit that would write rows another runner has taken over. The SQLite
-/// store, with one runner per spool, keeps the same tables so that both schemas stay one.
+/// when it was last seen, and `rate_budget` is the token bucket of `--rate` that they share (one row). PostgreSQL
+/// also gets the function `verifyd_fence`, which fails a group commit that would write rows another runner has
+/// taken over. The step also adds `job_rows.lease_owner`, which migration 7 drops. The SQLite store, with one
+/// runner per spool, keeps the same tables so that both schemas stay one.
 ///
 /// Migration 6 keeps each runner's own `--lease` (`lease_seconds`), and when and by whom it was found gone
 /// (`lost_at` on the database's clock, `lost_to`): a runner's rows are anyone's only once another runner has
 /// recorded that, and a runner that finds it recorded knows it lost them. PostgreSQL's three-argument
 /// `verifyd_fence` also fails a group commit whose runner was found gone (SQLSTATE `VF002`).
 ///
-/// Migration 7 hands rows out by ranges: `row_leases` holds, per job, ranges of consecutive row keys and the runner
-/// each is leased to, and `job_rows.lease_owner` goes. Leasing a batch of rows writes one range, not every row
-/// of it; a range is taken over as a whole from a runner found gone or ended. The ranges of a job follow each
-/// other from its first row, so the next fresh range starts after the last one.
+/// Migration 7 hands rows out by ranges: it creates `row_leases`, which holds, per job, ranges of consecutive row
+/// keys and the runner each is leased to, and drops `job_rows.lease_owner`. Leasing a batch of rows writes one
+/// range, not every row of it; a range is taken over as a whole from a runner found gone or ended. The ranges of a
+/// job follow each other from its first row, so the next fresh range starts after the last one.
 enum Migrations {
     /// Every migration, in order.
     static let all: [MigrationStep] = [

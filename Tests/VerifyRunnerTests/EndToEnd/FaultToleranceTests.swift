@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VerifyRunner
 
-/// The built `verifyd` against a sandbox that injects faults (issue 4): nothing lost, nothing sent twice.
+/// The built `verifyd` against a sandbox that injects faults: nothing lost, nothing sent twice.
 @Suite(.serialized) struct FaultToleranceTests {
     /// Every fault of the sandbox at once (2 % 429s: a steady stream of them makes the runner slow down,
     /// as it should, which only makes the test longer). With `--in-doubt check` on V1, a request whose fate is unknown

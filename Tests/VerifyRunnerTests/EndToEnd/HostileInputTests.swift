@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VerifyRunner
 
-/// The built `verifyd` against the files real exports and a shared spool produce (issue 5): every bad
+/// The built `verifyd` against the files real exports and a shared spool produce: every bad
 /// input gets a specific answer, and none costs a request, a crash or a lost row.
 @Suite(.serialized) struct HostileInputTests {
     /// The reports of every job in a spool, by the input file's name (as `status --json` names it).

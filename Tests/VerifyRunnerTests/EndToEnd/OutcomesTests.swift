@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VerifyRunner
 
-/// `verifyd outcomes` and `run --follow-up` against the sandbox (issue 12): who came back with the right code.
+/// `verifyd outcomes` and `run --follow-up` against the sandbox: who came back with the right code.
 @Suite(.serialized) struct OutcomesTests {
     /// 1,000 numbers sent; 300 of them checked with their right code, 50 with a wrong one. While the codes
     /// live, `outcomes` says `verified` for exactly the 300 and `pending` for the others; once their lifetime

@@ -2,8 +2,7 @@ import Foundation
 import Testing
 import VerifyRunner
 
-/// The send rate holds under noise and finds a real limit; a limit about one number waits for that number
-/// alone (issue 13).
+/// The send rate holds under noise and finds a real limit; a limit about one number waits for that number alone.
 @Suite(.serialized) struct RateControlTests {
     /// `verifyd run --once` of `rows` distinct mobiles against `sandbox`, with `options`.
     private static func run(

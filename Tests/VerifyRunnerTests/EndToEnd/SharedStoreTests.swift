@@ -3,7 +3,7 @@ import Testing
 
 @testable import VerifyRunner
 
-/// Several runners on one PostgreSQL store (issue 14), each with its own spool, against the real sandbox and
+/// Several runners on one PostgreSQL store, each with its own spool, against the real sandbox and
 /// the test run's real PostgreSQL server.
 @Suite(.serialized) struct SharedStoreTests {
     /// `verifyd run --once` of `spool` on the database `address` at `--rate RATE`, with `--lease LEASE` (and

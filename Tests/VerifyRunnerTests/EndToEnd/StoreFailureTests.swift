@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VerifyRunner
 
-/// The built `verifyd` when its store cannot be written (issue 4): a full disk stops the run with a clear
+/// The built `verifyd` when its store cannot be written: a full disk stops the run with a clear
 /// message, the store stays intact, and the next run completes the job without sending a number twice; a
 /// read-only store is refused before anything is claimed.
 ///

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VerifyRunner
 
-/// Verify V2 as safe as V1 (issue 12): a start whose answer was lost is looked up in the Verification
+/// Verify V2 as safe as V1: a start whose answer was lost is looked up in the Verification
 /// Attempts API, never sent blindly again; a job is only ever sent through the provider it was read for.
 @Suite(.serialized) struct VerifyV2InDoubtTests {
     /// `verifyd run --once` of the spool with `verify-v2`, an in-doubt margin of 2 s (the sandbox lists an

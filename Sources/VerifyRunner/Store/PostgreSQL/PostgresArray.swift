@@ -2,11 +2,12 @@
 /// one round trip for a batch, instead of one per row.
 ///
 /// It travels in PostgreSQL's binary format (`array_send`'s layout), not as text: the server then copies each
-/// element instead of tokenizing, unquoting and converting it, which was most of a group commit's cost. The
-/// statement must name the array's type in a cast (`$1::bigint[]`, `$2::text[]`, `$3::float8[]`), and the
-/// elements must be of that type (``PostgresArrayElement``). Source: PostgreSQL documentation, "Array Input and
-/// Output Syntax" and the binary I/O of `src/backend/utils/adt/arrayfuncs.c` (`array_recv`), and libpq's
-/// `PQexecPrepared` with binary parameter formats, <https://www.postgresql.org/docs/current/libpq-exec.html>.
+/// element instead of tokenizing, unquoting and converting it, which is most of what a group commit costs in the
+/// text format. The statement must name the array's type in a cast (`$1::bigint[]`, `$2::text[]`,
+/// `$3::float8[]`), and the elements must be of that type (``PostgresArrayElement``). Source: PostgreSQL
+/// documentation, "Array Input and Output Syntax" and the binary I/O of `src/backend/utils/adt/arrayfuncs.c`
+/// (`array_recv`), and libpq's `PQexecPrepared` with binary parameter formats,
+/// <https://www.postgresql.org/docs/current/libpq-exec.html>.
 struct PostgresArray: PostgresParameter {
     /// The array in the binary format.
     let bytes: [UInt8]
