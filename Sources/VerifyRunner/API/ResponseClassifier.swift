@@ -70,11 +70,9 @@ public enum ResponseClassifier {
         } else {
             verdict = .failedPermanently
         }
-        var result = ProviderResult(
+        return ProviderResult(
             verdict: verdict, httpStatus: status, errorCode: code,
             message: message ?? "HTTP \(status) without an error message")
-        if status == 429 { result.concurrentRequests = headers["twilio-concurrent-requests"].flatMap { Int($0) } }
-        return result
     }
 
     /// Whether a row that ended `failed` with this last answer may succeed if sent again later (its

@@ -8,6 +8,14 @@ public struct CredentialField: Sendable, Equatable {
     public var isSecret: Bool
     /// The option naming a file that holds it instead of the variable, if any.
     public var file: CredentialFile?
+
+    /// A field; a provider declares each of its own as a static constant, and reads its value by that constant.
+    public init(variable: String, label: String, isSecret: Bool, file: CredentialFile? = nil) {
+        self.variable = variable
+        self.label = label
+        self.isSecret = isSecret
+        self.file = file
+    }
 }
 
 /// The command-line options that name a file holding a secret, read instead of its environment variable.
@@ -32,8 +40,12 @@ public struct Credentials: Sendable, Equatable, CustomStringConvertible {
         self.values = values
     }
 
-    /// The value of the field read from `variable` ("" when there is none).
-    public subscript(variable: String) -> String { values[variable] ?? "" }
+    /// The value of `field`, one of the provider's own fields ("" when none was loaded: a run that sends nothing
+    /// needs none). Asking for a field the provider did not declare is a mistake in its code, and stops.
+    public subscript(field: CredentialField) -> String {
+        precondition(fields.contains(field), "\(field.variable) is not one of the provider's credentials")
+        return values[field.variable] ?? ""
+    }
 
     /// Identifiers in full, secrets redacted, e.g. `Twilio account AC…, auth token (redacted)`.
     public var description: String {

@@ -18,7 +18,7 @@ import Testing
             #expect(provider.name == definition.name)
         }
         let v2 = try loader.load(.verifyV2, files: [:])
-        #expect(v2["TWILIO_AUTH_TOKEN"] == "from-env" && v2["VERIFY_SERVICE_SID"] == "VA1")
+        #expect(v2[.twilioAuthToken] == "from-env" && v2[.verifyServiceSID] == "VA1")
     }
 
     @Test func aSecretFileIsReadInsteadOfItsVariable() throws {
@@ -27,7 +27,7 @@ import Testing
             #expect(chmod(path, 0o600) == 0)
             let credentials = try CredentialLoader(environment: Self.v2Environment).load(
                 .verifyV2, files: [.authToken: path])
-            #expect(credentials["TWILIO_AUTH_TOKEN"] == "from-file")
+            #expect(credentials[.twilioAuthToken] == "from-file")
             #expect(chmod(path, 0o644) == 0)
             #expect(throws: CredentialLoader.LoadError.filePermissions(path: path, mode: 0o644)) {
                 try CredentialLoader(environment: Self.v2Environment).load(.verifyV2, files: [.authToken: path])

@@ -7,11 +7,15 @@ extension ProviderDefinition {
     /// Authy Phone Verification V1: an API key (docs/verification-apis.md, "Authy Phone Verification V1").
     public static let authyV1 = ProviderDefinition(
         name: .authyV1, defaultBaseURL: "https://api.authy.com",
-        credentialFields: [
-            CredentialField(variable: "AUTHY_API_KEY", label: "Authy API key", isSecret: true, file: .apiKey)
-        ],
+        credentialFields: [.authyAPIKey],
         errorTable: AuthyV1Provider.errorTable, errorMeanings: AuthyV1Provider.errorMeanings,
-        build: { baseURL, credentials in AuthyV1Provider(baseURL: baseURL, apiKey: credentials["AUTHY_API_KEY"]) })
+        build: { baseURL, credentials in AuthyV1Provider(baseURL: baseURL, apiKey: credentials[.authyAPIKey]) })
+}
+
+extension CredentialField {
+    /// V1's API key: `AUTHY_API_KEY`, or the file `--api-key-file` names.
+    public static let authyAPIKey = CredentialField(
+        variable: "AUTHY_API_KEY", label: "Authy API key", isSecret: true, file: .apiKey)
 }
 
 extension AuthyV1Provider {

@@ -8,17 +8,25 @@ extension ProviderDefinition {
     /// Verify V2").
     public static let verifyV2 = ProviderDefinition(
         name: .verifyV2, defaultBaseURL: "https://verify.twilio.com",
-        credentialFields: [
-            CredentialField(variable: "TWILIO_ACCOUNT_SID", label: "Twilio account", isSecret: false),
-            CredentialField(variable: "TWILIO_AUTH_TOKEN", label: "auth token", isSecret: true, file: .authToken),
-            CredentialField(variable: "VERIFY_SERVICE_SID", label: "Verify service", isSecret: false),
-        ],
+        credentialFields: [.twilioAccountSID, .twilioAuthToken, .verifyServiceSID],
         errorTable: VerifyV2Provider.errorTable, errorMeanings: VerifyV2Provider.errorMeanings,
         build: { baseURL, credentials in
             VerifyV2Provider(
-                baseURL: baseURL, accountSID: credentials["TWILIO_ACCOUNT_SID"],
-                authToken: credentials["TWILIO_AUTH_TOKEN"], serviceSID: credentials["VERIFY_SERVICE_SID"])
+                baseURL: baseURL, accountSID: credentials[.twilioAccountSID],
+                authToken: credentials[.twilioAuthToken], serviceSID: credentials[.verifyServiceSID])
         })
+}
+
+extension CredentialField {
+    /// The Twilio account: `TWILIO_ACCOUNT_SID`.
+    public static let twilioAccountSID = CredentialField(
+        variable: "TWILIO_ACCOUNT_SID", label: "Twilio account", isSecret: false)
+    /// The account's auth token: `TWILIO_AUTH_TOKEN`, or the file `--auth-token-file` names.
+    public static let twilioAuthToken = CredentialField(
+        variable: "TWILIO_AUTH_TOKEN", label: "auth token", isSecret: true, file: .authToken)
+    /// The Verify Service: `VERIFY_SERVICE_SID`.
+    public static let verifyServiceSID = CredentialField(
+        variable: "VERIFY_SERVICE_SID", label: "Verify service", isSecret: false)
 }
 
 extension VerifyV2Provider {

@@ -55,10 +55,16 @@ public struct VerifyV2Provider: VerificationProvider {
     public func interpret(_ response: HTTPResponse, for target: VerificationTarget) -> ProviderResult {
         let json = ResponseClassifier.jsonObject(response.body)
         guard (200..<300).contains(response.status) else {
-            return ResponseClassifier.classifyError(
+            var result = ResponseClassifier.classifyError(
                 status: response.status, code: ResponseClassifier.text(json?["code"]),
                 message: ResponseClassifier.text(json?["message"]), headers: response.headers,
                 table: Self.errorTable, kind: target.kind)
+            // On a 429 for the account, Twilio names this header as the one to watch: the account's requests in
+            // flight (docs/verification-apis.md, "Rate-limit headers").
+            if response.status == 429 {
+                result.concurrentRequests = response.headers["twilio-concurrent-requests"].flatMap { Int($0) }
+            }
+            return result
         }
         guard let json, let status = ResponseClassifier.text(json["status"]) else {
             return ResponseClassifier.unreadableSuccess(status: response.status)
