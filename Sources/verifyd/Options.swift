@@ -148,18 +148,6 @@ struct OutcomeOptions: ParsableArguments {
     }
 }
 
-/// The Verification Attempts client of a provider that has the API (V2), shared by the process. A page
-/// request has `--timeout`, but at least 20 s: the API itself allows a listing 15 s
-/// (https://www.twilio.com/docs/verify/api/attempts, "Timeouts").
-func makeAttemptsClient(
-    for provider: any VerificationProvider, transport: any HTTPTransport, timeout: Duration, metrics: RunMetrics? = nil
-) -> AttemptsClient? {
-    let configuration = AttemptsClient.Configuration(timeout: max(timeout, .seconds(20)))
-    return provider.attemptsAPI.map {
-        AttemptsClient(api: $0, transport: transport, configuration: configuration, metrics: metrics)
-    }
-}
-
 extension ProviderName: ExpressibleByArgument {
     /// Every registered provider, for `--help` and the error on a wrong name.
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }

@@ -63,8 +63,8 @@ struct OutcomesCommand: AsyncParsableCommand {
             let layout = spoolOptions.layout
             let collector = OutcomeCollector(
                 store: store, provider: providerInstance, transport: transport,
-                attemptsClient: makeAttemptsClient(
-                    for: providerInstance, transport: transport, timeout: connection.requestTimeout),
+                companion: providerInstance.makeCompanion(
+                    transport: transport, timeout: connection.requestTimeout, metrics: nil),
                 configuration: outcomeOptions.configuration(
                     concurrency: concurrency, rate: rate, timeout: connection.requestTimeout, maxTries: 5),
                 logger: logger, reportDirectory: { layout.reportDirectory(jobID: $0) })

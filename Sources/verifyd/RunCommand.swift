@@ -239,10 +239,9 @@ struct RunCommand: BlockingCommand {
         if let endpoint {
             logger.info("serving metrics", metadata: ["url": "http://\(metricsHost):\(endpoint.port)/metrics"])
         }
-        let attemptsClient = makeAttemptsClient(for: provider, transport: transport, timeout: timeout, metrics: metrics)
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger,
-            metrics: metrics, attemptsClient: attemptsClient)
+            metrics: metrics)
         let progress = makeProgressReporter(metrics: metrics, logger: logger)
         // The first signal stops taking rows; requests in flight get --shutdown-grace seconds to be
         // answered and recorded. After that the transport is shut down: what is still in the air ends as

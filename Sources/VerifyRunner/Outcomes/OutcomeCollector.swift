@@ -5,10 +5,11 @@ public import Logging
 /// `sent` row's outcome in the store, and writes the jobs' report files again (the `outcome` column, the
 /// counts and conversion rate of the summaries, `not_verified.csv`).
 ///
-/// - `authy-v1`: one status question per row, by the `uuid` its start returned (``RequestFanOut``).
-/// - `verify-v2`: the Verification Attempts API listed per service over the jobs' sending time (a page per
-///   1000 attempts, within its 100 requests a minute) and joined locally by verification sid; see
-///   ``OutcomeRule`` and docs/outcomes.md.
+/// - A provider with a companion that reads outcomes in bulk asks it (``ProviderCompanion/readOutcomes``): Verify
+///   V2 lists the Verification Attempts API over the jobs' sending time and joins it by verification sid
+///   (``VerifyV2Companion``, docs/outcomes.md).
+/// - Otherwise, one status question per row, by the id its start returned (Authy V1's `uuid`,
+///   ``VerificationProvider/outcomeRequest(providerID:)``, through ``RequestFanOut``).
 ///
 /// Idempotent: an outcome is merged with the stored one (``VerificationOutcome/updated(with:)``), so
 /// asking twice gives the same files and `verified` never goes back. Its work runs on its own serial
@@ -64,6 +65,12 @@ public final class OutcomeCollector: @unchecked Sendable {
         /// Why, in one line.
         public var reason: String
 
+        /// A failure of job `jobID` (a provider's companion reports one too).
+        public init(jobID: String, reason: String) {
+            self.jobID = jobID
+            self.reason = reason
+        }
+
         /// One line naming the job and the reason.
         public var description: String { "outcomes of job \(jobID) could not be asked: \(reason)" }
     }
@@ -71,7 +78,7 @@ public final class OutcomeCollector: @unchecked Sendable {
     private let store: any JobStoring
     private let provider: any VerificationProvider
     private let transport: any HTTPTransport
-    private let attemptsClient: AttemptsClient?
+    private let companion: (any ProviderCompanion)?
     private let configuration: Configuration
     private let logger: Logger
     private let metrics: RunMetrics?
@@ -81,17 +88,17 @@ public final class OutcomeCollector: @unchecked Sendable {
     /// Creates a collector for the jobs of one provider.
     ///
     /// - Parameters:
-    ///   - attemptsClient: the process's Verification Attempts client, for V2 (required there).
+    ///   - companion: the provider's companion, when it reads outcomes in bulk (V2: required there).
     ///   - reportDirectory: a job's report folder, by job id.
     public init(
         store: any JobStoring, provider: any VerificationProvider, transport: any HTTPTransport,
-        attemptsClient: AttemptsClient?, configuration: Configuration, logger: Logger, metrics: RunMetrics? = nil,
+        companion: (any ProviderCompanion)?, configuration: Configuration, logger: Logger, metrics: RunMetrics? = nil,
         reportDirectory: @escaping @Sendable (String) -> String
     ) {
         self.store = store
         self.provider = provider
         self.transport = transport
-        self.attemptsClient = attemptsClient
+        self.companion = companion
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
@@ -106,8 +113,8 @@ public final class OutcomeCollector: @unchecked Sendable {
         queue.async {
             do {
                 let rows = try jobs.map { try self.store.sentRows(jobID: $0.id) }
-                if let attemptsClient = self.attemptsClient, self.provider.attemptsAPI != nil {
-                    self.collectFromAttempts(jobs, rows: rows, client: attemptsClient, completion: completion)
+                if let companion = self.companion {
+                    self.collectFromCompanion(jobs, rows: rows, companion: companion, completion: completion)
                 } else {
                     self.collectByStatus(jobs, rows: rows, done: [], completion: completion)
                 }
@@ -117,100 +124,35 @@ public final class OutcomeCollector: @unchecked Sendable {
         }
     }
 
-    // MARK: Verify V2: the Verification Attempts API
+    // MARK: In bulk, from the provider's companion
 
-    /// What the listings found, by verification sid and, for rows without one, by number.
-    private final class Findings: @unchecked Sendable {
-        // @unchecked: touched only on the collector's queue.
-        var bySID: [String: OutcomeRule.Evidence] = [:]
-        var byNumber: [String: [VerificationAttempt]] = [:]
-    }
-
-    private func collectFromAttempts(
-        _ jobs: [JobRecord], rows: [[SentRow]], client: AttemptsClient,
+    private func collectFromCompanion(
+        _ jobs: [JobRecord], rows: [[SentRow]], companion: any ProviderCompanion,
         completion: @escaping @Sendable (Result<[JobResult], Failure>) -> Void
     ) {
-        let now = Timestamp.nowSeconds()
-        let skew = configuration.clockSkew
-        let windows = jobs.compactMap { job -> ClosedRange<Double>? in
-            guard let started = job.startedAt.flatMap(Timestamp.seconds(fromISO8601:)) else { return nil }
-            let finished = job.finishedAt.flatMap(Timestamp.seconds(fromISO8601:)) ?? now
-            return (started - skew).rounded(.down)...(max(started, finished) + skew).rounded(.up)
-        }
-        let sids = Set(rows.joined().compactMap(\.providerID))
-        let numbers = Set(rows.joined().filter { $0.providerID == nil }.map(\.e164))
-        let findings = Findings()
-        let ranges = Self.merged(windows.filter { $0.upperBound >= now - AttemptEvidence(margin: 0).retention })
-        @Sendable func listNext(_ ranges: ArraySlice<ClosedRange<Double>>, requests: Int) {
-            guard let range = ranges.first else {
-                self.logger.info("outcomes: attempts listed", metadata: ["requests": "\(requests)"])
-                return self.recordAttemptOutcomes(
-                    jobs, rows: rows, findings: findings, now: now, completion: completion)
-            }
-            client.list(
-                AttemptsQuery(createdFrom: range.lowerBound, createdTo: range.upperBound), on: queue,
-                onPage: { page in
-                    for attempt in page {
-                        if sids.contains(attempt.verificationSID) {
-                            findings.bySID[attempt.verificationSID, default: OutcomeRule.Evidence(attempt)].add(attempt)
-                        } else if numbers.contains(attempt.to) {
-                            findings.byNumber[attempt.to, default: []].append(attempt)
-                        }
-                    }
-                },
-                completion: { result in
-                    switch result {
-                    case .success(let listing): listNext(ranges.dropFirst(), requests: requests + listing.requests)
-                    case .failure(let failure):
-                        completion(.failure(Failure(jobID: jobs.first?.id ?? "-", reason: failure.description)))
-                    }
-                })
-        }
-        listNext(ranges[...], requests: 0)
-    }
-
-    private func recordAttemptOutcomes(
-        _ jobs: [JobRecord], rows: [[SentRow]], findings: Findings, now: Double,
-        completion: @escaping @Sendable (Result<[JobResult], Failure>) -> Void
-    ) {
-        let rule = OutcomeRule(lifetime: configuration.codeLifetime.seconds)
-        let skew = configuration.clockSkew
-        var results: [JobResult] = []
-        for (job, jobRows) in zip(jobs, rows) {
-            let outcomes = jobRows.map { row -> VerificationOutcome in
-                var evidence = row.providerID.flatMap { findings.bySID[$0] }
-                if row.providerID == nil, let startedAt = row.startedAt {
-                    // No verification sid (its start's answer was lost): the attempts to its number since then.
-                    for attempt in findings.byNumber[row.e164] ?? []
-                    where attempt.createdAt >= (startedAt - skew).rounded(.down) {
-                        if evidence == nil { evidence = OutcomeRule.Evidence(attempt) } else { evidence?.add(attempt) }
+        companion.readOutcomes(
+            of: jobs, rows: rows, configuration: configuration, now: Timestamp.nowSeconds(), on: queue
+        ) { result in
+            switch result {
+            case .failure(let failure):
+                completion(.failure(failure))
+            case .success(let outcomes):
+                var results: [JobResult] = []
+                for (job, (jobRows, jobOutcomes)) in zip(jobs, zip(rows, outcomes)) {
+                    do {
+                        let unanswered = jobOutcomes.count { $0 == nil }
+                        results.append(
+                            try self.record(job, rows: jobRows, outcomes: jobOutcomes, unanswered: unanswered))
+                    } catch {
+                        return completion(.failure(Failure(jobID: job.id, reason: "\(error)")))
                     }
                 }
-                return rule.outcome(of: evidence, now: now)
-            }
-            do {
-                results.append(try record(job, rows: jobRows, outcomes: outcomes, unanswered: 0))
-            } catch {
-                return completion(.failure(Failure(jobID: job.id, reason: "\(error)")))
+                completion(.success(results))
             }
         }
-        completion(.success(results))
     }
 
-    /// Time ranges with the overlapping ones joined, in order.
-    static func merged(_ ranges: [ClosedRange<Double>]) -> [ClosedRange<Double>] {
-        var merged: [ClosedRange<Double>] = []
-        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = merged.last, range.lowerBound <= last.upperBound {
-                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
-            } else {
-                merged.append(range)
-            }
-        }
-        return merged
-    }
-
-    // MARK: Authy V1: one status question per row
+    // MARK: One status question per row
 
     private func collectByStatus(
         _ jobs: [JobRecord], rows: [[SentRow]], done: [JobResult],

@@ -24,12 +24,18 @@ public protocol VerificationProvider: Sendable {
     /// Attempts API.
     var inDoubtQuestion: InDoubtQuestion { get }
 
-    /// The provider's listing of the codes it sent (Verify V2's Verification Attempts API), which tells
-    /// both whether a start in doubt arrived and who later gave the right code; `nil` when it has none.
-    var attemptsAPI: AttemptsAPI? { get }
+    /// What the provider brings for the whole process beyond single requests (its own look-up of rows in doubt,
+    /// its own reading of outcomes), over the process's transport; `nil` when it has none.
+    ///
+    /// - Parameters:
+    ///   - timeout: `--timeout`, the time limit of one request.
+    ///   - metrics: where its requests are counted, if anywhere.
+    func makeCompanion(transport: any HTTPTransport, timeout: Duration, metrics: RunMetrics?) -> (
+        any ProviderCompanion
+    )?
 
     /// A request asking what became of the verification the provider named `providerID` (V1: its
-    /// status by `uuid`), or `nil` when the provider tells outcomes through ``attemptsAPI`` instead.
+    /// status by `uuid`), or `nil` when the provider reads outcomes through its companion instead.
     func outcomeRequest(providerID: String) -> HTTPRequest?
 
     /// Reads the answer to ``outcomeRequest(providerID:)``; `nil` when the answer says nothing usable.

@@ -38,8 +38,8 @@ public final class JobScheduler: @unchecked Sendable {
         public var retryWindow: Duration
         /// `--log-numbers`: log phone numbers in full instead of masked (``PhoneMask``).
         public var logNumbers: Bool
-        /// `--in-doubt-margin`: how long after a request can no longer leave its attempt is surely listed by
-        /// the Verification Attempts API (V2 in-doubt look-ups, ``AttemptEvidence``).
+        /// `--in-doubt-margin`: how long after a request can no longer leave the API surely shows it (a status
+        /// question about a row taken over in flight waits this long; a provider's look-up is given it).
         public var inDoubtMargin: Duration
         /// `--code-lifetime`: how long a number refused for too many sends (V2 60203) waits.
         public var sendLimitWait: Duration
@@ -88,7 +88,7 @@ public final class JobScheduler: @unchecked Sendable {
     private let metrics: RunMetrics?
     private let queue: DispatchQueue
     private let clock: any RunClock
-    /// The provider's own look-up of rows in doubt (V2), if it has one.
+    /// The provider's own look-up of rows in doubt (V2's lists the Verification Attempts API), if it has one.
     private let inDoubtLookUp: (any InDoubtLookUp)?
     /// The runner's lease on the rows: the deadline its requests carry, and whether it was lost.
     private let lease: RunnerLease?
@@ -328,10 +328,10 @@ public final class JobScheduler: @unchecked Sendable {
             for row in loaded {
                 if case .inDoubt = row.state {
                     adopt(row, leftBy: now)
-                    if row.wasInFlightForAnotherRunner, inDoubtLookUp == nil {
+                    if row.wasInFlightForAnotherRunner, rowPolicy.inDoubtQuestion == .statusQuestion {
                         // A request the runner found gone wrote just before its send deadline may still be on its
-                        // way: the status question waits for the margin. (A look-up in the Attempts API waits for it
-                        // by itself: no listing before then proves a request absent.)
+                        // way: the status question waits for the margin. (A provider's own look-up is given the
+                        // margin and waits for it by itself, as V2's listings do.)
                         afterWaiting(configuration.inDoubtMargin) {
                             guard self.completion != nil, !self.decisions.isWindingDown else { return }
                             self.resolveInDoubt(row.sequence)
@@ -760,16 +760,29 @@ public final class JobScheduler: @unchecked Sendable {
         }
     }
 
+    /// Commits what is left, on the store's queue like every group commit, then ends the run with `outcome`.
     private func commitThen(_ outcome: Outcome) {
-        do {
-            if !pendingWrites.isEmpty || requestsSinceCommit > 0 {
-                try store.commit(
-                    jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
-                    sendingSeconds: clock.uptime() - lastCommitUptime, startedAt: firstSendAt)
-                pendingWrites.removeAll()
-                requestsSinceCommit = 0
-                retriesSinceCommit = 0
+        guard !pendingWrites.isEmpty || requestsSinceCommit > 0 else { return recordEnd(outcome) }
+        store.commitAsync(
+            jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
+            sendingSeconds: clock.uptime() - lastCommitUptime, startedAt: firstSendAt
+        ) { error in
+            self.queue.async {
+                switch error {
+                case let loss as LeaseLoss: self.drop(after: loss)
+                case let error?: self.end(.storeFailed("\(error)"))
+                case nil: self.recordEnd(outcome)
+                }
             }
+        }
+        pendingWrites.removeAll()
+        requestsSinceCommit = 0
+        retriesSinceCommit = 0
+    }
+
+    /// Ends the run with `outcome`; a paused job is recorded paused first.
+    private func recordEnd(_ outcome: Outcome) {
+        do {
             if case .paused(let reason) = outcome { try store.pauseJob(id: jobID, reason: reason) }
             end(outcome)
         } catch let loss as LeaseLoss {

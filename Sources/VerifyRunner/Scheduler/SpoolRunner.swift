@@ -97,7 +97,9 @@ public final class SpoolRunner: Sendable {
     private let logger: Logger
     private let metrics: RunMetrics?
     private let scanner: SpoolScanner
-    private let attemptsClient: AttemptsClient?
+    /// What the provider brings beside single requests (V2: the Attempts API), shared by every job's look-ups
+    /// and the follow-ups.
+    private let companion: (any ProviderCompanion)?
     private let clock: any RunClock
     private let stopped = Atomic<Bool>(false)
     private let current = Mutex<JobScheduler?>(nil)
@@ -115,14 +117,13 @@ public final class SpoolRunner: Sendable {
 
     /// Creates a runner.
     ///
-    /// - Parameters:
-    ///   - attemptsClient: the process's Verification Attempts client, for a provider that has the API (V2):
-    ///     in-doubt look-ups and outcomes go through it.
-    ///   - clock: where time stamps, follow-up timing and the schedulers' time come from.
+    /// The provider's companion (``VerificationProvider/makeCompanion(transport:timeout:metrics:)``) is made here,
+    /// once: in-doubt look-ups and follow-ups go through it.
+    ///
+    /// - Parameter clock: where time stamps, follow-up timing and the schedulers' time come from.
     public init(
         configuration: Configuration, store: any JobStoring, provider: any VerificationProvider,
-        transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil, attemptsClient: AttemptsClient? = nil,
-        clock: any RunClock = SystemClock()
+        transport: any HTTPTransport, logger: Logger, metrics: RunMetrics? = nil, clock: any RunClock = SystemClock()
     ) {
         self.clock = clock
         self.configuration = configuration
@@ -131,7 +132,8 @@ public final class SpoolRunner: Sendable {
         self.transport = transport
         self.logger = logger
         self.metrics = metrics
-        self.attemptsClient = attemptsClient
+        self.companion = provider.makeCompanion(
+            transport: transport, timeout: configuration.scheduler.timeout, metrics: metrics)
         self.scanner = SpoolScanner(spool: configuration.spool)
     }
 
@@ -139,7 +141,7 @@ public final class SpoolRunner: Sendable {
     public func stop() {
         stopped.store(true, ordering: .sequentiallyConsistent)
         current.withLock { $0 }?.stop()
-        attemptsClient?.stop()
+        companion?.stop()
         wakeUp.signal()
     }
 
@@ -485,12 +487,12 @@ public final class SpoolRunner: Sendable {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
             configuration: configuration.scheduler, logger: logger, metrics: metrics,
-            inDoubtLookUp: attemptsClient.map { client in
+            inDoubtLookUp: companion.map { companion in
                 let store = self.store
-                // A listing pages through every attempt of the service in its span; this store's own answered
+                // A listing pages through every request of the account in its span; this store's own answered
                 // requests in it are the best estimate at hand.
-                return AttemptsLookUp(
-                    client: client, margin: configuration.scheduler.inDoubtMargin, logger: logger,
+                return companion.makeInDoubtLookUp(
+                    margin: configuration.scheduler.inDoubtMargin, logger: logger,
                     answeredRequests: { span in (try? store.answeredRequests(in: span)) ?? 0 })
             },
             lease: lease.withLock { $0 }, clock: clock)
@@ -558,7 +560,7 @@ extension SpoolRunner {
         followUpState.withLock { $0.running = run }
         let spool = configuration.spool
         let collector = OutcomeCollector(
-            store: store, provider: provider, transport: transport, attemptsClient: attemptsClient,
+            store: store, provider: provider, transport: transport, companion: companion,
             configuration: configuration.outcomes, logger: logger, metrics: metrics,
             reportDirectory: { spool.reportDirectory(jobID: $0) })
         logger.info("follow-up: collecting outcomes", metadata: ["jobs": "\(due.map(\.id).joined(separator: ","))"])

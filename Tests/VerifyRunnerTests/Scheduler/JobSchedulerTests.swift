@@ -186,7 +186,7 @@ import Testing
                 return isFirst ? .fail(Self.lost) : .answer(Self.sent)
             }
             let scheduler = Self.scheduler(
-                store: store, transport: transport, provider: LookUpProvider(), inDoubtLookUp: lookUp)
+                store: store, transport: transport, provider: LookUpProvider(findings: findings), inDoubtLookUp: lookUp)
             #expect(await Self.run(scheduler) == .finished)
             #expect(lookUp.asked.sorted() == [Self.number(0), Self.number(1), Self.number(2)])
             #expect(Self.starts(transport) == [Self.number(0): 1, Self.number(1): 1, Self.number(2): 2])

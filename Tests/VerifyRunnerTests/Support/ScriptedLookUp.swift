@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import Synchronization
 
 @testable import VerifyRunner
@@ -52,9 +53,17 @@ final class ScriptedLookUp: InDoubtLookUp, @unchecked Sendable {
 }
 
 /// A provider defined only here: Authy V1's requests and answers, but rows in doubt go to a look-up of its own
-/// (``ScriptedLookUp``) instead of V1's status question.
+/// (``ScriptedLookUp``, made by its ``ScriptedCompanion``) instead of V1's status question, and outcomes are read
+/// in bulk from the same script.
 struct LookUpProvider: VerificationProvider {
     private let v1 = AuthyV1Provider(baseURL: "http://127.0.0.1:1", apiKey: "key")
+    /// The companion every run of this provider gets.
+    let companion: ScriptedCompanion
+
+    /// A provider whose look-ups find `findings` and whose outcomes are `outcomes`, by number.
+    init(findings: [String: InDoubtFinding], outcomes: [String: VerificationOutcome] = [:]) {
+        companion = ScriptedCompanion(findings: findings, outcomes: outcomes)
+    }
 
     var name: ProviderName { ProviderName(declaring: "scripted-look-up") }
 
@@ -70,9 +79,46 @@ struct LookUpProvider: VerificationProvider {
 
     func interpretStatus(_ response: HTTPResponse) -> Bool? { nil }
 
-    var attemptsAPI: AttemptsAPI? { nil }
+    func makeCompanion(
+        transport: any HTTPTransport, timeout: Duration, metrics: RunMetrics?
+    ) -> (any ProviderCompanion)? { companion }
 
     func outcomeRequest(providerID: String) -> HTTPRequest? { nil }
 
     func interpretOutcome(_ response: HTTPResponse) -> VerificationOutcome? { nil }
+}
+
+/// ``LookUpProvider``'s companion: a ``ScriptedLookUp`` per run, and outcomes by number from its script.
+final class ScriptedCompanion: ProviderCompanion {
+    private let findings: [String: InDoubtFinding]
+    private let outcomes: [String: VerificationOutcome]
+    private let made = Mutex<[ScriptedLookUp]>([])
+
+    /// Creates the companion with its answers by number.
+    init(findings: [String: InDoubtFinding], outcomes: [String: VerificationOutcome]) {
+        self.findings = findings
+        self.outcomes = outcomes
+    }
+
+    /// The numbers its look-ups were asked about, in order (read once the runs have ended).
+    var asked: [String] { made.withLock { $0 }.flatMap(\.asked) }
+
+    func makeInDoubtLookUp(
+        margin: Duration, logger: Logger, answeredRequests: @escaping @Sendable (ClosedRange<Int>) -> Int
+    ) -> any InDoubtLookUp {
+        let lookUp = ScriptedLookUp(findings: findings)
+        made.withLock { $0.append(lookUp) }
+        return lookUp
+    }
+
+    func readOutcomes(
+        of jobs: [JobRecord], rows: [[SentRow]], configuration: OutcomeCollector.Configuration, now: Double,
+        on queue: DispatchQueue,
+        completion: @escaping @Sendable (Result<[[VerificationOutcome?]], OutcomeCollector.Failure>) -> Void
+    ) {
+        let outcomes = rows.map { $0.map { self.outcomes[$0.e164] } }
+        queue.async { completion(.success(outcomes)) }
+    }
+
+    func stop() {}
 }

@@ -91,7 +91,9 @@ public struct AuthyV1Provider: VerificationProvider {
     }
 
     /// V1 has no listing of the codes it sent.
-    public var attemptsAPI: AttemptsAPI? { nil }
+    public func makeCompanion(
+        transport: any HTTPTransport, timeout: Duration, metrics: RunMetrics?
+    ) -> (any ProviderCompanion)? { nil }
 
     /// `GET …/verification/status?uuid=` (https://www.twilio.com/docs/verify/api/v1/verification).
     public func outcomeRequest(providerID: String) -> HTTPRequest? {

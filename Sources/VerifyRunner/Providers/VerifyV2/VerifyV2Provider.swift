@@ -9,7 +9,7 @@ public struct VerifyV2Provider: VerificationProvider {
     private let serviceURL: String
     private let authorization: String
     /// The Verification Attempts API of the same account and service.
-    public let attemptsAPI: AttemptsAPI?
+    public let attemptsAPI: AttemptsAPI
 
     /// The provider's name.
     public var name: ProviderName { .verifyV2 }
@@ -95,8 +95,20 @@ public struct VerifyV2Provider: VerificationProvider {
     /// Never called, since ``statusRequest(for:)`` is `nil`.
     public func interpretStatus(_ response: HTTPResponse) -> Bool? { nil }
 
-    /// V2 outcomes come from the Verification Attempts API (``attemptsAPI``), listed per service.
+    /// V2 outcomes come from the Verification Attempts API (``attemptsAPI``), listed per service by the companion.
     public func outcomeRequest(providerID: String) -> HTTPRequest? { nil }
+
+    /// A ``VerifyV2Companion`` over one ``AttemptsClient`` for the process. A page request has `timeout`, but at
+    /// least 20 s: the API itself allows a listing 15 s (https://www.twilio.com/docs/verify/api/attempts,
+    /// "Timeouts").
+    public func makeCompanion(
+        transport: any HTTPTransport, timeout: Duration, metrics: RunMetrics?
+    ) -> (any ProviderCompanion)? {
+        let configuration = AttemptsClient.Configuration(timeout: max(timeout, .seconds(20)))
+        return VerifyV2Companion(
+            client: AttemptsClient(
+                api: attemptsAPI, transport: transport, configuration: configuration, metrics: metrics))
+    }
 
     /// Never called, since ``outcomeRequest(providerID:)`` is `nil`.
     public func interpretOutcome(_ response: HTTPResponse) -> VerificationOutcome? { nil }
