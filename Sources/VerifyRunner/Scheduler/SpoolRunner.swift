@@ -413,9 +413,10 @@ public final class SpoolRunner: Sendable {
             try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: nowStamp)
             guard let finished = try store.job(id: job.id) else { return false }
             try settle(finished)
-            logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
+            // The metrics first, then the line: whoever reads the line finds the job counted.
             metrics?.jobCompleted("finished")
             metrics?.succeeded(at: clock.now())
+            logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
             result.finishedJobs.append(finished)
         case .paused(let reason):
             metrics?.jobCompleted("paused")
