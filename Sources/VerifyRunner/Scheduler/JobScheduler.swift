@@ -39,7 +39,7 @@ public final class JobScheduler: @unchecked Sendable {
         /// `--log-numbers`: log phone numbers in full instead of masked (``PhoneMask``).
         public var logNumbers: Bool
         /// `--in-doubt-margin`: how long after a request can no longer leave the API surely shows it (a status
-        /// question about a row taken over in flight waits this long; a provider's look-up is given it).
+        /// question about a request nothing answered waits this long; a provider's look-up is given it).
         public var inDoubtMargin: Duration
         /// `--code-lifetime`: how long a number refused for too many sends (V2 60203) waits.
         public var sendLimitWait: Duration
@@ -103,18 +103,11 @@ public final class JobScheduler: @unchecked Sendable {
     private var lookUpWakeUp: Double?
     /// Rows whose request was held back at the lease's send deadline and has not left since.
     private var heldBack: Set<Int> = []
-    /// Row writes for the next commit.
-    private var pendingWrites: [RowWrite] = []
-    private var requestsSinceCommit = 0
-    private var retriesSinceCommit = 0
-    private var firstSendAt: String?
+    /// What the next group commit carries.
+    private var pending: PendingCommit
+    /// Says when a group commit is slow.
+    private let slowCommitWatch: SlowCommitWatch
     private var cachedStamp: (at: Double, text: String) = (0, "")
-    private var lastCommitUptime: Double
-    /// When the commit under way started (uptime seconds), `nil` when none is.
-    private var commitStartedAt: Double?
-    /// Whether a look at a slow commit is scheduled, and whether the commit under way was said to be slow.
-    private var slowCommitLookScheduled = false
-    private var slowCommitSaid = false
     /// API error codes already logged for this job (one line per error class).
     private var loggedErrorCodes: Set<String> = []
     private var completion: (@Sendable (Outcome) -> Void)?
@@ -156,7 +149,9 @@ public final class JobScheduler: @unchecked Sendable {
             settings: .init(
                 concurrency: configuration.concurrency, rate: configuration.rate, loadBatch: configuration.loadBatch,
                 sharedRate: store.isShared))
-        self.lastCommitUptime = clock.uptime()
+        self.pending = PendingCommit(now: clock.uptime())
+        self.slowCommitWatch = SlowCommitWatch(
+            clock: clock, queue: queue, logger: self.logger, storeLocation: store.location)
     }
 
     /// Starts sending; `completion` runs once, on the scheduler's queue, when the run ends.
@@ -218,7 +213,8 @@ public final class JobScheduler: @unchecked Sendable {
     private func adopt(_ row: WorkRow, leftBy: Double? = nil) {
         rows[row.sequence] = LoadedRow(
             machine: RowStateMachine(state: row.state, kind: row.target.kind, policy: rowPolicy), target: row.target,
-            firstSentAt: row.firstSentAt, lastSentAt: row.lastSentAt ?? row.firstSentAt, leftBy: leftBy)
+            firstSentAt: row.firstSentAt, lastSentAt: row.lastSentAt ?? row.firstSentAt, leftBy: leftBy,
+            askableAt: leftBy.map { $0 + configuration.inDoubtMargin.seconds })
     }
 
     /// What a row's machine must know of now: its retry window (`--retry-window` from its first request) and
@@ -327,18 +323,11 @@ public final class JobScheduler: @unchecked Sendable {
             }
             for row in loaded {
                 if case .inDoubt = row.state {
+                    // Its request may still be on its way (a runner found gone may have written it just before its
+                    // send deadline): a status question waits for the margin (``LoadedRow/askableAt``); a
+                    // provider's own look-up is given the margin and waits for it by itself.
                     adopt(row, leftBy: now)
-                    if row.wasInFlightForAnotherRunner, rowPolicy.inDoubtQuestion == .statusQuestion {
-                        // A request the runner found gone wrote just before its send deadline may still be on its
-                        // way: the status question waits for the margin. (A provider's own look-up is given the
-                        // margin and waits for it by itself, as V2's listings do.)
-                        afterWaiting(configuration.inDoubtMargin) {
-                            guard self.completion != nil, !self.decisions.isWindingDown else { return }
-                            self.resolveInDoubt(row.sequence)
-                        }
-                    } else {
-                        resolveInDoubt(row.sequence)
-                    }
+                    resolveInDoubt(row.sequence)
                 } else if let notBefore = row.notBefore, notBefore > now {
                     adopt(row)
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
@@ -362,7 +351,7 @@ public final class JobScheduler: @unchecked Sendable {
             return handle(.withdrawn(sequence))
         }
         if attempt > 1 {
-            retriesSinceCommit += 1
+            pending.retries += 1
             metrics?.retried()
         }
         let now = clock.now()
@@ -375,7 +364,7 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// Queues a row write for the next commit.
     private func write(_ rowWrite: RowWrite) {
-        pendingWrites.append(rowWrite)
+        pending.add(rowWrite)
         handle(.wrote)
     }
 
@@ -383,24 +372,23 @@ public final class JobScheduler: @unchecked Sendable {
     /// next commit. The machine sends the starts whose in-flight marks were in it once it is durable.
     private func commit(marksStarts: Bool) {
         let now = clock.uptime()
-        commitStartedAt = now
-        slowCommitSaid = false
-        lookAtSlowCommit(after: Self.slowCommit)
-        if firstSendAt == nil, marksStarts { firstSendAt = Timestamp.iso8601(clock.now()) }
+        slowCommitWatch.started()
+        let batch = pending.take(at: now, marksStarts: marksStarts, stamp: Timestamp.iso8601(clock.now()))
+        send(batch) { error in self.committed(error: error) }
+    }
+
+    /// Hands a batch to the store's queue; `completion` runs on the scheduler's queue.
+    private func send(_ batch: PendingCommit.Batch, completion: @escaping @Sendable ((any Error)?) -> Void) {
         store.commitAsync(
-            jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
-            sendingSeconds: firstSendAt == nil ? 0 : now - lastCommitUptime, startedAt: firstSendAt
+            jobID: jobID, writes: batch.writes, requests: batch.requests, retries: batch.retries,
+            sendingSeconds: batch.sendingSeconds, startedAt: batch.startedAt
         ) { error in
-            self.queue.async { self.committed(error: error) }
+            self.queue.async { completion(error) }
         }
-        lastCommitUptime = now
-        pendingWrites.removeAll(keepingCapacity: true)
-        requestsSinceCommit = 0
-        retriesSinceCommit = 0
     }
 
     private func committed(error: (any Error)?) {
-        commitStartedAt = nil
+        slowCommitWatch.ended()
         if let loss = error as? LeaseLoss { return drop(after: loss) }
         if let error {
             logger.error("store write failed", metadata: ["error": "\(error)"])
@@ -409,31 +397,6 @@ public final class JobScheduler: @unchecked Sendable {
         }
         handle(.committed)
         advance()
-    }
-
-    /// How long a group commit may take before the operator is told: a healthy one takes milliseconds, and the
-    /// starts it marks wait for it (on a shared store, so does the lease's renewal).
-    private static let slowCommit = 1.0
-
-    /// Looks, `delay` seconds from now, whether the commit under way has taken ``slowCommit`` or more, and says
-    /// so once per commit; looks again, while commits are under way, when the one under way could next be slow.
-    private func lookAtSlowCommit(after delay: Double) {
-        guard !slowCommitLookScheduled else { return }
-        slowCommitLookScheduled = true
-        // Weak: a look still scheduled when the run ends must not keep the scheduler, its store and its transport
-        // alive into the process's exit.
-        clock.schedule(after: delay, on: queue) { [weak self] in
-            guard let self else { return }
-            slowCommitLookScheduled = false
-            guard completion != nil, let started = commitStartedAt else { return }
-            let waited = clock.uptime() - started
-            guard waited >= Self.slowCommit else { return lookAtSlowCommit(after: Self.slowCommit - waited) }
-            guard !slowCommitSaid else { return }
-            slowCommitSaid = true
-            logger.notice(
-                "the store is slow: a group commit is not confirmed yet; the requests it marks wait for it",
-                metadata: ["waited_ms": "\(Int(waited * 1000))", "store": "\(store.location)"])
-        }
     }
 
     /// Hands one request to the transport; its answer comes back to ``received(_:sequence:)``. A row with no
@@ -510,7 +473,7 @@ public final class JobScheduler: @unchecked Sendable {
     private func received(_ answer: Answer, sequence: Int) {
         if case .heldBack(let statusQuestion) = answer { return putBack(sequence, statusQuestion: statusQuestion) }
         if !heldBack.isEmpty { heldBack.remove(sequence) }
-        requestsSinceCommit += 1
+        pending.requests += 1
         handle(.answered(Self.rateSignal(of: answer)))
         guard completion != nil, var row = rows[sequence] else { return }
         let moment = moment(of: sequence)
@@ -523,8 +486,10 @@ public final class JobScheduler: @unchecked Sendable {
             action = row.machine.statusChecked(wasProcessed: exists, at: moment)
         case .result(var interpreted):
             if case .retryable(_, mayHaveBeenProcessed: true) = interpreted.verdict {
-                // The transfer is over: the request cannot leave after now.
-                row.leftBy = clock.now()
+                // The transfer is over: the request cannot leave after now. Unanswered, it may still be on its way.
+                let now = clock.now()
+                row.leftBy = now
+                row.askableAt = interpreted.httpStatus == nil ? now + configuration.inDoubtMargin.seconds : now
             }
             action = row.machine.resultReceived(interpreted, at: moment)
             if moment.retryWindowIsOver, action == .finish(.failed) {
@@ -584,7 +549,7 @@ public final class JobScheduler: @unchecked Sendable {
             // next run resolves it.
             write(RowWrite(sequence: sequence, state: row.machine.state, result: result, timestamp: now))
         case .askStatus:
-            handle(.statusQuestion(sequence))
+            askStatus(sequence, after: (row.askableAt ?? 0) - clock.now())
         case .lookUp:
             let now = clock.now()
             inDoubtLookUp?.add(
@@ -668,6 +633,16 @@ public final class JobScheduler: @unchecked Sendable {
         afterWaiting(delay) { self.handle(.rowReady(sequence, first: true)) }
     }
 
+    /// Queues the row's status question once `delay` seconds have passed (at once for none): only then does an
+    /// answer of "no verification" prove that its request will not arrive.
+    private func askStatus(_ sequence: Int, after delay: Double) {
+        guard delay > 0 else { return handle(.statusQuestion(sequence)) }
+        afterWaiting(.seconds(delay)) {
+            guard self.completion != nil, !self.decisions.isWindingDown, self.rows[sequence] != nil else { return }
+            self.handle(.statusQuestion(sequence))
+        }
+    }
+
     /// Asks about the in-doubt row again after `delay`.
     private func scheduleStatusCheck(_ sequence: Int, after delay: Duration) {
         afterWaiting(delay) {
@@ -715,7 +690,7 @@ public final class JobScheduler: @unchecked Sendable {
     /// Applies what the look-up found to its rows.
     private func lookedUp(_ report: InDoubtLookUpReport) {
         guard completion != nil else { return }
-        requestsSinceCommit += report.requests
+        pending.requests += report.requests
         lookUpChanged()
         for (sequence, finding) in report.findings {
             guard var row = rows[sequence] else { continue }
@@ -762,22 +737,14 @@ public final class JobScheduler: @unchecked Sendable {
 
     /// Commits what is left, on the store's queue like every group commit, then ends the run with `outcome`.
     private func commitThen(_ outcome: Outcome) {
-        guard !pendingWrites.isEmpty || requestsSinceCommit > 0 else { return recordEnd(outcome) }
-        store.commitAsync(
-            jobID: jobID, writes: pendingWrites, requests: requestsSinceCommit, retries: retriesSinceCommit,
-            sendingSeconds: clock.uptime() - lastCommitUptime, startedAt: firstSendAt
-        ) { error in
-            self.queue.async {
-                switch error {
-                case let loss as LeaseLoss: self.drop(after: loss)
-                case let error?: self.end(.storeFailed("\(error)"))
-                case nil: self.recordEnd(outcome)
-                }
+        guard !pending.isEmpty else { return recordEnd(outcome) }
+        send(pending.take(at: clock.uptime(), marksStarts: false, stamp: "")) { error in
+            switch error {
+            case let loss as LeaseLoss: self.drop(after: loss)
+            case let error?: self.end(.storeFailed("\(error)"))
+            case nil: self.recordEnd(outcome)
             }
         }
-        pendingWrites.removeAll()
-        requestsSinceCommit = 0
-        retriesSinceCommit = 0
     }
 
     /// Ends the run with `outcome`; a paused job is recorded paused first.
@@ -795,6 +762,7 @@ public final class JobScheduler: @unchecked Sendable {
     private func end(_ outcome: Outcome) {
         guard let completion else { return }
         self.completion = nil
+        slowCommitWatch.ended()
         completion(outcome)
     }
 

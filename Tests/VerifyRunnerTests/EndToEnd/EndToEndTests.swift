@@ -134,7 +134,8 @@ import VerifyRunner
 
         let run = try await BuiltBinary.run(
             [
-                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0",
+                "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--api-base", sandbox.baseURL,
+                "--rate", "0",
                 "--concurrency", "64",
             ],
             environment: SandboxProcess.credentials)
@@ -157,7 +158,10 @@ import VerifyRunner
         let sandbox = try await SandboxProcess.start()
         defer { Task { try? await sandbox.stop() } }
         try spool.write(Self.mobilesCSV(count: 200), to: "incoming/keys.csv")
-        let arguments = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--concurrency", "8"]
+        let arguments = [
+            "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--api-base", sandbox.baseURL,
+            "--concurrency", "8",
+        ]
 
         var wrong = SandboxProcess.credentials
         wrong["AUTHY_API_KEY"] = "not-the-key"

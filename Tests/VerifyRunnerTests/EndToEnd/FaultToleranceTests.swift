@@ -22,7 +22,8 @@ import VerifyRunner
 
         let run = try await BuiltBinary.run(
             [
-                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0",
+                "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--api-base", sandbox.baseURL,
+                "--rate", "0",
                 "--concurrency", "32", "--timeout", "2", "--in-doubt", "check",
             ], environment: SandboxProcess.credentials)
         #expect(run.status == 0, "stderr: \(run.stderr.suffix(2000))")
@@ -55,7 +56,8 @@ import VerifyRunner
         let rows = 3000
         try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/term.csv")
         let arguments = [
-            "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--concurrency", "8",
+            "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate",
+            "0", "--concurrency", "8",
             "--shutdown-grace", "5",
         ]
 
@@ -128,7 +130,8 @@ import VerifyRunner
         /// `verifyd run` for the job, without `--shutdown-grace`.
         var arguments: [String] {
             [
-                "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0",
+                "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--api-base", sandbox.baseURL,
+                "--rate", "0",
                 "--concurrency", "8", "--timeout", "600", "--in-doubt", "check",
             ]
         }
@@ -167,7 +170,8 @@ import VerifyRunner
         let rows = numbers.count
         try spool.write(csv, to: "incoming/killed.csv")
         let arguments = [
-            "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--concurrency", "64",
+            "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate",
+            "0", "--concurrency", "64",
             "--in-doubt", "check",
         ]
         let (fractions, inFlightAtKills) = try await KilledRuns.killFiveTimes(

@@ -12,7 +12,8 @@ import Testing
         _ spool: TemporaryDirectory, _ address: String, _ sandbox: SandboxProcess, rate: Int, lease: String
     ) -> [String] {
         [
-            "run", "--once", "--spool", spool.path, "--db", address, "--api-base", sandbox.baseURL, "--settle", "0s",
+            "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--db", address, "--api-base",
+            sandbox.baseURL, "--settle", "0s",
             "--rate", "\(rate)", "--concurrency", "32", "--lease", lease, "--timeout", "3",
         ]
     }

@@ -196,4 +196,33 @@ import Testing
             #expect(rows[0].message == "too old to tell")
         }
     }
+
+    /// A start nothing answered (a timeout) is asked about only `--in-doubt-margin` (60 s here) after its transfer
+    /// ended: until then it may still reach the API. One the API answered (a 500) is asked about at once.
+    @Test func anUnansweredStartIsAskedAboutOnlyAfterTheMargin() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Self.store(in: folder, rows: 2)
+            let clock = Self.clock()
+            let asked = Mutex<[String: Double]>([:])
+            let failedAt = Mutex<[String: Double]>([:])
+            let transport = ScriptedTransport { request in
+                let number = Self.number(of: request)
+                if Self.isStatusQuestion(request) {
+                    asked.withLock { $0[number] = clock.now() }
+                    return .answer(Self.status(exists: true))
+                }
+                failedAt.withLock { $0[number] = clock.now() }
+                let serverError = HTTPResponse(status: 500, headers: [:], body: Array("oops".utf8))
+                return number == Self.number(0) ? .fail(Self.lost) : .answer(serverError)
+            }
+            #expect(await Self.run(Self.scheduler(store: store, transport: transport, clock: clock)) == .finished)
+            let questions = asked.withLock { $0 }
+            let failures = failedAt.withLock { $0 }
+            let timedOut = try #require(questions[Self.number(0)]) - (failures[Self.number(0)] ?? .infinity)
+            let answered = try #require(questions[Self.number(1)]) - (failures[Self.number(1)] ?? .infinity)
+            #expect(timedOut >= 60, "asked \(timedOut) s after the timeout")
+            #expect(answered < 60, "asked \(answered) s after the 500")
+            #expect(try store.statusCounts(jobID: "j") == ["sent": 2])
+        }
+    }
 }
