@@ -1,6 +1,6 @@
-/// One result row of either store, read by column (0-based): ``SQLiteStatement`` on its current row, and
-/// ``PostgresRow``. The records below are read from it the same way in both stores, from the same
-/// column lists.
+/// One result row of either store, read by column position (0-based): ``SQLiteStatement`` on its current row, and
+/// ``PostgresRow``. The positions come from the columns' names (``StoredColumnNames``), found once per statement,
+/// not per row; the records below are read from them the same way in both stores.
 protocol StoredColumns {
     /// The column as text (`''` for NULL).
     func text(_ index: Int32) -> String
@@ -14,110 +14,229 @@ protocol StoredColumns {
     func optionalDouble(_ index: Int32) -> Double?
 }
 
+/// The named columns of one statement's result: ``SQLiteStatement`` (once prepared) and ``PostgresResult``.
+protocol StoredColumnNames {
+    /// The position (0-based) of the column named `name`, `nil` when the statement selects none of that name.
+    func position(ofColumn name: String) -> Int32?
+}
+
+extension StoredColumnNames {
+    /// The position (0-based) of the column named `name`, which the statement must select.
+    func column(_ name: String) throws(StoredColumnMissing) -> Int32 {
+        guard let position = position(ofColumn: name) else { throw StoredColumnMissing(column: name) }
+        return position
+    }
+}
+
+/// A statement selects no column of a name a record is read from: the store's SQL and its reading disagree.
+struct StoredColumnMissing: StoreError {
+    /// The column's name.
+    let column: String
+
+    var description: String { "the store's query selects no column \(column)" }
+}
+
+/// Where the columns a record is read from stand in one statement's result: one property per column, found by
+/// the column's name once per statement (``init(in:)``), so reading each row looks up no names.
+protocol StoredColumnPositions {
+    /// Every position 0, before ``init(in:)`` finds them.
+    init()
+    /// The columns, by name, each with the property that holds its position.
+    static var columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> { get }
+}
+
+extension StoredColumnPositions {
+    /// The columns' names, as a `SELECT` list.
+    static var selectList: String { columns.map(\.key).joined(separator: ", ") }
+
+    /// The positions of the columns in the result `names`.
+    init(in names: some StoredColumnNames) throws(StoredColumnMissing) {
+        self.init()
+        for (name, position) in Self.columns { self[keyPath: position] = try names.column(name) }
+    }
+}
+
 extension SQLiteStatement: StoredColumns {}
 
 /// The column lists both stores select, and how each record is read from them.
 enum StoredRecords {
-    /// The columns of a ``JobRecord``, for ``job(_:)``.
-    static let jobColumns = """
-        id, file_name, work_path, state, extra_columns, total_rows, paused_reason, created_at, started_at,
-        finished_at, requests, retries, sending_seconds, provider, outcomes_checked_at
-        """
+    /// The columns of a ``JobRecord``, for ``job(_:at:)``.
+    static let jobColumns = JobColumns.selectList
 
     /// A job from the columns of ``jobColumns``.
-    static func job(_ columns: some StoredColumns) -> JobRecord {
+    static func job(_ row: some StoredColumns, at column: JobColumns) -> JobRecord {
         JobRecord(
-            id: columns.text(0), fileName: columns.text(1), workPath: columns.text(2),
-            state: JobState(rawValue: columns.text(3)) ?? .paused,
-            extraColumns: ExtrasCodec.decode(columns.text(4)), totalRows: columns.int(5),
-            pausedReason: columns.optionalText(6), createdAt: columns.text(7),
-            startedAt: columns.optionalText(8), finishedAt: columns.optionalText(9),
-            requests: columns.int(10), retries: columns.int(11),
-            sendingSeconds: columns.optionalDouble(12) ?? 0,
-            provider: columns.optionalText(13).flatMap(ProviderName.init(rawValue:)),
-            outcomesCheckedAt: columns.optionalText(14))
+            id: row.text(column.id), fileName: row.text(column.fileName), workPath: row.text(column.workPath),
+            state: JobState(rawValue: row.text(column.state)) ?? .paused,
+            extraColumns: ExtrasCodec.decode(row.text(column.extraColumns)), totalRows: row.int(column.totalRows),
+            pausedReason: row.optionalText(column.pausedReason), createdAt: row.text(column.createdAt),
+            startedAt: row.optionalText(column.startedAt), finishedAt: row.optionalText(column.finishedAt),
+            requests: row.int(column.requests), retries: row.int(column.retries),
+            sendingSeconds: row.optionalDouble(column.sendingSeconds) ?? 0,
+            provider: row.optionalText(column.provider).flatMap(ProviderName.init(rawValue:)),
+            outcomesCheckedAt: row.optionalText(column.outcomesCheckedAt))
     }
 
-    /// The columns of a ``WorkRow``, for ``workRow(_:keys:)``.
-    static let workRowColumns =
-        "id, state, attempts, not_before, e164, country_code, via, locale, code, started_at, sent_at"
+    /// The columns of a ``WorkRow``, for ``workRow(_:at:keys:)``.
+    static let workRowColumns = WorkRowColumns.selectList
 
     /// A row to send from the columns of ``workRowColumns``, or `nil` for a state this version does not know.
-    static func workRow(_ columns: some StoredColumns, keys: RowKeyRange) -> WorkRow? {
-        guard let state = RowState(storedName: columns.text(1), attempts: columns.int(2), status: nil) else {
+    static func workRow(_ row: some StoredColumns, at column: WorkRowColumns, keys: RowKeyRange) -> WorkRow? {
+        guard
+            let state = RowState(
+                storedName: row.text(column.state), attempts: row.int(column.attempts), status: nil)
+        else {
             return nil
         }
-        let e164 = columns.text(4)
-        let countryCode = columns.int(5)
-        let code = columns.optionalText(8)
+        let e164 = row.text(column.e164)
+        let countryCode = row.int(column.countryCode)
+        let code = row.optionalText(column.code)
         // E.164 is `+`, the country code, then the national number.
         let national = String(e164.utf8.dropFirst(1 + String(countryCode).utf8.count)) ?? ""
         let target = VerificationTarget(
             e164: e164, countryCode: countryCode, nationalNumber: national, kind: code == nil ? .start : .check,
-            channel: Channel(rawValue: columns.text(6)) ?? .sms, locale: columns.optionalText(7), code: code)
+            channel: Channel(rawValue: row.text(column.via)) ?? .sms, locale: row.optionalText(column.locale),
+            code: code)
         return WorkRow(
-            sequence: keys.seq(id: columns.int(0)), target: target, state: state,
-            notBefore: columns.optionalDouble(3),
-            firstSentAt: columns.optionalText(9).flatMap(Timestamp.seconds(fromISO8601:)),
-            lastSentAt: columns.optionalDouble(10))
+            sequence: keys.seq(id: row.int(column.id)), target: target, state: state,
+            notBefore: row.optionalDouble(column.notBefore),
+            firstSentAt: row.optionalText(column.startedAt).flatMap(Timestamp.seconds(fromISO8601:)),
+            lastSentAt: row.optionalDouble(column.sentAt))
     }
 
-    /// The columns of a ``ReportRow``, for ``reportRow(_:)``.
-    static let reportRowColumns = """
-        line, phone_input, country_input, e164, via, status, attempts, error_code, message, provider_id, carrier,
-        is_cellphone, http_status, started_at, finished_at, extras, outcome, locale, code
-        """
+    /// The columns of a ``ReportRow``, for ``reportRow(_:at:)``.
+    static let reportRowColumns = ReportRowColumns.selectList
 
     /// A report row from the columns of ``reportRowColumns``.
-    static func reportRow(_ columns: some StoredColumns) -> ReportRow {
+    static func reportRow(_ row: some StoredColumns, at column: ReportRowColumns) -> ReportRow {
         ReportRow(
-            line: columns.int(0), phoneInput: columns.text(1), countryInput: columns.text(2),
-            e164: columns.optionalText(3), channel: columns.text(4),
-            locale: columns.optionalText(17), code: columns.optionalText(18),
-            status: columns.optionalText(5).flatMap(RowStatus.init(rawValue:)),
-            outcome: columns.optionalText(16).flatMap(VerificationOutcome.init(rawValue:)),
-            attempts: columns.int(6), errorCode: columns.optionalText(7),
-            message: columns.optionalText(8), providerID: columns.optionalText(9),
-            carrier: columns.optionalText(10), isCellphone: columns.optionalInt(11).map { $0 != 0 },
-            httpStatus: columns.optionalInt(12), startedAt: columns.optionalText(13),
-            finishedAt: columns.optionalText(14), extras: ExtrasCodec.decode(columns.text(15)))
+            line: row.int(column.line), phoneInput: row.text(column.phoneInput),
+            countryInput: row.text(column.countryInput), e164: row.optionalText(column.e164),
+            channel: row.text(column.via), locale: row.optionalText(column.locale), code: row.optionalText(column.code),
+            status: row.optionalText(column.status).flatMap(RowStatus.init(rawValue:)),
+            outcome: row.optionalText(column.outcome).flatMap(VerificationOutcome.init(rawValue:)),
+            attempts: row.int(column.attempts), errorCode: row.optionalText(column.errorCode),
+            message: row.optionalText(column.message), providerID: row.optionalText(column.providerID),
+            carrier: row.optionalText(column.carrier), isCellphone: row.optionalInt(column.isCellphone).map { $0 != 0 },
+            httpStatus: row.optionalInt(column.httpStatus), startedAt: row.optionalText(column.startedAt),
+            finishedAt: row.optionalText(column.finishedAt), extras: ExtrasCodec.decode(row.text(column.extras)))
     }
 
-    /// The columns of a ``SentRow``, for ``sentRow(_:keys:)``.
-    static let sentRowColumns = "id, e164, provider_id, started_at, outcome"
+    /// The columns of a ``SentRow``, for ``sentRow(_:at:keys:)``.
+    static let sentRowColumns = SentRowColumns.selectList
 
     /// A sent row from the columns of ``sentRowColumns``.
-    static func sentRow(_ columns: some StoredColumns, keys: RowKeyRange) -> SentRow {
+    static func sentRow(_ row: some StoredColumns, at column: SentRowColumns, keys: RowKeyRange) -> SentRow {
         SentRow(
-            sequence: keys.seq(id: columns.int(0)), e164: columns.text(1), providerID: columns.optionalText(2),
-            startedAt: columns.optionalText(3).flatMap(Timestamp.seconds(fromISO8601:)),
-            outcome: columns.optionalText(4).flatMap(VerificationOutcome.init(rawValue:)))
+            sequence: keys.seq(id: row.int(column.id)), e164: row.text(column.e164),
+            providerID: row.optionalText(column.providerID),
+            startedAt: row.optionalText(column.startedAt).flatMap(Timestamp.seconds(fromISO8601:)),
+            outcome: row.optionalText(column.outcome).flatMap(VerificationOutcome.init(rawValue:)))
     }
 
-    /// The query of ``errorCodeBreakdown``'s rows, with the job's key range as its two parameters.
+    /// The query of ``errorCodeBreakdown``'s rows, with the job's key range as its two parameters; its columns
+    /// are those of ``ErrorCodeCountColumns``.
     static let errorCodeBreakdownSQL = """
-        SELECT COALESCE(error_code, 'http_' || http_status), COALESCE(status, 'unfinished'), count(*),
-               max(http_status), min(message)
+        SELECT COALESCE(error_code, 'http_' || http_status) AS code, COALESCE(status, 'unfinished') AS final_status,
+               count(*) AS row_count, max(http_status) AS max_http_status, min(message) AS sample_message
         FROM job_rows
         WHERE id BETWEEN ? AND ? AND (error_code IS NOT NULL OR http_status NOT BETWEEN 200 AND 299)
         GROUP BY 1, 2 ORDER BY 3 DESC, 1
         """
 
     /// An error-code count from a row of ``errorCodeBreakdownSQL``.
-    static func errorCodeCount(_ columns: some StoredColumns) -> ErrorCodeCount {
+    static func errorCodeCount(_ row: some StoredColumns, at column: ErrorCodeCountColumns) -> ErrorCodeCount {
         ErrorCodeCount(
-            code: columns.text(0), status: columns.text(1), rows: columns.int(2),
-            httpStatus: columns.optionalInt(3), sampleMessage: columns.optionalText(4))
+            code: row.text(column.code), status: row.text(column.finalStatus), rows: row.int(column.rowCount),
+            httpStatus: row.optionalInt(column.httpStatus), sampleMessage: row.optionalText(column.sampleMessage))
     }
 
-    /// The columns of a ``RunnerRecord``, for ``runner(_:)``.
-    static let runnerColumns = "id, host, pid, started_at, last_seen, sent, ended_at, lease_seconds, lost_at, lost_to"
+    /// The columns of a ``RunnerRecord``, for ``runner(_:at:)``.
+    static let runnerColumns = RunnerColumns.selectList
 
     /// A runner from the columns of ``runnerColumns``.
-    static func runner(_ columns: some StoredColumns) -> RunnerRecord {
+    static func runner(_ row: some StoredColumns, at column: RunnerColumns) -> RunnerRecord {
         RunnerRecord(
-            id: columns.text(0), host: columns.text(1), pid: columns.int(2), startedAt: columns.text(3),
-            lastSeen: columns.optionalDouble(4) ?? 0, sent: columns.int(5), endedAt: columns.optionalText(6),
-            leaseSeconds: columns.optionalDouble(7), lostAt: columns.optionalDouble(8), lostTo: columns.optionalText(9))
+            id: row.text(column.id), host: row.text(column.host), pid: row.int(column.pid),
+            startedAt: row.text(column.startedAt), lastSeen: row.optionalDouble(column.lastSeen) ?? 0,
+            sent: row.int(column.sent), endedAt: row.optionalText(column.endedAt),
+            leaseSeconds: row.optionalDouble(column.leaseSeconds), lostAt: row.optionalDouble(column.lostAt),
+            lostTo: row.optionalText(column.lostTo))
     }
+}
+
+/// Where the columns of a ``JobRecord`` stand in a result.
+struct JobColumns: StoredColumnPositions {
+    var id: Int32 = 0, fileName: Int32 = 0, workPath: Int32 = 0, state: Int32 = 0, extraColumns: Int32 = 0
+    var totalRows: Int32 = 0, pausedReason: Int32 = 0, createdAt: Int32 = 0, startedAt: Int32 = 0
+    var finishedAt: Int32 = 0, requests: Int32 = 0, retries: Int32 = 0, sendingSeconds: Int32 = 0
+    var provider: Int32 = 0, outcomesCheckedAt: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "id": \.id, "file_name": \.fileName, "work_path": \.workPath, "state": \.state,
+        "extra_columns": \.extraColumns, "total_rows": \.totalRows, "paused_reason": \.pausedReason,
+        "created_at": \.createdAt, "started_at": \.startedAt, "finished_at": \.finishedAt, "requests": \.requests,
+        "retries": \.retries, "sending_seconds": \.sendingSeconds, "provider": \.provider,
+        "outcomes_checked_at": \.outcomesCheckedAt,
+    ]
+}
+
+/// Where the columns of a ``WorkRow`` stand in a result.
+struct WorkRowColumns: StoredColumnPositions {
+    var id: Int32 = 0, state: Int32 = 0, attempts: Int32 = 0, notBefore: Int32 = 0, e164: Int32 = 0
+    var countryCode: Int32 = 0, via: Int32 = 0, locale: Int32 = 0, code: Int32 = 0, startedAt: Int32 = 0
+    var sentAt: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "id": \.id, "state": \.state, "attempts": \.attempts, "not_before": \.notBefore, "e164": \.e164,
+        "country_code": \.countryCode, "via": \.via, "locale": \.locale, "code": \.code, "started_at": \.startedAt,
+        "sent_at": \.sentAt,
+    ]
+}
+
+/// Where the columns of a ``ReportRow`` stand in a result.
+struct ReportRowColumns: StoredColumnPositions {
+    var line: Int32 = 0, phoneInput: Int32 = 0, countryInput: Int32 = 0, e164: Int32 = 0, via: Int32 = 0
+    var status: Int32 = 0, attempts: Int32 = 0, errorCode: Int32 = 0, message: Int32 = 0, providerID: Int32 = 0
+    var carrier: Int32 = 0, isCellphone: Int32 = 0, httpStatus: Int32 = 0, startedAt: Int32 = 0
+    var finishedAt: Int32 = 0, extras: Int32 = 0, outcome: Int32 = 0, locale: Int32 = 0, code: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "line": \.line, "phone_input": \.phoneInput, "country_input": \.countryInput, "e164": \.e164,
+        "via": \.via, "status": \.status, "attempts": \.attempts, "error_code": \.errorCode, "message": \.message,
+        "provider_id": \.providerID, "carrier": \.carrier, "is_cellphone": \.isCellphone,
+        "http_status": \.httpStatus, "started_at": \.startedAt, "finished_at": \.finishedAt, "extras": \.extras,
+        "outcome": \.outcome, "locale": \.locale, "code": \.code,
+    ]
+}
+
+/// Where the columns of a ``SentRow`` stand in a result.
+struct SentRowColumns: StoredColumnPositions {
+    var id: Int32 = 0, e164: Int32 = 0, providerID: Int32 = 0, startedAt: Int32 = 0, outcome: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "id": \.id, "e164": \.e164, "provider_id": \.providerID, "started_at": \.startedAt, "outcome": \.outcome,
+    ]
+}
+
+/// Where the columns of ``StoredRecords/errorCodeBreakdownSQL`` stand in its result.
+struct ErrorCodeCountColumns: StoredColumnPositions {
+    var code: Int32 = 0, finalStatus: Int32 = 0, rowCount: Int32 = 0, httpStatus: Int32 = 0, sampleMessage: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "code": \.code, "final_status": \.finalStatus, "row_count": \.rowCount, "max_http_status": \.httpStatus,
+        "sample_message": \.sampleMessage,
+    ]
+}
+
+/// Where the columns of a ``RunnerRecord`` stand in a result.
+struct RunnerColumns: StoredColumnPositions {
+    var id: Int32 = 0, host: Int32 = 0, pid: Int32 = 0, startedAt: Int32 = 0, lastSeen: Int32 = 0, sent: Int32 = 0
+    var endedAt: Int32 = 0, leaseSeconds: Int32 = 0, lostAt: Int32 = 0, lostTo: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "id": \.id, "host": \.host, "pid": \.pid, "started_at": \.startedAt, "last_seen": \.lastSeen,
+        "sent": \.sent, "ended_at": \.endedAt, "lease_seconds": \.leaseSeconds, "lost_at": \.lostAt,
+        "lost_to": \.lostTo,
+    ]
 }

@@ -208,6 +208,16 @@ import Testing
         }
     }
 
+    @Test func reportRowsComeInPagesAlongTheKey() throws {
+        let (_, address) = try newDatabase()
+        let store = try PostgresJobStore(address: address)
+        let count = 10_001  // one more than a page of forEachReportRow
+        try jobWithRows(count, in: store)
+        var lines: [Int] = []
+        try store.forEachReportRow(jobID: "j") { lines.append($0.line) }
+        #expect(lines == Array(2..<(count + 2)))
+    }
+
     @Test func aStoreOpenedAgainMigratesNothing() throws {
         let (server, address) = try newDatabase()
         _ = try PostgresJobStore(address: address)

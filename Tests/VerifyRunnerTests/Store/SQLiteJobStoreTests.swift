@@ -25,6 +25,24 @@ import Testing
         }
     }
 
+    @Test func recordsAreReadByColumnNameInAnyOrder() throws {
+        try withTemporaryDirectory { directory in
+            let connection = try SQLiteConnection(path: directory.path + "/s.sqlite")
+            let statement = try connection.statement(
+                """
+                SELECT 'verified' AS outcome, 'p1' AS provider_id, \(RowKeyRange(job: 1).id(seq: 5)) AS id,
+                       '+12025550100' AS e164, NULL AS started_at
+                """)
+            let at = try SentRowColumns(in: statement)
+            #expect(try statement.step())
+            let row = StoredRecords.sentRow(statement, at: at, keys: RowKeyRange(job: 1))
+            #expect(row.sequence == 5 && row.e164 == "+12025550100" && row.providerID == "p1")
+            #expect(row.outcome == .verified && row.startedAt == nil)
+            statement.reset()
+            #expect(throws: StoredColumnMissing.self) { try RunnerColumns(in: statement) }
+        }
+    }
+
     @Test func migrationTwoKeepsTheRowsOfAStoreWithTheFirstSchema() throws {
         try withTemporaryDirectory { directory in
             let path = directory.path + "/old.sqlite"

@@ -144,7 +144,7 @@ final class PostgresConnection {
 extension PostgresConnection: Sendable {}
 
 /// The rows a statement returned, read by row and column (both 0-based); values arrive as text.
-final class PostgresResult {
+final class PostgresResult: StoredColumnNames {
     private let handle: OpaquePointer
 
     init(handle: OpaquePointer) { self.handle = handle }
@@ -162,6 +162,12 @@ final class PostgresResult {
 
     /// Every row, in order.
     var rows: [PostgresRow] { (0..<count).map { self[$0] } }
+
+    /// The position of the result column named `name` (`PQfnumber`), `nil` when there is none.
+    func position(ofColumn name: String) -> Int32? {
+        let position = PQfnumber(handle, name)
+        return position < 0 ? nil : position
+    }
 
     fileprivate func isNull(_ row: Int32, _ column: Int32) -> Bool { PQgetisnull(handle, row, column) == 1 }
 

@@ -151,7 +151,8 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     private func readJobs(whereClause: String, _ id: String? = nil) throws -> [JobRecord] {
         let sql = "SELECT \(StoredRecords.jobColumns) FROM jobs \(whereClause) ORDER BY created_at, id"
         let result = try id.map { try connection.query(sql, $0) } ?? connection.query(sql)
-        return result.rows.map(StoredRecords.job)
+        let at = try JobColumns(in: result)
+        return result.rows.map { StoredRecords.job($0, at: at) }
     }
 
     func restartIntake(jobID: String) throws {
@@ -280,7 +281,8 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
             }
             _ = try connection.query(Self.findGoneRunnersSQL, runner.id, leaseLength.seconds)
             let taken = try connection.query(Self.takeOverRangesSQL, keys.job, runner.id)
-            var rows = try taken.rows.flatMap { try sendableRows(in: $0.int(0)...$0.int(1), keys: keys) }
+            let (first, last) = (try taken.column("first_id"), try taken.column("last_id"))
+            var rows = try taken.rows.flatMap { try sendableRows(in: $0.int(first)...$0.int(last), keys: keys) }
             while rows.count < limit, let fresh = try leaseFreshRange(of: keys, size: limit - rows.count) {
                 rows += try sendableRows(in: fresh, keys: keys)
             }
@@ -294,12 +296,13 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// The job's rows in `range` that still need a request, in key order, a row in flight as in doubt. Call on
     /// `queue`.
     private func sendableRows(in range: ClosedRange<Int>, keys: RowKeyRange) throws -> [WorkRow] {
-        try connection.query(
+        let result = try connection.query(
             """
             SELECT \(StoredRecords.workRowColumns) FROM job_rows
             WHERE id BETWEEN $1 AND $2 AND state IN ('pending', 'waiting', 'in_doubt', 'in_flight') ORDER BY id
-            """, range.lowerBound, range.upperBound
-        ).rows.compactMap { StoredRecords.workRow($0, keys: keys)?.takenOver }
+            """, range.lowerBound, range.upperBound)
+        let at = try WorkRowColumns(in: result)
+        return result.rows.compactMap { StoredRecords.workRow($0, at: at, keys: keys)?.takenOver }
     }
 
     /// Leases the next `size` rows of the job that no runner has leased yet, as one range; `nil` when every row
@@ -309,7 +312,9 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         while true {
             let leased = try connection.query(
                 Self.leaseFreshRangeSQL, keys.job, runner.id, size, keys.first, keys.last)
-            guard leased.count == 0 else { return leased[0].int(0)...leased[0].int(1) }
+            guard leased.count == 0 else {
+                return leased[0].int(try leased.column("first_id"))...leased[0].int(try leased.column("last_id"))
+            }
             let remaining = try connection.query(Self.rowsNotLeasedSQL, keys.job, keys.first, keys.last)
             guard remaining[0].int(0) > 0 else { return nil }
         }
@@ -365,12 +370,19 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         heartbeat?.stop()
         heartbeat = nil
         if let known = lease?.lost { return known }
-        let found = try? connection.query(
-            "SELECT extract(epoch FROM clock_timestamp()) - last_seen, lost_to FROM runners WHERE id = $1", runner.id)
-        let row = found.flatMap { $0.count > 0 ? $0[0] : nil }
+        var unseenSeconds: Double?
+        var takenOverBy: String?
+        if let found = try? connection.query(
+            """
+            SELECT extract(epoch FROM clock_timestamp()) - last_seen AS unseen_seconds, lost_to FROM runners
+            WHERE id = $1
+            """, runner.id), found.count > 0
+        {
+            unseenSeconds = found.position(ofColumn: "unseen_seconds").flatMap(found[0].optionalDouble)
+            takenOverBy = found.position(ofColumn: "lost_to").flatMap(found[0].optionalText)
+        }
         let loss = LeaseLoss(
-            runnerID: runner.id, unseenSeconds: row?.optionalDouble(0), lease: leaseLength,
-            takenOverBy: row?.optionalText(1))
+            runnerID: runner.id, unseenSeconds: unseenSeconds, lease: leaseLength, takenOverBy: takenOverBy)
         return lease?.lose(loss) ?? loss
     }
 
@@ -463,9 +475,10 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
                     SELECT \(StoredRecords.reportRowColumns), id FROM job_rows
                     WHERE id BETWEEN $1 AND $2 ORDER BY id LIMIT \(Self.reportPage)
                     """, next, keys.last)
-                for row in page.rows { try body(StoredRecords.reportRow(row)) }
+                let at = try ReportRowColumns(in: page)
+                for row in page.rows { try body(StoredRecords.reportRow(row, at: at)) }
                 guard page.count == Self.reportPage else { return }
-                next = page[page.count - 1].int(19) + 1
+                next = page[page.count - 1].int(try page.column("id")) + 1
             }
         }
     }
@@ -482,9 +495,12 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         try sync {
             let keys = try keys(of: jobID)
             let result = try connection.query(
-                "SELECT COALESCE(status, 'unfinished'), count(*) FROM job_rows WHERE id BETWEEN $1 AND $2 GROUP BY 1",
-                keys.first, keys.last)
-            return Dictionary(uniqueKeysWithValues: result.rows.map { ($0.text(0), $0.int(1)) })
+                """
+                SELECT COALESCE(status, 'unfinished') AS final_status, count(*) AS row_count FROM job_rows
+                WHERE id BETWEEN $1 AND $2 GROUP BY 1
+                """, keys.first, keys.last)
+            let (name, count) = (try result.column("final_status"), try result.column("row_count"))
+            return Dictionary(uniqueKeysWithValues: result.rows.map { ($0.text(name), $0.int(count)) })
         }
     }
 
@@ -501,19 +517,20 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
         try sync {
             let keys = try keys(of: jobID)
-            return try connection.query(
-                PostgresSQL.numbered(StoredRecords.errorCodeBreakdownSQL), keys.first, keys.last
-            )
-            .rows.map(StoredRecords.errorCodeCount)
+            let result = try connection.query(
+                PostgresSQL.numbered(StoredRecords.errorCodeBreakdownSQL), keys.first, keys.last)
+            let at = try ErrorCodeCountColumns(in: result)
+            return result.rows.map { StoredRecords.errorCodeCount($0, at: at) }
         }
     }
 
     func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
         try sync {
             let keys = try keys(of: jobID)
-            return try connection.query(
-                "SELECT second, requests FROM job_request_seconds WHERE job_number = $1 ORDER BY second", keys.job
-            ).rows.map { ($0.int(0), $0.int(1)) }
+            let result = try connection.query(
+                "SELECT second, requests FROM job_request_seconds WHERE job_number = $1 ORDER BY second", keys.job)
+            let (second, requests) = (try result.column("second"), try result.column("requests"))
+            return result.rows.map { ($0.int(second), $0.int(requests)) }
         }
     }
 
@@ -522,12 +539,13 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     func sentRows(jobID: String) throws -> [SentRow] {
         try sync {
             let keys = try keys(of: jobID)
-            return try connection.query(
+            let result = try connection.query(
                 """
                 SELECT \(StoredRecords.sentRowColumns) FROM job_rows
                 WHERE id BETWEEN $1 AND $2 AND status = 'sent' ORDER BY id
-                """, keys.first, keys.last
-            ).rows.map { StoredRecords.sentRow($0, keys: keys) }
+                """, keys.first, keys.last)
+            let at = try SentRowColumns(in: result)
+            return result.rows.map { StoredRecords.sentRow($0, at: at, keys: keys) }
         }
     }
 
@@ -606,8 +624,10 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     func runners() throws -> [RunnerRecord] {
         try sync {
-            try connection.query("SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
-                .rows.map(StoredRecords.runner)
+            let result = try connection.query(
+                "SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
+            let at = try RunnerColumns(in: result)
+            return result.rows.map { StoredRecords.runner($0, at: at) }
         }
     }
 
@@ -645,8 +665,8 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
             RETURNING grant_.granted, grant_.available
             """, wanted, rate, capacity)
         guard grant.count > 0 else { return RateGrant(granted: 0, wait: Double(wanted) / max(rate, 1e-9)) }
-        let granted = grant[0].int(0)
-        let left = (grant[0].optionalDouble(1) ?? 0) - Double(granted)
+        let granted = grant[0].int(try grant.column("granted"))
+        let left = (grant[0].optionalDouble(try grant.column("available")) ?? 0) - Double(granted)
         // Short: come back once a whole grant has been refilled, not at the next token. Runners that share the
         // bucket each take what is there when they come: with ten of them, asking at every token would cost the
         // database a statement per token.

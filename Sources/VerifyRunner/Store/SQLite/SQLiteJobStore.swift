@@ -156,8 +156,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         let statement = try connection.statement(
             "SELECT \(StoredRecords.jobColumns) FROM jobs \(whereClause) ORDER BY created_at, id")
         if let id { try statement.bind(id) }
+        let at = try JobColumns(in: statement)
         var jobs: [JobRecord] = []
-        while try statement.step() { jobs.append(StoredRecords.job(statement)) }
+        while try statement.step() { jobs.append(StoredRecords.job(statement, at: at)) }
         return jobs
     }
 
@@ -357,9 +358,10 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     }
 
     private func readWorkRows(_ statement: SQLiteStatement, keys: RowKeyRange) throws -> [WorkRow] {
+        let at = try WorkRowColumns(in: statement)
         var rows: [WorkRow] = []
         while try statement.step() {
-            if let row = StoredRecords.workRow(statement, keys: keys) { rows.append(row) }
+            if let row = StoredRecords.workRow(statement, at: at, keys: keys) { rows.append(row) }
         }
         return rows
     }
@@ -491,7 +493,8 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
                 "SELECT \(StoredRecords.reportRowColumns) FROM job_rows WHERE id BETWEEN ? AND ? ORDER BY id")
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
-            while try statement.step() { try body(StoredRecords.reportRow(statement)) }
+            let at = try ReportRowColumns(in: statement)
+            while try statement.step() { try body(StoredRecords.reportRow(statement, at: at)) }
             statement.reset()
         }
     }
@@ -509,7 +512,10 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// Rows of a job per final status (unfinished rows are counted under `unfinished`).
     public func statusCounts(jobID: String) throws -> [String: Int] {
         try grouped(
-            "SELECT COALESCE(status, 'unfinished'), count(*) FROM job_rows WHERE id BETWEEN ? AND ? GROUP BY 1", jobID)
+            """
+            SELECT COALESCE(status, 'unfinished') AS final_status, count(*) AS row_count FROM job_rows
+            WHERE id BETWEEN ? AND ? GROUP BY 1
+            """, jobID)
     }
 
     /// Rows of a job without a final status, counted on a connection of its own (SQLite's WAL lets it
@@ -531,8 +537,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
             let statement = try connection.statement(StoredRecords.errorCodeBreakdownSQL)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
+            let at = try ErrorCodeCountColumns(in: statement)
             var counts: [ErrorCodeCount] = []
-            while try statement.step() { counts.append(StoredRecords.errorCodeCount(statement)) }
+            while try statement.step() { counts.append(StoredRecords.errorCodeCount(statement, at: at)) }
             return counts
         }
     }
@@ -543,8 +550,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
             let statement = try connection.statement(
                 "SELECT second, requests FROM job_request_seconds WHERE job_number = ? ORDER BY second")
             try statement.bind(try keys(of: jobID).job)
+            let (second, requests) = (try statement.column("second"), try statement.column("requests"))
             var seconds: [(second: Int, requests: Int)] = []
-            while try statement.step() { seconds.append((statement.int(0), statement.int(1))) }
+            while try statement.step() { seconds.append((statement.int(second), statement.int(requests))) }
             return seconds
         }
     }
@@ -561,8 +569,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
                 """)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
+            let at = try SentRowColumns(in: statement)
             var rows: [SentRow] = []
-            while try statement.step() { rows.append(StoredRecords.sentRow(statement, keys: keys)) }
+            while try statement.step() { rows.append(StoredRecords.sentRow(statement, at: at, keys: keys)) }
             statement.reset()
             return rows
         }
@@ -629,8 +638,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         try sync {
             let statement = try connection.statement(
                 "SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
+            let at = try RunnerColumns(in: statement)
             var runners: [RunnerRecord] = []
-            while try statement.step() { runners.append(StoredRecords.runner(statement)) }
+            while try statement.step() { runners.append(StoredRecords.runner(statement, at: at)) }
             return runners
         }
     }
@@ -658,13 +668,15 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
+    /// The `row_count` of each `final_status` that `sql` returns for the job's key range (its two parameters).
     private func grouped(_ sql: String, _ jobID: String) throws -> [String: Int] {
         try sync {
             let statement = try connection.statement(sql)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
+            let (name, count) = (try statement.column("final_status"), try statement.column("row_count"))
             var counts: [String: Int] = [:]
-            while try statement.step() { counts[statement.text(0)] = statement.int(1) }
+            while try statement.step() { counts[statement.text(name)] = statement.int(count) }
             return counts
         }
     }

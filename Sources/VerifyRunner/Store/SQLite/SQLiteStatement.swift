@@ -132,3 +132,13 @@ extension String: SQLiteBindable {
         sqlite3_bind_text(statement, index, self, -1, csqlite_transient())
     }
 }
+
+extension SQLiteStatement: StoredColumnNames {
+    /// The position of the result column named `name`, compared as SQLite compares names (ignoring ASCII case)
+    /// and as C strings, so nothing is allocated.
+    func position(ofColumn name: String) -> Int32? {
+        name.withCString { wanted in
+            (0..<sqlite3_column_count(handle)).first { sqlite3_stricmp(sqlite3_column_name(handle, $0), wanted) == 0 }
+        }
+    }
+}
