@@ -134,17 +134,7 @@ enum StoredRecords {
             outcome: row.optionalText(column.outcome).flatMap(VerificationOutcome.init(rawValue:)))
     }
 
-    /// The query of ``errorCodeBreakdown``'s rows, with the job's key range as its two parameters; its columns
-    /// are those of ``ErrorCodeCountColumns``.
-    static let errorCodeBreakdownSQL = """
-        SELECT COALESCE(error_code, 'http_' || http_status) AS code, COALESCE(status, 'unfinished') AS final_status,
-               count(*) AS row_count, max(http_status) AS max_http_status, min(message) AS sample_message
-        FROM job_rows
-        WHERE id BETWEEN ? AND ? AND (error_code IS NOT NULL OR http_status NOT BETWEEN 200 AND 299)
-        GROUP BY 1, 2 ORDER BY 3 DESC, 1
-        """
-
-    /// An error-code count from a row of ``errorCodeBreakdownSQL``.
+    /// An error-code count from a row of ``StoreSQL/errorCodeBreakdown``.
     static func errorCodeCount(_ row: some StoredColumns, at column: ErrorCodeCountColumns) -> ErrorCodeCount {
         ErrorCodeCount(
             code: row.text(column.code), status: row.text(column.finalStatus), rows: row.int(column.rowCount),
@@ -219,7 +209,7 @@ struct SentRowColumns: StoredColumnPositions {
     ]
 }
 
-/// Where the columns of ``StoredRecords/errorCodeBreakdownSQL`` stand in its result.
+/// Where the columns of ``StoreSQL/errorCodeBreakdown`` stand in its result.
 struct ErrorCodeCountColumns: StoredColumnPositions {
     var code: Int32 = 0, finalStatus: Int32 = 0, rowCount: Int32 = 0, httpStatus: Int32 = 0, sampleMessage: Int32 = 0
 

@@ -102,7 +102,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// The job's keys in `job_rows` (job 0, matching no row, for an unknown job). Call on `queue`.
     private func keys(of jobID: String) throws -> RowKeyRange {
         if let known = jobKeys[jobID] { return known }
-        let result = try connection.query("SELECT number FROM jobs WHERE id = $1", jobID)
+        let result = try connection.query(StoreSQL.jobNumber.postgres, jobID)
         guard result.count > 0 else { return RowKeyRange(job: 0) }
         let keys = RowKeyRange(job: result[0].int(0))
         jobKeys[jobID] = keys
@@ -158,7 +158,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     func restartIntake(jobID: String) throws {
         try sync {
             let keys = try keys(of: jobID)
-            try connection.query("DELETE FROM job_rows WHERE id BETWEEN $1 AND $2", keys.first, keys.last)
+            try connection.query(StoreSQL.deleteRows.postgres, keys.first, keys.last)
         }
     }
 
@@ -238,7 +238,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         try sync {
             let keys = try keys(of: id)
             try connection.transaction {
-                try connection.query("DELETE FROM job_rows WHERE id BETWEEN $1 AND $2", keys.first, keys.last)
+                try connection.query(StoreSQL.deleteRows.postgres, keys.first, keys.last)
                 try connection.query(
                     "UPDATE jobs SET state = 'rejected', work_path = $1, paused_reason = $2 WHERE id = $3", workPath,
                     reason, id)
@@ -487,18 +487,13 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     private static let reportPage = 10_000
 
     func verificationsToStart(jobID: String) throws -> Int {
-        try count(
-            "SELECT count(*) FROM job_rows WHERE id BETWEEN $1 AND $2 AND state != 'finished' AND code IS NULL", jobID)
+        try count(StoreSQL.verificationsToStart.postgres, jobID)
     }
 
     func statusCounts(jobID: String) throws -> [String: Int] {
         try sync {
             let keys = try keys(of: jobID)
-            let result = try connection.query(
-                """
-                SELECT COALESCE(status, 'unfinished') AS final_status, count(*) AS row_count FROM job_rows
-                WHERE id BETWEEN $1 AND $2 GROUP BY 1
-                """, keys.first, keys.last)
+            let result = try connection.query(StoreSQL.statusCounts.postgres, keys.first, keys.last)
             let (name, count) = (try result.column("final_status"), try result.column("row_count"))
             return Dictionary(uniqueKeysWithValues: result.rows.map { ($0.text(name), $0.int(count)) })
         }
@@ -509,16 +504,13 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     func unfinishedRowsCountedAside(jobID: String) throws -> Int {
         let keys: RowKeyRange = try sync { try self.keys(of: jobID) }
         let reader = try PostgresConnection(address: address)
-        return try reader.query(
-            "SELECT count(*) FROM job_rows WHERE id BETWEEN $1 AND $2 AND state != 'finished'", keys.first, keys.last
-        )[0].int(0)
+        return try reader.query(StoreSQL.unfinishedRows.postgres, keys.first, keys.last)[0].int(0)
     }
 
     func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
         try sync {
             let keys = try keys(of: jobID)
-            let result = try connection.query(
-                PostgresSQL.numbered(StoredRecords.errorCodeBreakdownSQL), keys.first, keys.last)
+            let result = try connection.query(StoreSQL.errorCodeBreakdown.postgres, keys.first, keys.last)
             let at = try ErrorCodeCountColumns(in: result)
             return result.rows.map { StoredRecords.errorCodeCount($0, at: at) }
         }
@@ -527,8 +519,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
         try sync {
             let keys = try keys(of: jobID)
-            let result = try connection.query(
-                "SELECT second, requests FROM job_request_seconds WHERE job_number = $1 ORDER BY second", keys.job)
+            let result = try connection.query(StoreSQL.requestsPerSecond.postgres, keys.job)
             let (second, requests) = (try result.column("second"), try result.column("requests"))
             return result.rows.map { ($0.int(second), $0.int(requests)) }
         }
@@ -539,11 +530,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     func sentRows(jobID: String) throws -> [SentRow] {
         try sync {
             let keys = try keys(of: jobID)
-            let result = try connection.query(
-                """
-                SELECT \(StoredRecords.sentRowColumns) FROM job_rows
-                WHERE id BETWEEN $1 AND $2 AND status = 'sent' ORDER BY id
-                """, keys.first, keys.last)
+            let result = try connection.query(StoreSQL.sentRows.postgres, keys.first, keys.last)
             let at = try SentRowColumns(in: result)
             return result.rows.map { StoredRecords.sentRow($0, at: at, keys: keys) }
         }
@@ -675,10 +662,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
         try sync {
-            try connection.query(
-                "SELECT COALESCE(sum(requests), 0) FROM job_request_seconds WHERE second BETWEEN $1 AND $2",
-                seconds.lowerBound, seconds.upperBound
-            )[0].int(0)
+            try connection.query(StoreSQL.answeredRequests.postgres, seconds.lowerBound, seconds.upperBound)[0].int(0)
         }
     }
 

@@ -1,25 +1,5 @@
 import Foundation
 
-/// SQL text shared with the SQLite store, in PostgreSQL's parameter style.
-enum PostgresSQL {
-    /// `sql` with each `?` outside quoted literals replaced by `$1`, `$2`, … in order.
-    static func numbered(_ sql: String) -> String {
-        var result = ""
-        var inLiteral = false
-        var parameter = 0
-        for character in sql {
-            if character == "'" { inLiteral.toggle() }
-            if character == "?" && !inLiteral {
-                parameter += 1
-                result += "$\(parameter)"
-            } else {
-                result.append(character)
-            }
-        }
-        return result
-    }
-}
-
 /// A libpq address as verifyd may show it: in messages, `location`, `verifyd runners`.
 public enum PostgresAddress {
     /// Whether `text` names a PostgreSQL database (`postgresql://` or `postgres://`) rather than a SQLite file.

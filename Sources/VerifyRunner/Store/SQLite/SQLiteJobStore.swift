@@ -165,7 +165,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// The job's keys in `job_rows` (job 0, matching no row, for an unknown job). Call on `queue`.
     private func keys(of jobID: String) throws -> RowKeyRange {
         if let known = jobKeys[jobID] { return known }
-        let statement = try connection.statement("SELECT number FROM jobs WHERE id = ?")
+        let statement = try connection.statement(StoreSQL.jobNumber.sqlite)
         try statement.bind(jobID)
         guard try statement.step() else { return RowKeyRange(job: 0) }
         let keys = RowKeyRange(job: statement.int(0))
@@ -178,7 +178,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     public func restartIntake(jobID: String) throws {
         try sync {
             let keys = try keys(of: jobID)
-            try connection.statement("DELETE FROM job_rows WHERE id BETWEEN ? AND ?").bind(keys.first, keys.last).run()
+            try connection.statement(StoreSQL.deleteRows.sqlite).bind(keys.first, keys.last).run()
         }
     }
 
@@ -304,8 +304,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         try sync {
             try connection.transaction {
                 let keys = try keys(of: id)
-                try connection.statement("DELETE FROM job_rows WHERE id BETWEEN ? AND ?").bind(keys.first, keys.last)
-                    .run()
+                try connection.statement(StoreSQL.deleteRows.sqlite).bind(keys.first, keys.last).run()
                 try connection.statement(
                     "UPDATE jobs SET state = 'rejected', work_path = ?, paused_reason = ? WHERE id = ?"
                 ).bind(workPath, reason, id).run()
@@ -503,19 +502,14 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     public func verificationsToStart(jobID: String) throws -> Int {
         try sync {
             let keys = try keys(of: jobID)
-            return try connection.statement(
-                "SELECT count(*) FROM job_rows WHERE id BETWEEN ? AND ? AND state != 'finished' AND code IS NULL"
-            ).bind(keys.first, keys.last).scalarInt()
+            return try connection.statement(StoreSQL.verificationsToStart.sqlite).bind(keys.first, keys.last)
+                .scalarInt()
         }
     }
 
     /// Rows of a job per final status (unfinished rows are counted under `unfinished`).
     public func statusCounts(jobID: String) throws -> [String: Int] {
-        try grouped(
-            """
-            SELECT COALESCE(status, 'unfinished') AS final_status, count(*) AS row_count FROM job_rows
-            WHERE id BETWEEN ? AND ? GROUP BY 1
-            """, jobID)
+        try grouped(StoreSQL.statusCounts.sqlite, jobID)
     }
 
     /// Rows of a job without a final status, counted on a connection of its own (SQLite's WAL lets it
@@ -525,8 +519,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         let range: RowKeyRange = try sync { try self.keys(of: jobID) }
         let reader = try SQLiteConnection(path: path)
         try reader.execute("PRAGMA busy_timeout = 5000")
-        let count = try reader.statement(
-            "SELECT count(*) FROM job_rows WHERE id BETWEEN ? AND ? AND state != 'finished'")
+        let count = try reader.statement(StoreSQL.unfinishedRows.sqlite)
         return try count.bind(range.first, range.last).scalarInt()
     }
 
@@ -534,7 +527,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// first. An error answer without a code counts under `http_STATUS` (e.g. `http_503`).
     public func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
         try sync {
-            let statement = try connection.statement(StoredRecords.errorCodeBreakdownSQL)
+            let statement = try connection.statement(StoreSQL.errorCodeBreakdown.sqlite)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
             let at = try ErrorCodeCountColumns(in: statement)
@@ -547,8 +540,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// A job's answered requests per wall-clock second (seconds since 1970), in time order.
     public func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
         try sync {
-            let statement = try connection.statement(
-                "SELECT second, requests FROM job_request_seconds WHERE job_number = ? ORDER BY second")
+            let statement = try connection.statement(StoreSQL.requestsPerSecond.sqlite)
             try statement.bind(try keys(of: jobID).job)
             let (second, requests) = (try statement.column("second"), try statement.column("requests"))
             var seconds: [(second: Int, requests: Int)] = []
@@ -562,11 +554,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// The rows of a job whose start the API accepted (`sent`), in input order.
     public func sentRows(jobID: String) throws -> [SentRow] {
         try sync {
-            let statement = try connection.statement(
-                """
-                SELECT \(StoredRecords.sentRowColumns) FROM job_rows
-                WHERE id BETWEEN ? AND ? AND status = 'sent' ORDER BY id
-                """)
+            let statement = try connection.statement(StoreSQL.sentRows.sqlite)
             let keys = try keys(of: jobID)
             try statement.bind(keys.first, keys.last)
             let at = try SentRowColumns(in: statement)
@@ -662,9 +650,8 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// many attempts a listing of that time range may have to page through.
     public func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
         try sync {
-            try connection.statement(
-                "SELECT COALESCE(sum(requests), 0) FROM job_request_seconds WHERE second BETWEEN ? AND ?"
-            ).bind(seconds.lowerBound, seconds.upperBound).scalarInt()
+            try connection.statement(StoreSQL.answeredRequests.sqlite).bind(seconds.lowerBound, seconds.upperBound)
+                .scalarInt()
         }
     }
 
