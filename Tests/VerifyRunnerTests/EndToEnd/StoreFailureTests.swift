@@ -27,8 +27,8 @@ import VerifyRunner
         let rows = 3000
         try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/full.csv")
         let arguments = [
-            "run", "--once", "--in-doubt-margin", "2s", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate",
-            "0", "--in-doubt", "check",
+            "run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "0", "--in-doubt", "check",
+            "--in-doubt-margin", "2s",
         ]
         // Intake alone (--max-sends 0 holds the job), so that the disk fills up while sending.
         let intake = try await BuiltBinary.run(
