@@ -21,7 +21,8 @@ public protocol VerificationProvider: Sendable {
     func interpretStatus(_ response: HTTPResponse) -> Bool?
 
     /// How a request in doubt can be asked about: V1 by its status question, V2 by a look-up in its Verification
-    /// Attempts API.
+    /// Attempts API. `.statusQuestion` needs ``statusRequest(for:)`` to build a request for every target, and
+    /// `.lookUp` a companion that makes the look-up (``makeCompanion(transport:timeout:metrics:)``).
     var inDoubtQuestion: InDoubtQuestion { get }
 
     /// What the provider brings for the whole process beyond single requests (its own look-up of rows in doubt,

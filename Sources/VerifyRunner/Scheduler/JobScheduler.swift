@@ -322,17 +322,16 @@ public final class JobScheduler: @unchecked Sendable {
                     ])
             }
             for row in loaded {
-                if case .inDoubt = row.state {
-                    // Its request may still be on its way (a runner found gone may have written it just before its
-                    // send deadline): a status question waits for the margin (``LoadedRow/askableAt``); a
-                    // provider's own look-up is given the margin and waits for it by itself.
-                    adopt(row, leftBy: now)
+                let isInDoubt = if case .inDoubt = row.state { true } else { false }
+                // A row in doubt: its request may still be on its way (a runner found gone may have written it just
+                // before its send deadline), so a status question waits for the margin (``LoadedRow/askableAt``); a
+                // provider's own look-up is given the margin and waits for it by itself.
+                adopt(row, leftBy: isInDoubt ? now : nil)
+                if isInDoubt {
                     resolveInDoubt(row.sequence)
                 } else if let notBefore = row.notBefore, notBefore > now {
-                    adopt(row)
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
                 } else {
-                    adopt(row)
                     handle(.rowReady(row.sequence, first: false))
                 }
             }
@@ -358,6 +357,7 @@ public final class JobScheduler: @unchecked Sendable {
         row.firstSentAt = row.firstSentAt ?? now
         row.lastSentAt = now
         row.leftBy = nil
+        row.askableAt = nil
         rows[sequence] = row
         write(RowWrite(sequence: sequence, state: row.machine.state, timestamp: timestamp, sentAt: now))
     }
