@@ -4,7 +4,7 @@ import Testing
 @testable import VerifyRunner
 
 /// What only the shared store does, against the test run's real PostgreSQL server: leases between runners, the
-/// take-over of a gone runner's rows, the rate bucket every runner draws from, and one schema with SQLite.
+/// take-over of a gone runner's rows, and the rate bucket every runner draws from (``StoreSchemaTests`` compares its schema with SQLite's).
 @Suite struct PostgresJobStoreTests {
     /// A new database on the shared server, and its address.
     private func newDatabase() throws -> (server: PostgresServer, address: String) {
@@ -176,36 +176,6 @@ import Testing
         #expect(full.wait > 0, "a short grant says when to ask again")
         let asked = try store.takeRateTokens(upTo: 3, rate: 10_000_000, capacity: 10)
         #expect(asked.granted == 3 && asked.wait == 0)
-    }
-
-    @Test func bothStoresHaveOneSchema() throws {
-        let (server, address) = try newDatabase()
-        _ = try PostgresJobStore(address: address)
-        let postgres = try server.psql(
-            address,
-            """
-            SELECT table_name || '.' || column_name || ' ' || (is_nullable = 'NO') FROM information_schema.columns
-            WHERE table_schema = 'public' AND table_name <> 'schema_version' ORDER BY table_name, ordinal_position
-            """
-        ).split(separator: "\n").map(String.init)
-        try withTemporaryDirectory { directory in
-            let path = directory.path + "/s.sqlite"
-            _ = try SQLiteJobStore(path: path)
-            let connection = try SQLiteConnection(path: path)
-            let tables = try connection.statement(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-            var names: [String] = []
-            while try tables.step() { names.append(tables.text(0)) }
-            var sqlite: [String] = []
-            for table in names {
-                let columns = try connection.statement("SELECT name, \"notnull\" OR pk FROM pragma_table_info(?)")
-                try columns.bind(table)
-                while try columns.step() {
-                    sqlite.append("\(table).\(columns.text(0)) \(columns.int(1) == 1 ? "true" : "false")")
-                }
-            }
-            #expect(sqlite == postgres)
-        }
     }
 
     @Test func reportRowsComeInPagesAlongTheKey() throws {

@@ -49,7 +49,7 @@ import Testing
             do {
                 let old = try SQLiteConnection(path: path)
                 try old.transaction {
-                    try old.execute(Migrations.all[0].sqlite)
+                    try old.execute(Migrations.all[0].sql(in: .sqlite))
                     try old.execute("PRAGMA user_version = 1")
                 }
                 try old.execute(

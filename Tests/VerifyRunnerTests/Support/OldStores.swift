@@ -23,14 +23,14 @@ enum OldStores {
     static func sqlite(at path: String) throws {
         let connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode = WAL")
-        try connection.execute(Migrations.all[0].sqlite + jobSQL + "PRAGMA user_version = 1;")
+        try connection.execute(Migrations.all[0].sql(in: .sqlite) + jobSQL + "PRAGMA user_version = 1;")
     }
 
     /// Writes a PostgreSQL store at schema version 1 into the empty database at `address`.
     static func postgres(_ address: String) throws {
         let connection = try PostgresConnection(address: address)
         try connection.execute(
-            Migrations.all[0].postgres + jobSQL
+            Migrations.all[0].sql(in: .postgres) + jobSQL
                 + "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);")
     }
 }

@@ -2,8 +2,9 @@ extension Migrations {
     /// The advisory lock a runner holds while it migrates, so runners started together migrate one at a time.
     private static let advisoryLock = 0x7665_7269_6679
 
-    /// Applies the migrations the PostgreSQL database has not seen yet, in one transaction (PostgreSQL's
-    /// schema changes are transactional), and records the version in the table `schema_version`.
+    /// Brings the PostgreSQL database to the current schema in one transaction (PostgreSQL's schema changes are
+    /// transactional) and records the version in the table `schema_version`: a database without verifyd's schema
+    /// is created at ``StoreSchema`` at once, one at an older version takes the migrations it has not seen yet.
     static func migrate(_ connection: PostgresConnection) throws {
         try connection.transaction {
             try connection.query("SELECT pg_advisory_xact_lock($1)", advisoryLock)
@@ -11,7 +12,13 @@ extension Migrations {
             let stored = try connection.query("SELECT max(version) FROM schema_version")
             let current = stored[0].optionalInt(0) ?? 0
             guard current < all.count else { return }
-            for step in all[current...] { try connection.execute(step.postgres) }
+            if current == 0 {
+                try connection.execute(StoreSchema.creation(in: .postgres))
+            } else {
+                for step in all[current...] where !step.sql(in: .postgres).isEmpty {
+                    try connection.execute(step.sql(in: .postgres))
+                }
+            }
             try connection.query("DELETE FROM schema_version")
             try connection.query("INSERT INTO schema_version (version) VALUES ($1)", all.count)
         }

@@ -1,6 +1,7 @@
 extension Migrations {
-    /// Applies the migrations the SQLite database has not seen yet, in one transaction, and records the version
-    /// in `PRAGMA user_version`.
+    /// Brings the SQLite database to the current schema in one transaction and records the version in
+    /// `PRAGMA user_version`: an empty database (version 0, no tables) is created at ``StoreSchema`` at once, one at
+    /// an older version takes the migrations it has not seen yet.
     ///
     /// Processes that open one store at the same moment (a run and a `status`, say) migrate one at a time: the
     /// transaction starts with `BEGIN IMMEDIATE`, which takes the database's write lock (waiting for it through the
@@ -11,7 +12,11 @@ extension Migrations {
         try connection.transaction {
             let current = try connection.integerPragma("user_version")
             guard current < all.count else { return }
-            for step in all[current...] { try connection.execute(step.sqlite) }
+            if current == 0, try connection.statement("SELECT count(*) FROM sqlite_schema").scalarInt() == 0 {
+                try connection.execute(StoreSchema.creation(in: .sqlite))
+            } else {
+                for step in all[current...] { try connection.execute(step.sql(in: .sqlite)) }
+            }
             try connection.execute("PRAGMA user_version = \(all.count)")
         }
     }
