@@ -94,12 +94,9 @@ struct ConnectionOptions: ParsableArguments {
         return definition.makeProvider(baseURL: apiBase ?? definition.defaultBaseURL, credentials: credentials)
     }
 
-    /// The secret files the options name.
-    private var credentialFiles: [CredentialFile: String] {
-        var files: [CredentialFile: String] = [:]
-        files[.apiKey] = apiKeyFile
-        files[.authToken] = authTokenFile
-        return files
+    /// The secret files the options name, by option name (a provider's ``CredentialField/fileOption``).
+    private var credentialFiles: [String: String] {
+        ["api-key-file": apiKeyFile, "auth-token-file": authTokenFile].compactMapValues { $0 }
     }
 
     /// The HTTP transport for `concurrency` requests in flight.

@@ -31,17 +31,17 @@ public struct CredentialLoader: Sendable {
     }
 
     /// Loads the credentials `provider` needs: each from its environment variable, or a secret from the file
-    /// its option names in `files`.
+    /// its ``CredentialField/fileOption`` names in `files` (paths by option name).
     ///
     /// - Throws: ``LoadError``, naming what to set.
-    public func load(_ provider: ProviderDefinition, files: [CredentialFile: String]) throws -> Credentials {
+    public func load(_ provider: ProviderDefinition, files: [String: String]) throws -> Credentials {
         var values: [String: String] = [:]
         for field in provider.credentialFields {
-            if let option = field.file, let path = files[option] {
+            if let option = field.fileOption, let path = files[option] {
                 values[field.variable] = try readSecret(path)
             } else {
                 let hint =
-                    field.file.map { "set \(field.variable) or pass --\($0.rawValue)" } ?? "set \(field.variable)"
+                    field.fileOption.map { "set \(field.variable) or pass --\($0)" } ?? "set \(field.variable)"
                 values[field.variable] = try value(field.variable, hint: hint)
             }
         }

@@ -6,24 +6,17 @@ public struct CredentialField: Sendable, Equatable {
     public var label: String
     /// Whether it is a secret: never shown, and may be read from a file instead (``file``).
     public var isSecret: Bool
-    /// The option naming a file that holds it instead of the variable, if any.
-    public var file: CredentialFile?
+    /// The long option (without its dashes, e.g. `api-key-file`) naming a file that holds a secret instead of its
+    /// variable, if any. Every option a provider names here must be one the commands accept; a test runs each.
+    public var fileOption: String?
 
     /// A field; a provider declares each of its own as a static constant, and reads its value by that constant.
-    public init(variable: String, label: String, isSecret: Bool, file: CredentialFile? = nil) {
+    public init(variable: String, label: String, isSecret: Bool, fileOption: String? = nil) {
         self.variable = variable
         self.label = label
         self.isSecret = isSecret
-        self.file = file
+        self.fileOption = fileOption
     }
-}
-
-/// The command-line options that name a file holding a secret, read instead of its environment variable.
-public enum CredentialFile: String, Sendable, CaseIterable {
-    /// `--api-key-file`.
-    case apiKey = "api-key-file"
-    /// `--auth-token-file`.
-    case authToken = "auth-token-file"
 }
 
 /// The credentials loaded for one provider, by ``CredentialField/variable``. Never logged, stored, or put on a

@@ -26,11 +26,11 @@ import Testing
             let path = try directory.write("from-file\n", to: "token")
             #expect(chmod(path, 0o600) == 0)
             let credentials = try CredentialLoader(environment: Self.v2Environment).load(
-                .verifyV2, files: [.authToken: path])
+                .verifyV2, files: ["auth-token-file": path])
             #expect(credentials[.twilioAuthToken] == "from-file")
             #expect(chmod(path, 0o644) == 0)
             #expect(throws: CredentialLoader.LoadError.filePermissions(path: path, mode: 0o644)) {
-                try CredentialLoader(environment: Self.v2Environment).load(.verifyV2, files: [.authToken: path])
+                try CredentialLoader(environment: Self.v2Environment).load(.verifyV2, files: ["auth-token-file": path])
             }
         }
     }

@@ -15,7 +15,7 @@ extension ProviderDefinition {
 extension CredentialField {
     /// V1's API key: `AUTHY_API_KEY`, or the file `--api-key-file` names.
     public static let authyAPIKey = CredentialField(
-        variable: "AUTHY_API_KEY", label: "Authy API key", isSecret: true, file: .apiKey)
+        variable: "AUTHY_API_KEY", label: "Authy API key", isSecret: true, fileOption: "api-key-file")
 }
 
 extension AuthyV1Provider {

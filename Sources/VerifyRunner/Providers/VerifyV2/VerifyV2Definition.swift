@@ -23,7 +23,7 @@ extension CredentialField {
         variable: "TWILIO_ACCOUNT_SID", label: "Twilio account", isSecret: false)
     /// The account's auth token: `TWILIO_AUTH_TOKEN`, or the file `--auth-token-file` names.
     public static let twilioAuthToken = CredentialField(
-        variable: "TWILIO_AUTH_TOKEN", label: "auth token", isSecret: true, file: .authToken)
+        variable: "TWILIO_AUTH_TOKEN", label: "auth token", isSecret: true, fileOption: "auth-token-file")
     /// The Verify Service: `VERIFY_SERVICE_SID`.
     public static let verifyServiceSID = CredentialField(
         variable: "VERIFY_SERVICE_SID", label: "Verify service", isSecret: false)
