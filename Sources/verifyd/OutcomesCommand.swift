@@ -49,8 +49,8 @@ struct OutcomesCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(format: logFormat)
         // The store and the credential files are read on a Dispatch queue, never on the cooperative pool.
-        let (store, groups) = try await onOwnThread { () throws -> (any JobStoring, [ProviderName: [JobRecord]]) in
-            let store = try spoolOptions.openStore(creating: false)
+        let (store, groups) = try await onOwnThread { () throws -> (any OutcomeStore, [ProviderName: [JobRecord]]) in
+            let store: any OutcomeStore = try spoolOptions.openStore(creating: false)
             try spoolOptions.prepareReportsFolder()
             return (store, try selectJobs(in: store))
         }
@@ -86,7 +86,7 @@ struct OutcomesCommand: AsyncParsableCommand {
     }
 
     /// The jobs to ask about, by provider; prints why a named job is not asked about.
-    private func selectJobs(in store: any JobStoring) throws -> [ProviderName: [JobRecord]] {
+    private func selectJobs(in store: any JobStoreReader) throws -> [ProviderName: [JobRecord]] {
         let all = try store.jobs()
         var chosen: [JobRecord]
         if jobIDs.isEmpty {

@@ -12,7 +12,7 @@ struct ReportCommand: BlockingCommand {
     var jobID: String
 
     func runBlocking() throws {
-        let store = try spoolOptions.openStore(creating: false)
+        let store: any JobStoreReader = try spoolOptions.openStore(creating: false)
         try spoolOptions.prepareReportsFolder()
         guard let job = try store.job(id: jobID) else { throw CommandFailure("no job \(jobID)") }
         let directory = spoolOptions.layout.reportDirectory(jobID: jobID)

@@ -291,7 +291,7 @@ struct RunCommand: BlockingCommand {
             + "(no row lost, none sent twice); fix the cause and run again: the jobs resume where they stopped."
     }
 
-    private func printSummary(_ result: SpoolRunner.Result, spool: Spool, store: any JobStoring) {
+    private func printSummary(_ result: SpoolRunner.Result, spool: Spool, store: any JobStoreReader) {
         for job in result.finishedJobs {
             let counts = (try? store.statusCounts(jobID: job.id)) ?? [:]
             print(JobSummaryText.line(for: job, counts: counts))

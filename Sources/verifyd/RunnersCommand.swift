@@ -26,7 +26,7 @@ struct RunnersCommand: BlockingCommand {
     }
 
     func runBlocking() throws {
-        let store = try spoolOptions.openStore(creating: false)
+        let store: any RunnerRegistry = try spoolOptions.openStore(creating: false)
         let lease = DurationText.parse(lease) ?? .seconds(30)
         let now = Timestamp.nowSeconds()
         let rows = try store.runners().map { runner in

@@ -20,7 +20,7 @@ struct StatusCommand: BlockingCommand {
     var json = false
 
     func runBlocking() throws {
-        let store = try spoolOptions.openStore(creating: false)
+        let store: any JobStoreReader = try spoolOptions.openStore(creating: false)
         var jobs = try store.jobs()
         if let jobID {
             jobs = jobs.filter { $0.id == jobID }

@@ -56,7 +56,7 @@ public struct JobIntake: Sendable {
     /// - Throws: ``JobFileError`` when the file cannot be read as a job at all (the caller moves it
     ///   to `rejected/`); store errors as they come.
     public func read(
-        path: String, jobID: String, into store: any JobStoring
+        path: String, jobID: String, into store: any JobLifecycleStore
     ) throws -> (extraColumns: [String], rows: Int, finished: [String: Int]) {
         var info = stat()
         if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) > configuration.maxFileSize {
@@ -171,12 +171,12 @@ public struct JobIntake: Sendable {
 
     /// The one batch the store may be inserting while intake reads the next.
     private final class PendingInsert: Sendable {
-        private let store: any JobStoring
+        private let store: any JobLifecycleStore
         private let jobID: String
         private let idle = DispatchSemaphore(value: 1)
         private let failure = Mutex<(any Error)?>(nil)
 
-        init(store: any JobStoring, jobID: String) {
+        init(store: any JobLifecycleStore, jobID: String) {
             self.store = store
             self.jobID = jobID
         }

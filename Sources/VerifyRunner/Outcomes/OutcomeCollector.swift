@@ -75,7 +75,7 @@ public final class OutcomeCollector: @unchecked Sendable {
         public var description: String { "outcomes of job \(jobID) could not be asked: \(reason)" }
     }
 
-    private let store: any JobStoring
+    private let store: any OutcomeStore
     private let provider: any VerificationProvider
     private let transport: any HTTPTransport
     private let companion: (any ProviderCompanion)?
@@ -91,7 +91,7 @@ public final class OutcomeCollector: @unchecked Sendable {
     ///   - companion: the provider's companion, when it reads outcomes in bulk (V2: required there).
     ///   - reportDirectory: a job's report folder, by job id.
     public init(
-        store: any JobStoring, provider: any VerificationProvider, transport: any HTTPTransport,
+        store: any OutcomeStore, provider: any VerificationProvider, transport: any HTTPTransport,
         companion: (any ProviderCompanion)?, configuration: Configuration, logger: Logger, metrics: RunMetrics? = nil,
         reportDirectory: @escaping @Sendable (String) -> String
     ) {

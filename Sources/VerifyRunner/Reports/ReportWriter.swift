@@ -14,10 +14,10 @@ public struct ReportWriter: Sendable {
         "provider_id", "carrier", "is_cellphone", "http_status", "started_at", "finished_at",
     ]
 
-    private let store: any JobStoring
+    private let store: any JobStoreReader
 
     /// Creates a writer reading from `store`.
-    public init(store: any JobStoring) { self.store = store }
+    public init(store: any JobStoreReader) { self.store = store }
 
     /// The columns of `retry.csv` before the job's carried-through ones: the known input columns.
     public static let retryColumns = KnownColumn.allCases.map(\.name)

@@ -79,7 +79,7 @@ public final class JobScheduler: @unchecked Sendable {
     }
 
     private let jobID: String
-    private let store: any JobStoring
+    private let store: any RowSendingStore
     private let provider: any VerificationProvider
     private let transport: any HTTPTransport
     private let configuration: Configuration
@@ -117,11 +117,11 @@ public final class JobScheduler: @unchecked Sendable {
     /// - Parameters:
     ///   - inDoubtLookUp: for a provider that looks rows in doubt up its own way (V2, ``AttemptsLookUp``); `nil`
     ///     otherwise. A provider that says it looks rows up but has none here leaves them in doubt.
-    ///   - lease: the runner's lease from ``JobStoring/startRunning(lease:requestTimeout:)``: every request
+    ///   - lease: the runner's lease from ``RunnerRegistry/startRunning(lease:requestTimeout:)``: every request
     ///     carries its send deadline. When it is lost (``leaseLost()``), the run ends ``Outcome/leaseLost(_:unsent:)``.
     ///   - clock: where time and timers come from.
     public init(
-        jobID: String, store: any JobStoring, provider: any VerificationProvider, transport: any HTTPTransport,
+        jobID: String, store: any RowSendingStore, provider: any VerificationProvider, transport: any HTTPTransport,
         configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
         metrics: RunMetrics? = nil, inDoubtLookUp: (any InDoubtLookUp)? = nil, lease: RunnerLease? = nil,
         clock: any RunClock = SystemClock()

@@ -2,7 +2,7 @@
 /// retries answered since, and the sending time they took. ``JobScheduler`` adds to it as answers arrive and
 /// ``take(at:marksStarts:stamp:)``s it whole for each commit.
 struct PendingCommit {
-    /// One commit's content, as ``JobStoring/commitAsync(jobID:writes:requests:retries:sendingSeconds:startedAt:completion:)``
+    /// One commit's content, as ``RowSendingStore/commitAsync(jobID:writes:requests:retries:sendingSeconds:startedAt:completion:)``
     /// takes it.
     struct Batch {
         /// The row writes, in order.

@@ -1,9 +1,8 @@
-import Dispatch
-import Synchronization
-
-/// Where jobs and their rows live: the seam between verifyd and its database. Intake, the scheduler, the
-/// runner, the reports and the commands use only this; ``SQLiteJobStore`` (SQLite, one file per spool) is the
-/// embedded implementation, ``PostgresJobStore`` the one several runners share.
+/// Where jobs and their rows live: the seam between verifyd and its database, the composition of what each of its
+/// users needs (``RowSendingStore``, ``JobLifecycleStore``, ``JobStoreReader``, ``OutcomeStore``,
+/// ``RunnerRegistry``). ``JobStores/open(_:creating:)`` returns one; each user takes only the part it needs.
+/// ``SQLiteJobStore`` (SQLite, one file per spool) is the embedded implementation, ``PostgresJobStore`` the one
+/// several runners share.
 ///
 /// The store is the truth (docs/design.md, principle 1): a row's state changes here before the world is told,
 /// and a row is marked in flight here before its request leaves the process. Every method may block on I/O: call
@@ -11,13 +10,77 @@ import Synchronization
 ///
 /// Where a method means something else for the embedded store (one runner per spool) than for the shared one
 /// (several runners on one PostgreSQL database), its comment says what.
-public protocol JobStoring: AnyObject, Sendable {
+public protocol JobStoring: RowSendingStore, JobLifecycleStore, OutcomeStore, RunnerRegistry {}
+
+/// What every part of the store says about itself: where it is, and whether several runners share it.
+public protocol LocatedStore: AnyObject, Sendable {
     /// Where the store is, for messages: a file path, or a database address without its password.
     var location: String { get }
 
     /// Whether several runners may share the store (PostgreSQL), so that rows of a job can be with others.
     var isShared: Bool { get }
+}
 
+/// What the scheduler (``JobScheduler``) needs to send a job: the rows to send and those left in flight, the group
+/// commit that marks and answers them, the shared rate, the answered requests a lost request's look-up pages
+/// through, and pausing the job.
+public protocol RowSendingStore: LocatedStore {
+    /// Up to `limit` rows of a job that still need a request and that this runner has not been handed yet,
+    /// starting after sequence `after` (the last row handed to it), in input order, carried out on the store's
+    /// queue while the caller goes on; `completion` gets the rows or the error.
+    ///
+    /// The SQLite store has one runner per spool (its lock): every row after `after` is this runner's, and rows
+    /// in flight are not included (see ``rowsLeftInFlight(jobID:)``). The PostgreSQL store leases ranges of rows
+    /// to this runner, which say what it has had (`after` plays no part): first the ranges of runners that ended
+    /// or were found gone, their rows in flight as `in_doubt`, then fresh ranges, until it has `limit` rows or
+    /// none is left.
+    func rowsToSendAsync(
+        jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
+    )
+
+    /// The rows of a job left marked in flight by a runner that is gone: their requests may have left, so
+    /// they are in doubt. The SQLite store has one runner per spool (its lock), so at the start of a run every
+    /// row still in flight is one of them. The PostgreSQL store returns none: it hands such rows out, in doubt,
+    /// through ``rowsToSendAsync(jobID:after:limit:completion:)`` once their runner's lease is over.
+    func rowsLeftInFlight(jobID: String) throws -> [WorkRow]
+
+    /// The group commit: writes a batch of row changes and the job's counters in one transaction, carried out
+    /// while the caller goes on; `completion` gets `nil` once the transaction is durable, or the error.
+    ///
+    /// - Parameters:
+    ///   - jobID: the job.
+    ///   - writes: row changes, applied in order.
+    ///   - requests: requests sent since the last commit.
+    ///   - retries: of which retries.
+    ///   - sendingSeconds: time spent sending since the last commit.
+    ///   - startedAt: the job's first send, recorded if the job has none yet.
+    func commitAsync(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    )
+
+    /// Takes up to `wanted` tokens from the store's rate bucket, which refills at `rate` per second and holds
+    /// at most `capacity`, on the store's queue while the caller goes on; `completion` gets the grant or the
+    /// error. `--rate` is the budget of every runner of the store together. The PostgreSQL store keeps the bucket
+    /// in a row (`rate_budget`) on the database's clock, so runners on hosts whose clocks differ still share one
+    /// rate. The SQLite store, with one runner, grants every token asked for: that runner's own bucket is the
+    /// budget.
+    func takeRateTokensAsync(
+        upTo wanted: Int, rate: Double, capacity: Int,
+        completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void)
+
+    /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
+    /// many attempts a listing of that time range may have to page through.
+    func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int
+
+    /// Pauses a job (rows untouched) with a reason for the operator.
+    func pauseJob(id: String, reason: String) throws
+}
+
+/// What intake (``JobIntake``) and the runner's handling of a job's life (``SpoolRunner``) write: a claimed file
+/// becomes a job, its rows go in, and the job is held, resumed, finished or rejected; a run may mark its rows
+/// dry-run or skip those sent recently.
+public protocol JobLifecycleStore: LocatedStore {
     /// Records a newly claimed file as a job in state `intake`, read for `provider`. The store numbers its
     /// jobs: the SQLite store takes the highest number plus one, under its one writer; the PostgreSQL store
     /// takes the next of a sequence. Throws ``JobIDTaken`` when a job has that id already.
@@ -28,15 +91,6 @@ public protocol JobStoring: AnyObject, Sendable {
     /// Records the provider of a job stored before verifyd kept it, when a run is about to send it; a job
     /// that has one keeps it.
     func adoptProvider(jobID: String, provider: ProviderName) throws
-
-    /// One job, or `nil` if there is no job with that id.
-    func job(id: String) throws -> JobRecord?
-
-    /// Every job, oldest first.
-    func jobs() throws -> [JobRecord]
-
-    /// Jobs that are not finished, oldest first.
-    func unfinishedJobs() throws -> [JobRecord]
 
     /// Forgets the rows of a job whose intake was interrupted, so intake can start over.
     func restartIntake(jobID: String) throws
@@ -51,9 +105,6 @@ public protocol JobStoring: AnyObject, Sendable {
     /// Ends intake: records the extra columns and the row count and queues the job for sending.
     func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws
 
-    /// Pauses a job (rows untouched) with a reason for the operator.
-    func pauseJob(id: String, reason: String) throws
-
     /// Holds a job (rows untouched) that would send more than `--max-sends` allows.
     func holdJob(id: String, reason: String) throws
 
@@ -66,28 +117,6 @@ public protocol JobStoring: AnyObject, Sendable {
     /// Marks a job whose file cannot be read as a job at all, and records where the file went.
     func rejectJob(id: String, workPath: String, reason: String) throws
 
-    /// Up to `limit` rows of a job that still need a request and that this runner has not been handed yet,
-    /// starting after sequence `after` (the last row handed to it), in input order.
-    ///
-    /// The SQLite store has one runner per spool (its lock): every row after `after` is this runner's, and rows
-    /// in flight are not included (see ``rowsLeftInFlight(jobID:)``). The PostgreSQL store leases ranges of rows
-    /// to this runner, which say what it has had (`after` plays no part): first the ranges of runners that ended
-    /// or were found gone, their rows in flight as `in_doubt`, then fresh ranges, until it has `limit` rows or
-    /// none is left.
-    func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow]
-
-    /// ``rowsToSend(jobID:after:limit:)`` on the store's queue while the caller goes on; `completion` gets the
-    /// rows or the error.
-    func rowsToSendAsync(
-        jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
-    )
-
-    /// The rows of a job left marked in flight by a runner that is gone: their requests may have left, so
-    /// they are in doubt. The SQLite store has one runner per spool (its lock), so at the start of a run every
-    /// row still in flight is one of them. The PostgreSQL store returns none: it hands such rows out, in doubt,
-    /// through ``rowsToSend(jobID:after:limit:)`` once their runner's lease is over.
-    func rowsLeftInFlight(jobID: String) throws -> [WorkRow]
-
     /// `--dry-run`: every row still waiting for its first request ends `would_send`; returns how many.
     @discardableResult
     func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int
@@ -99,22 +128,19 @@ public protocol JobStoring: AnyObject, Sendable {
     /// - Returns: the rows skipped by this call.
     @discardableResult
     func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int
+}
 
-    /// The group commit: writes a batch of row changes and the job's counters in one transaction, carried out
-    /// while the caller goes on; `completion` gets `nil` once the transaction is durable, or the error.
-    /// ``commit(jobID:writes:requests:retries:sendingSeconds:startedAt:)`` waits for it.
-    ///
-    /// - Parameters:
-    ///   - jobID: the job.
-    ///   - writes: row changes, applied in order.
-    ///   - requests: requests sent since the last commit.
-    ///   - retries: of which retries.
-    ///   - sendingSeconds: time spent sending since the last commit.
-    ///   - startedAt: the job's first send, recorded if the job has none yet.
-    func commitAsync(
-        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
-        completion: @escaping @Sendable ((any Error)?) -> Void
-    )
+/// What the reports (``ReportWriter``), `status`, `outcomes` and the runner's choice of jobs read: jobs, their
+/// rows and counts. Nothing here writes.
+public protocol JobStoreReader: LocatedStore {
+    /// One job, or `nil` if there is no job with that id.
+    func job(id: String) throws -> JobRecord?
+
+    /// Every job, oldest first.
+    func jobs() throws -> [JobRecord]
+
+    /// Jobs that are not finished, oldest first.
+    func unfinishedJobs() throws -> [JobRecord]
 
     /// Calls `body` with every row of a job in input order, for the reports.
     func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws
@@ -138,7 +164,11 @@ public protocol JobStoring: AnyObject, Sendable {
 
     /// The rows of a job whose start the API accepted (`sent`), in input order.
     func sentRows(jobID: String) throws -> [SentRow]
+}
 
+/// What `verifyd outcomes` (``OutcomeCollector``) needs: the reads, for the rows to ask about and the reports
+/// written again, and the outcomes it stores.
+public protocol OutcomeStore: JobStoreReader {
     /// Stores outcomes of a job's rows, and when they were asked for, in one transaction.
     ///
     /// - Parameters:
@@ -148,7 +178,10 @@ public protocol JobStoring: AnyObject, Sendable {
     func recordOutcomes(
         jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
     ) throws
+}
 
+/// The store's runners: ``SpoolRunner`` records its process while it runs, and `verifyd runners` lists them.
+public protocol RunnerRegistry: LocatedStore {
     /// Records this process as a runner of the store (``RunnerRecord/thisProcess()``, a new id on a shared store
     /// each time, so that a runner that lost its lease starts afresh) and keeps telling the store it is alive
     /// (``RunnerLease/renewalInterval``) until ``stopRunning()``; every group commit and load tells it too.
@@ -166,53 +199,9 @@ public protocol JobStoring: AnyObject, Sendable {
 
     /// The runners the store has seen, most recently seen first.
     func runners() throws -> [RunnerRecord]
-
-    /// Takes up to `wanted` tokens from the store's rate bucket, which refills at `rate` per second and holds
-    /// at most `capacity`: `--rate` is the budget of every runner of the store together. The PostgreSQL store
-    /// keeps the bucket in a row (`rate_budget`) on the database's clock, so runners on hosts whose clocks
-    /// differ still share one rate. The SQLite store, with one runner, grants every token asked for: that
-    /// runner's own bucket is the budget.
-    func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant
-
-    /// ``takeRateTokens(upTo:rate:capacity:)`` on the store's queue while the caller goes on; `completion` gets
-    /// the grant or the error.
-    func takeRateTokensAsync(
-        upTo wanted: Int, rate: Double, capacity: Int,
-        completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void)
-
-    /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
-    /// many attempts a listing of that time range may have to page through.
-    func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int
 }
 
-extension JobStoring {
-    /// The group commit, waited for: ``commitAsync(jobID:writes:requests:retries:sendingSeconds:startedAt:completion:)``
-    /// with the calling thread blocked until the transaction is durable (never call it from Swift's cooperative
-    /// pool).
-    public func commit(
-        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
-    ) throws {
-        try waitForStore { done in
-            commitAsync(
-                jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
-                startedAt: startedAt, completion: done)
-        }
-    }
-}
-
-/// Starts an asynchronous store call and blocks the calling thread until it completes; throws its error, if any.
-func waitForStore(_ start: (_ done: @escaping @Sendable ((any Error)?) -> Void) -> Void) throws {
-    let done = DispatchSemaphore(value: 0)
-    let failure = Mutex<(any Error)?>(nil)
-    start { error in
-        failure.withLock { $0 = error }
-        done.signal()
-    }
-    done.wait()
-    if let error = failure.withLock({ $0 }) { throw error }
-}
-
-/// ``JobStoring/createJob(id:fileName:workPath:createdAt:provider:)`` found the id taken: by a job another host
+/// ``JobLifecycleStore/createJob(id:fileName:workPath:createdAt:provider:)`` found the id taken: by a job another host
 /// claimed in the same second with the same random part (a shared store), or a file claimed twice.
 public struct JobIDTaken: Error, CustomStringConvertible {
     /// The id.

@@ -80,7 +80,7 @@ import Testing
             #expect(try store.statusCounts(jobID: "a") == ["sent": 1])
             // New jobs are numbered after the migrated ones.
             try store.createJob(id: "c", fileName: "c.csv", workPath: "/c", createdAt: "t")
-            try store.insertRows(jobID: "c", [.sample(0)])
+            try store.insertRowsNow(jobID: "c", [.sample(0)])
             #expect(try store.statusCounts(jobID: "c") == ["unfinished": 1])
             #expect(try store.statusCounts(jobID: "b") == ["unfinished": 2])
         }
@@ -100,7 +100,7 @@ import Testing
     @Test func theInFlightMarkRecordsWhenTheLatestRequestLeft() throws {
         try withTemporaryStore { store, _ in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t")
-            try store.insertRows(jobID: "j1", [.sample(0)])
+            try store.insertRowsNow(jobID: "j1", [.sample(0)])
             let mark = { (attempt: Int, at: Double) in
                 RowWrite(
                     sequence: 0, state: .inFlight(attempt: attempt), timestamp: Timestamp.iso8601(at), sentAt: at)

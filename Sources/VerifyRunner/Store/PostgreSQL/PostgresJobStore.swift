@@ -10,15 +10,15 @@ import Foundation
 /// one per row. Every transaction commits with PostgreSQL's default `synchronous_commit = on`: durable on the
 /// server before the call returns.
 ///
-/// Several runners share the store. Rows are handed to a runner by ranges (``rowsToSend(jobID:after:limit:)``: one
-/// `row_leases` row per range, never two runners on one range), and stay its own until another runner finds it gone:
-/// not seen, in `runners.last_seen` (the database's clock), for its own `--lease`. Every group commit, every load and a
-/// heartbeat renew the lease (``RunnerLease``), each only while no one has found the runner gone. A lease per runner,
-/// not per row: staying alive costs one small `UPDATE`, whatever the number of rows held. The rows of a runner found
-/// gone are taken over by the next runner that asks, those in flight as `in_doubt` (their requests may have left). A
-/// runner's requests leave only before its ``SendDeadline`` (the last confirmed renewal's start, plus the lease, minus
-/// `--timeout`), so by the time its rows are taken every request of it has ended, however long it was paused
-/// (docs/shared-store.md).
+/// Several runners share the store. Rows are handed to a runner by ranges
+/// (``rowsToSendAsync(jobID:after:limit:completion:)``: one `row_leases` row per range, never two runners on one
+/// range), and stay its own until another runner finds it gone: not seen, in `runners.last_seen` (the database's
+/// clock), for its own `--lease`. Every group commit, every load and a heartbeat renew the lease (``RunnerLease``),
+/// each only while no one has found the runner gone. A lease per runner, not per row: staying alive costs one small
+/// `UPDATE`, whatever the number of rows held. The rows of a runner found gone are taken over by the next runner
+/// that asks, those in flight as `in_doubt` (their requests may have left). A runner's requests leave only before
+/// its ``SendDeadline`` (the last confirmed renewal's start, plus the lease, minus `--timeout`), so by the time its
+/// rows are taken every request of it has ended, however long it was paused (docs/shared-store.md).
 final class PostgresJobStore: JobStoring, @unchecked Sendable {
     // @unchecked: `connection`, `jobKeys`, `runner`, `lease` and `heartbeat` are only touched on `queue`.
     private let connection: PostgresConnection
@@ -250,10 +250,6 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
 
     /// Rows come by ranges (``leaseRowsToSend(jobID:limit:)``): `after` plays no part, as the ranges say which rows
     /// this runner has had.
-    func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
-        try sync { try leaseRowsToSend(jobID: jobID, limit: limit) }
-    }
-
     func rowsToSendAsync(
         jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
     ) {
@@ -265,7 +261,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    /// ``rowsToSend(jobID:after:limit:)``'s leases, in one transaction; call on `queue`. The runner renews its own
+    /// ``rowsToSendAsync(jobID:after:limit:completion:)``'s leases, in one transaction; call on `queue`. The runner renews its own
     /// lease (throwing ``LeaseLoss`` when it was found gone), finds gone the runners not seen for their lease,
     /// takes over the ranges of the job's rows that gone or ended runners held, then leases fresh ranges until it
     /// has `limit` rows to send or none is left. Only the ranges are written, one `row_leases` row each: a row
@@ -387,7 +383,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     }
 
     /// None: rows in flight of a runner that is gone come back, in doubt, through
-    /// ``rowsToSend(jobID:after:limit:)`` once its lease is over.
+    /// ``rowsToSendAsync(jobID:after:limit:completion:)`` once its lease is over.
     func rowsLeftInFlight(jobID: String) throws -> [WorkRow] { [] }
 
     @discardableResult
@@ -618,10 +614,6 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
-        try sync { try grantRateTokens(upTo: wanted, rate: rate, capacity: capacity) }
-    }
-
     func takeRateTokensAsync(
         upTo wanted: Int, rate: Double, capacity: Int,
         completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void
@@ -636,7 +628,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    /// ``takeRateTokens(upTo:rate:capacity:)``'s statement; call on `queue`.
+    /// ``takeRateTokensAsync(upTo:rate:capacity:completion:)``'s statement; call on `queue`.
     private func grantRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
         let grant = try connection.query(
             """

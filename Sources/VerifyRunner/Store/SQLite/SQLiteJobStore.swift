@@ -182,17 +182,12 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    /// Inserts a batch of rows read by intake, in one transaction.
+    /// Inserts a batch of rows read by intake, in one transaction, on the store's queue while intake reads the
+    /// next batch; `completion` gets `nil` once the rows are written, or the error.
     ///
     /// These commits do not wait for fsync (`synchronous=NORMAL`): a job in `intake` is read again
     /// from the start after a crash, so its rows need no durability until ``finishIntake``, whose
     /// commit (`synchronous=FULL`) makes the whole write-ahead log durable, these rows included.
-    public func insertRows(jobID: String, _ rows: [NewRow]) throws {
-        try sync { try insertTransaction(jobID: jobID, rows) }
-    }
-
-    /// The same insert, run on the store's queue while intake reads the next batch; `completion` gets
-    /// `nil` once the rows are written, or the error.
     public func insertRowsAsync(
         jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
@@ -314,14 +309,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
 
     // MARK: Rows
 
-    /// Up to `limit` rows of a job that still need a request, after sequence `after`, in input order.
-    ///
-    /// Rows in flight are not included (see ``rowsLeftInFlight(jobID:)``).
-    public func rowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
-        try sync { try selectRowsToSend(jobID: jobID, after: after, limit: limit) }
-    }
-
-    /// ``rowsToSend(jobID:after:limit:)``'s query; call on `queue`.
+    /// ``rowsToSendAsync(jobID:after:limit:completion:)``'s query; call on `queue`.
     private func selectRowsToSend(jobID: String, after: Int, limit: Int) throws -> [WorkRow] {
         let statement = try connection.statement(
             """
@@ -334,7 +322,8 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         return try readWorkRows(statement, keys: keys)
     }
 
-    /// ``rowsToSend(jobID:after:limit:)`` on the store's queue while the caller goes on.
+    /// Up to `limit` rows of a job that still need a request, after sequence `after`, in input order, read on the
+    /// store's queue while the caller goes on. Rows in flight are not included (see ``rowsLeftInFlight(jobID:)``).
     public func rowsToSendAsync(
         jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
     ) {
@@ -631,11 +620,6 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
             while try statement.step() { runners.append(StoredRecords.runner(statement, at: at)) }
             return runners
         }
-    }
-
-    /// Every token asked for: one runner per spool, whose own bucket is the budget.
-    public func takeRateTokens(upTo wanted: Int, rate: Double, capacity: Int) throws -> RateGrant {
-        RateGrant(granted: wanted, wait: 0)
     }
 
     /// Every token asked for, at once: one runner's own bucket is the budget.
