@@ -1,21 +1,97 @@
 /// One statement both stores run as it stands, written once with SQLite's parameters (`?`) and, for PostgreSQL,
-/// with the same parameters numbered (`$1`, `$2`, …), converted once when the statement is first used.
+/// with the same parameters numbered (`$1`, `$2`, …), converted once when the statement is made. A
+/// ``StoreExecutor`` runs it in its own dialect.
 struct StoreStatement: Sendable {
-    /// The text with `?` parameters, for ``SQLiteJobStore``.
-    let sqlite: String
-    /// The text with `$1`…`$n` parameters, for ``PostgresJobStore``.
-    let postgres: String
+    /// The text with `?` parameters.
+    private let sqlite: String
+    /// The text with `$1`…`$n` parameters.
+    private let postgres: String
 
     /// The statement `sql`, written with `?` parameters.
     init(_ sql: String) {
         sqlite = sql
         postgres = StoreSQL.numbered(sql)
     }
+
+    /// The text as `dialect` writes its parameters.
+    func sql(in dialect: StoreDialect) -> String {
+        switch dialect {
+        case .sqlite: sqlite
+        case .postgres: postgres
+        }
+    }
 }
 
-/// The statements both stores run alike, written once. Statements whose SQL differs between the two (the lease
-/// of ranges, the group commit, anything on the database's clock) stay in their store.
+/// The statements both stores run alike, written once (``ExecutorBackedStore`` runs most of them). Statements
+/// whose SQL differs between the two (the lease of ranges, the group commit, job numbering, bulk writes, anything
+/// on the database's clock) stay in their store.
 enum StoreSQL {
+    /// Job `?` (its id), as ``StoredRecords/jobColumns``.
+    static let job = StoreStatement("SELECT \(StoredRecords.jobColumns) FROM jobs WHERE id = ? ORDER BY created_at, id")
+
+    /// Every job, oldest first, as ``StoredRecords/jobColumns``.
+    static let jobs = StoreStatement("SELECT \(StoredRecords.jobColumns) FROM jobs ORDER BY created_at, id")
+
+    /// The jobs that are not finished, oldest first, as ``StoredRecords/jobColumns``.
+    static let unfinishedJobs = StoreStatement(
+        """
+        SELECT \(StoredRecords.jobColumns) FROM jobs WHERE state NOT IN ('finished', 'rejected')
+        ORDER BY created_at, id
+        """)
+
+    /// Records provider `?` for job `?` when it has none.
+    static let adoptProvider = StoreStatement("UPDATE jobs SET provider = ? WHERE id = ? AND provider IS NULL")
+
+    /// Queues job `?` (third) for sending, with its extra columns `?` and row count `?`.
+    static let finishIntake = StoreStatement(
+        "UPDATE jobs SET state = 'queued', extra_columns = ?, total_rows = ? WHERE id = ?")
+
+    /// Pauses job `?` (second) with reason `?`.
+    static let pauseJob = StoreStatement("UPDATE jobs SET state = 'paused', paused_reason = ? WHERE id = ?")
+
+    /// Holds job `?` (second) with reason `?`.
+    static let holdJob = StoreStatement("UPDATE jobs SET state = 'held', paused_reason = ? WHERE id = ?")
+
+    /// Queues job `?` again when it is paused or held.
+    static let resumeJob = StoreStatement(
+        "UPDATE jobs SET state = 'queued', paused_reason = NULL WHERE id = ? AND state IN ('paused', 'held')")
+
+    /// Finishes job `?` (third), whose file is now at `?`, at time `?`.
+    static let finishJob = StoreStatement(
+        "UPDATE jobs SET state = 'finished', work_path = ?, finished_at = ? WHERE id = ?")
+
+    /// Rejects job `?` (third), whose file is now at `?`, for reason `?`.
+    static let rejectJob = StoreStatement(
+        "UPDATE jobs SET state = 'rejected', work_path = ?, paused_reason = ? WHERE id = ?")
+
+    /// Ends every row of a job's key range (second and third `?`) still waiting for its first request as
+    /// `would_send`, at time `?` (first).
+    static let markUnsentRowsWouldSend = StoreStatement(
+        """
+        UPDATE job_rows SET state = 'finished', status = 'would_send', finished_at = ?
+        WHERE id BETWEEN ? AND ? AND state = 'pending' AND attempts = 0
+        """)
+
+    /// Skips, at time `?`, for the `--cooldown` window `?` (its text, for the message), the rows of a job's key
+    /// range (`?` to `?`) that would start a verification for a number another job (outside the range, `?` to
+    /// `?` again) sent successfully at or after `?` (the fifth parameter).
+    static let skipRecentlySent = StoreStatement(
+        """
+        UPDATE job_rows SET state = 'finished', status = 'skipped', finished_at = ?,
+            message = 'sent successfully by an earlier job within --cooldown ' || ?
+        WHERE id BETWEEN ? AND ? AND code IS NULL AND e164 IS NOT NULL
+            AND ((state = 'pending' AND attempts = 0) OR status = 'would_send')
+            AND e164 IN (
+                SELECT e164 FROM job_rows
+                WHERE status = 'sent' AND finished_at >= ? AND (id < ? OR id > ?))
+        """)
+
+    /// Records time `?` as when the outcomes of job `?` were last asked for.
+    static let outcomesChecked = StoreStatement("UPDATE jobs SET outcomes_checked_at = ? WHERE id = ?")
+
+    /// The runners the store has seen, most recently seen first, as ``StoredRecords/runnerColumns``.
+    static let runners = StoreStatement("SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
+
     /// The number of job `?` (its id).
     static let jobNumber = StoreStatement("SELECT number FROM jobs WHERE id = ?")
 

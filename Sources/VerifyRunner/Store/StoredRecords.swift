@@ -230,3 +230,21 @@ struct RunnerColumns: StoredColumnPositions {
         "lost_to": \.lostTo,
     ]
 }
+
+/// Where the columns of ``StoreSQL/statusCounts`` stand in its result.
+struct StatusCountColumns: StoredColumnPositions {
+    var finalStatus: Int32 = 0, rowCount: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "final_status": \.finalStatus, "row_count": \.rowCount,
+    ]
+}
+
+/// Where the columns of ``StoreSQL/requestsPerSecond`` stand in its result.
+struct RequestSecondColumns: StoredColumnPositions {
+    var second: Int32 = 0, requests: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "second": \.second, "requests": \.requests,
+    ]
+}

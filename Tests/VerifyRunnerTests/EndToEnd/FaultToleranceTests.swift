@@ -90,7 +90,7 @@ import VerifyRunner
         try #require(try await job.sandbox.waitForStarts(job.rows, of: process) == job.rows, "every request hangs")
         process.terminate()
         #expect(try await process.exitStatus() == 0)
-        let store = try SQLiteJobStore(path: job.spool.path + "/verifyd.sqlite")
+        let store = try JobStores.open(job.spool.path + "/verifyd.sqlite", creating: true)
         let record = try #require(try store.jobs().first)
         #expect(
             try store.statusCounts(jobID: record.id) == ["unfinished": job.rows], "every row waits for the next run")
@@ -115,7 +115,7 @@ import VerifyRunner
         kill(process.processIdentifier, SIGTERM)
         #expect(try await process.exitStatus() == 130)
         #expect(StoreIntegrity.check(job.spool.path + "/verifyd.sqlite") == "ok")
-        let store = try SQLiteJobStore(path: job.spool.path + "/verifyd.sqlite")
+        let store = try JobStores.open(job.spool.path + "/verifyd.sqlite", creating: true)
         let record = try #require(try store.jobs().first)
         #expect(try store.rowsLeftInFlight(jobID: record.id).count == job.rows)
 

@@ -8,7 +8,7 @@ import VerifyRunner
     /// The reports of every job in a spool, by the input file's name (as `status --json` names it).
     private static func reports(in spool: String) throws -> [String: [[String: String]]] {
         var reports: [String: [[String: String]]] = [:]
-        let store = try SQLiteJobStore(path: spool + "/verifyd.sqlite")
+        let store = try JobStores.open(spool + "/verifyd.sqlite", creating: true)
         for job in try store.jobs() where job.state == .finished {
             let reader = try CSVReader(path: spool + "/reports/\(job.id)/report.csv", delimiter: UInt8(ascii: ","))
             var rows: [[String: String]] = []
@@ -323,7 +323,7 @@ import VerifyRunner
             try (FileManager.default.attributesOfItem(atPath: spool.path + "/spool/" + path)[.posixPermissions] as? Int)
                 ?? -1
         }
-        let job = try #require(try SQLiteJobStore(path: spool.path + "/spool/verifyd.sqlite").jobs().first)
+        let job = try #require(try JobStores.open(spool.path + "/spool/verifyd.sqlite", creating: true).jobs().first)
         #expect(try mode("verifyd.sqlite") == 0o600)
         #expect(try mode("reports") == 0o700)
         #expect(try mode("reports/\(job.id)") == 0o700)

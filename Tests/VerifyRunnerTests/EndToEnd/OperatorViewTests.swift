@@ -26,7 +26,7 @@ import VerifyRunner
         ]
         let first = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
         #expect(first.status == 0, "stderr: \(first.stderr)")
-        let firstJob = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
+        let firstJob = try #require(try JobStores.open(spool.path + "/verifyd.sqlite", creating: true).jobs().first)
         let firstReport = try Report(spool: spool.path, jobID: firstJob.id)
         #expect(firstReport.rows.filter { $0["status"] == "failed" }.count == 13)
 
@@ -69,7 +69,7 @@ import VerifyRunner
         let second = try await BuiltBinary.run(arguments, environment: SandboxProcess.credentials)
         #expect(second.status == 0, "stderr: \(second.stderr)")
         let secondJob = try #require(
-            try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first { $0.id != firstJob.id })
+            try JobStores.open(spool.path + "/verifyd.sqlite", creating: true).jobs().first { $0.id != firstJob.id })
         let secondReport = try Report(spool: spool.path, jobID: secondJob.id)
         #expect(
             secondReport.rows.map { $0["ref"] }
@@ -100,7 +100,7 @@ import VerifyRunner
             ],
             environment: SandboxProcess.credentials)
         #expect(run.status == 0, "stderr: \(run.stderr)")
-        let job = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
+        let job = try #require(try JobStores.open(spool.path + "/verifyd.sqlite", creating: true).jobs().first)
 
         // The log: one JSON object per line; job events, never a line per number.
         let logLines = try run.stderr.split(separator: "\n").map { line in

@@ -144,7 +144,7 @@ import VerifyRunner
         let held = try await Self.run(
             rows: 200, sandbox: sandbox, spool: spool, options: options + ["--max-sends", "0"])
         #expect(held.status == 0)
-        let store = try SQLiteJobStore(path: spool.path + "/verifyd.sqlite")
+        let store = try JobStores.open(spool.path + "/verifyd.sqlite", creating: true)
         let job = try #require(try store.jobs().first)
         let now = Timestamp.nowSeconds()
         let leftInFlight = try store.rowsToSend(jobID: job.id, after: -1, limit: 100).map { row in

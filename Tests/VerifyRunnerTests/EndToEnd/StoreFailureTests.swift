@@ -106,7 +106,7 @@ import VerifyRunner
         #expect(readOnly.stderr.contains("read-only"), "stderr: \(readOnly.stderr)")
         #expect(readOnly.stderr.contains(store), "the message names the store")
         #expect(FileManager.default.fileExists(atPath: spool + "/incoming/second.csv"), "nothing claimed")
-        #expect(try SQLiteJobStore(path: store).jobs().count == 1)
+        #expect(try JobStores.open(store, creating: true).jobs().count == 1)
     }
 
     /// The store is written first, the files after: a job the store has finished whose file is still in
@@ -118,7 +118,7 @@ import VerifyRunner
         try spool.write(EndToEndTests.mobilesCSV(count: 5), to: "incoming/list.csv")
         let first = try await BuiltBinary.run(["run", "--once", "--dry-run", "--spool", spool.path])
         try #require(first.status == 0, "stderr: \(first.stderr)")
-        let job = try #require(try SQLiteJobStore(path: spool.path + "/verifyd.sqlite").jobs().first)
+        let job = try #require(try JobStores.open(spool.path + "/verifyd.sqlite", creating: true).jobs().first)
         try FileManager.default.moveItem(
             atPath: spool.path + "/done/list.csv", toPath: spool.path + "/processing/\(job.id)--list.csv")
         try FileManager.default.removeItem(atPath: spool.path + "/reports/\(job.id)")

@@ -107,7 +107,7 @@ import VerifyRunner
         #expect(authy.stdout.contains("left alone — read for verify-v2; run with --provider verify-v2 to send it"))
         #expect(authy.stderr.contains("job left alone"))
         #expect(try await sandbox.stats().requests == before.requests, "nothing was asked of the API")
-        let store = try SQLiteJobStore(path: spool.path + "/verifyd.sqlite")
+        let store = try JobStores.open(spool.path + "/verifyd.sqlite", creating: true)
         let job = try #require(try store.jobs().first)
         #expect(job.state == .queued && job.provider == .verifyV2)
         #expect(try store.statusCounts(jobID: job.id)["unfinished"] ?? 0 > 0)

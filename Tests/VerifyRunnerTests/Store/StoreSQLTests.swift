@@ -21,13 +21,17 @@ import Testing
         let statements = [
             StoreSQL.jobNumber, StoreSQL.deleteRows, StoreSQL.verificationsToStart, StoreSQL.unfinishedRows,
             StoreSQL.statusCounts, StoreSQL.requestsPerSecond, StoreSQL.answeredRequests, StoreSQL.sentRows,
-            StoreSQL.errorCodeBreakdown,
+            StoreSQL.errorCodeBreakdown, StoreSQL.job, StoreSQL.adoptProvider, StoreSQL.finishIntake, StoreSQL.pauseJob,
+            StoreSQL.holdJob, StoreSQL.resumeJob, StoreSQL.finishJob, StoreSQL.rejectJob,
+            StoreSQL.markUnsentRowsWouldSend,
+            StoreSQL.skipRecentlySent, StoreSQL.outcomesChecked,
         ]
         for statement in statements {
-            let parameters = statement.sqlite.filter { $0 == "?" }.count
+            let parameters = statement.sql(in: .sqlite).filter { $0 == "?" }.count
+            let postgres = statement.sql(in: .postgres)
             #expect(parameters > 0)
-            #expect(!statement.postgres.contains("?"))
-            #expect(statement.postgres.contains("$\(parameters)") && !statement.postgres.contains("$\(parameters + 1)"))
+            #expect(!postgres.contains("?"))
+            #expect(postgres.contains("$\(parameters)") && !postgres.contains("$\(parameters + 1)"))
         }
     }
 }

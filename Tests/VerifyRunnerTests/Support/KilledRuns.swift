@@ -28,7 +28,7 @@ enum KilledRuns {
             try #require(process.isRunning, "the run was still going at the kill point (\(fraction))")
             kill(process.processIdentifier, SIGKILL)
             try await offThePool { process.waitUntilExit() }
-            let store = try SQLiteJobStore(path: spool.path + "/verifyd.sqlite")
+            let store = try JobStores.open(spool.path + "/verifyd.sqlite", creating: true)
             let job = try #require(try store.jobs().first)
             inFlight.append(try store.rowsLeftInFlight(jobID: job.id).count)
         }

@@ -8,7 +8,8 @@ import Foundation
 /// Dispatch queue (never on Swift's cooperative pool) see a serialised store. Batches travel as arrays
 /// (``PostgresArray``) in one statement each, so a group commit or an intake batch costs one round trip, not
 /// one per row. Every transaction commits with PostgreSQL's default `synchronous_commit = on`: durable on the
-/// server before the call returns.
+/// server before the call returns. What both stores do alike comes from ``ExecutorBackedStore``, over the
+/// connection (``StoreExecutor``); here is what the shared store does its own way.
 ///
 /// Several runners share the store. Rows are handed to a runner by ranges
 /// (``rowsToSendAsync(jobID:after:limit:completion:)``: one `row_leases` row per range, never two runners on one
@@ -19,7 +20,7 @@ import Foundation
 /// that asks, those in flight as `in_doubt` (their requests may have left). A runner's requests leave only before
 /// its ``SendDeadline`` (the last confirmed renewal's start, plus the lease, minus `--timeout`), so by the time its
 /// rows are taken every request of it has ended, however long it was paused (docs/shared-store.md).
-final class PostgresJobStore: JobStoring, @unchecked Sendable {
+final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
     // @unchecked: `connection`, `jobKeys`, `runner`, `lease` and `heartbeat` are only touched on `queue`.
     private let connection: PostgresConnection
     private let queue = DispatchQueue(label: "verifyd.store.postgres")
@@ -64,6 +65,17 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         try queue.sync { try whileReconnecting(body) }
     }
 
+    /// Runs `body` with the connection on the store's queue, again once the connection is back when it was lost
+    /// (``whileReconnecting(_:)``).
+    func withExecutor<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try sync { try body(connection) }
+    }
+
+    /// A connection of its own to the database.
+    func openReader() throws -> PostgresConnection {
+        try PostgresConnection(address: address)
+    }
+
     /// Runs `body`; when the connection is lost (the server restarts, the network drops), waits, opens it
     /// again and runs `body` again, for up to twice the lease (at least a minute), then gives up with the
     /// error. Call on `queue`, which waits meanwhile: no commit, so no request, goes out while the database is
@@ -100,13 +112,8 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     }
 
     /// The job's keys in `job_rows` (job 0, matching no row, for an unknown job). Call on `queue`.
-    private func keys(of jobID: String) throws -> RowKeyRange {
-        if let known = jobKeys[jobID] { return known }
-        let result = try connection.query(StoreSQL.jobNumber.postgres, jobID)
-        guard result.count > 0 else { return RowKeyRange(job: 0) }
-        let keys = RowKeyRange(job: result[0].int(0))
-        jobKeys[jobID] = keys
-        return keys
+    func keys(of jobID: String) throws -> RowKeyRange {
+        try connection.keys(of: jobID, known: &jobKeys)
     }
 
     // MARK: Jobs
@@ -126,39 +133,6 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
             }
         } catch let error as PostgresError where error.sqlState == "23505" {
             throw JobIDTaken(id: id)
-        }
-    }
-
-    func adoptProvider(jobID: String, provider: ProviderName) throws {
-        try sync {
-            try connection.query(
-                "UPDATE jobs SET provider = $1 WHERE id = $2 AND provider IS NULL", provider.rawValue, jobID)
-        }
-    }
-
-    func job(id: String) throws -> JobRecord? {
-        try sync { try readJobs(whereClause: "WHERE id = $1", id).first }
-    }
-
-    func jobs() throws -> [JobRecord] {
-        try sync { try readJobs(whereClause: "") }
-    }
-
-    func unfinishedJobs() throws -> [JobRecord] {
-        try sync { try readJobs(whereClause: "WHERE state NOT IN ('finished', 'rejected')") }
-    }
-
-    private func readJobs(whereClause: String, _ id: String? = nil) throws -> [JobRecord] {
-        let sql = "SELECT \(StoredRecords.jobColumns) FROM jobs \(whereClause) ORDER BY created_at, id"
-        let result = try id.map { try connection.query(sql, $0) } ?? connection.query(sql)
-        let at = try JobColumns(in: result)
-        return result.rows.map { StoredRecords.job($0, at: at) }
-    }
-
-    func restartIntake(jobID: String) throws {
-        try sync {
-            let keys = try keys(of: jobID)
-            try connection.query(StoreSQL.deleteRows.postgres, keys.first, keys.last)
         }
     }
 
@@ -196,52 +170,10 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// The table's size is what matters, so a small sample does (3,000 rows instead of 30,000).
     func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws {
         try sync {
-            _ = try connection.query(
-                "UPDATE jobs SET state = 'queued', extra_columns = $1, total_rows = $2 WHERE id = $3",
-                ExtrasCodec.encode(extraColumns), totalRows, jobID)
+            try connection.run(StoreSQL.finishIntake, ExtrasCodec.encode(extraColumns), totalRows, jobID)
             try connection.transaction {
                 try connection.execute("SET LOCAL default_statistics_target = 10")
                 try connection.execute("ANALYZE job_rows")
-            }
-        }
-    }
-
-    func pauseJob(id: String, reason: String) throws {
-        try sync {
-            try connection.query("UPDATE jobs SET state = 'paused', paused_reason = $1 WHERE id = $2", reason, id)
-        }
-    }
-
-    func holdJob(id: String, reason: String) throws {
-        try sync {
-            try connection.query("UPDATE jobs SET state = 'held', paused_reason = $1 WHERE id = $2", reason, id)
-        }
-    }
-
-    func resumeJob(id: String) throws {
-        try sync {
-            try connection.query(
-                "UPDATE jobs SET state = 'queued', paused_reason = NULL WHERE id = $1 AND state IN ('paused', 'held')",
-                id)
-        }
-    }
-
-    func finishJob(id: String, workPath: String, finishedAt: String) throws {
-        try sync {
-            try connection.query(
-                "UPDATE jobs SET state = 'finished', work_path = $1, finished_at = $2 WHERE id = $3", workPath,
-                finishedAt, id)
-        }
-    }
-
-    func rejectJob(id: String, workPath: String, reason: String) throws {
-        try sync {
-            let keys = try keys(of: id)
-            try connection.transaction {
-                try connection.query(StoreSQL.deleteRows.postgres, keys.first, keys.last)
-                try connection.query(
-                    "UPDATE jobs SET state = 'rejected', work_path = $1, paused_reason = $2 WHERE id = $3", workPath,
-                    reason, id)
             }
         }
     }
@@ -386,37 +318,6 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// ``rowsToSendAsync(jobID:after:limit:completion:)`` once its lease is over.
     func rowsLeftInFlight(jobID: String) throws -> [WorkRow] { [] }
 
-    @discardableResult
-    func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int {
-        try sync {
-            let keys = try keys(of: jobID)
-            return try connection.query(
-                """
-                UPDATE job_rows SET state = 'finished', status = 'would_send', finished_at = $1
-                WHERE id BETWEEN $2 AND $3 AND state = 'pending' AND attempts = 0
-                """, timestamp, keys.first, keys.last
-            ).affectedRows
-        }
-    }
-
-    @discardableResult
-    func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int {
-        try sync {
-            let keys = try keys(of: jobID)
-            return try connection.query(
-                """
-                UPDATE job_rows SET state = 'finished', status = 'skipped', finished_at = $1,
-                    message = 'sent successfully by an earlier job within --cooldown ' || $2
-                WHERE id BETWEEN $3 AND $4 AND code IS NULL AND e164 IS NOT NULL
-                    AND ((state = 'pending' AND attempts = 0) OR status = 'would_send')
-                    AND e164 IN (
-                        SELECT e164 FROM job_rows
-                        WHERE status = 'sent' AND finished_at >= $5 AND (id < $3 OR id > $4))
-                """, timestamp, window, keys.first, keys.last, since
-            ).affectedRows
-        }
-    }
-
     func commitAsync(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
         completion: @escaping @Sendable ((any Error)?) -> Void
@@ -482,55 +383,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
     /// Rows per page of ``forEachReportRow(jobID:_:)``.
     private static let reportPage = 10_000
 
-    func verificationsToStart(jobID: String) throws -> Int {
-        try count(StoreSQL.verificationsToStart.postgres, jobID)
-    }
-
-    func statusCounts(jobID: String) throws -> [String: Int] {
-        try sync {
-            let keys = try keys(of: jobID)
-            let result = try connection.query(StoreSQL.statusCounts.postgres, keys.first, keys.last)
-            let (name, count) = (try result.column("final_status"), try result.column("row_count"))
-            return Dictionary(uniqueKeysWithValues: result.rows.map { ($0.text(name), $0.int(count)) })
-        }
-    }
-
-    /// Rows of a job without a final status, counted on a connection of its own, so the commits the sending
-    /// waits for do not queue behind the scan.
-    func unfinishedRowsCountedAside(jobID: String) throws -> Int {
-        let keys: RowKeyRange = try sync { try self.keys(of: jobID) }
-        let reader = try PostgresConnection(address: address)
-        return try reader.query(StoreSQL.unfinishedRows.postgres, keys.first, keys.last)[0].int(0)
-    }
-
-    func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
-        try sync {
-            let keys = try keys(of: jobID)
-            let result = try connection.query(StoreSQL.errorCodeBreakdown.postgres, keys.first, keys.last)
-            let at = try ErrorCodeCountColumns(in: result)
-            return result.rows.map { StoredRecords.errorCodeCount($0, at: at) }
-        }
-    }
-
-    func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
-        try sync {
-            let keys = try keys(of: jobID)
-            let result = try connection.query(StoreSQL.requestsPerSecond.postgres, keys.job)
-            let (second, requests) = (try result.column("second"), try result.column("requests"))
-            return result.rows.map { ($0.int(second), $0.int(requests)) }
-        }
-    }
-
     // MARK: Outcomes
-
-    func sentRows(jobID: String) throws -> [SentRow] {
-        try sync {
-            let keys = try keys(of: jobID)
-            let result = try connection.query(StoreSQL.sentRows.postgres, keys.first, keys.last)
-            let at = try SentRowColumns(in: result)
-            return result.rows.map { StoredRecords.sentRow($0, at: at, keys: keys) }
-        }
-    }
 
     func recordOutcomes(
         jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
@@ -544,7 +397,7 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
                     FROM unnest($1::bigint[], $2::text[]) AS o(id, outcome) WHERE job_rows.id = o.id
                     """, PostgresArray(outcomes.map { keys.id(seq: $0.sequence) }),
                     PostgresArray(outcomes.map(\.outcome.rawValue)))
-                try connection.query("UPDATE jobs SET outcomes_checked_at = $1 WHERE id = $2", checkedAt, jobID)
+                try connection.run(StoreSQL.outcomesChecked, checkedAt, jobID)
             }
         }
     }
@@ -605,15 +458,6 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    func runners() throws -> [RunnerRecord] {
-        try sync {
-            let result = try connection.query(
-                "SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
-            let at = try RunnerColumns(in: result)
-            return result.rows.map { StoredRecords.runner($0, at: at) }
-        }
-    }
-
     func takeRateTokensAsync(
         upTo wanted: Int, rate: Double, capacity: Int,
         completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void
@@ -652,19 +496,6 @@ final class PostgresJobStore: JobStoring, @unchecked Sendable {
         return RateGrant(granted: granted, wait: granted < wanted ? max(0, Double(wanted) - left) / max(rate, 1e-9) : 0)
     }
 
-    func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
-        try sync {
-            try connection.query(StoreSQL.answeredRequests.postgres, seconds.lowerBound, seconds.upperBound)[0].int(0)
-        }
-    }
-
-    /// The single count `sql` returns for a job's key range (its `$1` and `$2`).
-    private func count(_ sql: String, _ jobID: String) throws -> Int {
-        try sync {
-            let keys = try keys(of: jobID)
-            return try connection.query(sql, keys.first, keys.last)[0].int(0)
-        }
-    }
 }
 
 extension WorkRow {

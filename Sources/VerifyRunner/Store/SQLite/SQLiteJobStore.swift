@@ -11,14 +11,19 @@ import Glibc
 ///
 /// Durability: `journal_mode=WAL` with `synchronous=FULL`, so every committed transaction has been
 /// fsynced; results are group-committed by the scheduler, so the fsync cost is paid per batch.
-public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
+///
+/// What both stores do alike comes from ``ExecutorBackedStore``, over the connection (``StoreExecutor``). Here is
+/// what SQLite does its own way: jobs numbered one above the highest, rows handed out without leases (one runner),
+/// and the hot paths on the connection's cached prepared statements: the intake's multi-row insert, the rows to
+/// send, and the group commit's three `UPDATE`s.
+final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
     // @unchecked: `connection` is not thread-safe and is only touched inside `queue.sync`.
     private let connection: SQLiteConnection
     private let queue = DispatchQueue(label: "verifyd.store")
     /// Each job's keys in `job_rows`, by job id (numbers never change); touched only on `queue`.
     private var jobKeys: [String: RowKeyRange] = [:]
     /// The database file.
-    public let path: String
+    let path: String
     /// This process as the store's runner (one at a time: the spool's lock), for `verifyd runners`.
     private let runner = RunnerRecord.thisProcess()
     /// Whether this process runs on the store (``startRunning(lease:)``); touched only on `queue`.
@@ -27,20 +32,20 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     private var heartbeat: RunnerHeartbeat?
 
     /// The database file's path.
-    public var location: String { path }
+    var location: String { path }
 
     /// `SQLITE_CONSTRAINT_PRIMARYKEY`, a macro Swift does not import.
     private static let primaryKeyTaken = SQLITE_CONSTRAINT | (6 << 8)
 
     /// One runner per spool: never shared.
-    public var isShared: Bool { false }
+    var isShared: Bool { false }
 
     /// Opens the store at `path` and brings its schema up to date; with `creating`, creates the file first when
     /// there is none. Without it nothing is created: the commands that only look at a store never leave one behind.
     ///
     /// - Throws: ``StoreMissing`` when there is no file at `path` and `creating` is false; ``SQLiteError`` when
     ///   the file cannot be opened, is not a database, or is read-only.
-    public init(path: String, creating: Bool = true) throws {
+    init(path: String, creating: Bool = true) throws {
         self.path = path
         if creating {
             // A new store is created owner-only (0600); SQLite gives its -wal and -shm files the same mode.
@@ -92,6 +97,18 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         try queue.sync { try body() }
     }
 
+    /// Runs `body` with the connection on the store's queue.
+    func withExecutor<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try sync { try body(connection) }
+    }
+
+    /// A connection of its own to the file, which SQLite's WAL lets read beside the store's.
+    func openReader() throws -> SQLiteConnection {
+        let reader = try SQLiteConnection(path: path)
+        try reader.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)")
+        return reader
+    }
+
     /// Runs `body` on the store's queue while the caller goes on; `completion` gets `nil` once it is
     /// done (its transaction committed), or the error.
     private func async(
@@ -111,7 +128,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
 
     /// Records a newly claimed file as a job in state `intake`, read for `provider`, numbered one above the
     /// highest number so far.
-    public func createJob(
+    func createJob(
         id: String, fileName: String, workPath: String, createdAt: String, provider: ProviderName? = nil
     ) throws {
         do {
@@ -128,58 +145,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    /// Records the provider of a job stored before verifyd kept it, when a run is about to send it; a job
-    /// that has one keeps it.
-    public func adoptProvider(jobID: String, provider: ProviderName) throws {
-        try sync {
-            try connection.statement("UPDATE jobs SET provider = ? WHERE id = ? AND provider IS NULL")
-                .bind(provider.rawValue, jobID).run()
-        }
-    }
-
-    /// One job, or `nil` if there is no job with that id.
-    public func job(id: String) throws -> JobRecord? {
-        try sync { try readJobs(whereClause: "WHERE id = ?", id).first }
-    }
-
-    /// Every job, oldest first.
-    public func jobs() throws -> [JobRecord] {
-        try sync { try readJobs(whereClause: "") }
-    }
-
-    /// Jobs that are not finished, oldest first.
-    public func unfinishedJobs() throws -> [JobRecord] {
-        try sync { try readJobs(whereClause: "WHERE state NOT IN ('finished', 'rejected')") }
-    }
-
-    private func readJobs(whereClause: String, _ id: String? = nil) throws -> [JobRecord] {
-        let statement = try connection.statement(
-            "SELECT \(StoredRecords.jobColumns) FROM jobs \(whereClause) ORDER BY created_at, id")
-        if let id { try statement.bind(id) }
-        let at = try JobColumns(in: statement)
-        var jobs: [JobRecord] = []
-        while try statement.step() { jobs.append(StoredRecords.job(statement, at: at)) }
-        return jobs
-    }
-
     /// The job's keys in `job_rows` (job 0, matching no row, for an unknown job). Call on `queue`.
-    private func keys(of jobID: String) throws -> RowKeyRange {
-        if let known = jobKeys[jobID] { return known }
-        let statement = try connection.statement(StoreSQL.jobNumber.sqlite)
-        try statement.bind(jobID)
-        guard try statement.step() else { return RowKeyRange(job: 0) }
-        let keys = RowKeyRange(job: statement.int(0))
-        statement.rewind()
-        jobKeys[jobID] = keys
-        return keys
-    }
-
-    /// Forgets the rows of a job whose intake was interrupted, so intake can start over.
-    public func restartIntake(jobID: String) throws {
-        try sync {
-            let keys = try keys(of: jobID)
-            try connection.statement(StoreSQL.deleteRows.sqlite).bind(keys.first, keys.last).run()
-        }
+    func keys(of jobID: String) throws -> RowKeyRange {
+        try connection.keys(of: jobID, known: &jobKeys)
     }
 
     /// Inserts a batch of rows read by intake, in one transaction, on the store's queue while intake reads the
@@ -188,7 +156,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// These commits do not wait for fsync (`synchronous=NORMAL`): a job in `intake` is read again
     /// from the start after a crash, so its rows need no durability until ``finishIntake``, whose
     /// commit (`synchronous=FULL`) makes the whole write-ahead log durable, these rows included.
-    public func insertRowsAsync(
+    func insertRowsAsync(
         jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
         async({ try self.insertTransaction(jobID: jobID, rows) }, completion: completion)
@@ -249,64 +217,6 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         try insert.bind(row.message, at: offset + 13)
     }
 
-    /// Ends intake: records the extra columns and the row count and queues the job for sending.
-    public func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws {
-        try sync {
-            try connection.statement(
-                "UPDATE jobs SET state = 'queued', extra_columns = ?, total_rows = ? WHERE id = ?"
-            ).bind(ExtrasCodec.encode(extraColumns), totalRows, jobID).run()
-        }
-    }
-
-    /// Pauses a job (rows untouched) with a reason for the operator.
-    public func pauseJob(id: String, reason: String) throws {
-        try sync {
-            try connection.statement("UPDATE jobs SET state = 'paused', paused_reason = ? WHERE id = ?")
-                .bind(reason, id).run()
-        }
-    }
-
-    /// Holds a job (rows untouched) that would send more than `--max-sends` allows.
-    public func holdJob(id: String, reason: String) throws {
-        try sync {
-            try connection.statement("UPDATE jobs SET state = 'held', paused_reason = ? WHERE id = ?")
-                .bind(reason, id).run()
-        }
-    }
-
-    /// Puts a paused or held job back in the queue.
-    public func resumeJob(id: String) throws {
-        try sync {
-            try connection.statement(
-                """
-                UPDATE jobs SET state = 'queued', paused_reason = NULL WHERE id = ? AND state IN ('paused', 'held')
-                """
-            ).bind(id).run()
-        }
-    }
-
-    /// Marks a job finished and records where its input file now lives.
-    public func finishJob(id: String, workPath: String, finishedAt: String) throws {
-        try sync {
-            try connection.statement(
-                "UPDATE jobs SET state = 'finished', work_path = ?, finished_at = ? WHERE id = ?"
-            ).bind(workPath, finishedAt, id).run()
-        }
-    }
-
-    /// Marks a job whose file cannot be read as a job at all, and records where the file went.
-    public func rejectJob(id: String, workPath: String, reason: String) throws {
-        try sync {
-            try connection.transaction {
-                let keys = try keys(of: id)
-                try connection.statement(StoreSQL.deleteRows.sqlite).bind(keys.first, keys.last).run()
-                try connection.statement(
-                    "UPDATE jobs SET state = 'rejected', work_path = ?, paused_reason = ? WHERE id = ?"
-                ).bind(workPath, reason, id).run()
-            }
-        }
-    }
-
     // MARK: Rows
 
     /// ``rowsToSendAsync(jobID:after:limit:completion:)``'s query; call on `queue`.
@@ -324,7 +234,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
 
     /// Up to `limit` rows of a job that still need a request, after sequence `after`, in input order, read on the
     /// store's queue while the caller goes on. Rows in flight are not included (see ``rowsLeftInFlight(jobID:)``).
-    public func rowsToSendAsync(
+    func rowsToSendAsync(
         jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
     ) {
         queue.async { completion(Result { try self.selectRowsToSend(jobID: jobID, after: after, limit: limit) }) }
@@ -332,7 +242,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
 
     /// The rows of a job still marked in flight: at the start of a run (the spool's lock is this process's),
     /// rows left by a process that died, whose requests may have left.
-    public func rowsLeftInFlight(jobID: String) throws -> [WorkRow] {
+    func rowsLeftInFlight(jobID: String) throws -> [WorkRow] {
         try sync {
             let statement = try connection.statement(
                 """
@@ -354,48 +264,9 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         return rows
     }
 
-    /// `--dry-run`: every row still waiting for its first request ends `would_send`; returns how many.
-    @discardableResult
-    public func markUnsentRowsWouldSend(jobID: String, at timestamp: String) throws -> Int {
-        try sync {
-            let keys = try keys(of: jobID)
-            try connection.statement(
-                """
-                UPDATE job_rows SET state = 'finished', status = 'would_send', finished_at = ?
-                WHERE id BETWEEN ? AND ? AND state = 'pending' AND attempts = 0
-                """
-            ).bind(timestamp, keys.first, keys.last).run()
-            return connection.changes
-        }
-    }
-
-    /// `--cooldown`: marks the job's rows that would start a verification for a number that another job
-    /// sent successfully at or after `since` (ISO 8601) as `skipped`, unsent. Rows not yet sent and
-    /// dry-run rows (`would_send`) are looked at; checks are not. Idempotent.
-    ///
-    /// - Returns: the rows skipped by this call.
-    @discardableResult
-    public func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int {
-        try sync {
-            let keys = try keys(of: jobID)
-            try connection.statement(
-                """
-                UPDATE job_rows SET state = 'finished', status = 'skipped', finished_at = ?,
-                    message = 'sent successfully by an earlier job within --cooldown ' || ?
-                WHERE id BETWEEN ? AND ? AND code IS NULL AND e164 IS NOT NULL
-                    AND ((state = 'pending' AND attempts = 0) OR status = 'would_send')
-                    AND e164 IN (
-                        SELECT e164 FROM job_rows
-                        WHERE status = 'sent' AND finished_at >= ? AND (id < ? OR id > ?))
-                """
-            ).bind(timestamp, window, keys.first, keys.last, since, keys.first, keys.last).run()
-            return connection.changes
-        }
-    }
-
     /// The group commit, run on the store's queue while the caller goes on; `completion` gets `nil` once the
     /// transaction is durable, or the error.
-    public func commitAsync(
+    func commitAsync(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
         completion: @escaping @Sendable ((any Error)?) -> Void
     ) {
@@ -475,7 +346,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     }
 
     /// Calls `body` with every row of a job in input order, for the reports.
-    public func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws {
+    func forEachReportRow(jobID: String, _ body: (ReportRow) throws -> Void) throws {
         try sync {
             let statement = try connection.statement(
                 "SELECT \(StoredRecords.reportRowColumns) FROM job_rows WHERE id BETWEEN ? AND ? ORDER BY id")
@@ -487,72 +358,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    /// Rows of a job that will still start a verification (unfinished rows without a code to check).
-    public func verificationsToStart(jobID: String) throws -> Int {
-        try sync {
-            let keys = try keys(of: jobID)
-            return try connection.statement(StoreSQL.verificationsToStart.sqlite).bind(keys.first, keys.last)
-                .scalarInt()
-        }
-    }
-
-    /// Rows of a job per final status (unfinished rows are counted under `unfinished`).
-    public func statusCounts(jobID: String) throws -> [String: Int] {
-        try grouped(StoreSQL.statusCounts.sqlite, jobID)
-    }
-
-    /// Rows of a job without a final status, counted on a connection of its own (SQLite's WAL lets it
-    /// read beside the store's): the store's queue, and the commits the sending waits for, do not wait
-    /// for this scan of the whole job (about half a second for a million rows).
-    public func unfinishedRowsCountedAside(jobID: String) throws -> Int {
-        let range: RowKeyRange = try sync { try self.keys(of: jobID) }
-        let reader = try SQLiteConnection(path: path)
-        try reader.execute("PRAGMA busy_timeout = 5000")
-        let count = try reader.statement(StoreSQL.unfinishedRows.sqlite)
-        return try count.bind(range.first, range.last).scalarInt()
-    }
-
-    /// Rows of a job whose last answer was an error, per error code and final status, most frequent
-    /// first. An error answer without a code counts under `http_STATUS` (e.g. `http_503`).
-    public func errorCodeBreakdown(jobID: String) throws -> [ErrorCodeCount] {
-        try sync {
-            let statement = try connection.statement(StoreSQL.errorCodeBreakdown.sqlite)
-            let keys = try keys(of: jobID)
-            try statement.bind(keys.first, keys.last)
-            let at = try ErrorCodeCountColumns(in: statement)
-            var counts: [ErrorCodeCount] = []
-            while try statement.step() { counts.append(StoredRecords.errorCodeCount(statement, at: at)) }
-            return counts
-        }
-    }
-
-    /// A job's answered requests per wall-clock second (seconds since 1970), in time order.
-    public func requestsPerSecond(jobID: String) throws -> [(second: Int, requests: Int)] {
-        try sync {
-            let statement = try connection.statement(StoreSQL.requestsPerSecond.sqlite)
-            try statement.bind(try keys(of: jobID).job)
-            let (second, requests) = (try statement.column("second"), try statement.column("requests"))
-            var seconds: [(second: Int, requests: Int)] = []
-            while try statement.step() { seconds.append((statement.int(second), statement.int(requests))) }
-            return seconds
-        }
-    }
-
     // MARK: Outcomes
-
-    /// The rows of a job whose start the API accepted (`sent`), in input order.
-    public func sentRows(jobID: String) throws -> [SentRow] {
-        try sync {
-            let statement = try connection.statement(StoreSQL.sentRows.sqlite)
-            let keys = try keys(of: jobID)
-            try statement.bind(keys.first, keys.last)
-            let at = try SentRowColumns(in: statement)
-            var rows: [SentRow] = []
-            while try statement.step() { rows.append(StoredRecords.sentRow(statement, at: at, keys: keys)) }
-            statement.reset()
-            return rows
-        }
-    }
 
     /// Stores outcomes of a job's rows, and when they were asked for, in one transaction.
     ///
@@ -560,7 +366,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     ///   - jobID: the job.
     ///   - outcomes: the outcome to store per row sequence (merged by the caller with the stored one).
     ///   - checkedAt: when the API was asked (ISO 8601).
-    public func recordOutcomes(
+    func recordOutcomes(
         jobID: String, _ outcomes: [(sequence: Int, outcome: VerificationOutcome)], checkedAt: String
     ) throws {
         try sync {
@@ -570,8 +376,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
                 for (sequence, outcome) in outcomes {
                     try update.bind(outcome.rawValue, keys.id(seq: sequence)).run()
                 }
-                try connection.statement("UPDATE jobs SET outcomes_checked_at = ? WHERE id = ?").bind(checkedAt, jobID)
-                    .run()
+                try connection.run(StoreSQL.outcomesChecked, checkedAt, jobID)
             }
         }
     }
@@ -581,7 +386,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     /// Records this process in `runners` and keeps it seen while it runs. The SQLite store hands rows out without
     /// leases (one runner per spool): the lease it returns has no send deadline and is never lost.
     @discardableResult
-    public func startRunning(lease: Duration, requestTimeout: Duration) throws -> RunnerLease {
+    func startRunning(lease: Duration, requestTimeout: Duration) throws -> RunnerLease {
         try sync {
             try connection.statement(
                 "INSERT INTO runners (id, host, pid, started_at, last_seen, lease_seconds) VALUES (?, ?, ?, ?, ?, ?)"
@@ -600,7 +405,7 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
     }
 
     /// Stops the beat and records that this runner ended.
-    public func stopRunning() {
+    func stopRunning() {
         queue.sync {
             heartbeat?.stop()
             heartbeat = nil
@@ -610,45 +415,12 @@ public final class SQLiteJobStore: JobStoring, @unchecked Sendable {
         }
     }
 
-    /// The runners that have worked on this store, one at a time, most recently seen first.
-    public func runners() throws -> [RunnerRecord] {
-        try sync {
-            let statement = try connection.statement(
-                "SELECT \(StoredRecords.runnerColumns) FROM runners ORDER BY last_seen DESC")
-            let at = try RunnerColumns(in: statement)
-            var runners: [RunnerRecord] = []
-            while try statement.step() { runners.append(StoredRecords.runner(statement, at: at)) }
-            return runners
-        }
-    }
-
     /// Every token asked for, at once: one runner's own bucket is the budget.
-    public func takeRateTokensAsync(
+    func takeRateTokensAsync(
         upTo wanted: Int, rate: Double, capacity: Int,
         completion: @escaping @Sendable (Result<RateGrant, any Error>) -> Void
     ) {
         completion(.success(RateGrant(granted: wanted, wait: 0)))
     }
 
-    /// Answered requests of every job within `seconds` (wall-clock seconds since 1970, both included): how
-    /// many attempts a listing of that time range may have to page through.
-    public func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int {
-        try sync {
-            try connection.statement(StoreSQL.answeredRequests.sqlite).bind(seconds.lowerBound, seconds.upperBound)
-                .scalarInt()
-        }
-    }
-
-    /// The `row_count` of each `final_status` that `sql` returns for the job's key range (its two parameters).
-    private func grouped(_ sql: String, _ jobID: String) throws -> [String: Int] {
-        try sync {
-            let statement = try connection.statement(sql)
-            let keys = try keys(of: jobID)
-            try statement.bind(keys.first, keys.last)
-            let (name, count) = (try statement.column("final_status"), try statement.column("row_count"))
-            var counts: [String: Int] = [:]
-            while try statement.step() { counts[statement.text(name)] = statement.int(count) }
-            return counts
-        }
-    }
 }

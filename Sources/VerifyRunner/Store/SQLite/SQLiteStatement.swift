@@ -26,6 +26,12 @@ final class SQLiteStatement {
     /// Binds parameters 1…n in order; `nil` binds NULL.
     @discardableResult
     func bind(_ values: (any SQLiteBindable)?...) throws(SQLiteError) -> SQLiteStatement {
+        try bind(values)
+    }
+
+    /// ``bind(_:)-(SQLiteBindable?...)`` with the values as an array.
+    @discardableResult
+    func bind(_ values: [(any SQLiteBindable)?]) throws(SQLiteError) -> SQLiteStatement {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let rc = value?.bind(to: handle, at: index) ?? sqlite3_bind_null(handle, index)
