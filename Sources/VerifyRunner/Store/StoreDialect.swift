@@ -1,6 +1,7 @@
-/// The SQL of one kind of store where the two kinds spell the same thing differently: the names of column types
-/// and the options of a table. What differs in behaviour (leases, the fenced commit, the database's clock) is
-/// code of its store, not a word of its dialect.
+/// The SQL of one kind of store where the two kinds spell the same thing differently: how a statement's
+/// parameters are written (``StoreStatement/sql(in:)``), the names of column types and the options of a table
+/// (``StoreSchema``, ``Migrations``). What differs in behaviour (leases, `SKIP LOCKED`, the fenced commit, job
+/// numbering, the database's clock) is code of its store, not a word of its dialect.
 enum StoreDialect: Sendable, CaseIterable {
     /// The embedded store (one SQLite file per spool).
     case sqlite
