@@ -17,9 +17,42 @@ protocol ExecutorBackedStore: JobStoring {
 
     /// A new connection to the store, for a long read beside the store's queue (which it does not hold up).
     func openReader() throws -> Executor
+
+    /// Runs `body` on the store's queue while the caller goes on; `completion` gets `nil` once it is done (its
+    /// transaction committed), or the error.
+    func onQueue(_ body: @escaping @Sendable () throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void)
+
+    /// Inserts a batch of intake's rows in one transaction. Call on the store's queue.
+    func insertTransaction(jobID: String, _ rows: [NewRow]) throws
+
+    /// The group commit's transaction (``RowSendingStore/commitAsync(jobID:writes:requests:retries:sendingSeconds:startedAt:completion:)``).
+    /// Call on the store's queue.
+    func commitTransaction(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
+    ) throws
 }
 
 extension ExecutorBackedStore {
+    // MARK: Writes on the store's queue
+
+    func insertRowsAsync(
+        jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        onQueue({ try self.insertTransaction(jobID: jobID, rows) }, completion: completion)
+    }
+
+    func commitAsync(
+        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
+        completion: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        onQueue(
+            {
+                try self.commitTransaction(
+                    jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
+                    startedAt: startedAt)
+            }, completion: completion)
+    }
+
     // MARK: Jobs
 
     func adoptProvider(jobID: String, provider: ProviderName) throws {

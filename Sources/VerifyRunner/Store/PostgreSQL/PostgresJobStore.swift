@@ -96,11 +96,10 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
     /// The pause between two attempts to reach a database that went away (microseconds).
     private static let reconnectPause: UInt32 = 250_000
 
-    /// Runs `body` on the store's queue while the caller goes on; `completion` gets `nil` once it is done
-    /// (its transaction committed), or the error.
-    private func async(
-        _ body: @escaping @Sendable () throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void
-    ) {
+    /// Runs `body` on the store's queue while the caller goes on, again once the connection is back when it was
+    /// lost (``whileReconnecting(_:)``).
+    func onQueue(_ body: @escaping @Sendable () throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void)
+    {
         queue.async {
             do {
                 try self.whileReconnecting(body)
@@ -136,14 +135,8 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
         }
     }
 
-    func insertRowsAsync(
-        jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
-    ) {
-        async({ try self.insertRows(jobID: jobID, rows) }, completion: completion)
-    }
-
     /// Inserts a batch of intake's rows with one statement: each column travels as one array.
-    private func insertRows(jobID: String, _ rows: [NewRow]) throws {
+    func insertTransaction(jobID: String, _ rows: [NewRow]) throws {
         let keys = try keys(of: jobID)
         try connection.query(
             """
@@ -318,19 +311,8 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
     /// ``rowsToSendAsync(jobID:after:limit:completion:)`` once its lease is over.
     func rowsLeftInFlight(jobID: String) throws -> [WorkRow] { [] }
 
-    func commitAsync(
-        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
-        completion: @escaping @Sendable ((any Error)?) -> Void
-    ) {
-        async(
-            {
-                try self.commitTransaction(
-                    jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
-                    startedAt: startedAt)
-            }, completion: completion)
-    }
-
-    private func commitTransaction(
+    /// The group commit in one statement, fenced; call on the store's queue.
+    func commitTransaction(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
     ) throws {
         if let lost = lease?.lost { throw lost }

@@ -109,11 +109,9 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
         return reader
     }
 
-    /// Runs `body` on the store's queue while the caller goes on; `completion` gets `nil` once it is
-    /// done (its transaction committed), or the error.
-    private func async(
-        _ body: @escaping @Sendable () throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void
-    ) {
+    /// Runs `body` on the store's queue while the caller goes on.
+    func onQueue(_ body: @escaping @Sendable () throws -> Void, completion: @escaping @Sendable ((any Error)?) -> Void)
+    {
         queue.async {
             do {
                 try body()
@@ -156,13 +154,7 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
     /// These commits do not wait for fsync (`synchronous=NORMAL`): a job in `intake` is read again
     /// from the start after a crash, so its rows need no durability until ``finishIntake``, whose
     /// commit (`synchronous=FULL`) makes the whole write-ahead log durable, these rows included.
-    func insertRowsAsync(
-        jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
-    ) {
-        async({ try self.insertTransaction(jobID: jobID, rows) }, completion: completion)
-    }
-
-    private func insertTransaction(jobID: String, _ rows: [NewRow]) throws {
+    func insertTransaction(jobID: String, _ rows: [NewRow]) throws {
         let keys = try keys(of: jobID)
         // No automatic checkpoint between batches either: the WAL is copied into the database once, by
         // the first commit after intake, instead of once every 1000 pages with an fsync each time.
@@ -264,21 +256,8 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
         return rows
     }
 
-    /// The group commit, run on the store's queue while the caller goes on; `completion` gets `nil` once the
-    /// transaction is durable, or the error.
-    func commitAsync(
-        jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?,
-        completion: @escaping @Sendable ((any Error)?) -> Void
-    ) {
-        async(
-            {
-                try self.commitTransaction(
-                    jobID: jobID, writes: writes, requests: requests, retries: retries, sendingSeconds: sendingSeconds,
-                    startedAt: startedAt)
-            }, completion: completion)
-    }
-
-    private func commitTransaction(
+    /// The group commit in one transaction; call on the store's queue.
+    func commitTransaction(
         jobID: String, writes: [RowWrite], requests: Int, retries: Int, sendingSeconds: Double, startedAt: String?
     ) throws {
         let keys = try keys(of: jobID)
