@@ -124,7 +124,7 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
     ) throws {
         do {
             try sync {
-                try connection.query(
+                _ = try connection.query(
                     """
                     INSERT INTO jobs (id, file_name, work_path, state, created_at, provider)
                     VALUES ($1, $2, $3, 'intake', $4, $5)
