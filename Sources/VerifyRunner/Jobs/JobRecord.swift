@@ -13,6 +13,10 @@ public enum JobState: String, Sendable, Equatable, Codable {
     case finished
     /// The file could not be read as a job at all; it is in `rejected/` with `NAME.error.txt`.
     case rejected
+    /// An operator canceled it: no row is sent any more; rows in the air or in doubt still get their answer.
+    case canceling
+    /// Canceled by an operator: every row has its final status, the rows never sent are `canceled`.
+    case canceled
 }
 
 /// One job: a claimed input file and its progress.
@@ -48,4 +52,38 @@ public struct JobRecord: Sendable, Equatable {
     public var provider: ProviderName?
     /// When the job's outcomes were last asked for (`verifyd outcomes`), if ever.
     public var outcomesCheckedAt: String?
+    /// The operator who paused or canceled it (`verifyd pause`, `cancel`); `nil` when verifyd's own rules did.
+    public var pausedBy: String? = nil
+}
+
+extension JobRecord {
+    /// Where the job is in its life (``JobLifecycle``): a `paused` job is paused by an operator when one is named.
+    public var phase: JobLifecycle.Phase {
+        switch state {
+        case .intake: .intake
+        case .queued: .queued
+        case .held: .held
+        case .paused: pausedBy == nil ? .pausedByAPI : .pausedByOperator
+        case .canceling: .canceling
+        case .canceled: .canceled
+        case .finished: .finished
+        case .rejected: .rejected
+        }
+    }
+}
+
+extension JobState {
+    /// The state a job in `phase` is stored in (a job paused by the API or by an operator is `paused`).
+    init(phase: JobLifecycle.Phase) {
+        switch phase {
+        case .intake: self = .intake
+        case .queued: self = .queued
+        case .held: self = .held
+        case .pausedByAPI, .pausedByOperator: self = .paused
+        case .canceling: self = .canceling
+        case .canceled: self = .canceled
+        case .finished: self = .finished
+        case .rejected: self = .rejected
+        }
+    }
 }

@@ -155,7 +155,7 @@ public final class SpoolRunner: Sendable {
         defer { store.stopRunning() }
         try adoptOrphans()
         try settleInterruptedEndings()
-        for job in try store.unfinishedJobs() where job.state == .paused && otherProvider(of: job) == nil {
+        for job in try store.unfinishedJobs() where job.phase == .pausedByAPI && otherProvider(of: job) == nil {
             logger.info("resuming paused job", metadata: ["job.id": "\(job.id)"])
             try store.resumeJob(id: job.id)
         }
@@ -469,13 +469,13 @@ public final class SpoolRunner: Sendable {
     /// then moves its input from `processing/` to the path the store recorded.
     private func settle(_ job: JobRecord) throws {
         switch job.state {
-        case .finished:
+        case .finished, .canceled:
             try ReportWriter(store: store).write(job: job, to: configuration.spool.reportDirectory(jobID: job.id))
         case .rejected:
             let note = try AtomicFileWriter(path: job.workPath + ".error.txt")
             try note.write("\(job.fileName.printable): \(job.pausedReason ?? "not a job file")\n")
             try note.commit()
-        case .intake, .queued, .paused, .held:
+        case .intake, .queued, .paused, .held, .canceling:
             return
         }
         let claimed = scanner.claimedPath(jobID: job.id, name: job.fileName)

@@ -186,6 +186,57 @@ extension ExecutorBackedStore {
         try withExecutor { try $0.integer(StoreSQL.answeredRequests, seconds.lowerBound, seconds.upperBound) }
     }
 
+    // MARK: Control
+
+    @discardableResult
+    func steer(
+        jobID: String, _ action: OperatorAction, reason: String?, user: String, requestedAt: String
+    ) throws -> JobLifecycle.Answer {
+        try withExecutor { executor in
+            try executor.transaction {
+                // A runner may change the job's state between the read and the write: the write then changes no
+                // row, and the action is weighed again against the state it found.
+                while true {
+                    guard let job = try executor.rows(StoreSQL.job, jobID, read: Self.job).first else {
+                        throw JobActionRefused.noSuchJob(jobID)
+                    }
+                    var life = JobLifecycle(phase: job.phase)
+                    let answer = life.handle(action.event)
+                    if case .refused(let refusal) = answer { throw JobActionRefused.refused(jobID: jobID, refusal) }
+                    if case .moved(let phase, _) = answer {
+                        let (state, by, why) = Self.stored(phase, user: user, reason: reason, action: action)
+                        let changed = try executor.run(
+                            StoreSQL.steerJob, state.rawValue, by, why, jobID, job.state.rawValue)
+                        guard changed == 1 else { continue }
+                    }
+                    try executor.run(StoreSQL.recordJobAction, jobID, action.rawValue, reason, user, requestedAt)
+                    return answer
+                }
+            }
+        }
+    }
+
+    func actions(jobID: String) throws -> [JobAction] {
+        try withExecutor { executor in
+            try executor.rows(StoreSQL.jobActions, jobID) { (row: any StoredColumns, at: JobActionColumns) in
+                StoredRecords.jobAction(row, at: at)
+            }
+        }
+    }
+
+    /// How `phase`, reached by an operator's `action`, is stored: its state, who paused or canceled the job, and
+    /// why (the operator's reason, or what was done by whom).
+    private static func stored(
+        _ phase: JobLifecycle.Phase, user: String, reason: String?, action: OperatorAction
+    ) -> (JobState, String?, String?) {
+        let why = reason ?? "\(action == .cancel ? "canceled" : "paused") by \(user)"
+        switch phase {
+        case .pausedByOperator: return (.paused, user, why)
+        case .canceling: return (.canceling, user, why)
+        default: return (JobState(phase: phase), nil, nil)
+        }
+    }
+
     // MARK: Runners
 
     func runners() throws -> [RunnerRecord] {

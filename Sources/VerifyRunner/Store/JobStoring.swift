@@ -10,7 +10,7 @@
 ///
 /// Where a method means something else for the embedded store (one runner per spool) than for the shared one
 /// (several runners on one PostgreSQL database), its comment says what.
-public protocol JobStoring: RowSendingStore, JobLifecycleStore, OutcomeStore, RunnerRegistry {}
+public protocol JobStoring: RowSendingStore, JobLifecycleStore, OutcomeStore, RunnerRegistry, JobControlStore {}
 
 /// What every part of the store says about itself: where it is, and whether several runners share it.
 public protocol LocatedStore: AnyObject, Sendable {
@@ -19,6 +19,23 @@ public protocol LocatedStore: AnyObject, Sendable {
 
     /// Whether several runners may share the store (PostgreSQL), so that rows of a job can be with others.
     var isShared: Bool { get }
+}
+
+/// What an operator's commands (`verifyd pause`, `resume`, `cancel`) write, and `status` reads of them: each
+/// action is weighed by the job's life (``JobLifecycle``) and, when it is not refused, changes the job's state and
+/// is recorded in one transaction, whether or not a runner is at work.
+public protocol JobControlStore: LocatedStore {
+    /// Applies `action` to job `jobID` for `user` at `requestedAt` (ISO 8601), with `reason`, and records it.
+    ///
+    /// - Returns: the job's life's answer: `.moved` or `.unchanged` (a pause of a job paused already, say).
+    /// - Throws: ``JobActionRefused`` when there is no such job or its life refuses the action (nothing changes).
+    @discardableResult
+    func steer(
+        jobID: String, _ action: OperatorAction, reason: String?, user: String, requestedAt: String
+    ) throws -> JobLifecycle.Answer
+
+    /// The control actions on a job, in the order they were asked.
+    func actions(jobID: String) throws -> [JobAction]
 }
 
 /// What the scheduler (``JobScheduler``) needs to send a job: the rows to send and those left in flight, the group

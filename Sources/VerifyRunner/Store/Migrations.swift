@@ -43,6 +43,10 @@
 ///
 /// Migration 8 drops `rate_budget` and `row_leases` from SQLite stores, which migrations 5 and 7 made there: one
 /// runner per spool needs neither a shared bucket nor leased ranges.
+///
+/// Migration 9 is for operators steering a job: `jobs.paused_by` names the operator who paused or canceled it
+/// (NULL when verifyd's own rules paused it, which the next run lifts), and `job_actions` records every control
+/// action: who asked what of which job, when and why, and which runner carried it out, when.
 enum Migrations {
     /// Every migration, in order.
     static let all: [MigrationStep] = [
@@ -207,6 +211,22 @@ enum Migrations {
         },
         MigrationStep { sql in
             sql == .sqlite ? "DROP TABLE rate_budget;\nDROP TABLE row_leases;" : ""
+        },
+        MigrationStep { sql in
+            """
+            ALTER TABLE jobs ADD COLUMN paused_by TEXT;
+            CREATE TABLE job_actions (
+                id \(sql.numberedPrimaryKey),
+                job_id TEXT NOT NULL,
+                action TEXT NOT NULL,
+                reason TEXT,
+                user_name TEXT NOT NULL,
+                requested_at TEXT NOT NULL,
+                carried_out_at TEXT,
+                carried_out_by TEXT
+            );
+            \(StoreSchema.jobActionsByJob)
+            """
         },
     ]
 }

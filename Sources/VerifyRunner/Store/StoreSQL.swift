@@ -39,22 +39,47 @@ enum StoreSQL {
         ORDER BY created_at, id
         """)
 
+    /// Moves job `?` (fourth) to state `?`, paused or canceled by `?` (NULL for none) for reason `?`, if it is still
+    /// in state `?` (fifth): a runner that changed it meanwhile wins, and the action is weighed again.
+    static let steerJob = StoreStatement(
+        "UPDATE jobs SET state = ?, paused_by = ?, paused_reason = ? WHERE id = ? AND state = ?")
+
+    /// Records the control action on job `?`: action `?`, reason `?`, by user `?`, at time `?`.
+    static let recordJobAction = StoreStatement(
+        "INSERT INTO job_actions (job_id, action, reason, user_name, requested_at) VALUES (?, ?, ?, ?, ?)")
+
+    /// The control actions on job `?`, in the order they were asked, as ``StoredRecords/jobActionColumns``.
+    static let jobActions = StoreStatement(
+        "SELECT \(StoredRecords.jobActionColumns) FROM job_actions WHERE job_id = ? ORDER BY id")
+
     /// Records provider `?` for job `?` when it has none.
     static let adoptProvider = StoreStatement("UPDATE jobs SET provider = ? WHERE id = ? AND provider IS NULL")
 
-    /// Queues job `?` (third) for sending, with its extra columns `?` and row count `?`.
+    /// Records the extra columns `?` and row count `?` of job `?` (third), and queues it for sending unless an
+    /// operator paused or canceled it while it was read.
     static let finishIntake = StoreStatement(
-        "UPDATE jobs SET state = 'queued', extra_columns = ?, total_rows = ? WHERE id = ?")
+        """
+        UPDATE jobs SET state = CASE WHEN state = 'intake' THEN 'queued' ELSE state END, extra_columns = ?,
+                        total_rows = ?
+        WHERE id = ?
+        """)
 
-    /// Pauses job `?` (second) with reason `?`.
-    static let pauseJob = StoreStatement("UPDATE jobs SET state = 'paused', paused_reason = ? WHERE id = ?")
+    /// Pauses job `?` (second) with reason `?`, the API's doing, when it is queued (an operator's pause or cancel
+    /// stays).
+    static let pauseJob = StoreStatement(
+        "UPDATE jobs SET state = 'paused', paused_reason = ? WHERE id = ? AND state = 'queued'")
 
-    /// Holds job `?` (second) with reason `?`.
-    static let holdJob = StoreStatement("UPDATE jobs SET state = 'held', paused_reason = ? WHERE id = ?")
+    /// Holds job `?` (second) with reason `?` when it is queued or held.
+    static let holdJob = StoreStatement(
+        "UPDATE jobs SET state = 'held', paused_reason = ? WHERE id = ? AND state IN ('queued', 'held')")
 
-    /// Queues job `?` again when it is paused or held.
+    /// Queues job `?` again when it is held, or paused by verifyd's own rules (only `verifyd resume` lifts an
+    /// operator's pause).
     static let resumeJob = StoreStatement(
-        "UPDATE jobs SET state = 'queued', paused_reason = NULL WHERE id = ? AND state IN ('paused', 'held')")
+        """
+        UPDATE jobs SET state = 'queued', paused_reason = NULL
+        WHERE id = ? AND (state = 'held' OR (state = 'paused' AND paused_by IS NULL))
+        """)
 
     /// Finishes job `?` (third), whose file is now at `?`, at time `?`.
     static let finishJob = StoreStatement(

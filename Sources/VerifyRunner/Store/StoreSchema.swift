@@ -10,7 +10,18 @@
 /// (``PostgresFence``).
 enum StoreSchema {
     /// Every table, in the order they are created.
-    static let tables: [TableDefinition] = [jobs, jobRows, jobRequestSeconds, runners, rateBudget, rowLeases]
+    static let tables: [TableDefinition] = [
+        jobs, jobRows, jobRequestSeconds, runners, rateBudget, rowLeases, jobActions,
+    ]
+
+    /// The secondary indexes, after the tables.
+    static let indexes = [
+        "CREATE UNIQUE INDEX jobs_by_number ON jobs (number);",
+        jobActionsByJob,
+    ]
+
+    /// The index that lists a job's control actions in order.
+    static let jobActionsByJob = "CREATE INDEX job_actions_by_job ON job_actions (job_id, id);"
 
     /// The schema in `dialect`'s SQL, ready to run on an empty database.
     static func creation(in dialect: StoreDialect) -> String {
@@ -19,7 +30,7 @@ enum StoreSchema {
         for table in tables where dialect == .postgres || !table.isSharedStoreOnly {
             statements.append(table.creation(in: dialect))
         }
-        statements.append("CREATE UNIQUE INDEX jobs_by_number ON jobs (number);")
+        statements.append(contentsOf: indexes)
         if dialect == .postgres {
             statements.append(rateBudgetFirstRow)
             statements.append(PostgresFence.onRowsWritten)
@@ -52,6 +63,7 @@ enum StoreSchema {
             .init("number", .integer, postgres: "DEFAULT nextval('job_numbers')"),
             .init("provider", .text),
             .init("outcomes_checked_at", .text),
+            .init("paused_by", .text),
         ])
 
     /// The rows of every job, keyed by the job's number and the row's sequence (``RowKeyRange``). Its PostgreSQL
@@ -121,6 +133,21 @@ enum StoreSchema {
             .init("refilled_at", .real, "NOT NULL"),
         ],
         isSharedStoreOnly: true)
+
+    /// The operators' control actions (`verifyd pause`, `resume`, `cancel`): who asked what of which job, when
+    /// and why, and which runner carried it out, when.
+    private static let jobActions = TableDefinition(
+        name: "job_actions",
+        columns: [
+            .init("id", .numberedKey),
+            .init("job_id", .text, "NOT NULL"),
+            .init("action", .text, "NOT NULL"),
+            .init("reason", .text),
+            .init("user_name", .text, "NOT NULL"),
+            .init("requested_at", .text, "NOT NULL"),
+            .init("carried_out_at", .text),
+            .init("carried_out_by", .text),
+        ])
 
     /// Ranges of consecutive row keys of a job and the runner each is leased to.
     private static let rowLeases = TableDefinition(

@@ -74,7 +74,7 @@ enum StoredRecords {
             requests: row.int(column.requests), retries: row.int(column.retries),
             sendingSeconds: row.optionalDouble(column.sendingSeconds) ?? 0,
             provider: row.optionalText(column.provider).flatMap(ProviderName.init(rawValue:)),
-            outcomesCheckedAt: row.optionalText(column.outcomesCheckedAt))
+            outcomesCheckedAt: row.optionalText(column.outcomesCheckedAt), pausedBy: row.optionalText(column.pausedBy))
     }
 
     /// The columns of a ``WorkRow``, for ``workRow(_:at:keys:)``.
@@ -144,6 +144,18 @@ enum StoredRecords {
     /// The columns of a ``RunnerRecord``, for ``runner(_:at:)``.
     static let runnerColumns = RunnerColumns.selectList
 
+    /// The columns of a ``JobAction``, for ``jobAction(_:at:)``.
+    static let jobActionColumns = JobActionColumns.selectList
+
+    /// A control action from the columns of ``jobActionColumns``; `nil` for an action this verifyd does not know.
+    static func jobAction(_ row: some StoredColumns, at column: JobActionColumns) -> JobAction? {
+        guard let action = OperatorAction(rawValue: row.text(column.action)) else { return nil }
+        return JobAction(
+            jobID: row.text(column.jobID), action: action, reason: row.optionalText(column.reason),
+            user: row.text(column.user), requestedAt: row.text(column.requestedAt),
+            carriedOutAt: row.optionalText(column.carriedOutAt), carriedOutBy: row.optionalText(column.carriedOutBy))
+    }
+
     /// A runner from the columns of ``runnerColumns``.
     static func runner(_ row: some StoredColumns, at column: RunnerColumns) -> RunnerRecord {
         RunnerRecord(
@@ -160,14 +172,14 @@ struct JobColumns: StoredColumnPositions {
     var id: Int32 = 0, fileName: Int32 = 0, workPath: Int32 = 0, state: Int32 = 0, extraColumns: Int32 = 0
     var totalRows: Int32 = 0, pausedReason: Int32 = 0, createdAt: Int32 = 0, startedAt: Int32 = 0
     var finishedAt: Int32 = 0, requests: Int32 = 0, retries: Int32 = 0, sendingSeconds: Int32 = 0
-    var provider: Int32 = 0, outcomesCheckedAt: Int32 = 0
+    var provider: Int32 = 0, outcomesCheckedAt: Int32 = 0, pausedBy: Int32 = 0
 
     static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
         "id": \.id, "file_name": \.fileName, "work_path": \.workPath, "state": \.state,
         "extra_columns": \.extraColumns, "total_rows": \.totalRows, "paused_reason": \.pausedReason,
         "created_at": \.createdAt, "started_at": \.startedAt, "finished_at": \.finishedAt, "requests": \.requests,
         "retries": \.retries, "sending_seconds": \.sendingSeconds, "provider": \.provider,
-        "outcomes_checked_at": \.outcomesCheckedAt,
+        "outcomes_checked_at": \.outcomesCheckedAt, "paused_by": \.pausedBy,
     ]
 }
 
@@ -228,6 +240,17 @@ struct RunnerColumns: StoredColumnPositions {
         "id": \.id, "host": \.host, "pid": \.pid, "started_at": \.startedAt, "last_seen": \.lastSeen,
         "sent": \.sent, "ended_at": \.endedAt, "lease_seconds": \.leaseSeconds, "lost_at": \.lostAt,
         "lost_to": \.lostTo,
+    ]
+}
+
+/// Where the columns of a ``JobAction`` stand in a result.
+struct JobActionColumns: StoredColumnPositions {
+    var jobID: Int32 = 0, action: Int32 = 0, reason: Int32 = 0, user: Int32 = 0, requestedAt: Int32 = 0
+    var carriedOutAt: Int32 = 0, carriedOutBy: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "job_id": \.jobID, "action": \.action, "reason": \.reason, "user_name": \.user,
+        "requested_at": \.requestedAt, "carried_out_at": \.carriedOutAt, "carried_out_by": \.carriedOutBy,
     ]
 }
 

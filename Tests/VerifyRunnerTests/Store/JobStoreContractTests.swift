@@ -146,6 +146,7 @@ import Testing
         try withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "1", provider: nil)
             try store.createJob(id: "j2", fileName: "b.csv", workPath: "/q", createdAt: "2", provider: nil)
+            try store.finishIntake(jobID: "j1", extraColumns: [], totalRows: 0)
             try store.pauseJob(id: "j1", reason: "Invalid API key")
             #expect(try store.job(id: "j1")?.pausedReason == "Invalid API key")
             try store.resumeJob(id: "j1")
@@ -156,6 +157,54 @@ import Testing
             try store.finishJob(id: "j1", workPath: "/d/a.csv", finishedAt: "3")
             #expect(try store.unfinishedJobs().isEmpty)
             #expect(try store.jobs().map(\.state) == [.finished, .rejected])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func operatorsSteerJobsAndEveryActionIsRecorded(kind: StoreKind) throws {
+        try withStore(kind) { store in
+            for id in ["j1", "j2", "j3"] {
+                try store.createJob(id: id, fileName: "\(id).csv", workPath: "/p", createdAt: id, provider: nil)
+            }
+            // Paused while being read: intake ends, the pause stays.
+            try store.steer(jobID: "j1", .pause, reason: "hold until Monday", user: "ana", requestedAt: "t1")
+            try store.finishIntake(jobID: "j1", extraColumns: [], totalRows: 0)
+            var j1 = try #require(try store.job(id: "j1"))
+            #expect(j1.phase == .pausedByOperator && j1.pausedBy == "ana" && j1.pausedReason == "hold until Monday")
+            // verifyd's own rules neither pause it again nor lift the operator's pause.
+            try store.pauseJob(id: "j1", reason: "Invalid API key")
+            try store.resumeJob(id: "j1")
+            j1 = try #require(try store.job(id: "j1"))
+            #expect(j1.phase == .pausedByOperator && j1.pausedReason == "hold until Monday")
+            #expect(
+                try store.steer(jobID: "j1", .resume, reason: nil, user: "bo", requestedAt: "t2")
+                    == .moved(to: .queued, then: .send))
+            #expect(try store.job(id: "j1")?.state == .queued && store.job(id: "j1")?.pausedBy == nil)
+
+            try store.finishIntake(jobID: "j2", extraColumns: [], totalRows: 0)
+            try store.steer(jobID: "j2", .cancel, reason: nil, user: "ana", requestedAt: "t3")
+            #expect(
+                try store.job(id: "j2")?.state == .canceling && store.job(id: "j2")?.pausedReason == "canceled by ana")
+
+            // Refused actions change nothing and are not recorded.
+            #expect(throws: JobActionRefused.refused(jobID: "j3", .notPaused(.intake))) {
+                try store.steer(jobID: "j3", .resume, reason: nil, user: "ana", requestedAt: "t4")
+            }
+            #expect(throws: JobActionRefused.noSuchJob("nope")) {
+                try store.steer(jobID: "nope", .pause, reason: nil, user: "ana", requestedAt: "t5")
+            }
+            try store.finishJob(id: "j3", workPath: "/d", finishedAt: "t6")
+            #expect(throws: JobActionRefused.refused(jobID: "j3", .ended(.finished))) {
+                try store.steer(jobID: "j3", .cancel, reason: nil, user: "ana", requestedAt: "t7")
+            }
+            #expect(try store.job(id: "j3")?.state == .finished)
+
+            #expect(
+                try store.actions(jobID: "j1") == [
+                    JobAction(jobID: "j1", action: .pause, reason: "hold until Monday", user: "ana", requestedAt: "t1"),
+                    JobAction(jobID: "j1", action: .resume, reason: nil, user: "bo", requestedAt: "t2"),
+                ])
+            #expect(try store.actions(jobID: "j2").map(\.action) == [.cancel])
+            #expect(try store.actions(jobID: "j3").isEmpty)
         }
     }
 

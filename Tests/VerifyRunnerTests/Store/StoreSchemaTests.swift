@@ -90,7 +90,10 @@ import Testing
             let path = directory.path + "/new.sqlite"
             _ = try SQLiteJobStore(path: path)
             let tables = try Self.sqliteCatalog(path).keys.filter { $0.hasPrefix("table ") }
-            #expect(Set(tables) == ["table jobs", "table job_rows", "table job_request_seconds", "table runners"])
+            #expect(
+                Set(tables) == [
+                    "table jobs", "table job_rows", "table job_request_seconds", "table runners", "table job_actions",
+                ])
         }
     }
 
