@@ -20,7 +20,7 @@ struct StatusCommand: BlockingCommand {
     var json = false
 
     func runBlocking() throws {
-        let store: any JobStoreReader = try spoolOptions.openStore(creating: false)
+        let store = try spoolOptions.openStore(creating: false)
         var jobs = try store.jobs()
         if let jobID {
             jobs = jobs.filter { $0.id == jobID }
@@ -30,6 +30,7 @@ struct StatusCommand: BlockingCommand {
             try JobStatus(
                 job: job, counts: store.statusCounts(jobID: job.id),
                 errorCodes: jobID == nil ? nil : store.errorCodeBreakdown(jobID: job.id),
+                actions: store.actions(jobID: job.id),
                 reportDirectory: spoolOptions.layout.reportDirectory(jobID: job.id))
         }
         if json {
@@ -46,6 +47,7 @@ struct StatusCommand: BlockingCommand {
                 print("\(status.job.id): \(reason)")
             }
             guard let codes = status.errorCodes else { continue }
+            if !status.actions.isEmpty { print("\n" + StatusTable.actions(status.actions)) }
             print(
                 codes.isEmpty
                     ? "\nno row ended with an error code"
@@ -62,6 +64,8 @@ struct JobStatus {
     let counts: [String: Int]
     /// Rows per error code and status (only for `status JOB_ID`).
     let errorCodes: [ErrorCodeCount]?
+    /// Operators' control actions on the job, in the order they were asked.
+    let actions: [JobAction]
     /// `reports/JOB_ID`.
     let reportDirectory: String
 
@@ -93,6 +97,14 @@ struct JobStatus {
             "report": reportDirectory, "provider": job.provider?.rawValue ?? NSNull(),
         ]
         if let reason = job.pausedReason { object["reason"] = reason }
+        if let operatorName = job.pausedBy { object["paused_by"] = operatorName }
+        object["actions"] = actions.map { action in
+            [
+                "action": action.action.rawValue, "reason": action.reason ?? NSNull(), "user": action.user,
+                "requested_at": action.requestedAt, "carried_out_at": action.carriedOutAt ?? NSNull(),
+                "carried_out_by": action.carriedOutBy ?? NSNull(),
+            ] as [String: Any]
+        }
         if let errorCodes {
             object["error_codes"] = errorCodes.map { count in
                 [
@@ -129,6 +141,18 @@ enum StatusTable {
     static func errorCodes(_ counts: [ErrorCodeCount], provider: ProviderName?) -> String {
         let rows = counts.map { [$0.code, $0.status, "\($0.rows)", ErrorCodeMeaning.describe($0, provider: provider)] }
         return aligned([["ERROR", "STATUS", "ROWS", "MEANING"]] + rows)
+    }
+
+    /// The control actions of `status JOB_ID`: when, what, who, why, and which runner carried it out.
+    static func actions(_ actions: [JobAction]) -> String {
+        let rows = actions.map { action in
+            [
+                action.requestedAt, action.action.rawValue, action.user.printable,
+                action.carriedOutBy.map { "\($0) at \(action.carriedOutAt ?? "?")" } ?? "not yet",
+                action.reason?.printable ?? "-",
+            ]
+        }
+        return aligned([["ASKED", "ACTION", "BY", "CARRIED OUT", "REASON"]] + rows)
     }
 
     /// Columns padded to their widest cell; the last column is not padded.

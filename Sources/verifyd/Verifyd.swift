@@ -10,7 +10,7 @@ struct Verifyd: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, SubmitCommand.self, StatusCommand.self, ReportCommand.self, OutcomesCommand.self,
-            CheckCommand.self, RunnersCommand.self,
+            CheckCommand.self, RunnersCommand.self, PauseCommand.self, ResumeCommand.self, CancelCommand.self,
             SandboxCommand.self,
         ])
 }
