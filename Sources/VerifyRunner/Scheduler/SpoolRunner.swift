@@ -171,9 +171,15 @@ public final class SpoolRunner: Sendable {
             if let loss = lease.withLock({ $0 })?.lost { try startAfresh(after: loss, unsent: 0) }
             try claimIncoming(&sightings)
             let ownFiles = Set(scanner.claimedFiles().map(\.jobID))
-            let jobs = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }.filter {
+            let unfinished = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }
+            // A job an operator paused waits for `resume`; one being canceled is settled elsewhere.
+            for job in unfinished where job.phase == .pausedByOperator || job.phase == .canceling {
+                try noteSteering(of: job)
+            }
+            let jobs = unfinished.filter {
                 // A job still being read belongs to the runner whose spool holds its file.
-                $0.state != .intake || ownFiles.contains($0.id)
+                ($0.state != .intake || ownFiles.contains($0.id)) && $0.phase != .pausedByOperator
+                    && $0.phase != .canceling
             }
             let toAttempt = jobs.filter {
                 !attempted.contains($0.id) || (!configuration.once && $0.state != .held)
@@ -353,6 +359,7 @@ public final class SpoolRunner: Sendable {
     /// the job remain with other runners of a shared store (this run has sent every row it could take).
     private func process(_ job: JobRecord, into result: inout Result) throws -> Bool {
         var job = job
+        try noteSteering(of: job)
         if job.provider == nil {
             try store.adoptProvider(jobID: job.id, provider: configuration.providerName)
             job.provider = configuration.providerName
@@ -394,6 +401,7 @@ public final class SpoolRunner: Sendable {
         }
         guard job.state == .queued else { return false }
         let outcome: JobScheduler.Outcome
+        var steered: JobLifecycle.Phase?
         if configuration.dryRun {
             if !readByDryRun {
                 let marked = try store.markUnsentRowsWouldSend(jobID: job.id, at: nowStamp)
@@ -401,7 +409,7 @@ public final class SpoolRunner: Sendable {
             }
             outcome = .finished
         } else {
-            outcome = send(job)
+            (outcome, steered) = send(job)
         }
         switch outcome {
         case .finished:
@@ -422,7 +430,11 @@ public final class SpoolRunner: Sendable {
             metrics?.jobCompleted("paused")
             result.pauseReason = reason
         case .stopped:
-            logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
+            if steered != nil, let now = try store.job(id: job.id) {
+                try noteSteering(of: now)
+            } else {
+                logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
+            }
         case .storeFailed(let message):
             result.storeFailure = message
         case .leaseLost(let loss, let unsent):
@@ -431,6 +443,24 @@ public final class SpoolRunner: Sendable {
             return true
         }
         return false
+    }
+
+    /// Records that this runner carried out the operators' actions on `job` not carried out yet, and says what
+    /// they left the job in.
+    private func noteSteering(of job: JobRecord) throws {
+        guard let runnerID = lease.withLock({ $0 })?.runnerID,
+            try store.markActionsCarriedOut(jobID: job.id, runnerID: runnerID, at: nowStamp) > 0
+        else { return }
+        let metadata: Logger.Metadata = [
+            "job.id": "\(job.id)", "state": "\(job.state.rawValue)", "by": "\(job.pausedBy ?? "-")",
+            "reason": "\(job.pausedReason ?? "-")",
+        ]
+        switch job.phase {
+        case .pausedByOperator:
+            logger.notice("job paused by an operator; it waits for verifyd resume", metadata: metadata)
+        case .canceling: logger.notice("job canceled by an operator; no row of it is sent any more", metadata: metadata)
+        default: logger.notice("an operator's action on the job was carried out", metadata: metadata)
+        }
     }
 
     /// Where a finished job's file goes: `done/` of this spool when its file is here; where it is otherwise
@@ -484,7 +514,9 @@ public final class SpoolRunner: Sendable {
     }
 
     /// Runs the job's scheduler and waits for it on this (non-cooperative) thread.
-    private func send(_ job: JobRecord) -> JobScheduler.Outcome {
+    /// Sends the job's rows until they are done or the run stops, or an operator pauses or cancels the job (the
+    /// phase the job was put in, then).
+    private func send(_ job: JobRecord) -> (JobScheduler.Outcome, steered: JobLifecycle.Phase?) {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
             configuration: configuration.scheduler, logger: logger, metrics: metrics,
@@ -517,9 +549,11 @@ public final class SpoolRunner: Sendable {
             done.signal()
         }
         if isStopped { scheduler.stop() }
+        let watch = SteeringWatch(store: store, jobID: job.id) { _ in scheduler.stop() }
         done.wait()
+        let steered = watch.end()
         current.withLock { $0 = nil }
-        return outcome.withLock { $0 }
+        return (outcome.withLock { $0 }, steered)
     }
 }
 

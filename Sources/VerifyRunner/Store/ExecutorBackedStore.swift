@@ -224,6 +224,11 @@ extension ExecutorBackedStore {
         }
     }
 
+    @discardableResult
+    func markActionsCarriedOut(jobID: String, runnerID: String, at: String) throws -> Int {
+        try withExecutor { try $0.run(StoreSQL.markActionsCarriedOut, at, runnerID, jobID) }
+    }
+
     /// How `phase`, reached by an operator's `action`, is stored: its state, who paused or canceled the job, and
     /// why (the operator's reason, or what was done by whom).
     private static func stored(

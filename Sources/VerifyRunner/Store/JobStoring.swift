@@ -36,6 +36,11 @@ public protocol JobControlStore: LocatedStore {
 
     /// The control actions on a job, in the order they were asked.
     func actions(jobID: String) throws -> [JobAction]
+
+    /// Records that runner `runnerID` carried out, at `at` (ISO 8601), every action on job `jobID` no runner had
+    /// carried out yet; returns how many.
+    @discardableResult
+    func markActionsCarriedOut(jobID: String, runnerID: String, at: String) throws -> Int
 }
 
 /// What the scheduler (``JobScheduler``) needs to send a job: the rows to send and those left in flight, the group

@@ -48,6 +48,10 @@ enum StoreSQL {
     static let recordJobAction = StoreStatement(
         "INSERT INTO job_actions (job_id, action, reason, user_name, requested_at) VALUES (?, ?, ?, ?, ?)")
 
+    /// Records time `?` and runner `?` as carrying out the actions on job `?` that no runner had carried out.
+    static let markActionsCarriedOut = StoreStatement(
+        "UPDATE job_actions SET carried_out_at = ?, carried_out_by = ? WHERE job_id = ? AND carried_out_at IS NULL")
+
     /// The control actions on job `?`, in the order they were asked, as ``StoredRecords/jobActionColumns``.
     static let jobActions = StoreStatement(
         "SELECT \(StoredRecords.jobActionColumns) FROM job_actions WHERE job_id = ? ORDER BY id")

@@ -68,3 +68,43 @@ import Testing
         #expect(late.status == 1 && late.stderr.contains("\(finished): the job is already finished"))
     }
 }
+
+extension SteeringCommandTests {
+    /// A job paused while it is being sent stops sending and stays paused through later runs; resumed, it
+    /// finishes, and every number was started exactly once.
+    @Test func aJobPausedWhileSendingStopsAndResumedFinishesWithEveryNumberStartedOnce() async throws {
+        let spool = try TemporaryDirectory()
+        defer { spool.remove() }
+        let sandbox = try await SandboxProcess.start()
+        defer { Task { try? await sandbox.stop() } }
+        let rows = 3_000
+        try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/campaign.csv")
+        let run = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "300"]
+        let sending = try BuiltBinary.start(run, environment: SandboxProcess.credentials)
+        try #require(try await sandbox.waitForStarts(300, of: sending) >= 300, "the job is being sent")
+        let id = try #require(try await Self.jobs(spool.path).keys.first)
+
+        let paused = try await BuiltBinary.run(["pause", id, "--reason", "support asked", "--spool", spool.path])
+        #expect(paused.status == 0, "\(paused.stderr)")
+        #expect(try await sending.exitStatus() == 0, "with nothing else to do, the run ends")
+        let startsWhilePaused = try await sandbox.stats().starts
+        let job = try #require(try await Self.jobs(spool.path)[id])
+        #expect(job["state"] as? String == "paused")
+        let unfinished = (job["counts"] as? [String: Int])?["unfinished"] ?? 0
+        #expect(unfinished > 0 && startsWhilePaused + unfinished == rows, "every start is a row done")
+        let carriedOut = try await Self.actions(spool.path, of: id).first?["carried_out_by"] as? String
+        #expect(carriedOut != nil, "the runner recorded that it carried the pause out")
+
+        let again = try await BuiltBinary.run(run, environment: SandboxProcess.credentials)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try await sandbox.stats().starts == startsWhilePaused, "a later run sends nothing of a paused job")
+
+        #expect(try await BuiltBinary.run(["resume", id, "--spool", spool.path]).status == 0)
+        let finished = try await BuiltBinary.run(run, environment: SandboxProcess.credentials)
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let report = try Report(spool: spool.path)
+        #expect(report.rows.count == rows && report.rows.allSatisfy { $0["status"] == "sent" })
+        let counts = try await sandbox.stats()
+        #expect(counts.deliveredByNumber.count == rows && counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+    }
+}
