@@ -80,7 +80,7 @@ struct JobStatus {
     /// Seconds left for an unfinished job, at the pace of first attempts so far (`nil`: unknown).
     var etaSeconds: Int? {
         let unfinished = counts["unfinished"] ?? 0
-        guard job.state != .finished, job.state != .rejected else { return nil }
+        guard !job.phase.hasEnded else { return nil }
         let firstAttempts = Double(job.requests - job.retries)
         guard unfinished > 0, job.sendingSeconds > 0, firstAttempts > 0 else { return unfinished == 0 ? 0 : nil }
         return Int((Double(unfinished) / (firstAttempts / job.sendingSeconds)).rounded(.up))
@@ -131,7 +131,7 @@ enum StatusTable {
                 status.requestsPerSecond.map { "\(Int($0.rounded()))/s" } ?? "-",
                 status.etaSeconds.map { $0 == 0 ? "-" : DurationText.describe(seconds: $0) } ?? "-",
                 JobSummaryText.countsText(status.counts).replacingOccurrences(of: ", ", with: " · "),
-                status.job.state == .finished ? status.reportDirectory + "/" : "-",
+                status.job.state == .finished || status.job.state == .canceled ? status.reportDirectory + "/" : "-",
             ]
         }
         return aligned([header] + rows)

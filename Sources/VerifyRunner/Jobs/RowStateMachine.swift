@@ -250,6 +250,9 @@ public struct RowStateMachine: Sendable, Equatable {
         }
     }
 
+    /// The job was canceled: a row not sent again ends `canceled` (the scheduler asks this instead of sending it).
+    public mutating func cancel() -> Action { finish(.canceled) }
+
     private mutating func finish(_ status: RowStatus) -> Action {
         state = .finished(status, attempts: state.attempts)
         return .finish(status)

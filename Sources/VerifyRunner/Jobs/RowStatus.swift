@@ -22,4 +22,6 @@ public enum RowStatus: String, Sendable, Equatable, CaseIterable, Codable {
     case inDoubt = "in_doubt"
     /// `--dry-run` only: valid, not a duplicate, would have been sent.
     case wouldSend = "would_send"
+    /// An operator canceled the job before the row was sent (`verifyd cancel`); listed in `retry.csv`.
+    case canceled
 }

@@ -36,7 +36,7 @@ public struct ReportWriter: Sendable {
         let jsonlFile = try AtomicFileWriter(path: directory + "/report.jsonl")
         let inputColumns = Self.retryColumns + job.extraColumns
         // retry.csv: the rows that ended `failed` for a reason that may pass on a second try (see
-        // ResponseClassifier.failureIsRetryable); not_verified.csv: the sent rows whose code was never given.
+        // ResponseClassifier.failureIsRetryable), and those an operator's cancel kept from being sent; not_verified.csv: the sent rows whose code was never given.
         let retryFile = try ResendFile(path: directory + "/retry.csv", columns: inputColumns)
         let notVerifiedFile = try ResendFile(path: directory + "/not_verified.csv", columns: inputColumns)
         let tables = (job.provider.map { [$0.definition] } ?? ProviderDefinition.all).map(\.errorTable)
@@ -56,7 +56,9 @@ public struct ReportWriter: Sendable {
                 ResponseClassifier.failureIsRetryable(
                     httpStatus: row.httpStatus, errorCode: row.errorCode, table: table)
             }
-            if row.status == .failed, tables.contains(where: isRetryable) { try retryFile.append(row) }
+            if row.status == .canceled || (row.status == .failed && tables.contains(where: isRetryable)) {
+                try retryFile.append(row)
+            }
             if row.status == .sent, row.outcome == .notVerified { try notVerifiedFile.append(row) }
             if jsonl.count >= flushSize {
                 try csvFile.write(csv)

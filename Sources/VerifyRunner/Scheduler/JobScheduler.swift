@@ -92,6 +92,8 @@ public final class JobScheduler: @unchecked Sendable {
     private let inDoubtLookUp: (any InDoubtLookUp)?
     /// The runner's lease on the rows: the deadline its requests carry, and whether it was lost.
     private let lease: RunnerLease?
+    /// Whether the job was canceled: nothing is sent, rows in doubt are still asked about.
+    private let canceling: Bool
     /// The rules of every row's machine.
     private let rowPolicy: RowStateMachine.Policy
 
@@ -120,13 +122,16 @@ public final class JobScheduler: @unchecked Sendable {
     ///   - lease: the runner's lease from ``RunnerRegistry/startRunning(lease:requestTimeout:)``: every request
     ///     carries its send deadline. When it is lost (``leaseLost()``), the run ends ``Outcome/leaseLost(_:unsent:)``.
     ///   - clock: where time and timers come from.
+    ///   - canceling: the job was canceled by an operator: no row is sent; a row in doubt is still asked about
+    ///     (a question sends no code) and ends as the answer says, and any row that would be sent ends `canceled`.
     public init(
         jobID: String, store: any RowSendingStore, provider: any VerificationProvider, transport: any HTTPTransport,
         configuration: Configuration, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
         metrics: RunMetrics? = nil, inDoubtLookUp: (any InDoubtLookUp)? = nil, lease: RunnerLease? = nil,
-        clock: any RunClock = SystemClock()
+        clock: any RunClock = SystemClock(), canceling: Bool = false
     ) {
         self.jobID = jobID
+        self.canceling = canceling
         self.inDoubtLookUp = inDoubtLookUp
         self.lease = lease
         self.clock = clock
@@ -327,7 +332,9 @@ public final class JobScheduler: @unchecked Sendable {
                 // before its send deadline), so a status question waits for the margin (``LoadedRow/askableAt``); a
                 // provider's own look-up is given the margin and waits for it by itself.
                 adopt(row, leftBy: isInDoubt ? now : nil)
-                if isInDoubt {
+                if canceling, !isInDoubt {
+                    carryOut(rows[row.sequence]?.machine.cancel(), sequence: row.sequence)
+                } else if isInDoubt {
                     resolveInDoubt(row.sequence)
                 } else if let notBefore = row.notBefore, notBefore > now {
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
@@ -528,7 +535,10 @@ public final class JobScheduler: @unchecked Sendable {
     /// Carries out what a row's machine decided. `result` is the answer that led there, if any; a row that ends
     /// failed or in doubt without one shows its last answer.
     private func carryOut(_ action: RowStateMachine.Action?, sequence: Int, result: ProviderResult? = nil) {
-        guard let action, let row = rows[sequence] else { return }
+        guard var action else { return }
+        // A canceled job sends nothing more: a row that would be sent (again) ends `canceled` instead.
+        if canceling, action.sendsAgain, let canceled = rows[sequence]?.machine.cancel() { action = canceled }
+        guard let row = rows[sequence] else { return }
         let result = result ?? (action.endsUnresolved ? row.lastResult : nil)
         let now = stamp()
         switch action {
@@ -775,6 +785,14 @@ public final class JobScheduler: @unchecked Sendable {
 }
 
 extension RowStateMachine.Action {
+    /// Whether the action sends the row's request (again).
+    fileprivate var sendsAgain: Bool {
+        switch self {
+        case .send, .sendAgain, .requeue: true
+        default: false
+        }
+    }
+
     /// Whether the action ends the row `failed` or `in_doubt`: its report shows the last answer.
     fileprivate var endsUnresolved: Bool { self == .finish(.failed) || self == .finish(.inDoubt) }
 }

@@ -173,13 +173,11 @@ public final class SpoolRunner: Sendable {
             let ownFiles = Set(scanner.claimedFiles().map(\.jobID))
             let unfinished = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }
             // A job an operator paused waits for `resume`; one being canceled is settled elsewhere.
-            for job in unfinished where job.phase == .pausedByOperator || job.phase == .canceling {
-                try noteSteering(of: job)
-            }
+            // A job an operator paused waits for `resume`.
+            for job in unfinished where job.phase == .pausedByOperator { try noteSteering(of: job) }
             let jobs = unfinished.filter {
                 // A job still being read belongs to the runner whose spool holds its file.
                 ($0.state != .intake || ownFiles.contains($0.id)) && $0.phase != .pausedByOperator
-                    && $0.phase != .canceling
             }
             let toAttempt = jobs.filter {
                 !attempted.contains($0.id) || (!configuration.once && $0.state != .held)
@@ -399,10 +397,17 @@ public final class SpoolRunner: Sendable {
             try store.resumeJob(id: job.id)
             job.state = .queued
         }
-        guard job.state == .queued else { return false }
+        guard job.state == .queued || job.state == .canceling else { return false }
         let outcome: JobScheduler.Outcome
         var steered: JobLifecycle.Phase?
-        if configuration.dryRun {
+        if job.state == .canceling {
+            // Rows waiting for a request end `canceled`; rows in flight or in doubt get their answer (a question
+            // sends no code), and any of them that would be sent again ends `canceled` too.
+            let canceled = try store.cancelUnsentRows(jobID: job.id, at: nowStamp)
+            metrics?.rowsFinished(["canceled": canceled])
+            let unfinished = try store.unfinishedRowsCountedAside(jobID: job.id)
+            outcome = unfinished == 0 ? .finished : send(job, canceling: true).0
+        } else if configuration.dryRun {
             if !readByDryRun {
                 let marked = try store.markUnsentRowsWouldSend(jobID: job.id, at: nowStamp)
                 metrics?.rowsFinished(["would_send": marked])
@@ -422,15 +427,19 @@ public final class SpoolRunner: Sendable {
             guard let finished = try store.job(id: job.id) else { return false }
             try settle(finished)
             // The metrics first, then the line: whoever reads the line finds the job counted.
-            metrics?.jobCompleted("finished")
+            metrics?.jobCompleted(finished.state.rawValue)
             metrics?.succeeded(at: clock.now())
-            logger.info("job finished", metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
+            logger.info(
+                finished.state == .canceled ? "job canceled" : "job finished",
+                metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
             result.finishedJobs.append(finished)
         case .paused(let reason):
             metrics?.jobCompleted("paused")
             result.pauseReason = reason
         case .stopped:
-            if steered != nil, let now = try store.job(id: job.id) {
+            if steered == .canceling, !isStopped, let now = try store.job(id: job.id) {
+                return try process(now, into: &result)
+            } else if steered != nil, let now = try store.job(id: job.id) {
                 try noteSteering(of: now)
             } else {
                 logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
@@ -516,7 +525,10 @@ public final class SpoolRunner: Sendable {
     /// Runs the job's scheduler and waits for it on this (non-cooperative) thread.
     /// Sends the job's rows until they are done or the run stops, or an operator pauses or cancels the job (the
     /// phase the job was put in, then).
-    private func send(_ job: JobRecord) -> (JobScheduler.Outcome, steered: JobLifecycle.Phase?) {
+    ///
+    /// With `canceling` (an operator canceled the job), nothing is sent: rows in doubt are asked about.
+    private func send(_ job: JobRecord, canceling: Bool = false) -> (JobScheduler.Outcome, steered: JobLifecycle.Phase?)
+    {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
             configuration: configuration.scheduler, logger: logger, metrics: metrics,
@@ -528,7 +540,7 @@ public final class SpoolRunner: Sendable {
                     margin: configuration.scheduler.inDoubtMargin, logger: logger,
                     answeredRequests: { span in (try? store.answeredRequests(in: span)) ?? 0 })
             },
-            lease: lease.withLock { $0 }, clock: clock)
+            lease: lease.withLock { $0 }, clock: clock, canceling: canceling)
         if let metrics {
             // The rows done before this run are counted aside while the first requests leave. The count
             // reads the store as it was when the job started (the first commit marks rows in flight; rows
@@ -549,7 +561,9 @@ public final class SpoolRunner: Sendable {
             done.signal()
         }
         if isStopped { scheduler.stop() }
-        let watch = SteeringWatch(store: store, jobID: job.id) { _ in scheduler.stop() }
+        let watch = SteeringWatch(store: store, jobID: job.id) { phase in
+            if phase == .pausedByOperator || !canceling { scheduler.stop() }
+        }
         done.wait()
         let steered = watch.end()
         current.withLock { $0 = nil }

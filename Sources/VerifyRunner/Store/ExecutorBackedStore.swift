@@ -225,6 +225,14 @@ extension ExecutorBackedStore {
     }
 
     @discardableResult
+    func cancelUnsentRows(jobID: String, at: String) throws -> Int {
+        try withExecutor { executor in
+            let keys = try keys(of: jobID)
+            return try executor.run(StoreSQL.cancelUnsentRows, at, keys.first, keys.last)
+        }
+    }
+
+    @discardableResult
     func markActionsCarriedOut(jobID: String, runnerID: String, at: String) throws -> Int {
         try withExecutor { try $0.run(StoreSQL.markActionsCarriedOut, at, runnerID, jobID) }
     }

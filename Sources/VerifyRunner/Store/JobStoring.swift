@@ -37,6 +37,11 @@ public protocol JobControlStore: LocatedStore {
     /// The control actions on a job, in the order they were asked.
     func actions(jobID: String) throws -> [JobAction]
 
+    /// Ends `canceled` every row of a canceled job that waits for a request (rows in flight or in doubt get their
+    /// answer first); returns how many.
+    @discardableResult
+    func cancelUnsentRows(jobID: String, at: String) throws -> Int
+
     /// Records that runner `runnerID` carried out, at `at` (ISO 8601), every action on job `jobID` no runner had
     /// carried out yet; returns how many.
     @discardableResult

@@ -85,9 +85,23 @@ enum StoreSQL {
         WHERE id = ? AND (state = 'held' OR (state = 'paused' AND paused_by IS NULL))
         """)
 
-    /// Finishes job `?` (third), whose file is now at `?`, at time `?`.
+    /// Ends job `?` (third), whose file is now at `?`, at time `?`: `canceled` when an operator canceled it,
+    /// `finished` otherwise.
     static let finishJob = StoreStatement(
-        "UPDATE jobs SET state = 'finished', work_path = ?, finished_at = ? WHERE id = ?")
+        """
+        UPDATE jobs SET state = CASE WHEN state = 'canceling' THEN 'canceled' ELSE 'finished' END, work_path = ?,
+                        finished_at = ?
+        WHERE id = ?
+        """)
+
+    /// Ends `canceled`, at time `?`, every row of a job's key range (`?` to `?`) that waits for a request: rows in
+    /// flight or in doubt get their answer first.
+    static let cancelUnsentRows = StoreStatement(
+        """
+        UPDATE job_rows SET state = 'finished', status = 'canceled', finished_at = ?,
+            message = 'canceled by an operator before it was sent'
+        WHERE id BETWEEN ? AND ? AND state IN ('pending', 'waiting')
+        """)
 
     /// Rejects job `?` (third), whose file is now at `?`, for reason `?`.
     static let rejectJob = StoreStatement(

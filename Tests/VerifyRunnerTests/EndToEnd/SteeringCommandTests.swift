@@ -36,7 +36,7 @@ import Testing
         #expect(job["paused_by"] as? String == OperatorName.current())
 
         // A run neither lifts an operator's pause nor sends the job.
-        let again = try await BuiltBinary.run(run, environment: SandboxProcess.credentials)
+        let again = try await BuiltBinary.run(run + ["--rate", "0"], environment: SandboxProcess.credentials)
         #expect(again.status == 0, "\(again.stderr)")
         job = try #require(try await Self.jobs(spool.path)[id])
         #expect(job["state"] as? String == "paused" && job["counts"] as? [String: Int] == ["unfinished": 2])
@@ -73,19 +73,14 @@ extension SteeringCommandTests {
     /// A job paused while it is being sent stops sending and stays paused through later runs; resumed, it
     /// finishes, and every number was started exactly once.
     @Test func aJobPausedWhileSendingStopsAndResumedFinishesWithEveryNumberStartedOnce() async throws {
-        let spool = try TemporaryDirectory()
-        defer { spool.remove() }
-        let sandbox = try await SandboxProcess.start()
-        defer { Task { try? await sandbox.stop() } }
-        let rows = 3_000
-        try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/campaign.csv")
-        let run = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL, "--rate", "300"]
-        let sending = try BuiltBinary.start(run, environment: SandboxProcess.credentials)
-        try #require(try await sandbox.waitForStarts(300, of: sending) >= 300, "the job is being sent")
-        let id = try #require(try await Self.jobs(spool.path).keys.first)
+        let campaign = try await CampaignUnderWay.start()
+        defer { campaign.remove() }
+        let (spool, sandbox, rows, run, sending, id) = (
+            campaign.spool, campaign.sandbox, CampaignUnderWay.rows, campaign.run, campaign.sending, campaign.id
+        )
 
         let paused = try await BuiltBinary.run(["pause", id, "--reason", "support asked", "--spool", spool.path])
-        #expect(paused.status == 0, "\(paused.stderr)")
+        try #require(paused.status == 0, "\(paused.stderr)")
         #expect(try await sending.exitStatus() == 0, "with nothing else to do, the run ends")
         let startsWhilePaused = try await sandbox.stats().starts
         let job = try #require(try await Self.jobs(spool.path)[id])
@@ -95,16 +90,86 @@ extension SteeringCommandTests {
         let carriedOut = try await Self.actions(spool.path, of: id).first?["carried_out_by"] as? String
         #expect(carriedOut != nil, "the runner recorded that it carried the pause out")
 
-        let again = try await BuiltBinary.run(run, environment: SandboxProcess.credentials)
+        let again = try await BuiltBinary.run(run + ["--rate", "0"], environment: SandboxProcess.credentials)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try await sandbox.stats().starts == startsWhilePaused, "a later run sends nothing of a paused job")
 
         #expect(try await BuiltBinary.run(["resume", id, "--spool", spool.path]).status == 0)
-        let finished = try await BuiltBinary.run(run, environment: SandboxProcess.credentials)
+        let finished = try await BuiltBinary.run(run + ["--rate", "0"], environment: SandboxProcess.credentials)
         #expect(finished.status == 0, "\(finished.stderr)")
         let report = try Report(spool: spool.path)
         #expect(report.rows.count == rows && report.rows.allSatisfy { $0["status"] == "sent" })
         let counts = try await sandbox.stats()
         #expect(counts.deliveredByNumber.count == rows && counts.deliveredByNumber.values.allSatisfy { $0 == 1 })
+    }
+}
+
+extension SteeringCommandTests {
+    /// A job canceled while it is being sent starts nothing more: every row ends `sent` or `canceled`, the report
+    /// is written, and its `retry.csv`, dropped into `incoming/`, makes a job of exactly the canceled rows.
+    @Test func aJobCanceledWhileSendingEndsItsUnsentRowsCanceledAndRetryCSVSendsThem() async throws {
+        let campaign = try await CampaignUnderWay.start()
+        defer { campaign.remove() }
+        let (spool, sandbox, rows, run, sending, id) = (
+            campaign.spool, campaign.sandbox, CampaignUnderWay.rows, campaign.run, campaign.sending, campaign.id
+        )
+
+        let canceled = try await BuiltBinary.run(["cancel", id, "--reason", "wrong list", "--spool", spool.path])
+        try #require(canceled.status == 0, "\(canceled.stderr)")
+        #expect(try await sending.exitStatus() == 0)
+        let starts = try await sandbox.stats().starts
+        let job = try #require(try await Self.jobs(spool.path)[id])
+        #expect(job["state"] as? String == "canceled")
+        let counts = try #require(job["counts"] as? [String: Int])
+        #expect(Set(counts.keys) == ["sent", "canceled"], "every row is final: \(counts)")
+        #expect(counts["sent"] == starts && (counts["canceled"] ?? 0) > 0, "no start after the cancel")
+        let report = try Report(spool: spool.path, jobID: id)
+        #expect(report.rows.count == rows)
+
+        try FileManager.default.copyItem(
+            atPath: spool.path + "/reports/\(id)/retry.csv", toPath: spool.path + "/incoming/retry.csv")
+        let retried = try await BuiltBinary.run(run + ["--rate", "0"], environment: SandboxProcess.credentials)
+        #expect(retried.status == 0, "\(retried.stderr)")
+        let second = try #require(try await Self.jobs(spool.path).first { $0.key != id })
+        #expect(second.value["counts"] as? [String: Int] == ["sent": counts["canceled"] ?? 0])
+        let delivered = try await sandbox.stats().deliveredByNumber
+        #expect(delivered.count == rows && delivered.values.allSatisfy { $0 == 1 }, "each number started once")
+    }
+}
+
+/// A job of ``rows`` numbers being sent by `run --once` at 100 a second, 300 of them started: the operator's
+/// command comes while most rows still wait.
+private struct CampaignUnderWay {
+    /// The job's rows.
+    static let rows = 2_000
+
+    let spool: TemporaryDirectory
+    let sandbox: SandboxProcess
+    /// `run --once` on the spool and the sandbox, without `--rate`.
+    let run: [String]
+    /// The run sending the job.
+    let sending: Process
+    /// The job.
+    let id: String
+
+    /// Starts the sandbox and the run, and returns once the sandbox has received 300 starts.
+    static func start() async throws -> CampaignUnderWay {
+        let spool = try TemporaryDirectory()
+        let sandbox = try await SandboxProcess.start()
+        try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/campaign.csv")
+        let run = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL]
+        let sending = try BuiltBinary.start(run + ["--rate", "100"], environment: SandboxProcess.credentials)
+        try #require(try await sandbox.waitForStarts(300, of: sending) >= 300, "the job is being sent")
+        let status = try await BuiltBinary.run(["status", "--json", "--spool", spool.path])
+        let jobs = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        let id = try #require(jobs.first?["id"] as? String)
+        return CampaignUnderWay(spool: spool, sandbox: sandbox, run: run, sending: sending, id: id)
+    }
+
+    /// Stops the sandbox and removes the spool.
+    func remove() {
+        let sandbox = sandbox
+        Task { try? await sandbox.stop() }
+        spool.remove()
     }
 }
