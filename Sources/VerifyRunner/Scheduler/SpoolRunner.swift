@@ -172,7 +172,6 @@ public final class SpoolRunner: Sendable {
             try claimIncoming(&sightings)
             let ownFiles = Set(scanner.claimedFiles().map(\.jobID))
             let unfinished = try store.unfinishedJobs().filter { isSentByThisRun($0, into: &result) }
-            // A job an operator paused waits for `resume`; one being canceled is settled elsewhere.
             // A job an operator paused waits for `resume`.
             for job in unfinished where job.phase == .pausedByOperator { try noteSteering(of: job) }
             let jobs = unfinished.filter {
@@ -522,9 +521,8 @@ public final class SpoolRunner: Sendable {
         try scanner.move(claimed, to: job.workPath)
     }
 
-    /// Runs the job's scheduler and waits for it on this (non-cooperative) thread.
-    /// Sends the job's rows until they are done or the run stops, or an operator pauses or cancels the job (the
-    /// phase the job was put in, then).
+    /// Runs the job's scheduler and waits for it on this (non-cooperative) thread, until the job's rows are done,
+    /// the run stops, or an operator pauses or cancels the job (`steered`: the phase the job was put in).
     ///
     /// With `canceling` (an operator canceled the job), nothing is sent: rows in doubt are asked about.
     private func send(_ job: JobRecord, canceling: Bool = false) -> (JobScheduler.Outcome, steered: JobLifecycle.Phase?)

@@ -9,6 +9,7 @@ protocol ExecutorBackedStore: JobStoring {
 
     /// Runs `body` with the store's connection on the store's queue and waits for it. The PostgreSQL store runs it
     /// again on a connection opened again when the database went away meanwhile.
+    @discardableResult
     func withExecutor<T>(_ body: (Executor) throws -> T) throws -> T
 
     /// The job's keys in `job_rows` (job 0, matching no row, for an unknown job). Call inside

@@ -137,8 +137,9 @@ extension SteeringCommandTests {
     }
 }
 
-/// A job of ``rows`` numbers being sent by `run --once` at 100 a second, 300 of them started: the operator's
-/// command comes while most rows still wait.
+/// A job of ``rows`` numbers being sent by `run --once` at 20 a second, 20 of them started: the operator's command
+/// comes while most rows still wait, with more than a minute and a half to spare for a test run that is slow to
+/// issue it.
 private struct CampaignUnderWay {
     /// The job's rows.
     static let rows = 2_000
@@ -152,14 +153,14 @@ private struct CampaignUnderWay {
     /// The job.
     let id: String
 
-    /// Starts the sandbox and the run, and returns once the sandbox has received 300 starts.
+    /// Starts the sandbox and the run, and returns once the sandbox has received 20 starts.
     static func start() async throws -> CampaignUnderWay {
         let spool = try TemporaryDirectory()
         let sandbox = try await SandboxProcess.start()
         try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/campaign.csv")
         let run = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL]
-        let sending = try BuiltBinary.start(run + ["--rate", "100"], environment: SandboxProcess.credentials)
-        try #require(try await sandbox.waitForStarts(300, of: sending) >= 300, "the job is being sent")
+        let sending = try BuiltBinary.start(run + ["--rate", "20"], environment: SandboxProcess.credentials)
+        try #require(try await sandbox.waitForStarts(20, of: sending) >= 20, "the job is being sent")
         let status = try await BuiltBinary.run(["status", "--json", "--spool", spool.path])
         let jobs = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
         let id = try #require(jobs.first?["id"] as? String)
