@@ -100,7 +100,8 @@ public protocol RowSendingStore: LocatedStore {
     /// many attempts a listing of that time range may have to page through.
     func answeredRequests(in seconds: ClosedRange<Int>) throws -> Int
 
-    /// Pauses a job (rows untouched) with a reason for the operator.
+    /// Pauses a queued job (rows untouched) with a reason for the operator: the API refused it as a whole. A job an
+    /// operator paused or canceled meanwhile stays as the operator left it.
     func pauseJob(id: String, reason: String) throws
 }
 
@@ -129,16 +130,18 @@ public protocol JobLifecycleStore: LocatedStore {
         jobID: String, _ rows: [NewRow], completion: @escaping @Sendable ((any Error)?) -> Void
     )
 
-    /// Ends intake: records the extra columns and the row count and queues the job for sending.
+    /// Ends intake: records the extra columns and the row count and queues the job for sending, unless an operator
+    /// paused or canceled it while it was read.
     func finishIntake(jobID: String, extraColumns: [String], totalRows: Int) throws
 
-    /// Holds a job (rows untouched) that would send more than `--max-sends` allows.
+    /// Holds a queued or held job (rows untouched) that would send more than `--max-sends` allows.
     func holdJob(id: String, reason: String) throws
 
-    /// Puts a paused or held job back in the queue.
+    /// Puts a held job, or one paused by verifyd's own rules, back in the queue; only `verifyd resume` lifts an
+    /// operator's pause (``JobControlStore/steer(jobID:_:reason:user:requestedAt:)``).
     func resumeJob(id: String) throws
 
-    /// Marks a job finished and records where its input file now lives.
+    /// Marks a job finished (`canceled` when an operator canceled it) and records where its input file now lives.
     func finishJob(id: String, workPath: String, finishedAt: String) throws
 
     /// Marks a job whose file cannot be read as a job at all, and records where the file went.
