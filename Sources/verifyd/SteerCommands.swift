@@ -2,28 +2,16 @@ import ArgumentParser
 import Foundation
 import VerifyRunner
 
-/// What `pause`, `resume` and `cancel` share: the jobs, the reason, and writing each action into the store. The
-/// request goes into the store and the command returns at once; runners of the store carry it out.
+/// What `pause`, `resume` and `cancel` share: the jobs, and writing each action into the store. The request goes
+/// into the store and the command returns at once; runners of the store carry it out.
 struct SteeringOptions: ParsableArguments {
     @OptionGroup var spoolOptions: SpoolOptions
 
     @Argument(help: ArgumentHelp("The jobs (ids as `status` lists them).", valueName: "job-id"))
     var jobIDs: [String]
 
-    /// The longest `--reason` accepted, in characters.
-    static let longestReason = 500
-
-    /// Checks the ids and a reason: one line of at most ``longestReason`` characters.
-    func validate(reason: String?) throws {
+    func validate() throws {
         guard !jobIDs.isEmpty else { throw ValidationError("name at least one job id") }
-        guard let reason else { return }
-        guard !reason.contains(where: \.isNewline) else { throw ValidationError("--reason must be one line") }
-        guard reason.count <= Self.longestReason else {
-            throw ValidationError("--reason must be at most \(Self.longestReason) characters, not \(reason.count)")
-        }
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw ValidationError("--reason must not be empty")
-        }
     }
 
     /// Asks `action` of every job, for the operator running the command, and says what became of each; fails
@@ -57,19 +45,35 @@ struct SteeringOptions: ParsableArguments {
     }
 }
 
+/// `--reason`, for `pause` and `cancel`: why, in one line of at most ``longest`` characters.
+struct ReasonOption: ParsableArguments {
+    @Option(name: .long, help: "Why, for whoever looks at the job (one line).")
+    var reason: String?
+
+    /// The longest reason accepted, in characters.
+    static let longest = 500
+
+    func validate() throws {
+        guard let reason else { return }
+        guard !reason.contains(where: \.isNewline) else { throw ValidationError("--reason must be one line") }
+        guard reason.count <= Self.longest else {
+            throw ValidationError("--reason must be at most \(Self.longest) characters, not \(reason.count)")
+        }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--reason must not be empty")
+        }
+    }
+}
+
 /// `verifyd pause JOB_ID... [--reason TEXT]`: no new request leaves for the jobs until `resume`, whatever restarts.
 struct PauseCommand: BlockingCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause", abstract: "Pause jobs until resumed: no new request leaves for them.")
 
     @OptionGroup var steering: SteeringOptions
+    @OptionGroup var why: ReasonOption
 
-    @Option(name: .long, help: "Why, for whoever looks at the job (one line).")
-    var reason: String?
-
-    func validate() throws { try steering.validate(reason: reason) }
-
-    func runBlocking() throws { try steering.steer(.pause, reason: reason) }
+    func runBlocking() throws { try steering.steer(.pause, reason: why.reason) }
 }
 
 /// `verifyd resume JOB_ID...`: paused jobs go on.
@@ -77,8 +81,6 @@ struct ResumeCommand: BlockingCommand {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume paused jobs.")
 
     @OptionGroup var steering: SteeringOptions
-
-    func validate() throws { try steering.validate(reason: nil) }
 
     func runBlocking() throws { try steering.steer(.resume, reason: nil) }
 }
@@ -90,11 +92,7 @@ struct CancelCommand: BlockingCommand {
         commandName: "cancel", abstract: "Cancel jobs: rows never sent end canceled, listed in retry.csv.")
 
     @OptionGroup var steering: SteeringOptions
+    @OptionGroup var why: ReasonOption
 
-    @Option(name: .long, help: "Why, for whoever looks at the job (one line).")
-    var reason: String?
-
-    func validate() throws { try steering.validate(reason: reason) }
-
-    func runBlocking() throws { try steering.steer(.cancel, reason: reason) }
+    func runBlocking() throws { try steering.steer(.cancel, reason: why.reason) }
 }
