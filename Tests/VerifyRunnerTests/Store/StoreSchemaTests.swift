@@ -125,15 +125,18 @@ import Testing
         ).split(separator: "\n").map(String.init)
     }
 
-    @Test func aNewPostgreSQLStoreHasTheSchemaAnOldOneIsMigratedTo() throws {
-        let server = try PostgresServer.shared()
-        let new = try server.createDatabase()
-        let old = try server.createDatabase()
-        _ = try PostgresJobStore(address: new)
-        try OldStores.postgres(old)
-        _ = try PostgresJobStore(address: old)
-        let newCatalog = try Self.postgresCatalog(server, new)
-        #expect(newCatalog == (try Self.postgresCatalog(server, old)))
+    /// The server and `psql` are waited for off Swift's cooperative pool, which the suite's other tests share.
+    @Test func aNewPostgreSQLStoreHasTheSchemaAnOldOneIsMigratedTo() async throws {
+        let (newCatalog, oldCatalog) = try await offThePool {
+            let server = try PostgresServer.shared()
+            let new = try server.createDatabase()
+            let old = try server.createDatabase()
+            _ = try PostgresJobStore(address: new)
+            try OldStores.postgres(old)
+            _ = try PostgresJobStore(address: old)
+            return (try Self.postgresCatalog(server, new), try Self.postgresCatalog(server, old))
+        }
+        #expect(newCatalog == oldCatalog)
         #expect(newCatalog.contains("schema_version \(Migrations.all.count)"))
     }
 
@@ -185,11 +188,13 @@ import Testing
         }
     }
 
-    @Test func theSQLiteAndThePostgreSQLSchemasAreOne() throws {
-        let server = try PostgresServer.shared()
-        let address = try server.createDatabase()
-        _ = try PostgresJobStore(address: address)
-        let postgres = try Self.postgresColumns(server, address)
+    @Test func theSQLiteAndThePostgreSQLSchemasAreOne() async throws {
+        let postgres = try await offThePool {
+            let server = try PostgresServer.shared()
+            let address = try server.createDatabase()
+            _ = try PostgresJobStore(address: address)
+            return try Self.postgresColumns(server, address)
+        }
         try withTemporaryDirectory { directory in
             let path = directory.path + "/s.sqlite"
             _ = try SQLiteJobStore(path: path)
