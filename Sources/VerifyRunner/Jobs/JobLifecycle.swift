@@ -7,10 +7,13 @@
 ///
 /// | phase | event | next phase | follow-up |
 /// |---|---|---|---|
+/// | intake | a runner finds it | intake | read the file |
+/// | queued, held | a runner finds it | unchanged | send |
+/// | canceling | a runner finds it | canceling | cancel unsent rows |
 /// | intake | rows read | queued | send |
 /// | intake | file unreadable | rejected | reject the file |
 /// | queued, held | more starts than `--max-sends` | held | hold |
-/// | held | starts within the limit | queued | send |
+/// | queued, held | starts within the limit | queued | send |
 /// | queued | credentials refused | paused by the API | stop sending |
 /// | paused by the API | a run starts, operator resumes | queued | send |
 /// | intake, queued, held, paused by the API | operator pauses | paused by an operator | stop sending |
@@ -78,6 +81,8 @@ public struct JobLifecycle: Sendable, Equatable {
     public enum FollowUp: Sendable, Equatable {
         /// Nothing.
         case none
+        /// Read the job's file into rows.
+        case readFile
         /// Send the job's rows (or go on sending them).
         case send
         /// Stop starting requests; those in the air finish and are recorded.
@@ -132,6 +137,17 @@ public struct JobLifecycle: Sendable, Equatable {
     /// A job in `phase`.
     public init(phase: Phase) { self.phase = phase }
 
+    /// What a runner does with a job it finds in `phase`: the follow-up that phase waits for. A job paused by the
+    /// API waits for a run to start (``Event/runStarts``), one paused by an operator for `resume`.
+    public static func work(in phase: Phase) -> FollowUp {
+        switch phase {
+        case .intake: return .readFile
+        case .queued, .held: return .send
+        case .canceling: return .cancelUnsentRows
+        case .pausedByAPI, .pausedByOperator, .canceled, .finished, .rejected: return .none
+        }
+    }
+
     /// Applies `event`: the phase moves as the table in the type's comment says, and the answer says what the
     /// runner does next.
     public mutating func handle(_ event: Event) -> Answer {
@@ -156,13 +172,24 @@ public struct JobLifecycle: Sendable, Equatable {
         case (.rowsRead, .canceling): return .moved(to: .canceling, then: .cancelUnsentRows)
         case (.fileUnreadable, .intake): return .moved(to: .rejected, then: .rejectFile)
         case (.overSendLimit, .queued), (.overSendLimit, .held): return .moved(to: .held, then: .hold)
-        case (.withinSendLimit, .held): return .moved(to: .queued, then: .send)
+        case (.withinSendLimit, .queued), (.withinSendLimit, .held): return .moved(to: .queued, then: .send)
         case (.credentialsRefused, .queued): return .moved(to: .pausedByAPI, then: .stopSending)
         case (.runStarts, .pausedByAPI): return .moved(to: .queued, then: .send)
         case (.rowsFinished, .queued), (.rowsFinished, .pausedByAPI), (.rowsFinished, .pausedByOperator):
             return .moved(to: .finished, then: .finish)
         case (.rowsFinished, .canceling): return .moved(to: .canceled, then: .finishCanceled)
         default: return .unchanged
+        }
+    }
+}
+
+extension JobLifecycle.Phase {
+    /// The operator's action that puts a job in this phase, when only an operator does (`nil` for the others).
+    public var operatorEvent: JobLifecycle.Event? {
+        switch self {
+        case .pausedByOperator: return .operatorPauses
+        case .canceling: return .operatorCancels
+        default: return nil
         }
     }
 }

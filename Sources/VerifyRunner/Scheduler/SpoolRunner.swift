@@ -155,7 +155,9 @@ public final class SpoolRunner: Sendable {
         defer { store.stopRunning() }
         try adoptOrphans()
         try settleInterruptedEndings()
-        for job in try store.unfinishedJobs() where job.phase == .pausedByAPI && otherProvider(of: job) == nil {
+        for job in try store.unfinishedJobs() where otherProvider(of: job) == nil {
+            var life = JobLifecycle(phase: job.phase)
+            guard case .moved(_, then: .send) = life.handle(.runStarts) else { continue }
             logger.info("resuming paused job", metadata: ["job.id": "\(job.id)"])
             try store.resumeJob(id: job.id)
         }
@@ -352,24 +354,101 @@ public final class SpoolRunner: Sendable {
     /// Ids tried for one claimed file before the claim fails.
     private static let idAttempts = 5
 
-    /// Reads, checks and sends one job, and finishes it when its last row is done. Returns whether rows of
-    /// the job remain with other runners of a shared store (this run has sent every row it could take).
-    private func process(_ job: JobRecord, into result: inout Result) throws -> Bool {
-        var job = job
+    /// Takes one job through its life (``JobLifecycle``) as far as this run can: from what the job's phase waits
+    /// for (``JobLifecycle/work(in:)``), each step ends in events; the machine's answer to them names the next
+    /// step. Returns whether rows of the job remain with other runners of a shared store (this run has sent every
+    /// row it could take).
+    ///
+    /// The store stays the truth: its writes are guarded, so an operator's pause or cancel written meanwhile by
+    /// another process is never undone, and a step that finds one feeds it to the machine before its own event.
+    private func process(_ found: JobRecord, into result: inout Result) throws -> Bool {
+        var job = found
         try noteSteering(of: job)
         if job.provider == nil {
             try store.adoptProvider(jobID: job.id, provider: configuration.providerName)
             job.provider = configuration.providerName
         }
-        // A dry run's intake stores rows `would_send` already; only jobs read earlier need marking.
-        let readByDryRun = configuration.dryRun && job.state == .intake
-        if job.state == .intake {
-            guard let read = try readFile(of: job, into: &result) else { return false }
-            job = read
+        var life = JobLifecycle(phase: job.phase)
+        var step = Step(
+            followUp: JobLifecycle.work(in: job.phase), readByDryRun: configuration.dryRun && job.phase == .intake)
+        while true {
+            let events: [JobLifecycle.Event]
+            switch step.followUp {
+            case .none:
+                return false
+            case .readFile:
+                switch try readFile(of: job) {
+                case .success(let read):
+                    job = read
+                    // An operator's pause or cancel while the file was read stands: the machine hears of it first.
+                    events = (read.phase.operatorEvent.map { [$0] } ?? []) + [.rowsRead]
+                case .failure(let unreadable):
+                    step.rejection = unreadable.description
+                    events = [.fileUnreadable]
+                }
+            case .send where !step.limitChecked:
+                step.limitChecked = true
+                events = [try checkSendLimit(of: job, into: &step)]
+            case .send, .cancelUnsentRows:
+                if step.followUp == .cancelUnsentRows {
+                    job = try store.job(id: job.id) ?? job
+                    try noteSteering(of: job)
+                }
+                switch try send(&job, canceling: step.followUp == .cancelUnsentRows, step: &step) {
+                case .events(let ending): events = ending
+                case .othersHold: return true
+                case .ended(let ending):
+                    try carryOut(ending, of: job, into: &result)
+                    return ending.othersHold
+                }
+            case .hold:
+                try store.holdJob(id: job.id, reason: step.holdReason)
+                logger.warning("job held", metadata: ["job.id": "\(job.id)", "reason": "\(step.holdReason)"])
+                metrics?.jobCompleted("held")
+                result.heldJobs.append((job.id, job.fileName, step.holdReason))
+                return false
+            case .stopSending:
+                if life.phase == .pausedByAPI {
+                    metrics?.jobCompleted("paused")
+                    result.pauseReason = step.pauseReason
+                } else if let now = try store.job(id: job.id) {
+                    try noteSteering(of: now)
+                }
+                return false
+            case .finish, .finishCanceled:
+                try finish(job, into: &result)
+                return false
+            case .rejectFile:
+                try reject(job, reason: step.rejection ?? "not a job file", into: &result)
+                return false
+            }
+            step.followUp = events.reduce(JobLifecycle.FollowUp.none) { _, event in
+                if case .moved(_, let next) = life.handle(event) { return next }
+                return .none
+            }
         }
-        if let cooldown = configuration.cooldown, let window = DurationText.parse(cooldown),
-            job.state == .held || job.state == .queued
-        {
+    }
+
+    /// Where ``process(_:into:)`` is in one job: the next follow-up, and what earlier steps found for later ones.
+    private struct Step {
+        /// What the runner does next.
+        var followUp: JobLifecycle.FollowUp
+        /// A dry run's intake stores rows `would_send` already; only jobs read earlier need marking.
+        let readByDryRun: Bool
+        /// Whether `--max-sends` (and `--cooldown`) have been applied.
+        var limitChecked = false
+        /// Why the job is held, when `--max-sends` holds it.
+        var holdReason = ""
+        /// Why the file is not a job, when it is not.
+        var rejection: String?
+        /// Why the API refused the job, when it did.
+        var pauseReason = ""
+    }
+
+    /// Skips the rows `--cooldown` covers, then compares the verifications the job would start with `--max-sends`:
+    /// the event that says which side of the limit the job is on.
+    private func checkSendLimit(of job: JobRecord, into step: inout Step) throws -> JobLifecycle.Event {
+        if let cooldown = configuration.cooldown, let window = DurationText.parse(cooldown) {
             let now = clock.now()
             let skipped = try store.skipRecentlySent(
                 jobID: job.id, since: Timestamp.iso8601(now - window.seconds), window: cooldown,
@@ -379,78 +458,118 @@ public final class SpoolRunner: Sendable {
                 logger.info("rows skipped by --cooldown", metadata: ["job.id": "\(job.id)", "rows": "\(skipped)"])
             }
         }
-        if job.state == .held || job.state == .queued, !configuration.dryRun, let limit = configuration.maxSends {
-            let starts = try store.verificationsToStart(jobID: job.id)
-            if starts > limit {
-                let reason =
-                    "would send \(starts) verifications, more than --max-sends \(limit); "
-                    + "run again with --max-sends \(starts) or more"
-                try store.holdJob(id: job.id, reason: reason)
-                logger.warning("job held", metadata: ["job.id": "\(job.id)", "reason": "\(reason)"])
-                metrics?.jobCompleted("held")
-                result.heldJobs.append((job.id, job.fileName, reason))
-                return false
-            }
+        guard !configuration.dryRun, let limit = configuration.maxSends else { return .withinSendLimit }
+        let starts = try store.verificationsToStart(jobID: job.id)
+        guard starts > limit else { return .withinSendLimit }
+        step.holdReason =
+            "would send \(starts) verifications, more than --max-sends \(limit); "
+            + "run again with --max-sends \(starts) or more"
+        return .overSendLimit
+    }
+
+    /// How sending a job's rows ended: in events for its lifecycle, or in something the run itself must answer.
+    private enum SendEnding {
+        /// What happened to the job.
+        case events([JobLifecycle.Event])
+        /// This run sent every row it could take; other runners of a shared store hold the rest.
+        case othersHold
+        /// The run stops with the job unfinished (``RunEnding``).
+        case ended(RunEnding)
+    }
+
+    /// Why a run leaves a job unfinished.
+    private enum RunEnding {
+        /// A stop was asked for.
+        case stopped
+        /// The store failed.
+        case storeFailed(String)
+        /// This runner's lease was lost; the job goes on with its rows taken afresh.
+        case leaseLost(LeaseLoss, unsent: Int)
+
+        /// Whether the job goes on in this run (the rows are taken afresh or finished by other runners).
+        var othersHold: Bool {
+            if case .leaseLost = self { return true }
+            return false
         }
+    }
+
+    /// Sends the job's rows (a held job is queued again first), or with `canceling` ends its unsent rows `canceled`
+    /// and settles the rest; in a dry run marks them `would_send`. Waits until the rows are done, the run stops, or
+    /// an operator pauses or cancels the job.
+    private func send(_ job: inout JobRecord, canceling: Bool, step: inout Step) throws -> SendEnding {
         if job.state == .held {
             try store.resumeJob(id: job.id)
             job.state = .queued
         }
-        guard job.state == .queued || job.state == .canceling else { return false }
         let outcome: JobScheduler.Outcome
         var steered: JobLifecycle.Phase?
-        if job.state == .canceling {
+        if canceling {
             // Rows waiting for a request end `canceled`; rows in flight or in doubt get their answer (a question
             // sends no code), and any of them that would be sent again ends `canceled` too.
             let canceled = try store.cancelUnsentRows(jobID: job.id, at: nowStamp)
             metrics?.rowsFinished(["canceled": canceled])
             let unfinished = try store.unfinishedRowsCountedAside(jobID: job.id)
-            outcome = unfinished == 0 ? .finished : send(job, canceling: true).0
+            outcome = unfinished == 0 ? .finished : runScheduler(for: job, canceling: true).outcome
         } else if configuration.dryRun {
-            if !readByDryRun {
+            if !step.readByDryRun {
                 let marked = try store.markUnsentRowsWouldSend(jobID: job.id, at: nowStamp)
                 metrics?.rowsFinished(["would_send": marked])
             }
             outcome = .finished
         } else {
-            (outcome, steered) = send(job)
+            (outcome, steered) = runScheduler(for: job, canceling: false)
         }
+        let operatorEvent = steered?.operatorEvent.map { [$0] } ?? []
         switch outcome {
         case .finished:
             if store.isShared, try store.unfinishedRowsCountedAside(jobID: job.id) > 0 {
                 logger.info("rows of the job are with other runners", metadata: ["job.id": "\(job.id)"])
-                return true
+                return .othersHold
             }
-            // The store first (docs/design.md, principle 1), then the files: see settleInterruptedEndings().
-            try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: nowStamp)
-            guard let finished = try store.job(id: job.id) else { return false }
-            try settle(finished)
-            // The metrics first, then the line: whoever reads the line finds the job counted.
-            metrics?.jobCompleted(finished.state.rawValue)
-            metrics?.succeeded(at: clock.now())
-            logger.info(
-                finished.state == .canceled ? "job canceled" : "job finished",
-                metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
-            result.finishedJobs.append(finished)
+            return .events(operatorEvent + [.rowsFinished])
         case .paused(let reason):
-            metrics?.jobCompleted("paused")
-            result.pauseReason = reason
-        case .stopped:
-            if steered == .canceling, !isStopped, let now = try store.job(id: job.id) {
-                return try process(now, into: &result)
-            } else if steered != nil, let now = try store.job(id: job.id) {
-                try noteSteering(of: now)
-            } else {
-                logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
-            }
-        case .storeFailed(let message):
-            result.storeFailure = message
-        case .leaseLost(let loss, let unsent):
-            try startAfresh(after: loss, unsent: unsent)
-            // The job goes on: this runner takes its rows afresh, or the runners that took them finish it.
-            return true
+            step.pauseReason = reason
+            return .events([.credentialsRefused])
+        case .stopped where !operatorEvent.isEmpty: return .events(operatorEvent)
+        case .stopped: return .ended(.stopped)
+        case .storeFailed(let message): return .ended(.storeFailed(message))
+        case .leaseLost(let loss, let unsent): return .ended(.leaseLost(loss, unsent: unsent))
         }
-        return false
+    }
+
+    /// Says how the run leaves a job it stops sending.
+    private func carryOut(_ ending: RunEnding, of job: JobRecord, into result: inout Result) throws {
+        switch ending {
+        case .stopped: logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
+        case .storeFailed(let message): result.storeFailure = message
+        case .leaseLost(let loss, let unsent): try startAfresh(after: loss, unsent: unsent)
+        }
+    }
+
+    /// Ends a job whose every row is final: the store first (`finished`, or `canceled` when an operator canceled
+    /// it; docs/design.md, principle 1), then its report and file (see ``settleInterruptedEndings()``).
+    private func finish(_ job: JobRecord, into result: inout Result) throws {
+        try store.finishJob(id: job.id, workPath: donePath(of: job), finishedAt: nowStamp)
+        guard let finished = try store.job(id: job.id) else { return }
+        try noteSteering(of: finished)
+        try settle(finished)
+        // The metrics first, then the line: whoever reads the line finds the job counted.
+        metrics?.jobCompleted(finished.state.rawValue)
+        metrics?.succeeded(at: clock.now())
+        logger.info(
+            finished.state == .canceled ? "job canceled" : "job finished",
+            metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])
+        result.finishedJobs.append(finished)
+    }
+
+    /// Moves the file of a job that is not a job at all to `rejected/`, with `reason` beside it.
+    private func reject(_ job: JobRecord, reason: String, into result: inout Result) throws {
+        let rejectedPath = SpoolScanner.unusedPath(in: configuration.spool.rejected, name: job.fileName)
+        try store.rejectJob(id: job.id, workPath: rejectedPath, reason: reason)
+        if let rejected = try store.job(id: job.id) { try settle(rejected) }
+        logger.error("file rejected", metadata: ["job.id": "\(job.id)", "reason": "\(reason)"])
+        metrics?.jobCompleted("rejected")
+        result.rejectedFiles.append((job.id, job.fileName, reason))
     }
 
     /// Records that this runner carried out the operators' actions on `job` not carried out yet, and says what
@@ -480,8 +599,8 @@ public final class SpoolRunner: Sendable {
         return SpoolScanner.unusedPath(in: configuration.spool.done, name: job.fileName)
     }
 
-    /// Reads a claimed file into rows, or moves it to `rejected/` when it is not a job at all.
-    private func readFile(of job: JobRecord, into result: inout Result) throws -> JobRecord? {
+    /// Reads a claimed file into rows: the job as the store has it then, or why the file is not a job.
+    private func readFile(of job: JobRecord) throws -> Swift.Result<JobRecord, JobFileError> {
         try store.restartIntake(jobID: job.id)
         do {
             var intakeConfiguration = configuration.intake
@@ -491,15 +610,9 @@ public final class SpoolRunner: Sendable {
             try store.finishIntake(jobID: job.id, extraColumns: read.extraColumns, totalRows: read.rows)
             metrics?.rowsFinished(read.finished)
             logger.info("file read", metadata: ["job.id": "\(job.id)", "rows": "\(read.rows)"])
-            return try store.job(id: job.id)
+            return .success(try store.job(id: job.id) ?? job)
         } catch let error as JobFileError {
-            let rejectedPath = SpoolScanner.unusedPath(in: configuration.spool.rejected, name: job.fileName)
-            try store.rejectJob(id: job.id, workPath: rejectedPath, reason: error.description)
-            if let rejected = try store.job(id: job.id) { try settle(rejected) }
-            logger.error("file rejected", metadata: ["job.id": "\(job.id)", "reason": "\(error.description)"])
-            metrics?.jobCompleted("rejected")
-            result.rejectedFiles.append((job.id, job.fileName, error.description))
-            return nil
+            return .failure(error)
         }
     }
 
@@ -525,8 +638,9 @@ public final class SpoolRunner: Sendable {
     /// the run stops, or an operator pauses or cancels the job (`steered`: the phase the job was put in).
     ///
     /// With `canceling` (an operator canceled the job), nothing is sent: rows in doubt are asked about.
-    private func send(_ job: JobRecord, canceling: Bool = false) -> (JobScheduler.Outcome, steered: JobLifecycle.Phase?)
-    {
+    private func runScheduler(for job: JobRecord, canceling: Bool) -> (
+        outcome: JobScheduler.Outcome, steered: JobLifecycle.Phase?
+    ) {
         let scheduler = JobScheduler(
             jobID: job.id, store: store, provider: provider, transport: transport,
             configuration: configuration.scheduler, logger: logger, metrics: metrics,

@@ -20,6 +20,7 @@ import Testing
         (.queued, .overSendLimit, .held, .hold),
         (.held, .overSendLimit, .held, .hold),
         (.held, .withinSendLimit, .queued, .send),
+        (.queued, .withinSendLimit, .queued, .send),
         (.queued, .credentialsRefused, .pausedByAPI, .stopSending),
         (.pausedByAPI, .runStarts, .queued, .send),
         (.pausedByAPI, .operatorResumes, .queued, .send),
@@ -71,7 +72,6 @@ import Testing
         (.canceling, .operatorCancels),
         (.canceling, .credentialsRefused),
         (.queued, .runStarts),
-        (.queued, .withinSendLimit),
         (.held, .rowsFinished),
         (.intake, .rowsFinished),
     ])
@@ -114,6 +114,15 @@ import Testing
         #expect(job.handle(.operatorResumes) == .refused(.beingCanceled))
         #expect(job.handle(.rowsFinished) == .moved(to: .canceled, then: .finishCanceled))
         #expect(job.handle(.operatorCancels) == .refused(.ended(.canceled)))
+    }
+
+    @Test(arguments: [
+        (Phase.intake, JobLifecycle.FollowUp.readFile), (.queued, .send), (.held, .send),
+        (.canceling, .cancelUnsentRows), (.pausedByAPI, .none), (.pausedByOperator, .none), (.finished, .none),
+        (.canceled, .none), (.rejected, .none),
+    ])
+    func aRunnerFindingAJobDoesWhatItsPhaseWaitsFor(phase: Phase, work: JobLifecycle.FollowUp) {
+        #expect(JobLifecycle.work(in: phase) == work)
     }
 
     @Test func refusalsSayWhatToDo() {
