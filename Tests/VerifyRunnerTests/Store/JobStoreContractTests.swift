@@ -14,20 +14,24 @@ import Testing
         var testDescription: String { rawValue }
     }
 
-    /// Runs `body` with a new, empty store of `kind`.
-    private func withStore(_ kind: StoreKind, _ body: (any JobStoring) throws -> Void) throws {
-        switch kind {
-        case .sqlite:
-            try withTemporaryDirectory { directory in
-                try body(try SQLiteJobStore(path: directory.path + "/verifyd.sqlite"))
+    /// Runs `body` with a new, empty store of `kind`, off Swift's cooperative pool (the store's calls block).
+    private func withStore(_ kind: StoreKind, _ body: @escaping @Sendable (any JobStoring) throws -> Void)
+        async throws
+    {
+        try await offThePool {
+            switch kind {
+            case .sqlite:
+                try withTemporaryDirectory { directory in
+                    try body(try SQLiteJobStore(path: directory.path + "/verifyd.sqlite"))
+                }
+            case .postgres:
+                try body(try PostgresJobStore(address: try PostgresServer.shared().createDatabase()))
             }
-        case .postgres:
-            try body(try PostgresJobStore(address: try PostgresServer.shared().createDatabase()))
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func jobsKeepTheirRowsApart(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func jobsKeepTheirRowsApart(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             for id in ["j1", "j2"] {
                 try store.createJob(id: id, fileName: "\(id).csv", workPath: "/p", createdAt: "t", provider: nil)
                 try store.insertRowsNow(jobID: id, [.sample(0), .sample(1), .sample(2, status: .invalid)])
@@ -40,8 +44,9 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func heldJobsCountTheVerificationsTheyWouldStart(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func heldJobsCountTheVerificationsTheyWouldStart(kind: StoreKind) async throws
+    {
+        try await withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: nil)
             var check = NewRow.sample(3)
             check.kind = .check
@@ -58,8 +63,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func intakeRowsAndJobLifecycle(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func intakeRowsAndJobLifecycle(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             try store.createJob(
                 id: "j1", fileName: "a.csv", workPath: "/p/a.csv", createdAt: "2026-01-01T00:00:00Z", provider: nil)
             #expect(try store.job(id: "j1")?.state == .intake)
@@ -76,8 +81,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func restartedIntakeStartsFromScratch(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func restartedIntakeStartsFromScratch(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: nil)
             try store.insertRowsNow(jobID: "j1", [.sample(0), .sample(1)])
             try store.restartIntake(jobID: "j1")
@@ -86,8 +91,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func groupCommitRecordsStatesResultsAndCounters(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func groupCommitRecordsStatesResultsAndCounters(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: nil)
             try store.insertRowsNow(jobID: "j1", [.sample(0), .sample(1), .sample(2)])
             try store.finishIntake(jobID: "j1", extraColumns: ["ref", "note"], totalRows: 3)
@@ -142,8 +147,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func pauseResumeFinishAndReject(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func pauseResumeFinishAndReject(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "1", provider: nil)
             try store.createJob(id: "j2", fileName: "b.csv", workPath: "/q", createdAt: "2", provider: nil)
             try store.finishIntake(jobID: "j1", extraColumns: [], totalRows: 0)
@@ -160,8 +165,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func operatorsSteerJobsAndEveryActionIsRecorded(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func operatorsSteerJobsAndEveryActionIsRecorded(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             for id in ["j1", "j2", "j3"] {
                 try store.createJob(id: id, fileName: "\(id).csv", workPath: "/p", createdAt: id, provider: nil)
             }
@@ -210,8 +215,8 @@ import Testing
 
     @Test(arguments: StoreKind.allCases) func aJobKeepsItsProviderAndAnOlderJobAdoptsTheFirstOneThatSendsIt(
         kind: StoreKind
-    ) throws {
-        try withStore(kind) { store in
+    ) async throws {
+        try await withStore(kind) { store in
             try store.createJob(id: "v2", fileName: "a.csv", workPath: "/p", createdAt: "1", provider: .verifyV2)
             try store.createJob(id: "old", fileName: "b.csv", workPath: "/q", createdAt: "2", provider: nil)
             try store.adoptProvider(jobID: "v2", provider: .authyV1)
@@ -220,8 +225,8 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases) func outcomesAreStoredPerSentRow(kind: StoreKind) throws {
-        try withStore(kind) { store in
+    @Test(arguments: StoreKind.allCases) func outcomesAreStoredPerSentRow(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
             try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: .verifyV2)
             try store.insertRowsNow(
                 jobID: "j1", [.sample(0, e164: "+12025550101"), .sample(1, e164: "+12025550103"), .sample(2)])
