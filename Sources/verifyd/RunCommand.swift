@@ -90,7 +90,11 @@ struct RunCommand: BlockingCommand {
     )
     var metricsFile: String?
 
-    @Option(name: .long, help: "Serve the metrics at http://HOST:N/metrics while running (0: any free port).")
+    @Option(
+        name: .long,
+        help:
+            "Serve the metrics at http://HOST:N/metrics and a live page of the jobs at http://HOST:N/ while running (0: any free port)."
+    )
     var metricsPort: Int?
 
     @Option(name: .long, help: "The address --metrics-port listens on.")
@@ -234,10 +238,18 @@ struct RunCommand: BlockingCommand {
         }
         // Deferred before the run: the last write comes after the run and its summary, so it has them all.
         defer { metricsWriter?.stop() }
-        let endpoint = try metricsPort.map { try MetricsEndpoint(host: metricsHost, port: $0, metrics: metrics) }
+        // The live page reads the jobs as `status` does, on a connection of its own: the run's commits never wait
+        // for it.
+        let spoolOptions = spoolOptions
+        let jobs = JobStatusReader(spool: spoolOptions.layout) { try spoolOptions.openStore(creating: false) }
+        let endpoint = try metricsPort.map {
+            try MetricsEndpoint(host: metricsHost, port: $0, metrics: metrics, jobs: jobs)
+        }
         defer { endpoint?.shutdown() }
         if let endpoint {
-            logger.info("serving metrics", metadata: ["url": "http://\(metricsHost):\(endpoint.port)/metrics"])
+            let origin = "http://\(metricsHost.contains(":") ? "[\(metricsHost)]" : metricsHost):\(endpoint.port)"
+            logger.info(
+                "serving metrics and the live page", metadata: ["url": "\(origin)/metrics", "page": "\(origin)/"])
         }
         let runner = SpoolRunner(
             configuration: configuration, store: store, provider: provider, transport: transport, logger: logger,

@@ -21,25 +21,9 @@ struct StatusCommand: BlockingCommand {
 
     func runBlocking() throws {
         let store = try spoolOptions.openStore(creating: false)
-        var jobs = try store.jobs()
-        if let jobID {
-            jobs = jobs.filter { $0.id == jobID }
-            guard !jobs.isEmpty else { throw CommandFailure("no job \(jobID)") }
-        }
-        let statuses = try jobs.map { job in
-            try JobStatus(
-                job: job, counts: store.statusCounts(jobID: job.id),
-                errorCodes: jobID == nil ? nil : store.errorCodeBreakdown(jobID: job.id),
-                actions: store.actions(jobID: job.id),
-                reportDirectory: spoolOptions.layout.reportDirectory(jobID: job.id))
-        }
-        if json {
-            let data = try JSONSerialization.data(
-                withJSONObject: statuses.map(\.jsonObject),
-                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
+        let statuses = try JobStatus.read(from: store, spool: spoolOptions.layout, only: jobID)
+        if let jobID, statuses.isEmpty { throw CommandFailure("no job \(jobID)") }
+        if json { return print(try JobStatus.jsonText(statuses)) }
         guard !statuses.isEmpty else { return print("no jobs in \(spoolOptions.layout.root)") }
         print(StatusTable.text(statuses))
         for status in statuses {
@@ -53,68 +37,6 @@ struct StatusCommand: BlockingCommand {
                     ? "\nno row ended with an error code"
                     : "\n" + StatusTable.errorCodes(codes, provider: status.job.provider))
         }
-    }
-}
-
-/// One job as `status` shows it: its counts, and its rate and ETA from what the store recorded.
-struct JobStatus {
-    /// The job.
-    let job: JobRecord
-    /// Rows per final status, `unfinished` for the others.
-    let counts: [String: Int]
-    /// Rows per error code and status (only for `status JOB_ID`).
-    let errorCodes: [ErrorCodeCount]?
-    /// Operators' control actions on the job, in the order they were asked.
-    let actions: [JobAction]
-    /// `reports/JOB_ID`.
-    let reportDirectory: String
-
-    /// Rows with a final status.
-    var doneRows: Int { counts.filter { $0.key != "unfinished" }.values.reduce(0, +) }
-
-    /// Requests per second while sending (`nil` before the first request).
-    var requestsPerSecond: Double? {
-        job.sendingSeconds > 0 && job.requests > 0 ? Double(job.requests) / job.sendingSeconds : nil
-    }
-
-    /// Seconds left for an unfinished job, at the pace of first attempts so far (`nil`: unknown).
-    var etaSeconds: Int? {
-        let unfinished = counts["unfinished"] ?? 0
-        guard !job.phase.hasEnded else { return nil }
-        let firstAttempts = Double(job.requests - job.retries)
-        guard unfinished > 0, job.sendingSeconds > 0, firstAttempts > 0 else { return unfinished == 0 ? 0 : nil }
-        return Int((Double(unfinished) / (firstAttempts / job.sendingSeconds)).rounded(.up))
-    }
-
-    /// The JSON object of `status --json`.
-    var jsonObject: [String: Any] {
-        var object: [String: Any] = [
-            "id": job.id, "file": job.fileName, "state": job.state.rawValue, "total": job.totalRows,
-            "done": doneRows, "counts": counts, "requests": job.requests, "retries": job.retries,
-            "requests_per_second": requestsPerSecond.map { ($0 * 10).rounded() / 10 } ?? NSNull(),
-            "eta_seconds": etaSeconds ?? NSNull(), "created_at": job.createdAt,
-            "started_at": job.startedAt ?? NSNull(), "finished_at": job.finishedAt ?? NSNull(),
-            "report": reportDirectory, "provider": job.provider?.rawValue ?? NSNull(),
-        ]
-        if let reason = job.pausedReason { object["reason"] = reason }
-        if let operatorName = job.pausedBy { object["paused_by"] = operatorName }
-        object["actions"] = actions.map { action in
-            [
-                "action": action.action.rawValue, "reason": action.reason ?? NSNull(), "user": action.user,
-                "requested_at": action.requestedAt, "carried_out_at": action.carriedOutAt ?? NSNull(),
-                "carried_out_by": action.carriedOutBy ?? NSNull(),
-            ] as [String: Any]
-        }
-        if let errorCodes {
-            object["error_codes"] = errorCodes.map { count in
-                [
-                    "code": count.code, "status": count.status, "rows": count.rows,
-                    "http_status": count.httpStatus ?? NSNull(),
-                    "meaning": ErrorCodeMeaning.describe(count, provider: job.provider),
-                ] as [String: Any]
-            }
-        }
-        return object
     }
 }
 

@@ -176,7 +176,7 @@ import VerifyRunner
         #expect(metrics.types["verifyd_request_duration_seconds"] == "histogram")
         #expect((metrics.value("verifyd_last_success_timestamp_seconds") ?? 0) > 0)
         let other = try await HTTPFetch.fetch(.get, url.replacingOccurrences(of: "/metrics", with: "/other"))
-        #expect(String(decoding: other, as: UTF8.self) == "verifyd serves only /metrics\n")
+        #expect(String(decoding: other, as: UTF8.self) == "verifyd serves only /, /jobs.json and /metrics\n")
 
         kill(daemon.processIdentifier, SIGTERM)
         #expect(try await daemon.exitStatus() == 0)

@@ -2,7 +2,8 @@ import Foundation
 
 /// Renders a self-contained HTML page in headless Chromium (Debian's `chromium`) through
 /// `scripts/render-html.sh`, for tests that look at a page in a real browser: the screenshot, and the
-/// console errors, failed loads and network requests the page caused (a self-contained page has none).
+/// console errors, failed loads and network requests the page caused (a self-contained page has none);
+/// or watches a page served on loopback update itself (``watch(url:expression:dump:timeout:)``).
 /// Every call blocks (about 1.5 s a render); from an `async` test, call it inside ``offThePool(_:)``.
 enum HeadlessChromium {
     /// Why there is no render to judge (as opposed to a page that rendered with errors).
@@ -11,6 +12,9 @@ enum HeadlessChromium {
         case chromiumMissing
         /// The script failed (Chromium crashed or timed out, python3 missing…): its standard error.
         case renderFailed(status: Int32, stderr: String)
+        /// `scripts/watch-page.sh` failed (the value did not change in time, Chromium crashed…): its standard error
+        /// and the readings it printed.
+        case watchFailed(status: Int32, output: String)
         /// The script succeeded but the PNG is missing or empty.
         case noPNG(String)
         /// The file does not start with a PNG signature and IHDR chunk.
@@ -25,6 +29,9 @@ enum HeadlessChromium {
             case .renderFailed(let status, let stderr):
                 return "scripts/render-html.sh exited \(status): "
                     + stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .watchFailed(let status, let output):
+                return "scripts/watch-page.sh exited \(status): "
+                    + output.trimmingCharacters(in: .whitespacesAndNewlines)
             case .noPNG(let path): return "Chromium wrote no PNG to \(path)"
             case .notPNG(let path): return "not a PNG: \(path)"
             case .decodeFailed(let stderr):
@@ -63,6 +70,42 @@ enum HeadlessChromium {
         }
         guard (try? pngSize(png)) != nil else { throw Failure.noPNG(png) }
         return output.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// What `scripts/watch-page.sh` saw of a page served on loopback, kept open until an expression changed.
+    struct PageWatch {
+        /// The expression's values, each a JSON text, in order: at least two, each unlike the one before.
+        let readings: [String]
+        /// Every URL the page asked for, in order.
+        let requests: [String]
+        /// The page's errors, as ``HeadlessChromium/render(html:to:width:height:)`` returns them, and `navigated:`
+        /// lines for reloads; empty for a clean page.
+        let errors: [String]
+        /// The page once the value had changed: its HTML (`outerHTML`) and its text (`innerText`).
+        let html: String
+        let text: String
+    }
+
+    /// Loads `url` (`http://127.0.0.1:PORT/…`) and reads `expression` in the same page until its value changes,
+    /// through `scripts/watch-page.sh`, which fails (``Failure/watchFailed(status:output:)``) when it has not
+    /// changed within `timeout` seconds. Requests to any other origin are failed, never sent, and reported as
+    /// errors. `dump` is a scratch file for the page's HTML and text.
+    static func watch(url: String, expression: String, dump: String, timeout: Int = 60) throws -> PageWatch {
+        guard isAvailable else { throw Failure.chromiumMissing }
+        let output = try BuiltBinary.runToEnd(
+            ["/usr/bin/env", "WATCH_PAGE_TIMEOUT=\(timeout)", "/bin/bash", repositoryRoot + "/scripts/watch-page.sh"]
+                + [url, expression, dump])
+        guard output.status == 0 || output.status == 1 else {
+            throw Failure.watchFailed(status: output.status, output: output.stderr + output.stdout)
+        }
+        let lines = output.stdout.split(separator: "\n").map(String.init)
+        let tagged = { (tag: String) in lines.filter { $0.hasPrefix(tag) }.map { String($0.dropFirst(tag.count)) } }
+        let page =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dump))) as? [String: Any]
+        return PageWatch(
+            readings: tagged("reading: "), requests: tagged("request: "),
+            errors: lines.filter { !$0.hasPrefix("reading: ") && !$0.hasPrefix("request: ") },
+            html: page?["html"] as? String ?? "", text: page?["text"] as? String ?? "")
     }
 
     /// The width and height of the PNG at `path`, from its IHDR chunk.
