@@ -559,8 +559,14 @@ public final class SpoolRunner: Sendable {
             done.signal()
         }
         if isStopped { scheduler.stop() }
-        let watch = SteeringWatch(store: store, jobID: job.id) { phase in
-            if phase == .pausedByOperator || !canceling { scheduler.stop() }
+        let watch = SteeringWatch(store: store, jobID: job.id) { [logger] phase in
+            guard phase == .pausedByOperator || !canceling else { return }
+            scheduler.stop()
+            // Every runner sending the job says so; only the first records the action carried out (noteSteering).
+            let action = phase == .canceling ? "cancel" : "pause"
+            logger.notice(
+                "stopped sending the job for an operator's \(action); requests in the air finish",
+                metadata: ["job.id": "\(job.id)"])
         }
         done.wait()
         let steered = watch.end()
