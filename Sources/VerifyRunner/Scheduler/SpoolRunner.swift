@@ -194,8 +194,9 @@ public final class SpoolRunner: Sendable {
             if configuration.once {
                 guard toAttempt.isEmpty else { continue }
                 // Jobs whose last rows other runners of a shared store hold: they finish them, or this run
-                // takes them over once their lease is over, so look again in a while.
-                othersHold.formIntersection(jobs.filter { $0.state == .queued }.map(\.id))
+                // takes them over once their lease is over, so look again in a while (a canceled job's file,
+                // too, waits here for its report).
+                othersHold.formIntersection(jobs.filter { $0.state == .queued || $0.state == .canceling }.map(\.id))
                 if !othersHold.isEmpty {
                     attempted.subtract(othersHold)
                     _ = wakeUp.wait(timeout: .now() + min(Self.othersHoldPoll, configuration.lease.seconds / 4))
@@ -287,14 +288,13 @@ public final class SpoolRunner: Sendable {
         }
     }
 
-    /// Jobs the store has finished or rejected whose file is still in `processing/`: a crash or a full
-    /// disk came between the store's write and the files'. Their report (or error note) is written
-    /// again and the file moved.
+    /// Jobs the store has finished, canceled or rejected whose file is still in `processing/`: a crash or a full
+    /// disk came between the store's write and the files', or another runner of a shared store ended the job. Their
+    /// report (or error note) is written again and the file moved.
     private func settleInterruptedEndings() throws {
         for claimed in scanner.claimedFiles() {
-            guard var job = try store.job(id: claimed.jobID), job.state == .finished || job.state == .rejected else {
-                continue
-            }
+            guard var job = try store.job(id: claimed.jobID), [.finished, .canceled, .rejected].contains(job.state)
+            else { continue }
             if job.workPath == claimed.path {
                 // Finished by another runner of a shared store, which left the file to this one.
                 try store.finishJob(
@@ -673,8 +673,14 @@ public final class SpoolRunner: Sendable {
             done.signal()
         }
         if isStopped { scheduler.stop() }
-        let watch = SteeringWatch(store: store, jobID: job.id) { phase in
-            if phase == .pausedByOperator || !canceling { scheduler.stop() }
+        let watch = SteeringWatch(store: store, jobID: job.id) { [logger] phase in
+            guard phase == .pausedByOperator || !canceling else { return }
+            scheduler.stop()
+            // Every runner sending the job says so; only the first records the action carried out (noteSteering).
+            let action = phase == .canceling ? "cancel" : "pause"
+            logger.notice(
+                "stopped sending the job for an operator's \(action); requests in the air finish",
+                metadata: ["job.id": "\(job.id)"])
         }
         done.wait()
         let steered = watch.end()

@@ -141,7 +141,8 @@ public protocol JobLifecycleStore: LocatedStore {
     /// operator's pause (``JobControlStore/steer(jobID:_:reason:user:requestedAt:)``).
     func resumeJob(id: String) throws
 
-    /// Marks a job finished (`canceled` when an operator canceled it) and records where its input file now lives.
+    /// Marks a job finished (`canceled` when an operator canceled it, once or again) and records where its input file
+    /// now lives.
     func finishJob(id: String, workPath: String, finishedAt: String) throws
 
     /// Marks a job whose file cannot be read as a job at all, and records where the file went.

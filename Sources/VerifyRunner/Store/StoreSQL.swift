@@ -86,11 +86,12 @@ enum StoreSQL {
         """)
 
     /// Ends job `?` (third), whose file is now at `?`, at time `?`: `canceled` when an operator canceled it,
-    /// `finished` otherwise.
+    /// `finished` otherwise. A canceled job stays canceled: runners of a shared store that finish their last rows
+    /// at once may each end the job.
     static let finishJob = StoreStatement(
         """
-        UPDATE jobs SET state = CASE WHEN state = 'canceling' THEN 'canceled' ELSE 'finished' END, work_path = ?,
-                        finished_at = ?
+        UPDATE jobs SET state = CASE WHEN state IN ('canceling', 'canceled') THEN 'canceled' ELSE 'finished' END,
+                        work_path = ?, finished_at = ?
         WHERE id = ?
         """)
 

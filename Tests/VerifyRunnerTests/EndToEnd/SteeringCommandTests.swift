@@ -174,3 +174,122 @@ private struct CampaignUnderWay {
         spool.remove()
     }
 }
+
+extension SteeringCommandTests {
+    /// When the daemon sending a paused job is killed.
+    enum KillMoment: String, CaseIterable, CustomTestStringConvertible {
+        /// Once it has logged that it carried the pause out: nothing of the job is in flight.
+        case afterItObeyed
+        /// As soon as `pause` has returned: it may not have obeyed yet, and rows may be in flight.
+        case asThePauseReturned
+
+        var testDescription: String { rawValue }
+    }
+
+    /// An operator's pause outlives the runner: a daemon sending a job is paused and killed (-9), and a new run
+    /// neither lifts the pause nor starts anything for the job; `status --json` still names who paused it.
+    /// Resumed, a run finishes the job (rows left in flight by the kill are asked about: `--in-doubt check`), every
+    /// number started exactly once.
+    @Test(arguments: KillMoment.allCases)
+    func anOperatorsPauseOutlivesAKilledDaemonAndARestart(killed: KillMoment) async throws {
+        let job = try await DaemonsJob.start(rows: 2_000)
+        defer { job.remove() }
+        let (spool, sandbox, log) = (job.spool, job.sandbox, job.log)
+        let run = job.run + ["--in-doubt", "check", "--in-doubt-margin", "2s"]
+        let daemon = try BuiltBinary.start(
+            run + ["--rate", "20"], environment: SandboxProcess.credentials, stderrFile: log)
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        try #require(try await sandbox.waitForStarts(20, of: daemon) >= 20, "the job is being sent")
+        let id = try #require(try await Self.jobs(spool.path).keys.first)
+
+        let paused = try await BuiltBinary.run(["pause", id, "--reason", "support asked", "--spool", spool.path])
+        try #require(paused.status == 0, "\(paused.stderr)")
+        if killed == .afterItObeyed {
+            _ = try await BuiltBinary.waitForLine(containing: "job paused by an operator", in: log, of: daemon)
+        }
+        kill(daemon.processIdentifier, SIGKILL)
+        #expect(try await daemon.exitStatus() == SIGKILL)
+        let startsAtKill = try await sandbox.stats().starts
+
+        let restarted = try await BuiltBinary.run(
+            run + ["--once", "--rate", "0"], environment: SandboxProcess.credentials)
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        #expect(try await sandbox.stats().starts == startsAtKill, "the restarted run sends nothing of the job")
+        let record = try #require(try await Self.jobs(spool.path)[id])
+        #expect(record["state"] as? String == "paused" && record["reason"] as? String == "support asked")
+        #expect(record["paused_by"] as? String == OperatorName.current())
+        let unfinished = (record["counts"] as? [String: Int])?["unfinished"] ?? 0
+        // Rows the kill left in flight are unfinished, whether their request left or not.
+        let accounted = startsAtKill + unfinished
+        #expect(unfinished > 0 && accounted >= job.numbers.count, "every start is a row done or left in flight")
+        if killed == .afterItObeyed { #expect(accounted == job.numbers.count, "nothing was left in flight") }
+
+        #expect(try await BuiltBinary.run(["resume", id, "--spool", spool.path]).status == 0)
+        let finished = try await BuiltBinary.run(
+            run + ["--once", "--rate", "0"], environment: SandboxProcess.credentials)
+        #expect(finished.status == 0, "\(finished.stderr)")
+        try await job.expectEveryRowSentOnce(id: id)
+    }
+
+    /// A pause by the API (the sandbox refuses the credentials) does not outlive the daemon: killed (-9) once it has
+    /// recorded it, the next run, with the right credentials, lifts it and finishes the job, every number started
+    /// exactly once.
+    @Test func aPauseByTheAPIIsLiftedByTheRunAfterAKilledDaemon() async throws {
+        let job = try await DaemonsJob.start(rows: 200)
+        defer { job.remove() }
+        var wrong = SandboxProcess.credentials
+        wrong["AUTHY_API_KEY"] = "not-the-key"
+        let daemon = try BuiltBinary.start(job.run, environment: wrong, stderrFile: job.log)
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        // The run's last word, once the pause is in the store: the daemon ends on a refusal that needs a person, so
+        // the kill finds it ending or gone.
+        _ = try await BuiltBinary.waitForLine(containing: "Fix the cause", in: job.log, of: daemon)
+        kill(daemon.processIdentifier, SIGKILL)
+        _ = try await daemon.exitStatus()
+        let (id, record) = try #require(try await Self.jobs(job.spool.path).first)
+        #expect(record["state"] as? String == "paused" && record["paused_by"] as? String == nil, "paused by the API")
+        #expect(try await job.sandbox.stats().deliveredByNumber.isEmpty)
+
+        let restarted = try await BuiltBinary.run(job.run + ["--once"], environment: SandboxProcess.credentials)
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        #expect(restarted.stderr.contains("resuming paused job"))
+        try await job.expectEveryRowSentOnce(id: id)
+    }
+}
+
+/// A spool with a job file of sandbox mobiles and the sandbox, for a daemon (`run` without `--once`) that a test
+/// kills.
+private struct DaemonsJob {
+    let spool: TemporaryDirectory
+    let sandbox: SandboxProcess
+    /// The job's numbers.
+    let numbers: [String]
+
+    /// `verifyd run` of the spool against the sandbox, without `--once`.
+    var run: [String] { ["run", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s"] }
+    /// Where a daemon's standard error goes.
+    var log: String { spool.path + "/daemon.log" }
+
+    /// Starts the sandbox and writes a job of `rows` numbers into `incoming/`.
+    static func start(rows: Int) async throws -> DaemonsJob {
+        let spool = try TemporaryDirectory()
+        let (csv, numbers) = KilledRuns.mobilesCSV(rows)
+        try spool.write(csv, to: "incoming/job.csv")
+        return DaemonsJob(spool: spool, sandbox: try await SandboxProcess.start(), numbers: numbers)
+    }
+
+    /// Job `id` is finished: its report lists every row `sent`, and the sandbox started each number exactly once.
+    func expectEveryRowSentOnce(id: String) async throws {
+        let report = try Report(spool: spool.path, jobID: id)
+        #expect(report.rows.count == numbers.count && report.rows.allSatisfy { $0["status"] == "sent" })
+        let starts = try await sandbox.stats().startsByNumber
+        #expect(numbers.allSatisfy { starts[$0] == 1 }, "each number started exactly once")
+    }
+
+    /// Stops the sandbox and removes the spool.
+    func remove() {
+        let sandbox = sandbox
+        Task { try? await sandbox.stop() }
+        spool.remove()
+    }
+}

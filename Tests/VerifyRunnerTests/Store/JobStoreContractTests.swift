@@ -189,6 +189,10 @@ import Testing
             try store.steer(jobID: "j2", .cancel, reason: nil, user: "ana", requestedAt: "t3")
             #expect(
                 try store.job(id: "j2")?.state == .canceling && store.job(id: "j2")?.pausedReason == "canceled by ana")
+            // Ended twice (two runners of a shared store finishing their last rows at once), it stays canceled.
+            try store.finishJob(id: "j2", workPath: "/d", finishedAt: "t3")
+            try store.finishJob(id: "j2", workPath: "/d", finishedAt: "t3")
+            #expect(try store.job(id: "j2")?.state == .canceled)
 
             // Refused actions change nothing and are not recorded.
             #expect(throws: JobActionRefused.refused(jobID: "j3", .notPaused(.intake))) {
