@@ -172,6 +172,28 @@ import Testing
         }
     }
 
+    @Test func aCancelLeavesTheRowsOfAnotherLiveRunnerToThatRunner() async throws {
+        try await offThePool {
+            let (_, address) = try newDatabase()
+            let canceling = try PostgresJobStore(address: address)
+            let sending = try PostgresJobStore(address: address)
+            try jobWithRows(6, in: canceling)
+            try canceling.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
+            try sending.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
+            defer { canceling.stopRunning() }
+            // The sending runner holds the first rows, maybe about to send them; its own rows are the canceling
+            // runner's to cancel, and so are rows no one holds.
+            #expect(try sending.rowsToSend(jobID: "j", after: -1, limit: 2).map(\.sequence) == [0, 1])
+            #expect(try canceling.rowsToSend(jobID: "j", after: -1, limit: 2).map(\.sequence) == [2, 3])
+            #expect(try canceling.cancelUnsentRows(jobID: "j", at: "t") == 4)
+            #expect(try canceling.statusCounts(jobID: "j") == ["canceled": 4, "unfinished": 2])
+            // Once the other runner has ended, its rows are anyone's: the cancel reaches them.
+            sending.stopRunning()
+            #expect(try canceling.cancelUnsentRows(jobID: "j", at: "t") == 2)
+            #expect(try canceling.statusCounts(jobID: "j") == ["canceled": 6])
+        }
+    }
+
     @Test func theRateBucketGrantsWhatItHoldsAndSaysHowLongUntilAWholeGrant() async throws {
         try await offThePool {
             let (_, address) = try newDatabase()

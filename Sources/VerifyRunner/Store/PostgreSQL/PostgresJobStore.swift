@@ -365,6 +365,34 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
     /// Rows per page of ``forEachReportRow(jobID:_:)``.
     private static let reportPage = 10_000
 
+    // MARK: Canceling
+
+    /// Ends `canceled` the rows of a canceled job that wait for their first request, but not those in ranges another
+    /// live runner holds: that runner may have them in memory with their requests about to leave. It cancels them
+    /// itself once it sees the job canceled (``SteeringWatch``, within a quarter second); the ranges of a runner that
+    /// is gone are canceled by whoever takes them over (a canceled job's scheduler sends nothing it loads). Returns
+    /// how many rows it canceled.
+    @discardableResult
+    func cancelUnsentRows(jobID: String, at: String) throws -> Int {
+        try sync {
+            let keys = try keys(of: jobID)
+            return try connection.query(Self.cancelUnheldRowsSQL, at, keys.first, keys.last, keys.job, runner.id)
+                .affectedRows
+        }
+    }
+
+    /// Cancels, at `$1`, the rows of keys `$2` to `$3` (job `$4`) waiting for their first request, outside the ranges
+    /// of live runners other than `$5`.
+    private static let cancelUnheldRowsSQL = """
+        UPDATE job_rows SET state = 'finished', status = 'canceled', finished_at = $1,
+            message = 'canceled by an operator before it was sent'
+        WHERE id BETWEEN $2 AND $3 AND state IN ('pending', 'waiting')
+            AND NOT EXISTS (
+                SELECT 1 FROM row_leases AS l
+                WHERE l.job_number = $4 AND job_rows.id BETWEEN l.first_id AND l.last_id AND l.owner <> $5
+                    AND l.owner IN (SELECT id FROM runners WHERE lost_at IS NULL AND ended_at IS NULL))
+        """
+
     // MARK: Outcomes
 
     func recordOutcomes(
