@@ -26,14 +26,19 @@ import Testing
         try store.finishIntake(jobID: "j", extraColumns: [], totalRows: count)
     }
 
+    /// Two running stores (runners) of a new database, sharing job `j` of `count` rows.
+    private func twoRunners(sharingAJobOf count: Int) throws -> (PostgresJobStore, PostgresJobStore) {
+        let (_, address) = try newDatabase()
+        let runners = (try PostgresJobStore(address: address), try PostgresJobStore(address: address))
+        try jobWithRows(count, in: runners.0)
+        try runners.0.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
+        try runners.1.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
+        return runners
+    }
+
     @Test func twoRunnersNeverGetTheSameRow() async throws {
         try await offThePool {
-            let (_, address) = try newDatabase()
-            let first = try PostgresJobStore(address: address)
-            let second = try PostgresJobStore(address: address)
-            try jobWithRows(100, in: first)
-            try first.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
-            try second.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
+            let (first, second) = try twoRunners(sharingAJobOf: 100)
             defer {
                 first.stopRunning()
                 second.stopRunning()
@@ -174,12 +179,7 @@ import Testing
 
     @Test func aCancelLeavesTheRowsOfAnotherLiveRunnerToThatRunner() async throws {
         try await offThePool {
-            let (_, address) = try newDatabase()
-            let canceling = try PostgresJobStore(address: address)
-            let sending = try PostgresJobStore(address: address)
-            try jobWithRows(6, in: canceling)
-            try canceling.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
-            try sending.startRunning(lease: .seconds(3600), requestTimeout: .seconds(1))
+            let (canceling, sending) = try twoRunners(sharingAJobOf: 6)
             defer { canceling.stopRunning() }
             // The sending runner holds the first rows, maybe about to send them; its own rows are the canceling
             // runner's to cancel, and so are rows no one holds.
