@@ -138,11 +138,10 @@ extension SteeringCommandTests {
 }
 
 /// A job of ``rows`` numbers being sent by `run --once` at 20 a second, 20 of them started: the operator's command
-/// comes while most rows still wait, with more than a minute and a half to spare for a test run that is slow to
-/// issue it.
+/// comes while most rows still wait, with a quarter of an hour to spare for a test run that is slow to issue it.
 private struct CampaignUnderWay {
     /// The job's rows.
-    static let rows = 2_000
+    static let rows = 20_000
 
     let spool: TemporaryDirectory
     let sandbox: SandboxProcess
@@ -157,7 +156,7 @@ private struct CampaignUnderWay {
     static func start() async throws -> CampaignUnderWay {
         let spool = try TemporaryDirectory()
         let sandbox = try await SandboxProcess.start()
-        try spool.write(EndToEndTests.mobilesCSV(count: rows), to: "incoming/campaign.csv")
+        try spool.write(KilledRuns.mobilesCSV(rows).csv, to: "incoming/campaign.csv")
         let run = ["run", "--once", "--spool", spool.path, "--api-base", sandbox.baseURL]
         let sending = try BuiltBinary.start(run + ["--rate", "20"], environment: SandboxProcess.credentials)
         try #require(try await sandbox.waitForStarts(20, of: sending) >= 20, "the job is being sent")

@@ -52,14 +52,15 @@ import Testing
     /// A scheduler for job `j` of `store`.
     static func scheduler(
         store: any JobStoring, transport: ScriptedTransport, provider: any VerificationProvider = v1,
-        concurrency: Int = 8, inDoubtLookUp: (any InDoubtLookUp)? = nil, clock: FastForwardClock = clock()
+        concurrency: Int = 8, inDoubtLookUp: (any InDoubtLookUp)? = nil, clock: FastForwardClock = clock(),
+        canceling: Bool = false
     ) -> JobScheduler {
         JobScheduler(
             jobID: "j", store: store, provider: provider, transport: transport,
             configuration: .init(concurrency: concurrency, rate: 0, loadBatch: 50, inDoubtMargin: .seconds(60)),
             retryPolicy: RetryPolicy(jitter: { 1 }),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            inDoubtLookUp: inDoubtLookUp, clock: clock)
+            inDoubtLookUp: inDoubtLookUp, clock: clock, canceling: canceling)
     }
 
     static let v1 = AuthyV1Provider(baseURL: "http://127.0.0.1:1", apiKey: "key")
@@ -141,6 +142,33 @@ import Testing
             #expect(Set(inFlight).subtracting(arrived).allSatisfy { starts[$0] == 1 })
             #expect(starts.count == 40 - arrived.count)
             #expect(try second.statusCounts(jobID: "j") == ["sent": 40])
+        }
+    }
+
+    /// A job canceled after a crash left rows in flight: nothing is sent; each row in flight is only asked about, and
+    /// ends `sent` when the API got its start, `canceled` when it did not (it would have to be sent again).
+    @Test func aCanceledJobOnlyAsksAboutItsRowsInFlightAndSendsNothing() async throws {
+        try await withTemporaryDirectory { folder in
+            let store = try Self.store(in: folder, rows: 40)
+            let dead = ScriptedTransport { _ in .hold }
+            Self.scheduler(store: store, transport: dead, concurrency: 10).run { _ in
+                Issue.record("the crashed run never ends")
+            }
+            await dead.waitFor(held: 10)
+            let inFlight = try store.rowsLeftInFlight(jobID: "j").map(\.target.e164)
+            let arrived = Set(inFlight.filter { Int($0.suffix(4))! % 2 == 0 })
+
+            let second = try SQLiteJobStore(path: folder.path + "/s.sqlite")
+            #expect(try second.cancelUnsentRows(jobID: "j", at: "t") == 40 - inFlight.count, "the rows never sent")
+            let transport = ScriptedTransport { request in
+                guard Self.isStatusQuestion(request) else { return .answer(Self.sent) }
+                return .answer(Self.status(exists: arrived.contains(Self.number(of: request))))
+            }
+            #expect(await Self.run(Self.scheduler(store: second, transport: transport, canceling: true)) == .finished)
+            #expect(Self.starts(transport).isEmpty, "a canceled job sends nothing")
+            #expect(
+                transport.requests.filter(Self.isStatusQuestion).map(Self.number(of:)).sorted() == inFlight.sorted())
+            #expect(try second.statusCounts(jobID: "j") == ["sent": arrived.count, "canceled": 40 - arrived.count])
         }
     }
 
