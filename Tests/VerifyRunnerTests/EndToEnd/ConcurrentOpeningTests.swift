@@ -146,8 +146,7 @@ import Testing
     }
 
     @Test func processesOpeningANewPostgreSQLStoreTogetherAllSucceed() async throws {
-        let server = try PostgresServer.shared()
-        let address = try server.createDatabase()
+        let (server, address) = try await PostgresServer.newSharedDatabase()
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         // Runs only: the commands that only look at a store find none in an empty database until a run made it.
@@ -160,8 +159,7 @@ import Testing
     }
 
     @Test func processesOpeningAnOldPostgreSQLStoreTogetherMigrateItOnce() async throws {
-        let server = try PostgresServer.shared()
-        let address = try server.createDatabase()
+        let (server, address) = try await PostgresServer.newSharedDatabase()
         try OldStores.postgres(address)
         let folder = try TemporaryDirectory()
         defer { folder.remove() }

@@ -163,11 +163,22 @@ import VerifyRunner
         let spool = try TemporaryDirectory()
         defer { spool.remove() }
         let file = try spool.write(EndToEndTests.mobilesCSV(count: 3), to: "incoming/growing.csv")
-        // Changed "just now" for the next two seconds (its time stamp is in the near future).
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(2)], ofItemAtPath: file)
-        let run = try await BuiltBinary.run(["run", "--once", "--dry-run", "--spool", spool.path, "--settle", "1s"])
-        #expect(run.status == 0, "stderr: \(run.stderr)")
-        #expect(run.stderr.contains("waiting for files in incoming/ to stop changing"), "stderr: \(run.stderr)")
+        // A writer that goes on changing the file, every 20 ms on a thread of its own, until the run says it waits for
+        // it: however late the run starts or the test's own task runs, the file is never still for --settle before.
+        let writer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "growing-file-writer"))
+        writer.schedule(deadline: .now(), repeating: .milliseconds(20))
+        writer.setEventHandler {
+            try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: file)
+        }
+        writer.activate()
+        defer { writer.cancel() }
+        let stderrFile = spool.path + "/stderr.txt"
+        let run = try BuiltBinary.start(
+            ["run", "--once", "--dry-run", "--spool", spool.path, "--settle", "1s"], stderrFile: stderrFile)
+        _ = try await BuiltBinary.waitForLine(
+            containing: "waiting for files in incoming/ to stop changing", in: stderrFile, of: run)
+        writer.cancel()
+        #expect(try await run.exitStatus() == 0)
         #expect(try Report(spool: spool.path).rows.count == 3, "then it was read whole")
     }
 

@@ -148,7 +148,9 @@ import VerifyRunner
         }
         #expect(errors.isEmpty, "\(errors)")
         #expect(try HeadlessChromium.pngSize(png) == (1000, 1400))
-        #expect(try HeadlessChromium.distinctColors(in: png) > 8, "the page painted text, bars and a chart")
+        #expect(
+            try await offThePool { try HeadlessChromium.distinctColors(in: png) } > 8,
+            "the page painted text, bars and a chart")
     }
 
     @Test func theDaemonServesItsMetricsOverHTTP() async throws {

@@ -93,7 +93,7 @@ import Testing
     /// goes on to exit 0.
     @Test(arguments: ProviderName.allCases, Moment.allCases)
     func aRunnerStoppedPastItsLeaseNeverSendsRowsItNoLongerHolds(provider: ProviderName, moment: Moment) async throws {
-        let address = try PostgresServer.shared().createDatabase()
+        let (_, address) = try await PostgresServer.newSharedDatabase()
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
         let plan = moment.plan
@@ -171,7 +171,7 @@ import Testing
     /// has finished the job, says it lost its lease and goes on serving as a new runner: a file dropped into its
     /// spool afterwards is read and sent, then SIGTERM ends it with 0.
     @Test func aDaemonThatLostItsLeaseGoesOnServing() async throws {
-        let address = try PostgresServer.shared().createDatabase()
+        let (_, address) = try await PostgresServer.newSharedDatabase()
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
         let pair = try await Self.startPair(
@@ -200,7 +200,7 @@ import Testing
     /// and neither runner logs a warning.
     @Test(arguments: ProviderName.allCases)
     func aPauseShorterThanTheLeaseChangesNothing(provider: ProviderName) async throws {
-        let address = try PostgresServer.shared().createDatabase()
+        let (_, address) = try await PostgresServer.newSharedDatabase()
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
         let pair = try await Self.startPair(

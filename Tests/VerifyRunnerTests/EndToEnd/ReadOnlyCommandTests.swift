@@ -52,8 +52,7 @@ import Testing
 
     @Test(arguments: commands)
     func anEmptyPostgreSQLDatabaseIsNotAStoreAndGetsNoTables(command: [String]) async throws {
-        let server = try PostgresServer.shared()
-        let address = try server.createDatabase()
+        let (server, address) = try await PostgresServer.newSharedDatabase()
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
 

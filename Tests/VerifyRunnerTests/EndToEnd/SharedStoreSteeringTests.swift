@@ -106,7 +106,7 @@ private struct SharedJobUnderWay {
     /// Starts the sandbox and the first runner, then the two others once it has read the file, and returns once
     /// the sandbox has received starts from each runner's share of the rows.
     static func start() async throws -> SharedJobUnderWay {
-        let address = try await offThePool { try PostgresServer.shared().createDatabase() }
+        let (_, address) = try await PostgresServer.newSharedDatabase()
         let sandbox = try await SandboxProcess.start()
         let spools = try (0..<3).map { _ in try TemporaryDirectory() }
         let (csv, numbers) = KilledRuns.mobilesCSV(rows)

@@ -22,8 +22,7 @@ import Testing
     /// third of the codes and not restarted. The other two take its rows over once its lease is over: every row
     /// `sent`, each number started once, the store's rate held, and each survivor did at least a fifth.
     @Test func threeRunnersOneKilledEveryNumberStartedOnce() async throws {
-        let server = try PostgresServer.shared()
-        let address = try server.createDatabase()
+        let (server, address) = try await PostgresServer.newSharedDatabase()
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
         let (_, numbers) = KilledRuns.mobilesCSV(30_000)
@@ -78,9 +77,9 @@ import Testing
     /// same socket): the runner waits, reconnects and goes on; every row `sent`, each number started once. Then
     /// `status --json` and `report` read the job from the same `--db`.
     @Test func aRunnerWaitsOutTheDatabaseGoingAway() async throws {
-        let server = try PostgresServer.start()
+        let server = try await offThePool { try PostgresServer.start() }
         defer { server.remove() }
-        let address = try server.createDatabase()
+        let address = try await offThePool { try server.createDatabase() }
         let sandbox = try await SandboxProcess.start()
         defer { Task { try? await sandbox.stop() } }
         let spool = try TemporaryDirectory()
@@ -142,7 +141,7 @@ import Testing
     /// `verifyd runners --json` lists the runners of a store, alive or gone; a `--db` with a password is refused
     /// without echoing it.
     @Test func runnersAreListedAndAPasswordInTheAddressIsRefused() async throws {
-        let address = try PostgresServer.shared().createDatabase()
+        let (_, address) = try await PostgresServer.newSharedDatabase()
         let ended = try PostgresJobStore(address: address)
         try ended.startRunning(lease: .seconds(30), requestTimeout: .seconds(1))
         ended.stopRunning()

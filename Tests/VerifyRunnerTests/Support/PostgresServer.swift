@@ -301,3 +301,14 @@ final class PostgresServer: Sendable {
             .joined()
     }
 }
+
+extension PostgresServer {
+    /// A new database on the test run's shared server (started on first use) and its address, waited for off Swift's
+    /// cooperative pool: an `async` test that blocked a pool thread on it could starve the tests running beside it.
+    static func newSharedDatabase() async throws -> (server: PostgresServer, address: String) {
+        try await offThePool {
+            let server = try shared()
+            return (server, try server.createDatabase())
+        }
+    }
+}
