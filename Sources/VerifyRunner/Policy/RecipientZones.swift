@@ -1,0 +1,38 @@
+public import Foundation
+
+/// The time zones a row's recipient may be in, for `--send-window`: the row's `time_zone` column when it has
+/// one, else the zones of the number's area (``NumberTimeZones``).
+public enum RecipientZones {
+    /// A `time_zone` value that the system's tz database does not know; the row ends `invalid` with this message.
+    public struct UnknownTimeZone: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The column's value, trimmed.
+        public var value: String
+
+        /// E.g. `time_zone 'Mars/Base' is not a time zone name (IANA, e.g. America/Chicago)`.
+        public var description: String {
+            "time_zone '\(value.printable)' is not a time zone name (IANA, e.g. America/Chicago)"
+        }
+    }
+
+    /// The message for a row whose number maps to no zone (an empty list from ``resolve(timeZoneColumn:e164:)``).
+    ///
+    /// Proposed handling: such a row ends `skipped` with this message, never sent as if inside the window, since
+    /// nothing tells whether the recipient is asleep.
+    public static let noZoneMessage =
+        "the number's calling code and leading digits map to no time zone, so --send-window cannot be judged; "
+        + "give the row a time_zone column (an IANA name, e.g. America/Chicago)"
+
+    /// The zones for a row: its `time_zone` value (white space trimmed) when not empty, which must be a name the
+    /// system's tz database knows (`America/Chicago`), else the zones of `e164`'s area, `[]` when it has none (see
+    /// ``noZoneMessage``).
+    public static func resolve(
+        timeZoneColumn: String?, e164: String, table: NumberTimeZones = .shared
+    ) -> Result<[TimeZone], UnknownTimeZone> {
+        let given = timeZoneColumn?.trimmingWhitespace() ?? ""
+        guard given.isEmpty else {
+            guard let zone = TimeZone(identifier: given) else { return .failure(UnknownTimeZone(value: given)) }
+            return .success([zone])
+        }
+        return .success(table.timeZones(forE164: e164))
+    }
+}
