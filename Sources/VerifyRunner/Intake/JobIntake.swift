@@ -251,8 +251,11 @@ public struct JobIntake: Sendable {
         let viaInput = layout.value(.via, in: values).trimmingWhitespace().lowercased()
         let locale = layout.value(.locale, in: values).trimmingWhitespace()
         let code = layout.value(.verificationCode, in: values).trimmingWhitespace()
-        let problem = Self.problem(via: viaInput, code: code)
-        return NewRow(
+        let timeZone = layout.value(.timeZone, in: values).trimmingWhitespace()
+        let problem =
+            Self.problem(via: viaInput, code: code)
+            ?? RecipientZones.problem(timeZoneColumn: timeZone).map(\.description)
+        var row = NewRow(
             sequence: sequence, line: input.line, phoneInput: layout.value(.phoneNumber, in: values),
             countryInput: layout.value(.countryCode, in: values),
             channel: Channel(rawValue: viaInput) ?? configuration.defaultChannel,
@@ -260,6 +263,8 @@ public struct JobIntake: Sendable {
             kind: code.isEmpty ? .start : .check, code: code.isEmpty ? nil : code, phone: nil,
             extras: layout.extraIndices.map { $0 < values.count ? values[$0] : "" },
             finalStatus: problem == nil ? nil : .invalid, message: problem)
+        row.timeZone = timeZone.isEmpty ? nil : timeZone
+        return row
     }
 
     /// A problem with the row's `via` or `verification_code` column, or `nil`.

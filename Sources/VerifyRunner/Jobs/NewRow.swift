@@ -12,6 +12,8 @@ public struct NewRow: Sendable, Equatable {
     public var channel: Channel
     /// The row's `locale`, if any.
     public var locale: String?
+    /// The row's `time_zone` (an IANA name), if any: its recipient's zone, over its number's.
+    public var timeZone: String?
     /// Start or check.
     public var kind: VerificationKind
     /// The code to check (check rows only).

@@ -22,6 +22,12 @@ public enum RecipientZones {
         "the number's calling code and leading digits map to no time zone, so --send-window cannot be judged; "
         + "give the row a time_zone column (an IANA name, e.g. America/Chicago)"
 
+    /// Why a `time_zone` value (white space trimmed) names no zone the system knows; `nil` for a known zone or an
+    /// empty value (the number's zones then).
+    public static func problem(timeZoneColumn value: String) -> UnknownTimeZone? {
+        value.isEmpty || TimeZone(identifier: value) != nil ? nil : UnknownTimeZone(value: value)
+    }
+
     /// The zones for a row: its `time_zone` value (white space trimmed) when not empty, which must be a name the
     /// system's tz database knows (`America/Chicago`), else the zones of `e164`'s area, `[]` when it has none (see
     /// ``noZoneMessage``).

@@ -95,6 +95,7 @@ enum StoreSchema {
             .init("finished_at", .text),
             .init("sent_at", .real),
             .init("outcome", .text),
+            .init("time_zone", .text),
         ],
         postgresStorage: "fillfactor = 40")
 

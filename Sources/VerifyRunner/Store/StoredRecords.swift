@@ -119,7 +119,8 @@ enum StoredRecords {
             message: row.optionalText(column.message), providerID: row.optionalText(column.providerID),
             carrier: row.optionalText(column.carrier), isCellphone: row.optionalInt(column.isCellphone).map { $0 != 0 },
             httpStatus: row.optionalInt(column.httpStatus), startedAt: row.optionalText(column.startedAt),
-            finishedAt: row.optionalText(column.finishedAt), extras: ExtrasCodec.decode(row.text(column.extras)))
+            finishedAt: row.optionalText(column.finishedAt), extras: ExtrasCodec.decode(row.text(column.extras)),
+            timeZone: row.optionalText(column.timeZone))
     }
 
     /// The columns of a ``SentRow``, for ``sentRow(_:at:keys:)``.
@@ -202,13 +203,14 @@ struct ReportRowColumns: StoredColumnPositions {
     var status: Int32 = 0, attempts: Int32 = 0, errorCode: Int32 = 0, message: Int32 = 0, providerID: Int32 = 0
     var carrier: Int32 = 0, isCellphone: Int32 = 0, httpStatus: Int32 = 0, startedAt: Int32 = 0
     var finishedAt: Int32 = 0, extras: Int32 = 0, outcome: Int32 = 0, locale: Int32 = 0, code: Int32 = 0
+    var timeZone: Int32 = 0
 
     static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
         "line": \.line, "phone_input": \.phoneInput, "country_input": \.countryInput, "e164": \.e164,
         "via": \.via, "status": \.status, "attempts": \.attempts, "error_code": \.errorCode, "message": \.message,
         "provider_id": \.providerID, "carrier": \.carrier, "is_cellphone": \.isCellphone,
         "http_status": \.httpStatus, "started_at": \.startedAt, "finished_at": \.finishedAt, "extras": \.extras,
-        "outcome": \.outcome, "locale": \.locale, "code": \.code,
+        "outcome": \.outcome, "locale": \.locale, "code": \.code, "time_zone": \.timeZone,
     ]
 }
 

@@ -141,10 +141,10 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
         try connection.query(
             """
             INSERT INTO job_rows (id, line, phone_input, country_input, via, locale, code, e164, country_code, extras,
-                                  state, status, message)
+                                  state, status, message, time_zone)
             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
                                  $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[],
-                                 $13::text[])
+                                 $13::text[], $14::text[])
             """,
             PostgresArray(rows.map { keys.id(seq: $0.sequence) }), PostgresArray(rows.map(\.line)),
             PostgresArray(rows.map(\.phoneInput)),
@@ -154,7 +154,8 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
             PostgresArray(rows.map { $0.phone?.e164 }), PostgresArray(rows.map { $0.phone?.countryCode }),
             PostgresArray(rows.map { $0.extras.isEmpty ? nil : ExtrasCodec.encode($0.extras) }),
             PostgresArray(rows.map { $0.finalStatus == nil ? "pending" : "finished" }),
-            PostgresArray(rows.map { $0.finalStatus?.rawValue }), PostgresArray(rows.map(\.message)))
+            PostgresArray(rows.map { $0.finalStatus?.rawValue }), PostgresArray(rows.map(\.message)),
+            PostgresArray(rows.map(\.timeZone)))
     }
 
     /// Ends intake, then refreshes the planner's statistics of `job_rows`: the rows just inserted are not in them
