@@ -802,4 +802,21 @@ extern "C" int cphone_is_known_calling_code(int cc) {
     }
 }
 
+extern "C" int cphone_is_supported_region(const char *region) {
+    if (region == nullptr) {
+        return 0;
+    }
+    try {
+        // libphonenumber's regions (ISO 3166-1 alpha-2 codes, and a few more such as XK), built once.
+        static const std::set<std::string> *const regions = [] {
+            auto *supported = new std::set<std::string>();
+            util().GetSupportedRegions(supported);
+            return supported;
+        }();
+        return regions->count(region) > 0 ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
 extern "C" const char *cphone_metadata_version(void) { return kMetadataVersion; }

@@ -66,6 +66,14 @@ struct RunCommand: BlockingCommand {
 
     @Option(
         name: .long,
+        help: "Send only to numbers of these regions (ISO 3166-1 codes, e.g. US,CA); the others end skipped.")
+    var countries: String?
+
+    @Option(name: .long, help: "Never send to numbers of these regions (e.g. RU,BY); they end skipped.")
+    var excludeCountries: String?
+
+    @Option(
+        name: .long,
         help: "Claim a file in incoming/ only once it has been unchanged this long (for writers that do not rename).")
     var settle = "1s"
 
@@ -127,6 +135,11 @@ struct RunCommand: BlockingCommand {
         }
         if let followUp, DurationText.parse(followUp) == nil {
             throw ValidationError("--follow-up must be a whole number and s, m, h or d, e.g. 30m, not '\(followUp)'")
+        }
+        do {
+            _ = try countryPolicy()
+        } catch {
+            throw ValidationError(error.description)
         }
         if let cooldown, DurationText.parse(cooldown) == nil {
             throw ValidationError("--cooldown must be a whole number and s, m, h or d, e.g. 24h, not '\(cooldown)'")
@@ -215,7 +228,8 @@ struct RunCommand: BlockingCommand {
         let configuration = SpoolRunner.Configuration(
             spool: spoolOptions.layout, providerName: providerOptions.provider,
             intake: JobIntake.Configuration(
-                defaultChannel: via, defaultLocale: locale, maxFileSize: Self.byteCount(maxFileSize) ?? 1 << 30),
+                defaultChannel: via, defaultLocale: locale, maxFileSize: Self.byteCount(maxFileSize) ?? 1 << 30,
+                countryPolicy: try countryPolicy()),
             scheduler: JobScheduler.Configuration(
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
                 timeout: timeout, retryWindow: DurationText.parse(retryWindow) ?? .seconds(600), logNumbers: logNumbers,
@@ -295,6 +309,11 @@ struct RunCommand: BlockingCommand {
         }
         guard let interval = DurationText.parse(progressEvery), interval > .zero else { return nil }
         return ProgressReporter(metrics: metrics, output: .log(logger), interval: interval)
+    }
+
+    /// `--countries` and `--exclude-countries` as a policy.
+    private func countryPolicy() throws(CountryPolicyError) -> CountryPolicy {
+        try CountryPolicy(countries: countries, excludedCountries: excludeCountries)
     }
 
     /// What to tell the operator when the store cannot be written mid-run (disk full, read-only…).

@@ -88,6 +88,10 @@ int cphone_example_number(size_t index, int *country_code_out, char *national_ou
 /// Returns 1 when libphonenumber has metadata for calling code `cc` (geographic or not), 0 otherwise.
 int cphone_is_known_calling_code(int cc);
 
+/// Returns 1 when `region` (NUL-terminated, e.g. "US") is one of libphonenumber's regions, the codes it gives numbers
+/// (ISO 3166-1 alpha-2, and a few more such as XK); 0 otherwise, and for "001" (non-geographic) or NULL.
+int cphone_is_supported_region(const char *region);
+
 /// The libphonenumber release whose metadata is in use (a static string).
 ///
 /// The library does not expose its version at run time, so this is the version of the Debian package the

@@ -27,17 +27,20 @@ public struct JobIntake: Sendable {
         public var dryRun: Bool
         /// `--max-file-size`: a larger file is rejected unread.
         public var maxFileSize: Int
+        /// `--countries`, `--exclude-countries`: starts to other regions end `skipped` as they are read.
+        public var countryPolicy: CountryPolicy
 
         /// Creates a configuration.
         public init(
             defaultChannel: Channel = .sms, defaultLocale: String? = nil, batchSize: Int = 20000, dryRun: Bool = false,
-            maxFileSize: Int = 1 << 30
+            maxFileSize: Int = 1 << 30, countryPolicy: CountryPolicy = .anyRegion
         ) {
             self.defaultChannel = defaultChannel
             self.defaultLocale = defaultLocale
             self.batchSize = batchSize
             self.dryRun = dryRun
             self.maxFileSize = maxFileSize
+            self.countryPolicy = countryPolicy
         }
     }
 
@@ -145,6 +148,11 @@ public struct JobIntake: Sendable {
         case .success(let phone):
             row.phone = NormalizedNumber(
                 e164: phone.e164, countryCode: phone.countryCode, nationalNumber: phone.nationalNumber)
+            if row.kind == .start, let refusal = configuration.countryPolicy.refusal(region: phone.regionCode) {
+                row.finalStatus = .skipped
+                row.message = refusal
+                return PreparedRow(row: row, key: 0)
+            }
             if !phone.isKnownValid {
                 row.message = "not a valid number in libphonenumber \(PhoneNormalizer.metadataVersion); sent anyway"
             }

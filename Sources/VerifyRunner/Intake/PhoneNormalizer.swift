@@ -117,6 +117,12 @@ public struct PhoneNormalizer: Sendable {
     /// Creates a normalizer; libphonenumber loads its metadata on first use.
     public init() {}
 
+    /// Whether `region` (e.g. `"US"`) is one of the regions libphonenumber gives numbers (ISO 3166-1 alpha-2 codes,
+    /// and a few more such as `"XK"`); `"001"`, non-geographic, is not.
+    public static func isKnownRegion(_ region: String) -> Bool {
+        cphone_is_supported_region(region) != 0
+    }
+
     /// The libphonenumber release whose metadata decides validity (e.g. `"8.12.57"`), for reports.
     public static var metadataVersion: String {
         String(cString: cphone_metadata_version())

@@ -20,8 +20,8 @@ struct ReportLineEncoder {
         return line
     }
 
-    /// Appends `row` as one CSV line (CRLF) and one JSON line (LF).
-    func append(_ row: ReportRow, csv: inout [UInt8], jsonl: inout [UInt8]) {
+    /// Appends `row`, whose number is of `region`, as one CSV line (CRLF) and one JSON line (LF).
+    func append(_ row: ReportRow, region: String?, csv: inout [UInt8], jsonl: inout [UInt8]) {
         var line = Line(keys: jsonKeys, csv: csv, jsonl: jsonl)
         // The buffers move into `line` and back, so appending never copies them.
         csv = []
@@ -43,6 +43,7 @@ struct ReportLineEncoder {
         line.number(row.httpStatus)
         line.text(row.startedAt)
         line.text(row.finishedAt)
+        line.text(region)
         for column in 0..<extraCount {
             line.text(column < row.extras.count ? row.extras[column] : "", neutralizingCSV: true)
         }

@@ -11,7 +11,7 @@ public struct ReportWriter: Sendable {
     /// The fixed leading columns of `report.csv`, in order.
     public static let fixedColumns = [
         "line", "phone_number", "country_code", "e164", "via", "status", "outcome", "attempts", "error_code", "message",
-        "provider_id", "carrier", "is_cellphone", "http_status", "started_at", "finished_at",
+        "provider_id", "carrier", "is_cellphone", "http_status", "started_at", "finished_at", "region",
     ]
 
     private let store: any JobStoreReader
@@ -49,9 +49,12 @@ public struct ReportWriter: Sendable {
         csv.reserveCapacity(flushSize + 4096)
         jsonl.reserveCapacity(flushSize + 4096)
         var tally = ReportTally()
+        var regions = RegionResults()
         try store.forEachReportRow(jobID: job.id) { row in
-            encoder.append(row, csv: &csv, jsonl: &jsonl)
+            let region = regions.region(of: row.e164)
+            encoder.append(row, region: region, csv: &csv, jsonl: &jsonl)
             tally.count(row)
+            regions.count(row, region: region)
             let isRetryable = { (table: ResponseClassifier.ErrorTable) in
                 ResponseClassifier.failureIsRetryable(
                     httpStatus: row.httpStatus, errorCode: row.errorCode, table: table)
@@ -74,14 +77,16 @@ public struct ReportWriter: Sendable {
         try retryFile.finish()
         try notVerifiedFile.finish()
         let outcomes = Outcomes(job: job, counts: tally.outcomes)
-        try writeSummary(job: job, tally: tally, outcomes: outcomes, to: directory)
-        try writeSummaryPage(job: job, counts: tally.statuses, outcomes: outcomes, to: directory)
+        let regionLines = regions.lines(outcomesAsked: outcomes.asked)
+        try writeSummary(job: job, tally: tally, outcomes: outcomes, regions: regionLines, to: directory)
+        try writeSummaryPage(
+            job: job, counts: tally.statuses, outcomes: outcomes, regions: regionLines, to: directory)
         return directory
     }
 
-    private func writeSummaryPage(job: JobRecord, counts: [String: Int], outcomes: Outcomes, to directory: String)
-        throws
-    {
+    private func writeSummaryPage(
+        job: JobRecord, counts: [String: Int], outcomes: Outcomes, regions: [RegionResults.Line], to directory: String
+    ) throws {
         var content = SummaryPage.Content(
             jobID: job.id, fileName: job.fileName, provider: job.provider?.rawValue, state: job.state.rawValue,
             totalRows: job.totalRows,
@@ -92,12 +97,15 @@ public struct ReportWriter: Sendable {
             requestSeconds: try store.requestsPerSecond(jobID: job.id), requests: job.requests, retries: job.retries,
             startedAt: job.startedAt, finishedAt: job.finishedAt)
         if outcomes.asked { content.outcomes = (outcomes.rows, outcomes.conversionRate) }
+        content.regions = regions
         let file = try AtomicFileWriter(path: directory + "/summary.html")
         try file.write(SummaryPage.html(content))
         try file.commit()
     }
 
-    private func writeSummary(job: JobRecord, tally: ReportTally, outcomes: Outcomes, to directory: String) throws {
+    private func writeSummary(
+        job: JobRecord, tally: ReportTally, outcomes: Outcomes, regions: [RegionResults.Line], to directory: String
+    ) throws {
         let counts = tally.statuses
         let errorCodes = tally.errorCodes
         let rate = job.sendingSeconds > 0 ? Double(job.requests) / job.sendingSeconds : 0
@@ -118,11 +126,31 @@ public struct ReportWriter: Sendable {
             ("retries", String(job.retries)),
             ("requests_per_second", String((rate * 100).rounded() / 100)),
             ("outcomes", JSONText.object(outcomes.rows.map { ($0.outcome, String($0.rows)) })),
-            ("conversion_rate", outcomes.conversionRate.map { String(($0 * 10_000).rounded() / 10_000) } ?? "null"),
+            ("conversion_rate", Self.rate(outcomes.conversionRate)),
+            ("regions", "[" + regions.map(Self.json).joined(separator: ",") + "]"),
         ])
         let file = try AtomicFileWriter(path: directory + "/summary.json")
         try file.write(summary + "\n")
         try file.commit()
+    }
+}
+
+extension ReportWriter {
+    /// A share (0…1) in summary.json: four decimals, `null` when unknown.
+    fileprivate static func rate(_ share: Double?) -> String {
+        share.map { String(($0 * 10_000).rounded() / 10_000) } ?? "null"
+    }
+
+    /// One region's line in summary.json.
+    fileprivate static func json(_ line: RegionResults.Line) -> String {
+        JSONText.object([
+            ("region", JSONText.string(line.region)),
+            ("rows", String(line.rows)),
+            ("sent", String(line.sent)),
+            ("verified", line.verified.map(String.init) ?? "null"),
+            ("conversion_rate", rate(line.conversionRate)),
+            ("possible_sms_pumping", line.possiblePumping ? "true" : "false"),
+        ])
     }
 }
 

@@ -1,6 +1,6 @@
 /// `reports/JOB_ID/summary.html`: one self-contained page for the people a job's result is handed to —
-/// the totals, a bar chart of the statuses, the error codes with their meanings, and the requests per
-/// second over time. Inline CSS and SVG only: no script, no font, no image, nothing from the network.
+/// the totals, a bar chart of the statuses, the results per region of the numbers, the error codes with their
+/// meanings, and the requests per second over time. Inline CSS and SVG only: no script, no font, no image, nothing from the network.
 ///
 /// A pure function of ``Content``; ``ReportWriter`` fills it from the store.
 public enum SummaryPage {
@@ -28,6 +28,8 @@ public enum SummaryPage {
         public var startedAt: String?, finishedAt: String?
         /// Once `verifyd outcomes` has asked: `sent` rows per outcome, and the verified share of them (0…1).
         public var outcomes: (rows: [(outcome: String, rows: Int)], conversionRate: Double?)?
+        /// Results per region of the numbers, most rows first.
+        var regions: [RegionResults.Line] = []
 
         /// Creates the content.
         public init(
@@ -76,6 +78,9 @@ public enum SummaryPage {
         page += "<section>\n<h2>Rows by status</h2>\n" + statusChart(content.statuses) + "</section>\n"
         if let outcomes = content.outcomes {
             page += "<section>\n<h2>Who verified</h2>\n" + outcomeChart(outcomes) + "</section>\n"
+        }
+        if !content.regions.isEmpty {
+            page += "<section>\n<h2>Results per region</h2>\n" + regionTable(content.regions) + "</section>\n"
         }
         page +=
             "<section>\n<h2>Error codes</h2>\n"
@@ -168,6 +173,30 @@ public enum SummaryPage {
             html +=
                 "<tr><td><code>\(escaped(count.code))</code></td><td>\(escaped(count.status))</td>"
                 + "<td class=\"number\">\(count.rows)</td><td>\(escaped(ErrorCodeMeaning.describe(count, provider: provider)))</td></tr>\n"
+        }
+        return html + "</tbody>\n</table>\n"
+    }
+
+    /// Rows, sends, verified codes and conversion per region, a possible SMS pumping target marked.
+    private static func regionTable(_ lines: [RegionResults.Line]) -> String {
+        var html = """
+            <table>
+            <thead><tr><th>region</th><th class="number">rows</th><th class="number">sent</th>\
+            <th class="number">verified</th><th class="number">conversion</th><th></th></tr></thead>
+            <tbody>
+
+            """
+        for line in lines {
+            let conversion = line.conversionRate.map { "\(($0 * 1000).rounded() / 10) %" } ?? "—"
+            let flag =
+                line.possiblePumping
+                ? "possible SMS pumping target: at least \(RegionResults.pumpingMinimumSends) sends, "
+                    + "converting below a third of the job" : ""
+            html +=
+                "<tr\(line.possiblePumping ? " class=\"flagged\"" : "")><td>\(escaped(line.region ?? "no number"))</td>"
+                + "<td class=\"number\">\(line.rows)</td><td class=\"number\">\(line.sent)</td>"
+                + "<td class=\"number\">\(line.verified.map(String.init) ?? "—")</td>"
+                + "<td class=\"number\">\(conversion)</td><td>\(escaped(flag))</td></tr>\n"
         }
         return html + "</tbody>\n</table>\n"
     }
@@ -297,6 +326,7 @@ public enum SummaryPage {
         .chart .grid{stroke:#e4e7eb}.chart .area{fill:#bcd3f0}.chart .line{fill:none;stroke:#1565c0;stroke-width:1.5}\
         table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e4e7eb;\
         vertical-align:top}th{font-size:13px;color:#52606d}.number{text-align:right}\
-        .note{color:#52606d;font-size:13px}footer{margin-top:28px;color:#52606d;font-size:13px}
+        .note{color:#52606d;font-size:13px}footer{margin-top:28px;color:#52606d;font-size:13px}\
+        tr.flagged td{background:#fdecea}
         """
 }

@@ -380,6 +380,7 @@ public final class SpoolRunner: Sendable {
                 switch try readFile(of: job) {
                 case .success(let read):
                     job = read
+                    step.readNow = true
                     // An operator's pause or cancel while the file was read stands: the machine hears of it first.
                     events = (read.phase.operatorEvent.map { [$0] } ?? []) + [.rowsRead]
                 case .failure(let unreadable):
@@ -435,8 +436,10 @@ public final class SpoolRunner: Sendable {
         var followUp: JobLifecycle.FollowUp
         /// A dry run's intake stores rows `would_send` already; only jobs read earlier need marking.
         let readByDryRun: Bool
-        /// Whether `--max-sends` (and `--cooldown`) have been applied.
+        /// Whether `--max-sends` (and `--cooldown`, `--countries`) have been applied.
         var limitChecked = false
+        /// Whether this run read the job's file, with its own `--countries` and `--exclude-countries`.
+        var readNow = false
         /// Why the job is held, when `--max-sends` holds it.
         var holdReason = ""
         /// Why the file is not a job, when it is not.
@@ -445,9 +448,26 @@ public final class SpoolRunner: Sendable {
         var pauseReason = ""
     }
 
-    /// Skips the rows `--cooldown` covers, then compares the verifications the job would start with `--max-sends`:
-    /// the event that says which side of the limit the job is on.
+    /// Skips the rows `--cooldown` covers, and those `--countries` or `--exclude-countries` refuse in a job read
+    /// before (intake skips them as it reads), then compares the verifications the job would start with
+    /// `--max-sends`: the event that says which side of the limit the job is on.
     private func checkSendLimit(of job: JobRecord, into step: inout Step) throws -> JobLifecycle.Event {
+        let policy = configuration.intake.countryPolicy
+        if !policy.refusesNothing, !step.readNow {
+            let normalizer = PhoneNormalizer()
+            let skipped = try store.skipUnsentStarts(jobID: job.id, at: nowStamp) { e164 in
+                guard case .success(let phone) = normalizer.normalize(phoneNumber: e164, countryCode: nil) else {
+                    return nil
+                }
+                return policy.refusal(region: phone.regionCode)
+            }
+            if skipped > 0 {
+                metrics?.rowsFinished(["skipped": skipped])
+                logger.info(
+                    "rows skipped by --countries or --exclude-countries",
+                    metadata: ["job.id": "\(job.id)", "rows": "\(skipped)"])
+            }
+        }
         if let cooldown = configuration.cooldown, let window = DurationText.parse(cooldown) {
             let now = clock.now()
             let skipped = try store.skipRecentlySent(

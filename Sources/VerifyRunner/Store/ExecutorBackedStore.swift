@@ -128,6 +128,22 @@ extension ExecutorBackedStore {
         }
     }
 
+    func skipUnsentStarts(jobID: String, at timestamp: String, refusal: (String) -> String?) throws -> Int {
+        try withExecutor { executor in
+            let keys = try keys(of: jobID)
+            let refused = try executor.rows(StoreSQL.unsentStarts, keys.first, keys.last) {
+                (row: any StoredColumns, at: UnsentStartColumns) in
+                refusal(row.text(at.e164)).map { (id: row.int(at.id), message: $0) }
+            }
+            guard !refused.isEmpty else { return 0 }
+            return try executor.transaction {
+                try refused.reduce(0) { skipped, row in
+                    skipped + (try executor.run(StoreSQL.skipUnsentStart, timestamp, row.message, row.id))
+                }
+            }
+        }
+    }
+
     // MARK: Reads
 
     func verificationsToStart(jobID: String) throws -> Int {

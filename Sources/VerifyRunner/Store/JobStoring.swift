@@ -159,6 +159,13 @@ public protocol JobLifecycleStore: LocatedStore {
     /// - Returns: the rows skipped by this call.
     @discardableResult
     func skipRecentlySent(jobID: String, since: String, window: String, at timestamp: String) throws -> Int
+
+    /// Marks `skipped`, at `timestamp`, each row of the job still waiting for its first start (never sent, not a
+    /// check) whose number (E.164) `refusal` gives a reason for; the reason is the row's message. Idempotent.
+    ///
+    /// - Returns: the rows skipped by this call.
+    @discardableResult
+    func skipUnsentStarts(jobID: String, at timestamp: String, refusal: (String) -> String?) throws -> Int
 }
 
 /// What the reports (``ReportWriter``), `status`, `outcomes` and the runner's choice of jobs read: jobs, their

@@ -130,6 +130,20 @@ enum StoreSQL {
                 WHERE status = 'sent' AND finished_at >= ? AND (id < ? OR id > ?))
         """)
 
+    /// The rows of a job's key range (`?` to `?`) still waiting for their first start (`id`, `e164`).
+    static let unsentStarts = StoreStatement(
+        """
+        SELECT id, e164 FROM job_rows
+        WHERE id BETWEEN ? AND ? AND state = 'pending' AND attempts = 0 AND code IS NULL AND e164 IS NOT NULL
+        """)
+
+    /// Ends the row of key `?` (third) `skipped` at `?` with message `?`, if it still waits for its first start.
+    static let skipUnsentStart = StoreStatement(
+        """
+        UPDATE job_rows SET state = 'finished', status = 'skipped', finished_at = ?, message = ?
+        WHERE id = ? AND state = 'pending' AND attempts = 0
+        """)
+
     /// Records time `?` as when the outcomes of job `?` were last asked for.
     static let outcomesChecked = StoreStatement("UPDATE jobs SET outcomes_checked_at = ? WHERE id = ?")
 

@@ -265,6 +265,15 @@ struct StatusCountColumns: StoredColumnPositions {
     ]
 }
 
+/// Where the columns of ``StoreSQL/unsentStarts`` stand in its result.
+struct UnsentStartColumns: StoredColumnPositions {
+    var id: Int32 = 0, e164: Int32 = 0
+
+    static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
+        "id": \.id, "e164": \.e164,
+    ]
+}
+
 /// Where the columns of ``StoreSQL/requestsPerSecond`` stand in its result.
 struct RequestSecondColumns: StoredColumnPositions {
     var second: Int32 = 0, requests: Int32 = 0

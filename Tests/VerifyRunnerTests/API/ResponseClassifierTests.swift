@@ -63,6 +63,10 @@ import Testing
         (400, v2Error(60200, 400), .rejectedNumber),
         (403, v2Error(60205, 403), .rejectedNumber),
         (403, v2Error(60605, 403), .rejectedNumber),
+        // Fraud Guard: its HTTP status is not documented; whatever it is, it concerns the number, never the rate.
+        (403, v2Error(60410, 403), .rejectedNumber),
+        (429, v2Error(60410, 429), .rejectedNumber),
+        (400, v2Error(60410, 400), .rejectedNumber),
         (429, v2Error(20429, 429), rateLimited),
         (429, v2Error(25109, 429), rateLimited),
         (429, v2Error(60212, 429), .numberLimited(.concurrentRequests(retryAfter: nil))),

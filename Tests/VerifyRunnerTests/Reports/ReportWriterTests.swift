@@ -36,7 +36,7 @@ import Testing
             let csv = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
             let lines = csv.components(separatedBy: "\r\n")
             #expect(lines[0] == (ReportWriter.fixedColumns + ["ref", "late"]).joined(separator: ","))
-            #expect(lines[1] == "2,p0,1,,sms,invalid,,0,,bad 0,,,,,,,\"r,0\",")
+            #expect(lines[1] == "2,p0,1,,sms,invalid,,0,,bad 0,,,,,,,,\"r,0\",")
             #expect(lines[3].hasSuffix(",'=cmd(),"))
             #expect(lines.count == 5 && lines[4].isEmpty)
 
@@ -95,6 +95,44 @@ import Testing
                     """)
             let report = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
             #expect(report.split(separator: "\r\n")[1].hasPrefix("2,+12025550100,,+12025550100,sms,sent,verified,1,"))
+        }
+    }
+
+    /// 150 sends to the United States, 3 in 4 verified; 120 to France, 2 verified; 5 rows without a number. France
+    /// converts below a third of the job's rate with more than 100 sends: flagged. The report names each row's region.
+    @Test func resultsPerRegionFlagARegionThatConvertsFarWorseThanTheJob() throws {
+        try withTemporaryDirectory { directory in
+            let numbers =
+                (0..<150).map { "+1202300\(String(format: "%04d", $0))" }
+                + (0..<120).map { "+33612\(String(format: "%06d", $0))" }
+            let rows =
+                numbers.enumerated().map { index, e164 in NewRow.sample(index, e164: e164) }
+                + (270..<275).map { NewRow.sample($0, e164: nil, status: .invalid) }
+            let store = try directory.storeWithJob(provider: .verifyV2, rows: rows, extraColumns: [])
+            let sent = numbers.indices.map { index in
+                RowWrite(
+                    sequence: index, state: .finished(.sent, attempts: 1),
+                    result: ProviderResult(verdict: .sent, providerID: "VE\(index)"), timestamp: "t")
+            }
+            try store.commit(jobID: "j", writes: sent, requests: 270, retries: 0, sendingSeconds: 1, startedAt: "t")
+            let verified = Set(Array(0..<112) + [150, 151])
+            try store.recordOutcomes(
+                jobID: "j", numbers.indices.map { ($0, verified.contains($0) ? .verified : .notVerified) },
+                checkedAt: "u")
+            try ReportWriter(store: store).write(job: try #require(try store.job(id: "j")), to: directory.path + "/r")
+
+            let regions = try #require(try Self.summary(directory.path + "/r")["regions"] as? [[String: Any]])
+            #expect(regions.map { $0["region"] as? String } == ["US", "FR", nil])
+            #expect(regions.map { $0["sent"] as? Int } == [150, 120, 0])
+            #expect(regions.map { $0["verified"] as? Int } == [112, 2, 0])
+            #expect(regions.map { $0["possible_sms_pumping"] as? Bool } == [false, true, false])
+            #expect(regions[1]["conversion_rate"] as? Double == 0.0167)
+            let page = try String(contentsOfFile: directory.path + "/r/summary.html", encoding: .utf8)
+            #expect(page.contains("Results per region") && page.contains("possible SMS pumping target"))
+            let report = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
+            let lines = report.split(separator: "\r\n")
+            #expect(lines[0].hasSuffix(",finished_at,region"))
+            #expect(lines[1].hasSuffix(",US") && lines[151].hasSuffix(",FR") && lines[271].hasSuffix(","))
         }
     }
 

@@ -44,6 +44,28 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func onlyStartsNeverSentAreSkippedForTheReasonGiven(kind: StoreKind)
+        async throws
+    {
+        try await withStore(kind) { store in
+            try store.createJob(id: "j1", fileName: "a.csv", workPath: "/p", createdAt: "t", provider: nil)
+            var check = NewRow.sample(3, e164: "+33612345678")
+            check.kind = .check
+            check.code = "123456"
+            try store.insertRowsNow(
+                jobID: "j1",
+                [
+                    .sample(0), .sample(1, e164: "+33612345678"), .sample(2, e164: "+33612345679", status: .invalid),
+                    check,
+                ])
+            try store.finishIntake(jobID: "j1", extraColumns: [], totalRows: 4)
+            let refuse = { (e164: String) in e164.hasPrefix("+33") ? "not France" : nil }
+            #expect(try store.skipUnsentStarts(jobID: "j1", at: "t", refusal: refuse) == 1)
+            #expect(try store.skipUnsentStarts(jobID: "j1", at: "t", refusal: refuse) == 0, "idempotent")
+            #expect(try store.statusCounts(jobID: "j1") == ["unfinished": 2, "skipped": 1, "invalid": 1])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func heldJobsCountTheVerificationsTheyWouldStart(kind: StoreKind) async throws
     {
         try await withStore(kind) { store in
