@@ -172,7 +172,8 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
                 // Every parameter is bound for every use, so the statement is only rewound in between.
                 for (offset, row) in rows[start..<start + count].enumerated() {
                     try bindInsertParameters(
-                        of: row, key: keys.id(seq: row.sequence), to: insert, from: Int32(offset * 13))
+                        of: row, key: keys.id(seq: row.sequence), to: insert,
+                        from: Int32(offset * Self.insertParameters))
                 }
                 try insert.run()
                 start += count
@@ -182,6 +183,9 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
 
     /// Rows inserted by one statement during intake.
     private static let rowsPerInsert = 10
+
+    /// The parameters of one row in ``insertSQL(rows:)``.
+    private static let insertParameters = 14
 
     /// An INSERT of `rows` rows, 14 parameters each (see ``bindInsertParameters(of:key:to:from:)``).
     private static func insertSQL(rows: Int) -> String {
