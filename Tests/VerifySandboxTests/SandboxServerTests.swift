@@ -103,7 +103,8 @@ import Testing
     }
 
     /// A long poll whose count never comes is answered when its timeout passes, with the counts as they are.
-    @Test(.timeLimit(.minutes(10))) func aStatsLongPollAnswersWithTheCountsAsTheyAreWhenItsTimeoutPasses() async throws {
+    @Test(.timeLimit(.minutes(10))) func aStatsLongPollAnswersWithTheCountsAsTheyAreWhenItsTimeoutPasses() async throws
+    {
         try await withSandbox { sandbox in
             _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
             let poll = try await sandbox.client.send(
