@@ -69,7 +69,7 @@ import Testing
 
     /// `wait_for_starts=N` when the starts already reached N: the stats come at once (the 10-minute timeout never
     /// matters; the test's time limit is only a safety net).
-    @Test(.timeLimit(.minutes(1))) func aStatsLongPollAnswersAtOnceWhenTheStartsAreReached() async throws {
+    @Test(.timeLimit(.minutes(10))) func aStatsLongPollAnswersAtOnceWhenTheStartsAreReached() async throws {
         try await withSandbox { sandbox in
             _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
             _ = try await sandbox.v2Post("Verifications", "To=%2B447911123456&Channel=sms")
@@ -84,7 +84,7 @@ import Testing
     /// A long poll issued before the start it waits for is answered by that start. Both requests go on one
     /// connection, the poll first, so the sandbox holds the poll before the start arrives: the start's answer
     /// waits behind the poll's, and both come.
-    @Test(.timeLimit(.minutes(1))) func aStatsLongPollIsAnsweredByTheStartThatReachesItsCount() async throws {
+    @Test(.timeLimit(.minutes(10))) func aStatsLongPollIsAnsweredByTheStartThatReachesItsCount() async throws {
         try await withSandbox { sandbox in
             let poll = "GET /_sandbox/stats?wait_for_starts=1&timeout_ms=600000 HTTP/1.1\r\nHost: x\r\n\r\n"
             let body = "To=%2B447911123456&Channel=sms"
@@ -103,7 +103,8 @@ import Testing
     }
 
     /// A long poll whose count never comes is answered when its timeout passes, with the counts as they are.
-    @Test(.timeLimit(.minutes(1))) func aStatsLongPollAnswersWithTheCountsAsTheyAreWhenItsTimeoutPasses() async throws {
+    @Test(.timeLimit(.minutes(10))) func aStatsLongPollAnswersWithTheCountsAsTheyAreWhenItsTimeoutPasses() async throws
+    {
         try await withSandbox { sandbox in
             _ = try await sandbox.v1Start("via=sms&country_code=1&phone_number=2025550189")
             let poll = try await sandbox.client.send(
@@ -195,7 +196,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: [true, false])
+    @Test(.timeLimit(.minutes(10)), arguments: [true, false])
     func shutdownClosesOpenConnections(ownEventLoops: Bool) async throws {
         var logger = Logger(label: "sandbox-test")
         logger.logLevel = .critical

@@ -8,8 +8,10 @@ import Testing
 /// ``CurlTransport`` against a ``ScriptedHTTPServer`` on 127.0.0.1: responses, failures and their
 /// "may have been sent" verdict, concurrency, connection reuse and shutdown.
 ///
-/// The time limit only turns a hang (a completion that never comes) into a failure.
-@Suite(.timeLimit(.minutes(1)))
+/// The time limit only turns a hang (a completion that never comes) into a failure. It is ten minutes, longer than
+/// the whole test run: with every suite running beside it on two cores, each of a test's awaits can wait seconds
+/// for a thread of Swift's cooperative pool, and a one-minute limit failed tests that were only slow.
+@Suite(.timeLimit(.minutes(10)))
 struct CurlTransportTests {
     /// Where completions run (serial, so that ``flush(_:)`` can wait for all dispatched ones).
     let completions = DispatchQueue(label: "CurlTransportTests.completions")

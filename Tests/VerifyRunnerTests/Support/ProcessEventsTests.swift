@@ -17,7 +17,7 @@ import Testing
 
     /// A line wakes its waiter, already in the file; one written after the wait began wakes it too; once the run
     /// has exited, the file holds everything it wrote.
-    @Test(.timeLimit(.minutes(1))) func aLineWakesItsWaiterAndIsInTheFile() async throws {
+    @Test(.timeLimit(.minutes(10))) func aLineWakesItsWaiterAndIsInTheFile() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let file = directory.path + "/stderr.txt"
@@ -40,7 +40,7 @@ import Testing
 
     /// A run that exits without the line ends the wait at once, with the reason and what it wrote; its last line,
     /// without a newline, counts.
-    @Test(.timeLimit(.minutes(1))) func aRunThatEndsWithoutTheLineEndsTheWait() async throws {
+    @Test(.timeLimit(.minutes(10))) func aRunThatEndsWithoutTheLineEndsTheWait() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let file = directory.path + "/stderr.txt"
@@ -56,7 +56,7 @@ import Testing
     }
 
     /// Two waits on one run's end (the terminationHandler is set once, for both) are both told.
-    @Test(.timeLimit(.minutes(1))) func everyWaiterOfARunsEndIsTold() async throws {
+    @Test(.timeLimit(.minutes(10))) func everyWaiterOfARunsEndIsTold() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (run, input) = try Self.shell("read x", stderrFile: directory.path + "/stderr.txt")

@@ -7,7 +7,7 @@ import Testing
 
 /// ``AttemptsClient`` against a scripted server on 127.0.0.1: it follows `next_page_url`, asks a failed page
 /// again, and stops on a refusal or a page that points elsewhere.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct AttemptsClientTests {
     /// A page of one attempt, with a `next_page_url` on `server` when `next` is given.
     private static func page(_ index: Int, next: String?) -> [UInt8] {
