@@ -353,39 +353,69 @@ struct RunCommand: BlockingCommand {
 /// The immediate exit is `_exit(130)`: no atexit handlers or C++ static destructors run while other
 /// threads still work. The store stays consistent as after a kill -9 (WAL, synchronous=FULL): rows
 /// in flight stay marked in flight and are in doubt on the next run.
+///
+/// The signals are caught by a handler of our own that writes each one's number into a pipe, which a Dispatch
+/// source reads (the self-pipe way). A Dispatch signal source would lose some: on Linux it reads a signalfd and
+/// installs a handler that does nothing, and under `async` main the main thread waits in `sigsuspend` with no
+/// signal blocked, so a signal the kernel hands to that thread runs the empty handler and never reaches the source.
 final class SignalWatcher: @unchecked Sendable {
-    // @unchecked: `sources` is set once in init and never mutated; Dispatch sources are thread-safe.
-    private let sources: [any DispatchSourceSignal]
+    // @unchecked: `source` is set once in init; Dispatch sources are thread-safe.
+    private let source: any DispatchSourceRead
 
     /// Starts watching; `onFirstSignal` runs on a Dispatch queue. Both signals are logged through
     /// `logger` (so `--log-format json` keeps every line JSON): the first with `stopping`, what the stop does,
     /// the second with `aborting`, what the abort leaves behind.
     init(logger: Logger, stopping: String, aborting: String, onFirstSignal: @escaping @Sendable () -> Void) {
-        let queue = DispatchQueue(label: "verifyd.signals")
-        let seen = SignalCounter()
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                // Signals that arrive together are delivered as one event; `data` counts them.
-                let (before, after) = seen.add(Int(source.data))
-                if after > 1 {
-                    logger.critical("second signal: aborting now; \(aborting)")
-                    _exit(130)
-                }
-                if before == 0 {
-                    logger.notice("stopping: \(stopping); signal again to abort")
-                    onFirstSignal()
-                }
+        var ends: [Int32] = [-1, -1]
+        if Glibc.pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
             }
-            source.resume()
-            return source
         }
+        signalPipeWriteEnd.store(ends[1], ordering: .sequentiallyConsistent)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in
+            let saved = errno
+            var byte = UInt8(truncatingIfNeeded: number)
+            _ = write(signalPipeWriteEnd.load(ordering: .relaxed), &byte, 1)
+            errno = saved
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        for number in [SIGTERM, SIGINT] { sigaction(number, &action, nil) }
+        let seen = SignalCounter()
+        let readEnd = ends[0]
+        source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: DispatchQueue(label: "verifyd.signals"))
+        source.setEventHandler {
+            // Signals that arrive together are read together: each is one byte.
+            var bytes = [UInt8](repeating: 0, count: 64)
+            let count = read(readEnd, &bytes, bytes.count)
+            guard count > 0 else { return }
+            let (before, after) = seen.add(count)
+            if after > 1 {
+                logger.critical("second signal: aborting now; \(aborting)")
+                _exit(130)
+            }
+            if before == 0 {
+                logger.notice("stopping: \(stopping); signal again to abort")
+                onFirstSignal()
+            }
+        }
+        source.resume()
     }
 
-    /// Stops watching.
-    func cancel() { sources.forEach { $0.cancel() } }
+    /// Stops watching: the signals take their default action again. The pipe stays open until the process ends: a
+    /// handler already running may still write to it, and a closed descriptor's number could by then name a file.
+    func cancel() {
+        for number in [SIGTERM, SIGINT] { signal(number, SIG_DFL) }
+        source.cancel()
+    }
 }
+
+/// The write end of the pipe ``SignalWatcher``'s handler writes each signal into (-1 before a watcher exists): a
+/// signal handler can reach only global state, and only async-signal-safe calls such as `write`.
+private let signalPipeWriteEnd = Atomic<Int32>(-1)
 
 /// What the first signal stops: the run once it is connected; a signal that comes before is kept and carried
 /// out when it is.
