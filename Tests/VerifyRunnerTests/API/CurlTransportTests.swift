@@ -286,6 +286,37 @@ struct CurlTransportTests {
         await transport.shutDownOffThePool()
     }
 
+    /// A request that reached the server on a reused connection, which then closed without an answer, and whose
+    /// send deadline passed meanwhile: libcurl would retry it on a fresh connection, which needs the body rewound,
+    /// and the rewind is refused before the retry's deadline check. So the request is not called "held back" (its
+    /// row would be sent again without a question): it left once, and its completion says it may have been sent.
+    @Test func aRequestThatLeftIsNeverCalledHeldBackWhenItsDeadlinePassesBeforeLibcurlsRetry() async throws {
+        let deadline = SendDeadline(until: BootClock.now() + 3_600_000_000_000)
+        let server = try ScriptedHTTPServer { request in
+            guard request.target == "/start" else { return .respond(status: 200) }
+            deadline.close()
+            return .closeConnection
+        }
+        defer { server.stop() }
+        var single = configuration
+        single.maxConnections = 1
+        let transport = try CurlTransport(configuration: single)
+        var arrivals = server.requests.makeAsyncIterator()
+        let warm = await transport.response(for: HTTPRequest(method: .get, url: server.url("/warm")), on: completions)
+        #expect(try warm.get().status == 200, "the connection is open for the next request")
+        #expect(try #require(await arrivals.next()).target == "/warm")
+
+        let start = HTTPRequest(method: .post, url: server.url("/start"), body: Array("To=1".utf8))
+        let failure = try #require(await transport.response(for: start, deadline: deadline, on: completions).failure)
+        #expect(try #require(await arrivals.next()).target == "/start", "the request reached the server")
+        #expect(!failure.wasHeldBackAtDeadline, "\(failure)")
+        #expect(failure.requestMayHaveBeenSent, "\(failure)")
+        #expect(deadline.requestsHeldBack == 0)
+        await transport.shutDownOffThePool()
+        server.stop()
+        #expect(await arrivals.next() == nil, "the request reached the server once")
+    }
+
     /// Runs `body` with a transport built from ``configuration``, shutting it down afterwards.
     private func withTransport(_ body: (CurlTransport) async throws -> Void) async throws {
         let transport = try CurlTransport(configuration: configuration)

@@ -264,7 +264,7 @@ enum HTTPFetch {
 final class SandboxCodes: Sendable {
     /// What has been read, and who waits for more.
     private struct State {
-        /// Codes per number, in the order they were sent.
+        /// Code lines per number, in the order they were sent.
         var byNumber: [String: [String]] = [:]
         /// Code lines read.
         var count = 0
@@ -283,7 +283,10 @@ final class SandboxCodes: Sendable {
     }
 
     /// Every code sent to `number`, oldest first.
-    func codes(for number: String) -> [String] { state.withLock { $0.byNumber[number] ?? [] } }
+    func codes(for number: String) -> [String] { lines(for: number).map(Self.code(of:)) }
+
+    /// Every code line printed for `number` (its time, the code, whether it was sent again), oldest first.
+    func lines(for number: String) -> [String] { state.withLock { $0.byNumber[number] ?? [] } }
 
     /// The latest code sent to `number`.
     func code(for number: String) -> String? { codes(for: number).last }
@@ -320,15 +323,20 @@ final class SandboxCodes: Sendable {
             let isRange = line.range(of: " is ", range: marker.upperBound..<line.endIndex)
         else { return }
         let number = String(line[marker.upperBound..<isRange.lowerBound])
-        let code = String(line[isRange.upperBound...].prefix { $0.isNumber })
         let ready = state.withLock { state in
-            state.byNumber[number, default: []].append(code)
+            state.byNumber[number, default: []].append(line)
             state.count += 1
             let ready = state.waiters.filter { $0.count <= state.count }
             state.waiters.removeAll { $0.count <= state.count }
             return ready
         }
         ready.forEach { $0.notify() }
+    }
+
+    /// The code of a code line.
+    private static func code(of line: String) -> String {
+        guard let isRange = line.range(of: " is ", options: .backwards) else { return "" }
+        return String(line[isRange.upperBound...].prefix { $0.isNumber })
     }
 
     private func finish() {
