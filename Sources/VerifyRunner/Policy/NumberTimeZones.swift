@@ -19,7 +19,9 @@ public struct NumberTimeZones: Sendable {
     private let zoneSetsByPrefix: [[Int64: Int32]]
 
     /// One list of zones, as names and as the system's time zones.
-    private struct ZoneSet: Sendable {
+    struct ZoneSet: Sendable {
+        /// Its place in the table: numbers with the same set of zones have the same.
+        var number: Int32 = 0
         var names: [String]
         var timeZones: [TimeZone]
     }
@@ -32,9 +34,11 @@ public struct NumberTimeZones: Sendable {
         precondition(parts.count == 3, "a time zone table is three parts parted by an empty line")
         let zoneNames = parts[0].map(String.init)
         let systemZones = zoneNames.map { TimeZone(identifier: $0) }
-        zoneSets = parts[1].map { word in
+        zoneSets = parts[1].enumerated().map { number, word in
             let indexes = word.split(separator: ",").compactMap { Int($0) }.filter(zoneNames.indices.contains)
-            return ZoneSet(names: indexes.map { zoneNames[$0] }, timeZones: indexes.compactMap { systemZones[$0] })
+            return ZoneSet(
+                number: Int32(number), names: indexes.map { zoneNames[$0] },
+                timeZones: indexes.compactMap { systemZones[$0] })
         }
         var byPrefix: [[Int64: Int32]] = []
         for word in parts[2] {
@@ -59,6 +63,11 @@ public struct NumberTimeZones: Sendable {
     /// ``zones(forE164:)`` as the system's time zones, built once with the table.
     public func timeZones(forE164 e164: String) -> [TimeZone] {
         zoneSet(forE164: e164).map { zoneSets[Int($0)].timeZones } ?? []
+    }
+
+    /// The zones of `e164`'s area, with the number of their set; `nil` as for ``zones(forE164:)``'s `[]`.
+    func zoneSet(ofE164 e164: String) -> ZoneSet? {
+        zoneSet(forE164: e164).map { zoneSets[Int($0)] }
     }
 
     /// The zone set of the longest prefix of `e164` in the table.

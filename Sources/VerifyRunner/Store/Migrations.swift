@@ -232,6 +232,12 @@ enum Migrations {
             """
         },
         MigrationStep { _ in "ALTER TABLE job_rows ADD COLUMN time_zone TEXT;" },
+        MigrationStep { sql in
+            """
+            ALTER TABLE jobs ADD COLUMN window_waiting \(sql.integer);
+            ALTER TABLE jobs ADD COLUMN window_opens_at \(sql.real);
+            """
+        },
     ]
 }
 
