@@ -264,7 +264,11 @@ import Testing
             settings: settings(concurrency: 4),
             steps: [
                 at(
-                    0, [.loaded(last: 1, exhausted: true), .rowReady(0, first: false), .waitsForWindow(1, opensAt: 60)],
+                    0,
+                    [
+                        .loaded(last: 1, exhausted: true), .rowReady(0, first: false),
+                        .waitsForWindow(1, opensAt: 60),
+                    ],
                     "start0 wake@60 commit?"),
                 at(0, [.commitDue], "commit+marks"),
                 at(0, [.committed, .stopRequested], "send0"),
