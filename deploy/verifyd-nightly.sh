@@ -19,9 +19,10 @@
 #    checked whenever a run takes up a job, for every row not sent yet, waiting rows included.
 #    Tonight's job is checked at about 02:30; a number whose window was closed then went out last
 #    night only once its window opened, which with an 11-hour window and hourly runs can be as
-#    little as 10 hours before. So keep the cooldown shorter than the window's length minus the
-#    time between two runs; 8h leaves two hours for long runs. Without a send window the default
-#    is 20h: a number that last night's run sent at 02:30:10 is 23 h 59 min 55 s old when
+#    little as 10 hours before (less for a number whose zones share only part of the window, such
+#    as a toll-free +1 800 number: deploy/README.md). So keep the cooldown shorter than the
+#    window's length minus the time between two runs; 8h leaves two hours for long runs. Without
+#    a send window the default is 20h: a number that last night's run sent at 02:30:10 is 23 h 59 min 55 s old when
 #    tonight's job is checked at about 02:30:05, and --cooldown 24h would skip it every other
 #    night. Either way, keep the cooldown a few hours shorter than the time between two sends.
 # 3. Appends everything to $VERIFYD_LOG. On failure it also writes one line to standard error,
