@@ -1,7 +1,8 @@
 public import Foundation
 
 /// The time zones a row's recipient may be in, for `--send-window`: the row's `time_zone` column when it has
-/// one, else the zones of the number's area (``NumberTimeZones``).
+/// one, else the zones of the number's area (``NumberTimeZones``; ``SendWindowGate`` looks them up). Here: what
+/// intake says of a column that names no zone, and what a row whose number has none ends with.
 public enum RecipientZones {
     /// A `time_zone` value that the system's tz database does not know; the row ends `invalid` with this message.
     public struct UnknownTimeZone: Error, Sendable, Equatable, CustomStringConvertible {
@@ -14,9 +15,9 @@ public enum RecipientZones {
         }
     }
 
-    /// The message for a row whose number maps to no zone (an empty list from ``resolve(timeZoneColumn:e164:)``).
+    /// The message for a row whose number maps to no zone (``NumberTimeZones/zones(forE164:)`` is empty).
     ///
-    /// Proposed handling: such a row ends `skipped` with this message, never sent as if inside the window, since
+    /// Such a row ends `skipped` with this message, never sent as if inside the window, since
     /// nothing tells whether the recipient is asleep.
     public static let noZoneMessage =
         "the number's calling code and leading digits map to no time zone, so --send-window cannot be judged; "
@@ -26,19 +27,5 @@ public enum RecipientZones {
     /// empty value (the number's zones then).
     public static func problem(timeZoneColumn value: String) -> UnknownTimeZone? {
         value.isEmpty || TimeZone(identifier: value) != nil ? nil : UnknownTimeZone(value: value)
-    }
-
-    /// The zones for a row: its `time_zone` value (white space trimmed) when not empty, which must be a name the
-    /// system's tz database knows (`America/Chicago`), else the zones of `e164`'s area, `[]` when it has none (see
-    /// ``noZoneMessage``).
-    public static func resolve(
-        timeZoneColumn: String?, e164: String, table: NumberTimeZones = .shared
-    ) -> Result<[TimeZone], UnknownTimeZone> {
-        let given = timeZoneColumn?.trimmingWhitespace() ?? ""
-        guard given.isEmpty else {
-            guard let zone = TimeZone(identifier: given) else { return .failure(UnknownTimeZone(value: given)) }
-            return .success([zone])
-        }
-        return .success(table.timeZones(forE164: e164))
     }
 }
