@@ -95,7 +95,7 @@ import Testing
 
     /// The daemon sends waiting rows when their window opens: at 15:29:30 in the recipients' clocks, New York and
     /// London go at once, Chicago once its window opens at 09:30 there (30 s later), and Sydney, whose window opens
-    /// hours later, waits.
+    /// hours later, waits; the live page's `/jobs.json` says how many rows wait and when their window opens.
     @Test func theDaemonSendsWaitingRowsWhenTheirWindowOpens() async throws {
         let sandbox = try await SandboxProcess.start()
         defer { Task { try? await sandbox.stop() } }
@@ -106,7 +106,7 @@ import Testing
         let daemon = try BuiltBinary.start(
             [
                 "run", "--spool", spool.path, "--api-base", sandbox.baseURL, "--settle", "0s", "--send-window",
-                "09:30-20:00",
+                "09:30-20:00", "--metrics-port", "0", "--log-format", "json",
             ], environment: Self.environment(later: 1_770), stderrFile: log)
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         let early = Self.numbers(of: "New York").count + Self.numbers(of: "London").count
@@ -115,6 +115,18 @@ import Testing
         #expect(sentBeforeChicago == early)
         let all = early + Self.numbers(of: "Chicago").count
         #expect(await sandbox.codes.waitFor(all, orExitOf: daemon) == all, "Chicago's rows went when its window opened")
+        let serving = try await BuiltBinary.waitForLine(containing: "serving metrics", in: log, of: daemon)
+        let logged = try #require(try JSONSerialization.jsonObject(with: Data(serving.utf8)) as? [String: String])
+        let page = try #require(logged["page"])
+        // Once the daemon has noted Sydney's rows waiting (after sending Chicago's), the page's data says so.
+        _ = try await BuiltBinary.waitForLine(containing: "\"rows\":\"2\"", in: log, of: daemon)
+        let jobs = try #require(
+            try JSONSerialization.jsonObject(with: Data(try await HTTPFetch.fetch(.get, page + "jobs.json")))
+                as? [[String: Any]])
+        #expect(jobs.first?["rows_waiting_for_window"] as? Int == 2, "\(jobs)")
+        #expect((jobs.first?["window_opens_at"] as? String).flatMap(Timestamp.seconds(fromISO8601:)) != nil)
+        let html = String(decoding: try await HTTPFetch.fetch(.get, page), as: UTF8.self)
+        #expect(html.contains("send window") && html.contains("rows_waiting_for_window"))
         kill(daemon.processIdentifier, SIGTERM)
         #expect(try await daemon.exitStatus() == 0)
         let counts = try await sandbox.stats()
