@@ -31,7 +31,7 @@ public struct NewRow: Sendable, Equatable {
     public init(
         sequence: Int, line: Int, phoneInput: String, countryInput: String, channel: Channel,
         locale: String?, kind: VerificationKind, code: String?, phone: NormalizedNumber?, extras: [String],
-        finalStatus: RowStatus?, message: String?
+        finalStatus: RowStatus?, message: String?, timeZone: String? = nil
     ) {
         self.sequence = sequence
         self.line = line
@@ -45,6 +45,7 @@ public struct NewRow: Sendable, Equatable {
         self.extras = extras
         self.finalStatus = finalStatus
         self.message = message
+        self.timeZone = timeZone
     }
 }
 
