@@ -40,6 +40,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            exclude: ["Policy/LICENSE-libphonenumber-timezones"],
             swiftSettings: swiftSettings),
         .target(
             name: "VerifySandbox",

@@ -15,6 +15,22 @@ struct JobStatus {
     /// `reports/JOB_ID`.
     let reportDirectory: String
 
+    /// For an unfinished job that a run left with rows waiting for `--send-window`: how many, and when the first
+    /// window opens (seconds since 1970).
+    var windowWait: (rows: Int, opensAt: Double)? {
+        guard !job.phase.hasEnded, let rows = job.rowsWaitingForWindow, rows > 0, let opensAt = job.windowOpensAt
+        else { return nil }
+        return (rows, opensAt)
+    }
+
+    /// The line `status` prints for ``windowWait``, e.g. `120 rows wait for --send-window; the next window opens at
+    /// 2026-12-05T14:00:00.000Z`.
+    var windowWaitText: String? {
+        windowWait.map {
+            "\($0.rows) rows wait for --send-window; the next window opens at \(Timestamp.iso8601($0.opensAt))"
+        }
+    }
+
     /// Rows with a final status.
     var doneRows: Int { counts.filter { $0.key != "unfinished" }.values.reduce(0, +) }
 
@@ -43,6 +59,10 @@ struct JobStatus {
             "report": reportDirectory, "provider": job.provider?.rawValue ?? NSNull(),
         ]
         if let reason = job.pausedReason { object["reason"] = reason }
+        if let waiting = windowWait {
+            object["rows_waiting_for_window"] = waiting.rows
+            object["window_opens_at"] = Timestamp.iso8601(waiting.opensAt)
+        }
         if let operatorName = job.pausedBy { object["paused_by"] = operatorName }
         object["actions"] = actions.map { action in
             [

@@ -79,6 +79,7 @@ enum LivePage {
         <dt>ETA</dt><dd class="eta"></dd>
         <dt>statuses</dt><dd class="counts"></dd>
         <dt class="why" hidden>paused</dt><dd class="why reason" hidden></dd>
+        <dt class="window" hidden>send window</dt><dd class="window" hidden></dd>
         </dl>
         <table class="actions" hidden>
         <caption>last operator actions</caption>
@@ -128,6 +129,10 @@ enum LivePage {
           const why = job.reason === undefined ? "" : job.reason + (job.paused_by ? ` (${job.paused_by})` : "");
           for (const element of section.querySelectorAll(".why")) element.hidden = why === "";
           part("dd.why").textContent = why;
+          const waiting = job.rows_waiting_for_window === undefined ? ""
+            : `${job.rows_waiting_for_window} rows wait; the next window opens at ${job.window_opens_at}`;
+          for (const element of section.querySelectorAll(".window")) element.hidden = waiting === "";
+          part("dd.window").textContent = waiting;
           const table = part(".actions");
           const body = table.tBodies[0];
           body.replaceChildren();

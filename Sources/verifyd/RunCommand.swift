@@ -74,6 +74,14 @@ struct RunCommand: BlockingCommand {
 
     @Option(
         name: .long,
+        help: """
+            Start verifications only while the recipient's local time is inside HH:MM-HH:MM (e.g. 09:00-20:00; \
+            21:00-07:00 wraps midnight); other rows wait for their window.
+            """)
+    var sendWindow: String?
+
+    @Option(
+        name: .long,
         help: "Claim a file in incoming/ only once it has been unchanged this long (for writers that do not rename).")
     var settle = "1s"
 
@@ -138,6 +146,11 @@ struct RunCommand: BlockingCommand {
         }
         do {
             _ = try countryPolicy()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        do {
+            _ = try sendWindowValue()
         } catch {
             throw ValidationError(error.description)
         }
@@ -234,7 +247,8 @@ struct RunCommand: BlockingCommand {
                 concurrency: concurrency, rate: rate, maxAttempts: maxAttempts, inDoubt: inDoubt,
                 timeout: timeout, retryWindow: DurationText.parse(retryWindow) ?? .seconds(600), logNumbers: logNumbers,
                 inDoubtMargin: DurationText.parse(inDoubtMargin) ?? .seconds(60),
-                sendLimitWait: DurationText.parse(outcomeOptions.codeLifetime) ?? .seconds(600)),
+                sendLimitWait: DurationText.parse(outcomeOptions.codeLifetime) ?? .seconds(600),
+                sendWindow: try sendWindowValue(), sendWindowClockOffset: Self.sendWindowClockOffset),
             once: once, dryRun: dryRun, maxSends: maxSends, settle: DurationText.parse(settle) ?? .seconds(1),
             cooldown: cooldown, followUp: followUp.flatMap(DurationText.parse),
             outcomes: outcomeOptions.configuration(
@@ -311,6 +325,18 @@ struct RunCommand: BlockingCommand {
         return ProgressReporter(metrics: metrics, output: .log(logger), interval: interval)
     }
 
+    /// `--send-window`, read; `nil` without one.
+    private func sendWindowValue() throws(SendWindowError) -> SendWindow? {
+        guard let sendWindow else { return nil }
+        return try SendWindow(parsing: sendWindow)
+    }
+
+    /// Seconds added to the time `--send-window` is judged at, from `VERIFYD_SEND_WINDOW_CLOCK_OFFSET`: for tests
+    /// only, which reach a window's edge without waiting for it (README, "Send windows"). 0 when unset.
+    private static var sendWindowClockOffset: Double {
+        ProcessInfo.processInfo.environment["VERIFYD_SEND_WINDOW_CLOCK_OFFSET"].flatMap(Double.init) ?? 0
+    }
+
     /// `--countries` and `--exclude-countries` as a policy.
     private func countryPolicy() throws(CountryPolicyError) -> CountryPolicy {
         try CountryPolicy(countries: countries, excludedCountries: excludeCountries)
@@ -340,8 +366,14 @@ struct RunCommand: BlockingCommand {
                     + "run with --provider \(job.provider.rawValue) to send it")
         }
         for followed in result.followedUp { print(OutcomeText.line(for: followed)) }
+        for waiting in result.windowWaits {
+            print(
+                "job \(waiting.jobID) \(waiting.fileName.printable): \(waiting.rows) rows wait for --send-window "
+                    + "\(sendWindow ?? ""); the next window opens at \(Timestamp.iso8601(waiting.opensAt)) "
+                    + "(the job goes on in the next run)")
+        }
         if result.finishedJobs.isEmpty, result.rejectedFiles.isEmpty, result.heldJobs.isEmpty,
-            result.leftAloneJobs.isEmpty, result.followedUp.isEmpty, result.succeeded
+            result.leftAloneJobs.isEmpty, result.followedUp.isEmpty, result.windowWaits.isEmpty, result.succeeded
         {
             print("nothing to do: no job files in \(spool.incoming) and no unfinished jobs")
         }

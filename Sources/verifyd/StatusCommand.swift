@@ -30,6 +30,7 @@ struct StatusCommand: BlockingCommand {
             if let reason = status.job.pausedReason, jobID != nil || status.job.state != .finished {
                 print("\(status.job.id): \(reason)")
             }
+            if let waiting = status.windowWaitText { print("\(status.job.id): \(waiting)") }
             guard let codes = status.errorCodes else { continue }
             if !status.actions.isEmpty { print("\n" + StatusTable.actions(status.actions)) }
             print(

@@ -235,6 +235,9 @@ public struct JobIntake: Sendable {
 
         var extraColumns: [String] { extraIndices.map { columns[$0] } }
 
+        /// Whether the header has a `time_zone` column.
+        var hasTimeZone: Bool { positions[KnownColumn.timeZone.rawValue] >= 0 }
+
         /// Where `column` is, or `nil` when the header lacks it.
         func position(of column: KnownColumn) -> Int? {
             positions[column.rawValue] < 0 ? nil : positions[column.rawValue]
@@ -259,7 +262,11 @@ public struct JobIntake: Sendable {
         let viaInput = layout.value(.via, in: values).trimmingWhitespace().lowercased()
         let locale = layout.value(.locale, in: values).trimmingWhitespace()
         let code = layout.value(.verificationCode, in: values).trimmingWhitespace()
-        let problem = Self.problem(via: viaInput, code: code)
+        // Most files have no time_zone column: then nothing of it is read per row.
+        let timeZone = layout.hasTimeZone ? layout.value(.timeZone, in: values).trimmingWhitespace() : ""
+        let problem =
+            Self.problem(via: viaInput, code: code)
+            ?? (timeZone.isEmpty ? nil : RecipientZones.problem(timeZoneColumn: timeZone)?.description)
         return NewRow(
             sequence: sequence, line: input.line, phoneInput: layout.value(.phoneNumber, in: values),
             countryInput: layout.value(.countryCode, in: values),
@@ -267,7 +274,7 @@ public struct JobIntake: Sendable {
             locale: locale.isEmpty ? configuration.defaultLocale : locale,
             kind: code.isEmpty ? .start : .check, code: code.isEmpty ? nil : code, phone: nil,
             extras: layout.extraIndices.map { $0 < values.count ? values[$0] : "" },
-            finalStatus: problem == nil ? nil : .invalid, message: problem)
+            finalStatus: problem == nil ? nil : .invalid, message: problem, timeZone: timeZone.isEmpty ? nil : timeZone)
     }
 
     /// A problem with the row's `via` or `verification_code` column, or `nil`.

@@ -6,7 +6,7 @@
 /// such as `number` or `code` are deliberately not aliases: a customer's `code` column must never turn
 /// a start into a check.
 public enum KnownColumn: Int, CaseIterable, Sendable {
-    case phoneNumber, countryCode, via, locale, verificationCode
+    case phoneNumber, countryCode, via, locale, verificationCode, timeZone
 
     /// The column's name as docs/contract.md, "Job files", writes it.
     public var name: String {
@@ -16,6 +16,7 @@ public enum KnownColumn: Int, CaseIterable, Sendable {
         case .via: "via"
         case .locale: "locale"
         case .verificationCode: "verification_code"
+        case .timeZone: "time_zone"
         }
     }
 
@@ -31,6 +32,7 @@ public enum KnownColumn: Int, CaseIterable, Sendable {
         case .via: ["channel"]
         case .locale: ["language", "lang"]
         case .verificationCode: ["verificationcode", "otp", "otp_code"]
+        case .timeZone: ["timezone", "tz"]
         }
     }
 

@@ -54,6 +54,10 @@ public struct JobRecord: Sendable, Equatable {
     public var outcomesCheckedAt: String?
     /// The operator who paused or canceled it (`verifyd pause`, `cancel`); `nil` when verifyd's own rules did.
     public var pausedBy: String? = nil
+    /// Rows whose start waited for `--send-window` when a run last ended (`nil` when none did).
+    public var rowsWaitingForWindow: Int? = nil
+    /// When the first of their windows opens, seconds since 1970.
+    public var windowOpensAt: Double? = nil
 }
 
 extension JobRecord {

@@ -12,6 +12,8 @@ public struct NewRow: Sendable, Equatable {
     public var channel: Channel
     /// The row's `locale`, if any.
     public var locale: String?
+    /// The row's `time_zone` (an IANA name), if any: its recipient's zone, over its number's.
+    public var timeZone: String?
     /// Start or check.
     public var kind: VerificationKind
     /// The code to check (check rows only).
@@ -29,7 +31,7 @@ public struct NewRow: Sendable, Equatable {
     public init(
         sequence: Int, line: Int, phoneInput: String, countryInput: String, channel: Channel,
         locale: String?, kind: VerificationKind, code: String?, phone: NormalizedNumber?, extras: [String],
-        finalStatus: RowStatus?, message: String?
+        finalStatus: RowStatus?, message: String?, timeZone: String? = nil
     ) {
         self.sequence = sequence
         self.line = line
@@ -43,6 +45,7 @@ public struct NewRow: Sendable, Equatable {
         self.extras = extras
         self.finalStatus = finalStatus
         self.message = message
+        self.timeZone = timeZone
     }
 }
 

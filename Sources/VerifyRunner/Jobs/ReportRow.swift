@@ -38,4 +38,6 @@ public struct ReportRow: Sendable, Equatable {
     public var finishedAt: String?
     /// The input's other columns, aligned with the job's extra columns.
     public var extras: [String]
+    /// `time_zone` as written in the file, if any.
+    public var timeZone: String? = nil
 }

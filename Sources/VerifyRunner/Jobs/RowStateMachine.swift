@@ -253,6 +253,14 @@ public struct RowStateMachine: Sendable, Equatable {
     /// The job was canceled: a row not sent again ends `canceled` (the scheduler asks this instead of sending it).
     public mutating func cancel() -> Action { finish(.canceled) }
 
+    /// `--send-window` never opens for the row's recipient: a row waiting for a request ends `skipped`.
+    public mutating func skip() -> Action {
+        switch state {
+        case .pending, .waitingToRetry: finish(.skipped)
+        case .inFlight, .inDoubt, .finished: .none
+        }
+    }
+
     private mutating func finish(_ status: RowStatus) -> Action {
         state = .finished(status, attempts: state.attempts)
         return .finish(status)

@@ -13,6 +13,8 @@ public struct WorkRow: Sendable, Equatable {
     /// When it was last marked in flight (seconds since 1970), if it was: its latest request left right
     /// after, which is what an in-doubt look-up searches from.
     public var lastSentAt: Double?
+    /// The row's `time_zone` column, if it has one: its recipient's zone for `--send-window`.
+    public var timeZone: String?
     /// Whether the row was in flight for another runner of a shared store, which was found gone and whose rows
     /// this runner took over: its request may still be on its way, so it is asked about only after
     /// `--in-doubt-margin`.

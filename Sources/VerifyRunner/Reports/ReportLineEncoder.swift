@@ -20,8 +20,9 @@ struct ReportLineEncoder {
         return line
     }
 
-    /// Appends `row`, whose number is of `region`, as one CSV line (CRLF) and one JSON line (LF).
-    func append(_ row: ReportRow, region: String?, csv: inout [UInt8], jsonl: inout [UInt8]) {
+    /// Appends `row`, whose number is of `region` and whose recipient is in `timeZones` (its `time_zone` column, else
+    /// its number's zones, space-separated), as one CSV line (CRLF) and one JSON line (LF).
+    func append(_ row: ReportRow, region: String?, timeZones: String?, csv: inout [UInt8], jsonl: inout [UInt8]) {
         var line = Line(keys: jsonKeys, csv: csv, jsonl: jsonl)
         // The buffers move into `line` and back, so appending never copies them.
         csv = []
@@ -44,6 +45,7 @@ struct ReportLineEncoder {
         line.text(row.startedAt)
         line.text(row.finishedAt)
         line.text(region)
+        line.text(timeZones)
         for column in 0..<extraCount {
             line.text(column < row.extras.count ? row.extras[column] : "", neutralizingCSV: true)
         }

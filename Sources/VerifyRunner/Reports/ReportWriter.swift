@@ -11,7 +11,7 @@ public struct ReportWriter: Sendable {
     /// The fixed leading columns of `report.csv`, in order.
     public static let fixedColumns = [
         "line", "phone_number", "country_code", "e164", "via", "status", "outcome", "attempts", "error_code", "message",
-        "provider_id", "carrier", "is_cellphone", "http_status", "started_at", "finished_at", "region",
+        "provider_id", "carrier", "is_cellphone", "http_status", "started_at", "finished_at", "region", "time_zone",
     ]
 
     private let store: any JobStoreReader
@@ -52,7 +52,9 @@ public struct ReportWriter: Sendable {
         var regions = RegionResults()
         try store.forEachReportRow(jobID: job.id) { row in
             let region = regions.region(of: row.e164)
-            encoder.append(row, region: region, csv: &csv, jsonl: &jsonl)
+            let zones =
+                row.timeZone ?? row.e164.map { NumberTimeZones.shared.zones(forE164: $0).joined(separator: " ") }
+            encoder.append(row, region: region, timeZones: zones, csv: &csv, jsonl: &jsonl)
             tally.count(row)
             regions.count(row, region: region)
             let isRetryable = { (table: ResponseClassifier.ErrorTable) in
@@ -190,7 +192,8 @@ private final class ResendFile {
     func append(_ row: ReportRow) throws {
         rows += 1
         CSVText.appendRecord(
-            [row.phoneInput, row.countryInput, row.channel, row.locale ?? "", row.code ?? ""] + row.extras, to: &csv)
+            [row.phoneInput, row.countryInput, row.channel, row.locale ?? "", row.code ?? "", row.timeZone ?? ""]
+                + row.extras, to: &csv)
         if csv.count >= 1 << 18 {
             try file.write(csv)
             csv.removeAll(keepingCapacity: true)

@@ -11,6 +11,9 @@ enum JobEnding: Equatable {
     case finished
     /// Only rows in doubt are left, waiting to be looked up together: look them up now.
     case lookUpInDoubtRows
+    /// Every other row is done; `rows` wait for `--send-window`, the first of which opens at `opensAt` (seconds
+    /// since 1970). The job stays unfinished: a later run sends them.
+    case waitingForWindow(rows: Int, opensAt: Double)
 
     /// What the scheduler holds when it asks.
     struct Holdings: Equatable {
@@ -34,6 +37,10 @@ enum JobEnding: Equatable {
         var inDoubtUnresolved = false
         /// Whether rows in doubt wait for a look-up to start.
         var inDoubtWaiting = false
+        /// Rows whose start waits for its window.
+        var waitingForWindow = 0
+        /// When the first of their windows opens (seconds since 1970).
+        var windowOpensAt: Double?
 
         /// Whether the job has nothing to send, nothing in the air and no retry to wait for.
         var isIdle: Bool {
@@ -42,13 +49,17 @@ enum JobEnding: Equatable {
     }
 
     /// The ending for `holdings`. Nothing ends while a request is in the air or a commit is pending; a
-    /// pause comes before a stop, and both before the end of the rows.
+    /// pause comes before a stop, and both before the end of the rows; rows waiting for their window end the run
+    /// only once nothing else is left.
     static func decide(_ holdings: Holdings) -> JobEnding {
         guard holdings.inFlight == 0, holdings.awaitingCommit == 0, !holdings.committing else { return .notYet }
         if let reason = holdings.pauseReason { return .paused(reason: reason) }
         if holdings.stopRequested { return .stopped }
         guard holdings.isIdle else { return .notYet }
-        if !holdings.inDoubtUnresolved { return .finished }
-        return holdings.inDoubtWaiting ? .lookUpInDoubtRows : .notYet
+        if holdings.inDoubtUnresolved { return holdings.inDoubtWaiting ? .lookUpInDoubtRows : .notYet }
+        if holdings.waitingForWindow > 0, let opensAt = holdings.windowOpensAt {
+            return .waitingForWindow(rows: holdings.waitingForWindow, opensAt: opensAt)
+        }
+        return .finished
     }
 }

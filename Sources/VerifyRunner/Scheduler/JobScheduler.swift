@@ -43,12 +43,18 @@ public final class JobScheduler: @unchecked Sendable {
         public var inDoubtMargin: Duration
         /// `--code-lifetime`: how long a number refused for too many sends (V2 60203) waits.
         public var sendLimitWait: Duration
+        /// `--send-window`: the recipients' local hours in which a start may leave; `nil` for any hour.
+        public var sendWindow: SendWindow?
+        /// Seconds added to the time `--send-window` is judged at; 0 except in tests
+        /// (`VERIFYD_SEND_WINDOW_CLOCK_OFFSET`).
+        public var sendWindowClockOffset: Double
 
         /// Creates a configuration with the command line's defaults.
         public init(
             concurrency: Int = 32, rate: Double = 50, maxAttempts: Int = 5, inDoubt: InDoubtPolicy = .check,
             timeout: Duration = .seconds(15), loadBatch: Int = 2000, retryWindow: Duration = .seconds(600),
-            logNumbers: Bool = false, inDoubtMargin: Duration = .seconds(60), sendLimitWait: Duration = .seconds(600)
+            logNumbers: Bool = false, inDoubtMargin: Duration = .seconds(60), sendLimitWait: Duration = .seconds(600),
+            sendWindow: SendWindow? = nil, sendWindowClockOffset: Double = 0
         ) {
             self.concurrency = max(1, concurrency)
             self.rate = max(0, rate)
@@ -60,6 +66,8 @@ public final class JobScheduler: @unchecked Sendable {
             self.logNumbers = logNumbers
             self.inDoubtMargin = inDoubtMargin
             self.sendLimitWait = sendLimitWait
+            self.sendWindow = sendWindow
+            self.sendWindowClockOffset = sendWindowClockOffset
         }
     }
 
@@ -76,6 +84,9 @@ public final class JobScheduler: @unchecked Sendable {
         /// Another runner of a shared store found this one gone (``RunnerLease``): the rows it held are not its
         /// own any more, so it dropped them unwritten; `unsent` requests it had prepared for them never left.
         case leaseLost(LeaseLoss, unsent: Int)
+        /// Every other row is done; `rows` wait for `--send-window`, untouched in the store, the first of them until
+        /// `opensAt` (seconds since 1970). A later run sends them.
+        case waitingForWindow(rows: Int, opensAt: Double)
     }
 
     private let jobID: String
@@ -96,6 +107,8 @@ public final class JobScheduler: @unchecked Sendable {
     private let canceling: Bool
     /// The rules of every row's machine.
     private let rowPolicy: RowStateMachine.Policy
+    /// `--send-window`'s verdicts on starts, if there is a window.
+    private var windowGate: SendWindowGate?
 
     /// The scheduler's decisions: window, tokens, rate, commits, loads, the end of the run.
     private var decisions: SchedulerMachine
@@ -132,6 +145,9 @@ public final class JobScheduler: @unchecked Sendable {
     ) {
         self.jobID = jobID
         self.canceling = canceling
+        self.windowGate = configuration.sendWindow.map {
+            SendWindowGate(window: $0, clockOffset: configuration.sendWindowClockOffset)
+        }
         self.inDoubtLookUp = inDoubtLookUp
         self.lease = lease
         self.clock = clock
@@ -218,6 +234,7 @@ public final class JobScheduler: @unchecked Sendable {
     private func adopt(_ row: WorkRow, leftBy: Double? = nil) {
         rows[row.sequence] = LoadedRow(
             machine: RowStateMachine(state: row.state, kind: row.target.kind, policy: rowPolicy), target: row.target,
+            timeZone: row.timeZone,
             firstSentAt: row.firstSentAt, lastSentAt: row.lastSentAt ?? row.firstSentAt, leftBy: leftBy,
             askableAt: leftBy.map { $0 + configuration.inDoubtMargin.seconds })
     }
@@ -295,11 +312,17 @@ public final class JobScheduler: @unchecked Sendable {
             handBack(reserve: reserve, statusQuestions: statusQuestions)
         case .lookUpInDoubtRows:
             lookUpDue()
+        case .wakeAtWindow(let opensAt):
+            clock.schedule(after: opensAt - clock.now(), on: queue) {
+                self.handle(.windowOpened(now: self.clock.now()))
+                self.advance()
+            }
         case .end(let ending):
             switch ending {
             case .finished: commitThen(.finished)
             case .paused(let reason): commitThen(.paused(reason: reason))
             case .stopped: commitThen(.stopped)
+            case .waitingForWindow(let rows, let opensAt): commitThen(.waitingForWindow(rows: rows, opensAt: opensAt))
             }
         }
     }
@@ -339,10 +362,31 @@ public final class JobScheduler: @unchecked Sendable {
                 } else if let notBefore = row.notBefore, notBefore > now {
                     scheduleRetry(row.sequence, after: .seconds(notBefore - now))
                 } else {
-                    handle(.rowReady(row.sequence, first: false))
+                    release(row.sequence, first: false)
                 }
             }
             advance()
+        }
+    }
+
+    /// A row is ready for its next request, if `--send-window` lets a start leave now: else it waits for its
+    /// window, or, when it never opens for the recipient's zones, ends `skipped`. A check is not held back.
+    private func release(_ sequence: Int, first: Bool) {
+        guard var gate = windowGate, let row = rows[sequence], row.target.kind == .start else {
+            return handle(.rowReady(sequence, first: first))
+        }
+        let verdict = gate.verdict(timeZoneColumn: row.timeZone, e164: row.target.e164, at: clock.now())
+        windowGate = gate
+        switch verdict {
+        case .open:
+            handle(.rowReady(sequence, first: first))
+        case .opensAt(let instant):
+            handle(.waitsForWindow(sequence, opensAt: instant))
+        case .never(let message):
+            // The write keeps the result's message; its verdict plays no part (no request was made).
+            carryOut(
+                rows[sequence]?.machine.skip(), sequence: sequence,
+                result: ProviderResult(verdict: .failedPermanently, message: message))
         }
     }
 
@@ -529,7 +573,7 @@ public final class JobScheduler: @unchecked Sendable {
         if row.machine.state.attempts == 0 { row.firstSentAt = nil }
         rows[sequence] = row
         write(RowWrite(sequence: sequence, state: row.machine.state, timestamp: stamp()))
-        handle(.rowReady(sequence, first: true))
+        release(sequence, first: true)
     }
 
     /// Carries out what a row's machine decided. `result` is the answer that led there, if any; a row that ends
@@ -553,7 +597,7 @@ public final class JobScheduler: @unchecked Sendable {
                 after: wait.duration(with: retryPolicy))
         case .requeue:
             write(RowWrite(sequence: sequence, state: row.machine.state, result: result, timestamp: now))
-            handle(.rowReady(sequence, first: true))
+            release(sequence, first: true)
         case .leaveInDoubt:
             // Stopping takes no new request, not even a status query: the row is recorded in doubt and the
             // next run resolves it.
@@ -640,7 +684,7 @@ public final class JobScheduler: @unchecked Sendable {
     private static func percent(_ share: Double) -> String { "\((share * 1000).rounded() / 10)%" }
 
     private func scheduleRetry(_ sequence: Int, after delay: Duration) {
-        afterWaiting(delay) { self.handle(.rowReady(sequence, first: true)) }
+        afterWaiting(delay) { self.release(sequence, first: true) }
     }
 
     /// Queues the row's status question once `delay` seconds have passed (at once for none): only then does an

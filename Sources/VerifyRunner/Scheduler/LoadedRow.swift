@@ -5,6 +5,8 @@ struct LoadedRow {
     var machine: RowStateMachine
     /// The number and what to do with it.
     let target: VerificationTarget
+    /// Its `time_zone` column, if it has one (for `--send-window`).
+    var timeZone: String? = nil
     /// When its first request left, seconds since 1970: its retry window's start.
     var firstSentAt: Double?
     /// When it was last marked in flight, seconds since 1970: its latest request left right after.

@@ -30,6 +30,11 @@ struct SchedulerMachine {
         case rowReady(Int, first: Bool)
         /// A row in doubt waits to ask the provider's status question.
         case statusQuestion(Int)
+        /// A row's start waits for `--send-window` to open for its recipient, at `opensAt` (seconds since 1970):
+        /// not ready, not in flight, no attempt.
+        case waitsForWindow(Int, opensAt: Double)
+        /// It is `now` (seconds since 1970): the rows whose window has opened by then are ready.
+        case windowOpened(now: Double)
         /// A row the machine asked to start or send could not be (its state allows no request, it has no
         /// request to send): it holds no place, in the next commit or in the air.
         case withdrawn(Int)
@@ -85,6 +90,9 @@ struct SchedulerMachine {
         case handBack(reserve: [Int], statusQuestions: [Int])
         /// Only rows in doubt are left: look them up now.
         case lookUpInDoubtRows
+        /// Come back at `opensAt` (seconds since 1970) with ``Event/windowOpened(now:)``: the first instant a
+        /// waiting row's window opens.
+        case wakeAtWindow(opensAt: Double)
         /// Commit what is left and end the run.
         case end(Ending)
     }
@@ -97,6 +105,8 @@ struct SchedulerMachine {
         case paused(reason: String)
         /// A stop was requested.
         case stopped
+        /// Every other row is done; `rows` wait for their window, the first of which opens at `opensAt`.
+        case waitingForWindow(rows: Int, opensAt: Double)
     }
 
     let settings: Settings
@@ -138,6 +148,11 @@ struct SchedulerMachine {
     private var tokensAsked = false
     private var inDoubtUnresolved = false
     private var inDoubtWaiting = false
+    /// Rows waiting for their window, by the instant it opens (seconds since 1970).
+    private var windowWaits: [Double: [Int]] = [:]
+    private var windowWaitCount = 0
+    /// The opening a wake-up was asked for (``Action/wakeAtWindow(opensAt:)``), until it comes.
+    private var windowWakeUp: Double?
     /// Why the API refused the job, once it did.
     private(set) var pauseReason: String?
     private(set) var stopRequested = false
@@ -183,6 +198,16 @@ struct SchedulerMachine {
             if first { ready.insert(sequence, at: readyHead) } else { ready.append(sequence) }
         case .statusQuestion(let sequence):
             statusQuestions.append(sequence)
+        case .waitsForWindow(let sequence, let opensAt):
+            windowWaits[opensAt, default: []].append(sequence)
+            windowWaitCount += 1
+        case .windowOpened(let now):
+            if let wakeUp = windowWakeUp, wakeUp <= now { windowWakeUp = nil }
+            for opensAt in windowWaits.keys.sorted() where opensAt <= now {
+                let opened = windowWaits.removeValue(forKey: opensAt) ?? []
+                ready += opened
+                windowWaitCount -= opened.count
+            }
         case .withdrawn(let sequence):
             if let index = pendingSends.firstIndex(of: sequence) {
                 pendingSends.remove(at: index)
@@ -253,6 +278,10 @@ struct SchedulerMachine {
             }
             if !tokensAsked { plan(now: now, into: &actions) }
             if let load = loadIfNeeded() { actions.append(load) }
+            if let opensAt = windowWaits.keys.min(), windowWakeUp.map({ opensAt < $0 }) ?? true {
+                windowWakeUp = opensAt
+                actions.append(.wakeAtWindow(opensAt: opensAt))
+            }
         }
         if (unsavedWrites || !pendingSends.isEmpty || !pendingReserve.isEmpty), !commitScheduled, !committing {
             commitScheduled = true
@@ -349,7 +378,8 @@ struct SchedulerMachine {
             committing: committing, pauseReason: pauseReason, stopRequested: stopRequested,
             storeExhausted: storeExhausted,
             waitingToLeave: ready.count - readyHead + reserve.count + statusQuestions.count,
-            waitingRetries: waiting, inDoubtUnresolved: inDoubtUnresolved, inDoubtWaiting: inDoubtWaiting)
+            waitingRetries: waiting, inDoubtUnresolved: inDoubtUnresolved, inDoubtWaiting: inDoubtWaiting,
+            waitingForWindow: windowWaitCount, windowOpensAt: windowWaits.keys.min())
     }
 
     /// The end of the run, if it has come: a paused or stopped run first hands back what never left.
@@ -361,6 +391,7 @@ struct SchedulerMachine {
         case .finished: ending = .finished
         case .paused(let reason): ending = .paused(reason: reason)
         case .stopped: ending = .stopped
+        case .waitingForWindow(let rows, let opensAt): ending = .waitingForWindow(rows: rows, opensAt: opensAt)
         }
         ended = true
         var actions: [Action] = []

@@ -81,6 +81,9 @@ public final class SpoolRunner: Sendable {
         public var leftAloneJobs: [(jobID: String, fileName: String, provider: ProviderName)] = []
         /// Jobs whose outcomes `--follow-up` collected in this run.
         public var followedUp: [OutcomeCollector.JobResult] = []
+        /// Jobs left unfinished with rows waiting for `--send-window` (job id, file name, rows, when the first
+        /// window opens in seconds since 1970), as the last run of each left them.
+        public var windowWaits: [(jobID: String, fileName: String, rows: Int, opensAt: Double)] = []
         /// Set when a job was paused: the reason (exit 1).
         public var pauseReason: String?
         /// Set when the store failed (exit 1).
@@ -106,6 +109,9 @@ public final class SpoolRunner: Sendable {
     /// This process's lease as a runner of the store (a new one after a lost one).
     private let lease = Mutex<RunnerLease?>(nil)
     private let wakeUp = DispatchSemaphore(value: 0)
+    /// Jobs whose rows all wait for `--send-window`, with when the first window opens (seconds since 1970): the
+    /// daemon sends them again then.
+    private let windowOpenings = Mutex<[String: Double]>([:])
     /// The follow-up collection under way, if any (signalled when it ends), and the jobs whose last one
     /// failed, with when (they are tried again after ``followUpRetryDelay``).
     private let followUpState = Mutex<(running: FollowUpRun?, failedAt: [String: Double])>((nil, [:]))
@@ -180,8 +186,14 @@ public final class SpoolRunner: Sendable {
                 // A job still being read belongs to the runner whose spool holds its file.
                 ($0.state != .intake || ownFiles.contains($0.id)) && $0.phase != .pausedByOperator
             }
+            let now = clock.now()
+            let waitingForWindow = windowOpenings.withLock { openings in
+                openings = openings.filter { $0.value > now }
+                return openings
+            }
             let toAttempt = jobs.filter {
-                !attempted.contains($0.id) || (!configuration.once && $0.state != .held)
+                (!attempted.contains($0.id) || (!configuration.once && $0.state != .held))
+                    && waitingForWindow[$0.id] == nil
             }
             for job in toAttempt where !isStopped {
                 attempted.insert(job.id)
@@ -217,8 +229,11 @@ public final class SpoolRunner: Sendable {
                     }
                     _ = wakeUp.wait(timeout: .now() + 0.1)
                 }
-            } else if jobs.isEmpty {
-                _ = wakeUp.wait(timeout: .now() + configuration.pollInterval.seconds)
+            } else if toAttempt.isEmpty {
+                // Nothing to send now: look again after the poll interval, or when the first window opens.
+                let untilOpening = waitingForWindow.values.min().map { max(0, $0 - clock.now()) }
+                let wait = min(configuration.pollInterval.seconds, untilOpening ?? .infinity)
+                _ = wakeUp.wait(timeout: .now() + wait)
             }
         }
         return result
@@ -505,6 +520,8 @@ public final class SpoolRunner: Sendable {
         case storeFailed(String)
         /// This runner's lease was lost; the job goes on with its rows taken afresh.
         case leaseLost(LeaseLoss, unsent: Int)
+        /// The rows left wait for `--send-window`, the first until `opensAt` (seconds since 1970).
+        case waitingForWindow(rows: Int, opensAt: Double)
 
         /// Whether the job goes on in this run (the rows are taken afresh or finished by other runners).
         var othersHold: Bool {
@@ -540,6 +557,10 @@ public final class SpoolRunner: Sendable {
             (outcome, steered) = runScheduler(for: job, canceling: false)
         }
         let operatorEvent = steered?.operatorEvent.map { [$0] } ?? []
+        let leavesRowsWaiting = if case .waitingForWindow = outcome { true } else { false }
+        if !leavesRowsWaiting, job.rowsWaitingForWindow != nil {
+            try store.noteWindowWait(jobID: job.id, rows: nil, opensAt: nil)
+        }
         switch outcome {
         case .finished:
             if store.isShared, try store.unfinishedRowsCountedAside(jobID: job.id) > 0 {
@@ -554,6 +575,7 @@ public final class SpoolRunner: Sendable {
         case .stopped: return .ended(.stopped)
         case .storeFailed(let message): return .ended(.storeFailed(message))
         case .leaseLost(let loss, let unsent): return .ended(.leaseLost(loss, unsent: unsent))
+        case .waitingForWindow(let rows, let opensAt): return .ended(.waitingForWindow(rows: rows, opensAt: opensAt))
         }
     }
 
@@ -563,6 +585,16 @@ public final class SpoolRunner: Sendable {
         case .stopped: logger.info("job stopped; it resumes on the next run", metadata: ["job.id": "\(job.id)"])
         case .storeFailed(let message): result.storeFailure = message
         case .leaseLost(let loss, let unsent): try startAfresh(after: loss, unsent: unsent)
+        case .waitingForWindow(let rows, let opensAt):
+            try store.noteWindowWait(jobID: job.id, rows: rows, opensAt: opensAt)
+            windowOpenings.withLock { $0[job.id] = opensAt }
+            logger.info(
+                "rows wait for --send-window in their recipients' local time; the job goes on when it opens",
+                metadata: [
+                    "job.id": "\(job.id)", "rows": "\(rows)", "opens_at": "\(Timestamp.iso8601(opensAt))",
+                ])
+            result.windowWaits.removeAll { $0.jobID == job.id }
+            result.windowWaits.append((job.id, job.fileName, rows, opensAt))
         }
     }
 
@@ -576,6 +608,7 @@ public final class SpoolRunner: Sendable {
         // The metrics first, then the line: whoever reads the line finds the job counted.
         metrics?.jobCompleted(finished.state.rawValue)
         metrics?.succeeded(at: clock.now())
+        result.windowWaits.removeAll { $0.jobID == job.id }
         logger.info(
             finished.state == .canceled ? "job canceled" : "job finished",
             metadata: ["job.id": "\(job.id)", "rows": "\(finished.totalRows)"])

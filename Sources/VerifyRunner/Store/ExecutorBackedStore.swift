@@ -91,6 +91,10 @@ extension ExecutorBackedStore {
         try withExecutor { try $0.run(StoreSQL.holdJob, reason, id) }
     }
 
+    func noteWindowWait(jobID: String, rows: Int?, opensAt: Double?) throws {
+        try withExecutor { try $0.run(StoreSQL.noteWindowWait, rows, opensAt, jobID) }
+    }
+
     func resumeJob(id: String) throws {
         try withExecutor { try $0.run(StoreSQL.resumeJob, id) }
     }

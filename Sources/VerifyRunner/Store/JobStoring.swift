@@ -137,6 +137,10 @@ public protocol JobLifecycleStore: LocatedStore {
     /// Holds a queued or held job (rows untouched) that would send more than `--max-sends` allows.
     func holdJob(id: String, reason: String) throws
 
+    /// Records how many of the job's rows wait for `--send-window`, and when the first window opens (seconds since
+    /// 1970), as a run leaves the job; `nil` for none. On a shared store, the last runner to leave the job says.
+    func noteWindowWait(jobID: String, rows: Int?, opensAt: Double?) throws
+
     /// Puts a held job, or one paused by verifyd's own rules, back in the queue; only `verifyd resume` lifts an
     /// operator's pause (``JobControlStore/steer(jobID:_:reason:user:requestedAt:)``).
     func resumeJob(id: String) throws

@@ -47,6 +47,9 @@
 /// Migration 9 is for operators steering a job: `jobs.paused_by` names the operator who paused or canceled it
 /// (NULL when verifyd's own rules paused it, which the next run lifts), and `job_actions` records every control
 /// action: who asked what of which job, when and why, and which runner carried it out, when.
+///
+/// Migration 10 adds `job_rows.time_zone`: the row's `time_zone` input column (an IANA name), NULL when the input
+/// has none. Send windows judge a row in that zone rather than in its number's.
 enum Migrations {
     /// Every migration, in order.
     static let all: [MigrationStep] = [
@@ -226,6 +229,13 @@ enum Migrations {
                 carried_out_by TEXT
             );
             \(StoreSchema.jobActionsByJob)
+            """
+        },
+        MigrationStep { _ in "ALTER TABLE job_rows ADD COLUMN time_zone TEXT;" },
+        MigrationStep { sql in
+            """
+            ALTER TABLE jobs ADD COLUMN window_waiting \(sql.integer);
+            ALTER TABLE jobs ADD COLUMN window_opens_at \(sql.real);
             """
         },
     ]

@@ -77,6 +77,11 @@ enum StoreSQL {
     static let holdJob = StoreStatement(
         "UPDATE jobs SET state = 'held', paused_reason = ? WHERE id = ? AND state IN ('queued', 'held')")
 
+    /// Records on job `?` (third) the rows whose start waits for `--send-window` (`?`) and when the first window
+    /// opens (`?`), as a run leaves them; both `NULL` when none waits.
+    static let noteWindowWait = StoreStatement(
+        "UPDATE jobs SET window_waiting = ?, window_opens_at = ? WHERE id = ?")
+
     /// Queues job `?` again when it is held, or paused by verifyd's own rules (only `verifyd resume` lifts an
     /// operator's pause).
     static let resumeJob = StoreStatement(

@@ -64,6 +64,8 @@ enum StoreSchema {
             .init("provider", .text),
             .init("outcomes_checked_at", .text),
             .init("paused_by", .text),
+            .init("window_waiting", .integer),
+            .init("window_opens_at", .real),
         ])
 
     /// The rows of every job, keyed by the job's number and the row's sequence (``RowKeyRange``). Its PostgreSQL
@@ -95,6 +97,7 @@ enum StoreSchema {
             .init("finished_at", .text),
             .init("sent_at", .real),
             .init("outcome", .text),
+            .init("time_zone", .text),
         ],
         postgresStorage: "fillfactor = 40")
 

@@ -74,7 +74,9 @@ enum StoredRecords {
             requests: row.int(column.requests), retries: row.int(column.retries),
             sendingSeconds: row.optionalDouble(column.sendingSeconds) ?? 0,
             provider: row.optionalText(column.provider).flatMap(ProviderName.init(rawValue:)),
-            outcomesCheckedAt: row.optionalText(column.outcomesCheckedAt), pausedBy: row.optionalText(column.pausedBy))
+            outcomesCheckedAt: row.optionalText(column.outcomesCheckedAt), pausedBy: row.optionalText(column.pausedBy),
+            rowsWaitingForWindow: row.optionalInt(column.windowWaiting),
+            windowOpensAt: row.optionalDouble(column.windowOpensAt))
     }
 
     /// The columns of a ``WorkRow``, for ``workRow(_:at:keys:)``.
@@ -101,7 +103,7 @@ enum StoredRecords {
             sequence: keys.seq(id: row.int(column.id)), target: target, state: state,
             notBefore: row.optionalDouble(column.notBefore),
             firstSentAt: row.optionalText(column.startedAt).flatMap(Timestamp.seconds(fromISO8601:)),
-            lastSentAt: row.optionalDouble(column.sentAt))
+            lastSentAt: row.optionalDouble(column.sentAt), timeZone: row.optionalText(column.timeZone))
     }
 
     /// The columns of a ``ReportRow``, for ``reportRow(_:at:)``.
@@ -119,7 +121,8 @@ enum StoredRecords {
             message: row.optionalText(column.message), providerID: row.optionalText(column.providerID),
             carrier: row.optionalText(column.carrier), isCellphone: row.optionalInt(column.isCellphone).map { $0 != 0 },
             httpStatus: row.optionalInt(column.httpStatus), startedAt: row.optionalText(column.startedAt),
-            finishedAt: row.optionalText(column.finishedAt), extras: ExtrasCodec.decode(row.text(column.extras)))
+            finishedAt: row.optionalText(column.finishedAt), extras: ExtrasCodec.decode(row.text(column.extras)),
+            timeZone: row.optionalText(column.timeZone))
     }
 
     /// The columns of a ``SentRow``, for ``sentRow(_:at:keys:)``.
@@ -172,14 +175,16 @@ struct JobColumns: StoredColumnPositions {
     var id: Int32 = 0, fileName: Int32 = 0, workPath: Int32 = 0, state: Int32 = 0, extraColumns: Int32 = 0
     var totalRows: Int32 = 0, pausedReason: Int32 = 0, createdAt: Int32 = 0, startedAt: Int32 = 0
     var finishedAt: Int32 = 0, requests: Int32 = 0, retries: Int32 = 0, sendingSeconds: Int32 = 0
-    var provider: Int32 = 0, outcomesCheckedAt: Int32 = 0, pausedBy: Int32 = 0
+    var provider: Int32 = 0, outcomesCheckedAt: Int32 = 0, pausedBy: Int32 = 0, windowWaiting: Int32 = 0
+    var windowOpensAt: Int32 = 0
 
     static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
         "id": \.id, "file_name": \.fileName, "work_path": \.workPath, "state": \.state,
         "extra_columns": \.extraColumns, "total_rows": \.totalRows, "paused_reason": \.pausedReason,
         "created_at": \.createdAt, "started_at": \.startedAt, "finished_at": \.finishedAt, "requests": \.requests,
         "retries": \.retries, "sending_seconds": \.sendingSeconds, "provider": \.provider,
-        "outcomes_checked_at": \.outcomesCheckedAt, "paused_by": \.pausedBy,
+        "outcomes_checked_at": \.outcomesCheckedAt, "paused_by": \.pausedBy, "window_waiting": \.windowWaiting,
+        "window_opens_at": \.windowOpensAt,
     ]
 }
 
@@ -187,12 +192,12 @@ struct JobColumns: StoredColumnPositions {
 struct WorkRowColumns: StoredColumnPositions {
     var id: Int32 = 0, state: Int32 = 0, attempts: Int32 = 0, notBefore: Int32 = 0, e164: Int32 = 0
     var countryCode: Int32 = 0, via: Int32 = 0, locale: Int32 = 0, code: Int32 = 0, startedAt: Int32 = 0
-    var sentAt: Int32 = 0
+    var sentAt: Int32 = 0, timeZone: Int32 = 0
 
     static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
         "id": \.id, "state": \.state, "attempts": \.attempts, "not_before": \.notBefore, "e164": \.e164,
         "country_code": \.countryCode, "via": \.via, "locale": \.locale, "code": \.code, "started_at": \.startedAt,
-        "sent_at": \.sentAt,
+        "sent_at": \.sentAt, "time_zone": \.timeZone,
     ]
 }
 
@@ -202,13 +207,14 @@ struct ReportRowColumns: StoredColumnPositions {
     var status: Int32 = 0, attempts: Int32 = 0, errorCode: Int32 = 0, message: Int32 = 0, providerID: Int32 = 0
     var carrier: Int32 = 0, isCellphone: Int32 = 0, httpStatus: Int32 = 0, startedAt: Int32 = 0
     var finishedAt: Int32 = 0, extras: Int32 = 0, outcome: Int32 = 0, locale: Int32 = 0, code: Int32 = 0
+    var timeZone: Int32 = 0
 
     static let columns: KeyValuePairs<String, any WritableKeyPath<Self, Int32> & Sendable> = [
         "line": \.line, "phone_input": \.phoneInput, "country_input": \.countryInput, "e164": \.e164,
         "via": \.via, "status": \.status, "attempts": \.attempts, "error_code": \.errorCode, "message": \.message,
         "provider_id": \.providerID, "carrier": \.carrier, "is_cellphone": \.isCellphone,
         "http_status": \.httpStatus, "started_at": \.startedAt, "finished_at": \.finishedAt, "extras": \.extras,
-        "outcome": \.outcome, "locale": \.locale, "code": \.code,
+        "outcome": \.outcome, "locale": \.locale, "code": \.code, "time_zone": \.timeZone,
     ]
 }
 

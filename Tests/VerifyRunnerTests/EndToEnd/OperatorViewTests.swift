@@ -58,10 +58,10 @@ import VerifyRunner
         let retryPath = spool.path + "/reports/\(firstJob.id)/retry.csv"
         let retry = try String(contentsOfFile: retryPath, encoding: .utf8)
         let lines = retry.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        #expect(lines.first == "phone_number,country_code,via,locale,verification_code,ref")
+        #expect(lines.first == "phone_number,country_code,via,locale,verification_code,time_zone,ref")
         #expect(lines.count == 14)
-        #expect(lines.contains("\(EndToEndTests.mobile(3)),,call,,,m3"))
-        #expect(lines.contains("(202) 555-0000,1,sms,,,landline"))
+        #expect(lines.contains("\(EndToEndTests.mobile(3)),,call,,,,m3"))
+        #expect(lines.contains("(202) 555-0000,1,sms,,,,landline"))
         #expect(!retry.contains("invalid") && !retry.contains("dup"))
 
         try await sandbox.switchFaultsOff()

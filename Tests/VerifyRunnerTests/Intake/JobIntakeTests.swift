@@ -44,4 +44,25 @@ import Testing
             #expect(rows.allSatisfy { $0.status == .duplicate || $0.e164 == number($0.line - 2) })
         }
     }
+
+    @Test func aTimeZoneColumnIsKeptAndOneThatNamesNoZoneMakesItsRowInvalid() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.path + "/in.csv"
+            let file = "phone_number,Time Zone\n\(number(0)),America/Chicago\n\(number(1)), Mars/Base \n\(number(2)),\n"
+            try file.write(toFile: path, atomically: true, encoding: .utf8)
+            let store = try SQLiteJobStore(path: directory.path + "/verifyd.sqlite")
+            try store.createJob(id: "j", fileName: "in.csv", workPath: path, createdAt: "t", provider: .authyV1)
+
+            let read = try JobIntake(configuration: .init()).read(path: path, jobID: "j", into: store)
+
+            #expect(read.extraColumns.isEmpty, "time_zone is a known column")
+            #expect(read.finished == ["invalid": 1])
+            var rows: [ReportRow] = []
+            try store.forEachReportRow(jobID: "j") { rows.append($0) }
+            #expect(rows.map(\.timeZone) == ["America/Chicago", "Mars/Base", nil])
+            #expect(rows[1].status == .invalid)
+            #expect(rows[1].message == "time_zone 'Mars/Base' is not a time zone name (IANA, e.g. America/Chicago)")
+        }
+    }
+
 }

@@ -36,7 +36,7 @@ import Testing
             let csv = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
             let lines = csv.components(separatedBy: "\r\n")
             #expect(lines[0] == (ReportWriter.fixedColumns + ["ref", "late"]).joined(separator: ","))
-            #expect(lines[1] == "2,p0,1,,sms,invalid,,0,,bad 0,,,,,,,,\"r,0\",")
+            #expect(lines[1] == "2,p0,1,,sms,invalid,,0,,bad 0,,,,,,,,,\"r,0\",")
             #expect(lines[3].hasSuffix(",'=cmd(),"))
             #expect(lines.count == 5 && lines[4].isEmpty)
 
@@ -88,9 +88,9 @@ import Testing
             let notVerified = try String(contentsOfFile: directory.path + "/r/not_verified.csv", encoding: .utf8)
             #expect(
                 notVerified == """
-                    phone_number,country_code,via,locale,verification_code,ref\r
-                    +12025550101,,sms,es,,r1\r
-                    +12025550102,,sms,,,r2\r
+                    phone_number,country_code,via,locale,verification_code,time_zone,ref\r
+                    +12025550101,,sms,es,,,r1\r
+                    +12025550102,,sms,,,,r2\r
 
                     """)
             let report = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
@@ -131,8 +131,9 @@ import Testing
             #expect(page.contains("Results per region") && page.contains("possible SMS pumping target"))
             let report = try String(contentsOfFile: directory.path + "/r/report.csv", encoding: .utf8)
             let lines = report.split(separator: "\r\n")
-            #expect(lines[0].hasSuffix(",finished_at,region"))
-            #expect(lines[1].hasSuffix(",US") && lines[151].hasSuffix(",FR") && lines[271].hasSuffix(","))
+            #expect(lines[0].hasSuffix(",finished_at,region,time_zone"))
+            #expect(lines[1].hasSuffix(",US,America/New_York") && lines[151].hasSuffix(",FR,Europe/Paris"))
+            #expect(lines[271].hasSuffix(",,"), "a row without a number has neither")
         }
     }
 

@@ -54,9 +54,9 @@ import Testing
             let retry = try String(contentsOfFile: directory.path + "/r/retry.csv", encoding: .utf8)
             #expect(
                 retry == """
-                    phone_number,country_code,via,locale,verification_code,ref,note\r
-                    202-555-0100,1,sms,,,=ref 0,"x,0"\r
-                    (202) 555-0101,1,call,es,,=ref 1,"x,1"\r
+                    phone_number,country_code,via,locale,verification_code,time_zone,ref,note\r
+                    202-555-0100,1,sms,,,,=ref 0,"x,0"\r
+                    (202) 555-0101,1,call,es,,,=ref 1,"x,1"\r
 
                     """)
 

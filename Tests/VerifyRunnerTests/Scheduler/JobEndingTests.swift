@@ -32,6 +32,30 @@ import Testing
         ),
         ("a look-up under way", drained { $0.inDoubtUnresolved = true }, .notYet),
         (
+            "only rows waiting for their send window",
+            drained {
+                $0.waitingForWindow = 40
+                $0.windowOpensAt = 1_800_000_000
+            }, .waitingForWindow(rows: 40, opensAt: 1_800_000_000)
+        ),
+        (
+            "rows waiting for their window, and a retry",
+            drained {
+                $0.waitingForWindow = 40
+                $0.windowOpensAt = 1_800_000_000
+                $0.waitingRetries = 1
+            }, .notYet
+        ),
+        (
+            "rows waiting for their window, and rows in doubt to look up first",
+            drained {
+                $0.waitingForWindow = 40
+                $0.windowOpensAt = 1_800_000_000
+                $0.inDoubtUnresolved = true
+                $0.inDoubtWaiting = true
+            }, .lookUpInDoubtRows
+        ),
+        (
             "rows in doubt, but also rows to send",
             drained {
                 $0.inDoubtUnresolved = true

@@ -7,7 +7,7 @@ import Testing
 /// `load>N` (rows after N), `startN` (mark N in flight to leave after the commit), `markN` (mark N for the
 /// reserve), `sendN`, `askN` (status question), `tokens?N` (ask the shared bucket), `waitNms` (for a token),
 /// `commit?` (schedule the group commit), `commit` / `commit+marks` (commit now, with in-flight marks),
-/// `rateR/windowW`, `handBack[…][…]`, `lookUp`, `end:…`.
+/// `rateR/windowW`, `handBack[…][…]`, `lookUp`, `wake@T` (come back when a send window opens at T), `end:…`.
 @Suite struct SchedulerMachineTests {
     typealias Event = SchedulerMachine.Event
 
@@ -64,6 +64,8 @@ import Testing
             case .end(.finished): "end:finished"
             case .end(.stopped): "end:stopped"
             case .end(.paused(let reason)): "end:paused(\(reason))"
+            case .wakeAtWindow(let opensAt): "wake@\(Int(opensAt))"
+            case .end(.waitingForWindow(let rows, let opensAt)): "end:window(\(rows)@\(Int(opensAt)))"
             }
         }.joined(separator: " ")
     }
@@ -221,6 +223,56 @@ import Testing
                 at(0.02, [.committed], "send0 send2"),
                 at(0.03, answers(1), "send1"),
                 at(0.04, answers(2), "end:finished"),
+            ]),
+        Scenario(
+            name: "rows outside their send window wait unmarked; its opening, an event, makes them ready in order",
+            settings: settings(concurrency: 4),
+            steps: [
+                at(
+                    0,
+                    [
+                        .loaded(last: 3, exhausted: true), .rowReady(0, first: false),
+                        .waitsForWindow(1, opensAt: 5_000), .waitsForWindow(2, opensAt: 3_600),
+                        .waitsForWindow(3, opensAt: 3_600),
+                    ],
+                    "start0 wake@3600 commit?"),
+                at(0, [.commitDue], "commit+marks"),
+                at(0, [.committed], "send0"),
+                at(1, [.windowOpened(now: 3_000)], ""),
+                at(2, [.windowOpened(now: 3_600)], "start2 start3 wake@5000 commit?"),
+                at(2, [.commitDue], "commit+marks"),
+                at(2, [.committed], "send2 send3"),
+                at(3, answers(3) + [.wrote], "commit? end:window(1@5000)"),
+            ]),
+        Scenario(
+            name: "once only rows waiting for their window are left, the run ends saying how many and when",
+            settings: settings(concurrency: 4),
+            steps: [
+                at(
+                    0,
+                    [
+                        .loaded(last: 2, exhausted: true), .rowReady(0, first: false),
+                        .waitsForWindow(1, opensAt: 9_000), .waitsForWindow(2, opensAt: 7_200),
+                    ],
+                    "start0 wake@7200 commit?"),
+                at(0, [.commitDue], "commit+marks"),
+                at(0, [.committed], "send0"),
+                at(1, answers(1) + [.wrote], "commit? end:window(2@7200)"),
+            ]),
+        Scenario(
+            name: "a stop ends the run stopped, whatever waits for its window",
+            settings: settings(concurrency: 4),
+            steps: [
+                at(
+                    0,
+                    [
+                        .loaded(last: 1, exhausted: true), .rowReady(0, first: false),
+                        .waitsForWindow(1, opensAt: 60),
+                    ],
+                    "start0 wake@60 commit?"),
+                at(0, [.commitDue], "commit+marks"),
+                at(0, [.committed, .stopRequested], "send0"),
+                at(1, answers(1), "end:stopped"),
             ]),
     ]
 

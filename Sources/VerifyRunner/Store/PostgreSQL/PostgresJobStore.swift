@@ -141,10 +141,10 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
         try connection.query(
             """
             INSERT INTO job_rows (id, line, phone_input, country_input, via, locale, code, e164, country_code, extras,
-                                  state, status, message)
+                                  state, status, message, time_zone)
             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
                                  $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[],
-                                 $13::text[])
+                                 $13::text[], $14::text[])
             """,
             PostgresArray(rows.map { keys.id(seq: $0.sequence) }), PostgresArray(rows.map(\.line)),
             PostgresArray(rows.map(\.phoneInput)),
@@ -154,7 +154,8 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
             PostgresArray(rows.map { $0.phone?.e164 }), PostgresArray(rows.map { $0.phone?.countryCode }),
             PostgresArray(rows.map { $0.extras.isEmpty ? nil : ExtrasCodec.encode($0.extras) }),
             PostgresArray(rows.map { $0.finalStatus == nil ? "pending" : "finished" }),
-            PostgresArray(rows.map { $0.finalStatus?.rawValue }), PostgresArray(rows.map(\.message)))
+            PostgresArray(rows.map { $0.finalStatus?.rawValue }), PostgresArray(rows.map(\.message)),
+            PostgresArray(rows.map(\.timeZone)))
     }
 
     /// Ends intake, then refreshes the planner's statistics of `job_rows`: the rows just inserted are not in them
@@ -173,15 +174,19 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
 
     // MARK: Rows
 
-    /// Rows come by ranges (``leaseRowsToSend(jobID:limit:)``): `after` plays no part, as the ranges say which rows
-    /// this runner has had.
+    /// Rows come by ranges (``leaseRowsToSend(jobID:limit:ownRangesToo:)``): the ranges say which rows this runner
+    /// has had, and `after` only tells the first load of a run (`after < 0`), which also hands back the rows still
+    /// to send in the ranges this runner holds from an earlier run of the job (rows that waited for
+    /// `--send-window`, or that a pause or stop left).
     func rowsToSendAsync(
         jobID: String, after: Int, limit: Int, completion: @escaping @Sendable (Result<[WorkRow], any Error>) -> Void
     ) {
         queue.async {
             completion(
                 Result {
-                    try self.whileReconnecting { try self.leaseRowsToSend(jobID: jobID, limit: limit) }
+                    try self.whileReconnecting {
+                        try self.leaseRowsToSend(jobID: jobID, limit: limit, ownRangesToo: after < 0)
+                    }
                 })
         }
     }
@@ -191,8 +196,9 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
     /// takes over the ranges of the job's rows that gone or ended runners held, then leases fresh ranges until it
     /// has `limit` rows to send or none is left. Only the ranges are written, one `row_leases` row each: a row
     /// handed out costs no write of its own. Rows in flight in a range taken over are in doubt (their requests may
-    /// have left), and so are rows found in flight in a fresh range (left by a process from before ranges).
-    private func leaseRowsToSend(jobID: String, limit: Int) throws -> [WorkRow] {
+    /// have left), and so are rows found in flight in a fresh range (left by a process from before ranges). With
+    /// `ownRangesToo`, the rows still to send in the ranges this runner already holds come first.
+    private func leaseRowsToSend(jobID: String, limit: Int, ownRangesToo: Bool) throws -> [WorkRow] {
         if let lost = lease?.lost { throw lost }
         let keys = try keys(of: jobID)
         let renewal = BootClock.now()
@@ -201,9 +207,17 @@ final class PostgresJobStore: ExecutorBackedStore, @unchecked Sendable {
                 return nil
             }
             _ = try connection.query(Self.findGoneRunnersSQL, runner.id, leaseLength.seconds)
+            var rows: [WorkRow] = []
+            if ownRangesToo {
+                let own = try connection.query(
+                    "SELECT first_id, last_id FROM row_leases WHERE job_number = $1 AND owner = $2 ORDER BY first_id",
+                    keys.job, runner.id)
+                let (first, last) = (try own.column("first_id"), try own.column("last_id"))
+                rows = try own.rows.flatMap { try sendableRows(in: $0.int(first)...$0.int(last), keys: keys) }
+            }
             let taken = try connection.query(Self.takeOverRangesSQL, keys.job, runner.id)
             let (first, last) = (try taken.column("first_id"), try taken.column("last_id"))
-            var rows = try taken.rows.flatMap { try sendableRows(in: $0.int(first)...$0.int(last), keys: keys) }
+            rows += try taken.rows.flatMap { try sendableRows(in: $0.int(first)...$0.int(last), keys: keys) }
             while rows.count < limit, let fresh = try leaseFreshRange(of: keys, size: limit - rows.count) {
                 rows += try sendableRows(in: fresh, keys: keys)
             }

@@ -172,7 +172,8 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
                 // Every parameter is bound for every use, so the statement is only rewound in between.
                 for (offset, row) in rows[start..<start + count].enumerated() {
                     try bindInsertParameters(
-                        of: row, key: keys.id(seq: row.sequence), to: insert, from: Int32(offset * 13))
+                        of: row, key: keys.id(seq: row.sequence), to: insert,
+                        from: Int32(offset * Self.insertParameters))
                 }
                 try insert.run()
                 start += count
@@ -183,16 +184,19 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
     /// Rows inserted by one statement during intake.
     private static let rowsPerInsert = 10
 
-    /// An INSERT of `rows` rows, 13 parameters each (see ``bindInsertParameters(of:key:to:from:)``).
+    /// The parameters of one row in ``insertSQL(rows:)``.
+    private static let insertParameters = 14
+
+    /// An INSERT of `rows` rows, 14 parameters each (see ``bindInsertParameters(of:key:to:from:)``).
     private static func insertSQL(rows: Int) -> String {
         """
         INSERT INTO job_rows (id, line, phone_input, country_input, via, locale, code, e164, country_code, extras,
-                              state, status, message)
-        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+                              state, status, message, time_zone)
+        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
         """
     }
 
-    /// Binds a new row's 13 values as parameters `offset + 1` to `offset + 13`.
+    /// Binds a new row's 14 values as parameters `offset + 1` to `offset + 14`.
     private func bindInsertParameters(of row: NewRow, key: Int, to insert: SQLiteStatement, from offset: Int32) throws {
         try insert.bind(key, at: offset + 1)
         try insert.bind(row.line, at: offset + 2)
@@ -207,6 +211,7 @@ final class SQLiteJobStore: ExecutorBackedStore, @unchecked Sendable {
         try insert.bind(row.finalStatus == nil ? "pending" : "finished", at: offset + 11)
         try insert.bind(row.finalStatus?.rawValue, at: offset + 12)
         try insert.bind(row.message, at: offset + 13)
+        try insert.bind(row.timeZone, at: offset + 14)
     }
 
     // MARK: Rows
