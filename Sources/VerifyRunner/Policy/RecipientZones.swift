@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The time zones a row's recipient may be in, for `--send-window`: the row's `time_zone` column when it has
 /// one, else the zones of the number's area (``NumberTimeZones``; ``SendWindowGate`` looks them up). Here: what

@@ -313,9 +313,12 @@ public final class JobScheduler: @unchecked Sendable {
         case .lookUpInDoubtRows:
             lookUpDue()
         case .wakeAtWindow(let opensAt):
-            clock.schedule(after: opensAt - clock.now(), on: queue) {
-                self.handle(.windowOpened(now: self.clock.now()))
-                self.advance()
+            // Weak: a run that ended meanwhile (its rows waiting for a later run) must not be kept, with its rows,
+            // until a window that may be hours away.
+            clock.schedule(after: opensAt - clock.now(), on: queue) { [weak self] in
+                guard let self, completion != nil else { return }
+                handle(.windowOpened(now: clock.now()))
+                advance()
             }
         case .end(let ending):
             switch ending {

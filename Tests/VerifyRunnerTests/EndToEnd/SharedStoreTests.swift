@@ -27,7 +27,7 @@ import Testing
     /// third of the codes and not restarted. The other two take its rows over once its lease is over: every row
     /// `sent`, each number started once, the store's rate held, and each survivor did at least a fifth.
     @Test func threeRunnersOneKilledEveryNumberStartedOnce() async throws {
-        let (server, address) = try await PostgresServer.newSharedDatabase()
+        let (_, address) = try await PostgresServer.newSharedDatabase()
         let sandbox = try await SandboxProcess.start(extraArguments: ["--latency-ms", "20"])
         defer { Task { try? await sandbox.stop() } }
         let (_, numbers) = KilledRuns.mobilesCSV(30_000)
