@@ -123,6 +123,13 @@ public struct PhoneNormalizer: Sendable {
         cphone_is_supported_region(region) != 0
     }
 
+    /// The region libphonenumber gives an E.164 number (`US`, `001` for a non-geographic one), or `nil` when it
+    /// cannot read the number: the report's `region` column and what `--countries` judges.
+    public func region(ofE164 e164: String) -> String? {
+        guard case .success(let phone) = normalize(phoneNumber: e164, countryCode: nil) else { return nil }
+        return phone.regionCode
+    }
+
     /// The libphonenumber release whose metadata decides validity (e.g. `"8.12.57"`), for reports.
     public static var metadataVersion: String {
         String(cString: cphone_metadata_version())

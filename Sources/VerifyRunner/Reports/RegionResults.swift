@@ -24,17 +24,8 @@ struct RegionResults {
 
     /// The tallies per region (`""` for rows without a number).
     private var tallies: [String: (rows: Int, sent: Int, verified: Int)] = [:]
-    private let normalizer = PhoneNormalizer()
 
-    /// The region of a row's number (E.164), `nil` for a row without one: the report's `region` column.
-    func region(of e164: String?) -> String? {
-        guard let e164, case .success(let phone) = normalizer.normalize(phoneNumber: e164, countryCode: nil) else {
-            return nil
-        }
-        return phone.regionCode
-    }
-
-    /// Counts one report row, whose number is of `region` (``region(of:)``).
+    /// Counts one report row, whose number is of `region` (``PhoneNormalizer/region(ofE164:)``).
     mutating func count(_ row: ReportRow, region: String?) {
         let region = region ?? ""
         let sent = row.status == .sent

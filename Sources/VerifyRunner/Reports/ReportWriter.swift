@@ -50,8 +50,9 @@ public struct ReportWriter: Sendable {
         jsonl.reserveCapacity(flushSize + 4096)
         var tally = ReportTally()
         var regions = RegionResults()
+        let normalizer = PhoneNormalizer()
         try store.forEachReportRow(jobID: job.id) { row in
-            let region = regions.region(of: row.e164)
+            let region = row.e164.flatMap(normalizer.region(ofE164:))
             let zones =
                 row.timeZone ?? row.e164.map { NumberTimeZones.shared.zones(forE164: $0).joined(separator: " ") }
             encoder.append(row, region: region, timeZones: zones, csv: &csv, jsonl: &jsonl)

@@ -375,11 +375,9 @@ public final class JobScheduler: @unchecked Sendable {
     /// A row is ready for its next request, if `--send-window` lets a start leave now: else it waits for its
     /// window, or, when it never opens for the recipient's zones, ends `skipped`. A check is not held back.
     private func release(_ sequence: Int, first: Bool) {
-        guard var gate = windowGate, let row = rows[sequence], row.target.kind == .start else {
-            return handle(.rowReady(sequence, first: first))
-        }
-        let verdict = gate.verdict(timeZoneColumn: row.timeZone, e164: row.target.e164, at: clock.now())
-        windowGate = gate
+        guard let row = rows[sequence], row.target.kind == .start,
+            let verdict = windowGate?.verdict(timeZoneColumn: row.timeZone, e164: row.target.e164, at: clock.now())
+        else { return handle(.rowReady(sequence, first: first)) }
         switch verdict {
         case .open:
             handle(.rowReady(sequence, first: first))

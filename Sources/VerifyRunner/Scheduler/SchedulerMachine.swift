@@ -150,7 +150,6 @@ struct SchedulerMachine {
     private var inDoubtWaiting = false
     /// Rows waiting for their window, by the instant it opens (seconds since 1970).
     private var windowWaits: [Double: [Int]] = [:]
-    private var windowWaitCount = 0
     /// The opening a wake-up was asked for (``Action/wakeAtWindow(opensAt:)``), until it comes.
     private var windowWakeUp: Double?
     /// Why the API refused the job, once it did.
@@ -200,13 +199,10 @@ struct SchedulerMachine {
             statusQuestions.append(sequence)
         case .waitsForWindow(let sequence, let opensAt):
             windowWaits[opensAt, default: []].append(sequence)
-            windowWaitCount += 1
         case .windowOpened(let now):
             if let wakeUp = windowWakeUp, wakeUp <= now { windowWakeUp = nil }
             for opensAt in windowWaits.keys.sorted() where opensAt <= now {
-                let opened = windowWaits.removeValue(forKey: opensAt) ?? []
-                ready += opened
-                windowWaitCount -= opened.count
+                ready += windowWaits.removeValue(forKey: opensAt) ?? []
             }
         case .withdrawn(let sequence):
             if let index = pendingSends.firstIndex(of: sequence) {
@@ -379,7 +375,7 @@ struct SchedulerMachine {
             storeExhausted: storeExhausted,
             waitingToLeave: ready.count - readyHead + reserve.count + statusQuestions.count,
             waitingRetries: waiting, inDoubtUnresolved: inDoubtUnresolved, inDoubtWaiting: inDoubtWaiting,
-            waitingForWindow: windowWaitCount, windowOpensAt: windowWaits.keys.min())
+            waitingForWindow: windowWaits.values.reduce(0) { $0 + $1.count }, windowOpensAt: windowWaits.keys.min())
     }
 
     /// The end of the run, if it has come: a paused or stopped run first hands back what never left.

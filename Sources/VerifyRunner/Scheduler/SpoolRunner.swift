@@ -471,10 +471,7 @@ public final class SpoolRunner: Sendable {
         if !policy.refusesNothing, !step.readNow {
             let normalizer = PhoneNormalizer()
             let skipped = try store.skipUnsentStarts(jobID: job.id, at: nowStamp) { e164 in
-                guard case .success(let phone) = normalizer.normalize(phoneNumber: e164, countryCode: nil) else {
-                    return nil
-                }
-                return policy.refusal(region: phone.regionCode)
+                normalizer.region(ofE164: e164).flatMap(policy.refusal(region:))
             }
             if skipped > 0 {
                 metrics?.rowsFinished(["skipped": skipped])

@@ -50,6 +50,9 @@
 ///
 /// Migration 10 adds `job_rows.time_zone`: the row's `time_zone` input column (an IANA name), NULL when the input
 /// has none. Send windows judge a row in that zone rather than in its number's.
+///
+/// Migration 11 adds `jobs.window_waiting` and `jobs.window_opens_at`: how many of the job's rows a run left waiting
+/// for `--send-window`, and when the first of their windows opens (seconds since 1970), for `status`.
 enum Migrations {
     /// Every migration, in order.
     static let all: [MigrationStep] = [
